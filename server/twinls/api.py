@@ -1,0 +1,84 @@
+"""The public Python API: ``runRemotely`` for Python.
+
+from twinls import Twin
+with Twin.start("path/to/project") as twin:
+    p = twin.run_remotely(my_query, "visit")   # any picklable callable
+    for batch in p.partials(): ...
+    print(p.result(timeout=10))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .promise import Promise
+from .textbuf import Edit
+from .twin.pool import TwinPool
+
+
+class Twin:
+    """A pool of warm twins over a folder, driven from Python instead of an editor."""
+
+    def __init__(self, pool: TwinPool) -> None:
+        self.pool = pool
+
+    @classmethod
+    def start(
+        cls, root: str | os.PathLike[str], size: int = 1, settings: dict[str, Any] | None = None
+    ) -> Twin:
+        pool = TwinPool([os.fspath(root)], size=size, settings=settings)
+        pool.start(wait=True)
+        if not pool.live():
+            pool.close()
+            raise RuntimeError(f"twinls: no twin started for {root}")
+        return cls(pool)
+
+    def run_remotely(self, fn: Callable[..., Any], *args: Any) -> Promise:
+        """Run ``fn(*args)`` in a twin; inside, ``twinls.current()`` streams partials."""
+        return self.pool.call(fn, *args)
+
+    def call(self, query: str, *args: Any) -> Promise:
+        """Run a named query (``status``, ``implementors``, ``references``, ...)."""
+        return self.pool.call(query, *args)
+
+    # -- edits, as an editor would send them -------------------------------------------
+
+    def open(self, path: str | os.PathLike[str], text: str, version: int = 0) -> None:
+        self.pool.apply({"op": "open", "path": _abs(path), "text": text, "version": version})
+
+    def edit(self, path: str | os.PathLike[str], text: str) -> None:
+        """Replace a file's unsaved text (opening it if needed); the disk is not touched."""
+        p = _abs(path)
+        doc = self.pool.mirror.docs.get(p)
+        if doc is None:
+            self.open(p, text)
+            return
+        last = len(doc.buffer.lines) - 1
+        whole = Edit(0, 0, last, len(doc.buffer.lines[last]), text)
+        self.pool.apply(
+            {"op": "change", "path": p, "version": doc.version + 1, "edits": [whole.as_list()]}
+        )
+
+    def close_document(self, path: str | os.PathLike[str]) -> None:
+        self.pool.apply({"op": "close", "path": _abs(path)})
+
+    def delete(self, path: str | os.PathLike[str]) -> None:
+        self.pool.apply({"op": "deleted", "path": _abs(path)})
+
+    def status(self) -> list[dict[str, Any]]:
+        return [p.result(30) for _, p in self.pool.call_each("status")]
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Twin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _abs(path: str | os.PathLike[str]) -> str:
+    return os.path.abspath(os.fspath(path))

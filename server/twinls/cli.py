@@ -1,0 +1,98 @@
+"""``twinls``: the stdio/TCP server and the terminal front doors over the same twin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+#: Terminal subcommands added by feature modules: name -> (configure parser, run).
+SUBCOMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
+
+#: Modules that add terminal subcommands (imported lazily: the server needs none).
+COMMAND_MODULES: list[str] = []
+
+
+def subcommand(name: str, configure: Callable[[argparse.ArgumentParser], None]):
+    def register(run: Callable[[argparse.Namespace], int]):
+        SUBCOMMANDS[name] = (configure, run)
+        return run
+
+    return register
+
+
+def _status_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("root", nargs="?", default=".", help="workspace folder")
+
+
+@subcommand("status", _status_args)
+def _status(args: argparse.Namespace) -> int:
+    """Start a twin over ROOT and print what it holds (a smoke test of the whole chain)."""
+    from .api import Twin
+
+    with Twin.start(args.root, size=args.pool or 1) as twin:
+        for info in twin.status():
+            print(json.dumps(info, indent=2, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    for module in COMMAND_MODULES:
+        __import__(module)
+    parser = argparse.ArgumentParser(
+        prog="twinls",
+        description="Python language server with a warm, synced twin process. "
+        "With no command it serves LSP on stdio.",
+    )
+    parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
+    parser.add_argument(
+        "--pool", type=int, default=None, help="number of twins (default: cores, at most 4)"
+    )
+    parser.add_argument("--log-file", default=None, help="write the server's log here")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve LSP on stdio or TCP")
+    serve.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        default=None,
+        help="listen on TCP (host defaults to 127.0.0.1)",
+    )
+    serve.add_argument("--stdio", action="store_true")
+    for name, (configure, run) in SUBCOMMANDS.items():
+        p = sub.add_parser(
+            name, help=(run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else None
+        )
+        configure(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if args.log_file:
+        logging.basicConfig(
+            filename=args.log_file,
+            level=level,
+            format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+        )
+    else:
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    if getattr(args, "run", None) is not None:
+        sys.exit(args.run(args))
+    from .lsp.server import create_server
+
+    server = create_server(pool_size=args.pool)
+    tcp = getattr(args, "tcp", None)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    os._exit(0)  # twins notice the closed channel and exit by themselves

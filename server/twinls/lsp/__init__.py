@@ -1,0 +1,1 @@
+"""The LSP side: pygls handlers over the twin pool."""

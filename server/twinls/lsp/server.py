@@ -1,0 +1,153 @@
+"""The language server: owns the documents, forwards every edit, awaits the twins.
+
+Handlers here are thin: document sync turns notifications into edit entries for
+the pool; request handlers await a twin's promise. Nothing in this process runs
+jedi or user code, so the editor's messages are always read promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import from_fs_path, to_fs_path
+
+from .. import __version__
+from ..promise import Promise, TwinUnavailable
+from ..textbuf import UTF16
+from ..twin.pool import TwinPool
+
+log = logging.getLogger(__name__)
+
+
+class TwinProtocol(LanguageServerProtocol):
+    """pygls's protocol without its own copy of the documents.
+
+    pygls keeps every document in its workspace and re-splits it on each change;
+    the pool's mirror is the one copy here, so those built-ins only dispatch.
+    """
+
+    def lsp_text_document__did_open(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield h, (params,), None
+
+    def lsp_text_document__did_change(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield h, (params,), None
+
+    def lsp_text_document__did_close(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield h, (params,), None
+
+
+# The decorator in pygls registers the built-ins by method name on the class.
+for _name in (
+    "lsp_text_document__did_open",
+    "lsp_text_document__did_change",
+    "lsp_text_document__did_close",
+):
+    getattr(TwinProtocol, _name).method_name = getattr(LanguageServerProtocol, _name).method_name
+
+
+class TwinLanguageServer(LanguageServer):
+    def __init__(self, pool_size: int | None = None) -> None:
+        super().__init__(
+            "twinls",
+            __version__,
+            protocol_cls=TwinProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.pool: TwinPool | None = None
+        self.pool_size = pool_size
+        self.options: dict[str, Any] = {}
+        self.encoding: str = UTF16
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- paths and positions ----------------------------------------------------------
+
+    @staticmethod
+    def path_of(uri: str) -> str:
+        """Overlay key of a document: its file path, or the URI itself if not a file."""
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        return os.path.abspath(path) if path else uri
+
+    @staticmethod
+    def uri_of(path: str) -> str:
+        return from_fs_path(path) or path if os.path.isabs(path) else path
+
+    def roots(self) -> list[str]:
+        ws = self.workspace
+        roots = [self.path_of(f.uri) for f in ws.folders.values()] if ws.folders else []
+        if not roots and ws.root_uri:
+            roots = [self.path_of(ws.root_uri)]
+        return roots or [os.getcwd()]
+
+    # -- the twins --------------------------------------------------------------------
+
+    def notice(self, level: str, message: str) -> None:
+        """Show a message from any thread."""
+        kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
+            level, types.MessageType.Info
+        )
+        params = types.ShowMessageParams(type=kind, message=message)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.window_show_message, params)
+
+    def start_twins(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        settings = {
+            k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
+        }
+        size = self.options.get("pool", self.pool_size)
+        self.pool = TwinPool(
+            self.roots(),
+            size=int(size) if size else None,
+            settings=settings,
+            notice=self.notice,
+            heartbeat=float(self.options.get("heartbeat", 2.0)),
+            hang_after=float(self.options.get("hangAfter", 15.0)),
+            max_restarts=int(self.options.get("maxRestarts", 5)),
+        )
+        self.pool.start(wait=False)
+
+    async def twin_pool(self, timeout: float = 60.0) -> TwinPool:
+        """The pool, once at least one twin is up (or it gave up)."""
+        pool = self.pool
+        if pool is None:
+            raise TwinUnavailable("the server is not initialized yet")
+        if not pool.live():
+            await asyncio.to_thread(pool.ready.wait, timeout)
+        return pool
+
+    async def ask(self, target: str, *args: Any) -> Any:
+        """Call a query in a twin and await its value; a cancelled request cancels it."""
+        pool = await self.twin_pool()
+        return await self.await_promise(pool.call(target, *args))
+
+    @staticmethod
+    async def await_promise(promise: Promise) -> Any:
+        try:
+            return await promise
+        except asyncio.CancelledError:
+            promise.cancel()
+            raise
+
+
+def create_server(pool_size: int | None = None) -> TwinLanguageServer:
+    ls = TwinLanguageServer(pool_size=pool_size)
+    from . import commands, sync
+
+    sync.register(ls)
+    commands.register(ls)
+    for name in FEATURE_MODULES:
+        __import__(f"twinls.lsp.{name}", fromlist=["register"]).register(ls)
+    return ls
+
+
+#: Feature modules beyond sync and commands; each has ``register(ls)``.
+FEATURE_MODULES: list[str] = []

@@ -1,0 +1,146 @@
+"""Document sync: every notification becomes one edit entry, applied and forwarded.
+
+These handlers are synchronous on purpose: pygls runs them as they are read, so
+entries keep the editor's order without any await in between.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from ..overlay.store import Divergence
+from ..textbuf import Edit
+from .server import TwinLanguageServer
+
+log = logging.getLogger(__name__)
+
+WATCH_ID = "twinls-watch-python"
+
+
+def register(ls: TwinLanguageServer) -> None:
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: TwinLanguageServer, params: types.InitializeParams) -> None:
+        opts = params.initialization_options
+        ls.options = dict(opts) if isinstance(opts, dict) else {}
+
+    @ls.feature(types.INITIALIZED)
+    async def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None:
+        ls.encoding = str(ls.server_capabilities.position_encoding or "utf-16")
+        ls.start_twins()
+        caps = ls.client_capabilities.workspace
+        watched = caps.did_change_watched_files if caps else None
+        if watched is not None and watched.dynamic_registration:
+            reg = types.Registration(
+                id=WATCH_ID,
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]
+                ),
+            )
+            try:
+                await ls.client_register_capability_async(
+                    types.RegistrationParams(registrations=[reg])
+                )
+            except Exception as exc:  # a client may refuse; sync from the editor still works
+                log.warning("file watcher registration refused: %s", exc)
+
+    @ls.feature(types.SHUTDOWN)
+    def shutdown(ls: TwinLanguageServer, params: None) -> None:
+        if ls.pool is not None:
+            ls.pool.close()
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TwinLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        apply(
+            ls,
+            {"op": "open", "path": ls.path_of(doc.uri), "text": doc.text, "version": doc.version},
+        )
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TwinLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        version = params.text_document.version
+        pool = ls.pool
+        doc = pool.mirror.docs.get(path) if pool is not None else None
+        if doc is None:
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"twinls: didChange for {params.text_document.uri}, which is not open; "
+                    "ignored (open it first)",
+                )
+            )
+            return
+        # Convert each change against the text as it stands after the previous one.
+        scratch = doc.buffer
+        edits: list[list] = []
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                r = change.range
+                sl, sc = scratch.client_position(r.start.line, r.start.character, ls.encoding)
+                el, ec = scratch.client_position(r.end.line, r.end.character, ls.encoding)
+                if (el, ec) < (sl, sc):
+                    sl, sc, el, ec = el, ec, sl, sc
+                edit = Edit(sl, sc, el, ec, change.text)
+            else:
+                last = len(scratch.lines) - 1
+                edit = Edit(0, 0, last, len(scratch.lines[last].rstrip("\r\n")), change.text)
+            if len(params.content_changes) == 1:
+                edits.append(edit.as_list())
+                break
+            # Several changes: apply one by one so later ones are read against it.
+            apply(ls, {"op": "change", "path": path, "version": version, "edits": [edit.as_list()]})
+            scratch = ls.pool.mirror.docs[path].buffer
+        if edits:
+            apply(ls, {"op": "change", "path": path, "version": version, "edits": edits})
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TwinLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        apply(ls, {"op": "close", "path": ls.path_of(params.text_document.uri)})
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TwinLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        apply(ls, {"op": "save", "path": ls.path_of(params.text_document.uri)})
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: TwinLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ops = {
+            types.FileChangeType.Created: "created",
+            types.FileChangeType.Changed: "changed",
+            types.FileChangeType.Deleted: "deleted",
+        }
+        for ev in params.changes:
+            apply(ls, {"op": ops[ev.type], "path": ls.path_of(ev.uri)})
+
+    @ls.feature(types.WORKSPACE_DID_DELETE_FILES)
+    def deleted(ls: TwinLanguageServer, params: types.DeleteFilesParams) -> None:
+        for f in params.files:
+            apply(ls, {"op": "deleted", "path": ls.path_of(f.uri)})
+
+    @ls.feature(types.WORKSPACE_DID_CREATE_FILES)
+    def created(ls: TwinLanguageServer, params: types.CreateFilesParams) -> None:
+        for f in params.files:
+            apply(ls, {"op": "created", "path": ls.path_of(f.uri)})
+
+    @ls.feature(types.WORKSPACE_DID_RENAME_FILES)
+    def renamed(ls: TwinLanguageServer, params: types.RenameFilesParams) -> None:
+        for f in params.files:
+            apply(ls, {"op": "deleted", "path": ls.path_of(f.old_uri)})
+            apply(ls, {"op": "created", "path": ls.path_of(f.new_uri)})
+
+
+def apply(ls: TwinLanguageServer, entry: dict) -> None:
+    if ls.pool is None:
+        log.warning("edit before initialized ignored: %s", entry.get("path"))
+        return
+    try:
+        ls.pool.apply(entry)
+    except (Divergence, ValueError) as exc:
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"twinls: edit not applied: {exc}"
+            )
+        )

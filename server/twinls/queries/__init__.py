@@ -1,0 +1,1 @@
+"""Work the twin answers: searches over the overlay, status, user callables."""

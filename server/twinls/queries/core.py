@@ -1,0 +1,50 @@
+"""Queries every twin answers: its status, and small probes the tests lean on."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from ..textbuf import text_sha256
+from ..twin.context import CallContext
+from .registry import query
+
+
+@query("status")
+def status(ctx: CallContext) -> dict[str, Any]:
+    """What the twin holds, so a client can check it matches the server byte for byte."""
+    st = ctx.state
+    return {
+        "pid": os.getpid(),
+        "uptime": time.time() - st.started,
+        "seq": st.applied_seq,
+        "overlay_files": len(st.overlay.docs),
+        "deleted": sorted(st.overlay.deleted),
+        "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
+    }
+
+
+@query("read")
+def read(ctx: CallContext, path: str) -> str | None:
+    """The twin's view of one file (memory, else disk, else None)."""
+    return ctx.overlay.read_text(path)
+
+
+@query("listdir")
+def listdir(ctx: CallContext, path: str) -> list[str]:
+    return ctx.overlay.listdir(path)
+
+
+@query("sleep")
+def sleep(ctx: CallContext, seconds: float, step: float = 0.01) -> float:
+    """Busy-wait cooperatively: a stand-in for a long search in tests of cancel and order."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        ctx.check()
+        time.sleep(step)
+        n += 1
+        if n % 10 == 0:
+            ctx.partial([n])
+    return seconds

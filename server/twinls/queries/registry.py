@@ -1,0 +1,45 @@
+"""Names the server may call in a twin, and the modules that define them.
+
+A query is ``fn(ctx, *args)`` running in the twin; it returns plain data, may
+stream ``ctx.partial(items)`` and must call ``ctx.check()`` between units of work
+so that a cancel stops it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+QueryFn = Callable[..., Any]
+
+QUERIES: dict[str, QueryFn] = {}
+
+#: Modules whose import registers queries; the twin imports them all before forking runs.
+MODULES = [
+    "twinls.queries.core",
+]
+
+
+class UnknownQuery(LookupError):
+    pass
+
+
+def query(name: str) -> Callable[[QueryFn], QueryFn]:
+    def register(fn: QueryFn) -> QueryFn:
+        QUERIES[name] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> None:
+    for module in MODULES:
+        importlib.import_module(module)
+
+
+def resolve(name: str) -> QueryFn:
+    try:
+        return QUERIES[name]
+    except KeyError:
+        raise UnknownQuery(f"the twin has no query named {name!r}") from None

@@ -1,0 +1,1 @@
+"""The twin: a forked, warm copy of the server that replays edits and answers calls."""

@@ -1,0 +1,288 @@
+"""The pool: every twin gets every edit, in one order; dead or stuck twins come back.
+
+The pool owns the authoritative mirror (an :class:`Overlay` in the server) and
+the edit log's sequence numbers. Applying an entry to the mirror and sending it
+to the twins happen under one lock, so a restarted twin's snapshot and the edits
+after it never overlap or leave a gap: no edit is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..channel import ChannelClosed, encode
+from ..overlay import Overlay, apply_entry
+from ..promise import Promise, TwinUnavailable
+from ..textbuf import text_crc, text_sha256
+from .process import TwinProcess
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[str, str], None]  # (level, message) -> shown to the user
+
+
+def default_size() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def preload() -> None:
+    """Import what every twin needs before the first fork, so each fork starts warm."""
+    from . import warm
+
+    warm.preload()
+
+
+class TwinPool:
+    def __init__(
+        self,
+        roots: Iterable[str],
+        size: int | None = None,
+        settings: dict[str, Any] | None = None,
+        notice: Notice | None = None,
+        heartbeat: float = 2.0,
+        hang_after: float = 15.0,
+        max_restarts: int = 5,
+        restart_window: float = 120.0,
+    ) -> None:
+        self.roots = [os.path.abspath(r) for r in roots]
+        self.size = size or default_size()
+        self.settings = dict(settings or {})
+        self.notice = notice or (lambda level, msg: log.warning("%s: %s", level, msg))
+        self.heartbeat = heartbeat
+        self.hang_after = hang_after
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        self.mirror = Overlay(roots=list(self.roots))
+        self.seq = 0
+        self.twins: list[TwinProcess | None] = [None] * self.size
+        self.gave_up: set[int] = set()
+        self._restarts: dict[int, list[float]] = {}
+        self._lock = threading.RLock()  # mirror + seq + who receives edits
+        self._fork_lock = threading.Lock()
+        self._pings = itertools.count(1)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._pending: set[int] = set()  # slots waiting to be (re)started
+        self._supervisor: threading.Thread | None = None
+        self.ready = threading.Event()
+
+    # -- life ------------------------------------------------------------------------
+
+    def start(self, wait: bool = True) -> None:
+        """Preload and fork every twin (from the supervisor thread, not the caller's)."""
+        with self._lock:
+            self._pending.update(range(self.size))
+        self._supervisor = threading.Thread(target=self._supervise, name="twin-pool", daemon=True)
+        self._supervisor.start()
+        self._wake.set()
+        if wait:
+            self.ready.wait(60)
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for t in self.live():
+            t.kill("pool closed")
+
+    def live(self) -> list[TwinProcess]:
+        return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
+
+    def restart(self, slots: Iterable[int] | None = None) -> None:
+        """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
+        slots = list(range(self.size)) if slots is None else list(slots)
+        with self._lock:
+            for slot in slots:
+                self.gave_up.discard(slot)
+                self._restarts.pop(slot, None)
+        for slot in slots:
+            t = self.twins[slot]
+            if t is not None and t.alive:
+                t.kill("restarted on request")
+            else:
+                with self._lock:
+                    self._pending.add(slot)
+                self._wake.set()
+
+    def _sockets(self) -> list:
+        return [t.sock for t in self.twins if t is not None and t.sock is not None]
+
+    def _spawn(self, slot: int) -> None:
+        preload()
+        twin = TwinProcess(
+            slot, self.roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
+        )
+        with self._fork_lock:
+            twin.start(close_in_child=self._sockets)
+        if not twin.wait_ready() or not twin.alive:
+            twin.kill("no hello in time")
+            return  # _on_exit schedules the next try
+        with self._lock:
+            # Snapshot under the edit lock: everything before is in it, everything
+            # after reaches this twin through broadcast.
+            for entry in self._snapshot():
+                twin.send(entry)
+            self.twins[slot] = twin
+        if len(self.live()) == self.size or not self._pending:
+            self.ready.set()
+
+    def _snapshot(self) -> list[dict[str, Any]]:
+        self.seq += 1
+        entries: list[dict[str, Any]] = []
+        for path in sorted(self.mirror.deleted):
+            entries.append({"k": "edit", "seq": self.seq, "op": "deleted", "path": path})
+        for path, doc in self.mirror.docs.items():
+            entries.append(
+                {
+                    "k": "edit",
+                    "seq": self.seq,
+                    "op": "open",
+                    "path": path,
+                    "version": doc.version,
+                    "text": doc.buffer.text,
+                }
+            )
+        if self.settings:
+            entries.append({"k": "settings", "settings": self.settings})
+        return entries
+
+    def _on_exit(self, twin: TwinProcess, reason: str) -> None:
+        if self._stopping.is_set():
+            return
+        slot = twin.slot
+        now = time.monotonic()
+        with self._lock:
+            if self.twins[slot] is twin or self.twins[slot] is None:
+                self.twins[slot] = None
+            history = [t for t in self._restarts.get(slot, []) if now - t < self.restart_window]
+            if reason.startswith("restarted on request"):
+                history = []
+            history.append(now)
+            self._restarts[slot] = history
+            if len(history) > self.max_restarts:
+                self.gave_up.add(slot)
+                give_up = True
+            else:
+                self._pending.add(slot)
+                give_up = False
+        if give_up:
+            self.notice(
+                "error",
+                f"twinls: twin {slot} died {len(history)} times in "
+                f"{int(self.restart_window)} s ({reason}); not restarting it. "
+                "Run the 'twinls.restart' command to try again.",
+            )
+        else:
+            log.warning("twin %s died: %s; restarting", slot, reason)
+        self._wake.set()
+
+    def _on_resync(self, twin: TwinProcess, path: str, reason: str) -> None:
+        """The twin could not apply an edit: send it the document's full text."""
+        log.warning("twin %s diverged on %s (%s); resending the full text", twin.slot, path, reason)
+        with self._lock:
+            self.seq += 1
+            doc = self.mirror.docs.get(path)
+            if doc is not None:
+                entry = {
+                    "k": "edit",
+                    "seq": self.seq,
+                    "op": "open",
+                    "path": path,
+                    "version": doc.version,
+                    "text": doc.buffer.text,
+                }
+            else:  # the server has no such document either: the twin reads disk
+                entry = {"k": "edit", "seq": self.seq, "op": "close", "path": path}
+            try:
+                twin.send(entry)
+            except ChannelClosed:
+                pass
+
+    def _supervise(self) -> None:
+        """Start pending twins with backoff and ping the live ones."""
+        while not self._stopping.is_set():
+            self._wake.wait(self.heartbeat)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            with self._lock:
+                pending = sorted(self._pending - self.gave_up)
+                self._pending.clear()
+            for slot in pending:
+                tries = len(self._restarts.get(slot, []))
+                if tries:
+                    time.sleep(min(5.0, 0.1 * 2 ** (tries - 1)))  # backoff
+                try:
+                    self._spawn(slot)
+                except Exception as exc:
+                    log.exception("starting twin %s failed", slot)
+                    self.notice("error", f"twinls: cannot start twin {slot}: {exc}")
+            if self.gave_up and not self.live():
+                self.ready.set()  # callers waiting for a twin must now hear there is none
+            now = time.monotonic()
+            n = next(self._pings)
+            for t in self.live():
+                if now - t.last_pong > self.hang_after:
+                    t.kill(f"stopped answering for {now - t.last_pong:.0f} s")
+                else:
+                    t.ping(n)
+
+    # -- the edit log ---------------------------------------------------------------
+
+    def apply(self, entry: dict[str, Any]) -> int:
+        """Apply an edit entry to the mirror, then send it to every twin, in order."""
+        with self._lock:
+            apply_entry(self.mirror, entry)
+            self.seq += 1
+            entry = {**entry, "k": "edit", "seq": self.seq}
+            if entry["op"] == "change":
+                entry["crc"] = text_crc(self.mirror.docs[entry["path"]].buffer.text)
+            frame = encode(entry)
+            for t in self.twins:
+                if t is not None and t.alive:
+                    try:
+                        t.send_raw(frame)
+                    except ChannelClosed:
+                        pass  # its reader will notice; the snapshot will carry this edit
+            return self.seq
+
+    def update_settings(self, settings: dict[str, Any]) -> None:
+        with self._lock:
+            self.settings.update(settings)
+            self.mirror.excluded = list(self.settings.get("exclude", []))
+            for t in self.live():
+                t.send({"k": "settings", "settings": self.settings})
+
+    # -- calls ------------------------------------------------------------------------
+
+    def pick(self) -> TwinProcess | None:
+        live = self.live()
+        return min(live, key=lambda t: t.in_flight) if live else None
+
+    def call(
+        self, target: str | Callable[..., Any], *args: Any, twin: TwinProcess | None = None
+    ) -> Promise:
+        """Ask one twin (the least busy, unless named) to run ``target``."""
+        twin = twin or self.pick()
+        if twin is None:
+            return Promise.rejected(self.unavailable())
+        return twin.call(target, list(args), self.seq)
+
+    def call_each(self, target: str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
+        """Ask every live twin (status, warm-up); pairs each promise with its twin."""
+        return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
+
+    def unavailable(self) -> TwinUnavailable:
+        if self.gave_up:
+            return TwinUnavailable(
+                "the twin kept dying and was not restarted; run the 'twinls.restart' command"
+            )
+        return TwinUnavailable("no twin is running yet; try again in a moment")
+
+    def mirror_hashes(self) -> dict[str, str]:
+        return {p: text_sha256(t) for p, t in self.mirror.texts().items()}

@@ -1,0 +1,27 @@
+"""What a twin has loaded before it is forked, so no call pays for imports."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+_done = threading.Event()
+_lock = threading.Lock()
+
+#: Heavy modules every twin uses; imported once in the server, shared by every fork.
+WARM_MODULES = ["jedi", "parso", "pytest", "_pytest.python", "_pytest.doctest", "doctest", "ast"]
+
+
+def preload() -> None:
+    with _lock:
+        if _done.is_set():
+            return
+        for name in WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
+        from ..queries import registry
+
+        registry.load_all()
+        _done.set()
