@@ -15,7 +15,7 @@ SUBCOMMANDS: dict[
 ] = {}
 
 #: Modules that add terminal subcommands (imported lazily: the server needs none).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["twinls.queries.cli", "twinls.runner.cli"]
 
 
 def subcommand(name: str, configure: Callable[[argparse.ArgumentParser], None]):

@@ -150,4 +150,4 @@ def create_server(pool_size: int | None = None) -> TwinLanguageServer:
 
 
 #: Feature modules beyond sync and commands; each has ``register(ls)``.
-FEATURE_MODULES: list[str] = []
+FEATURE_MODULES: list[str] = ["search", "lenses"]

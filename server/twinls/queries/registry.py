@@ -18,6 +18,8 @@ QUERIES: dict[str, QueryFn] = {}
 #: Modules whose import registers queries; the twin imports them all before forking runs.
 MODULES = [
     "twinls.queries.core",
+    "twinls.queries.search",
+    "twinls.runner.queries",
 ]
 
 

@@ -1,0 +1,1 @@
+"""(placeholder: `twinls implementors` / `twinls references` register here)"""

@@ -1,0 +1,1 @@
+"""(placeholder: `twinls run` registers here)"""

@@ -1,0 +1,1 @@
+"""(placeholder: the run queries register here)"""
