@@ -31,6 +31,7 @@ class TwinClient(LanguageClient):
         self.progress_event = asyncio.Event()
         self.root: Path = Path()
         self.versions: dict[str, int] = {}
+        self.registrations: list[str] = []
 
     # -- documents -------------------------------------------------------------------
 
@@ -100,6 +101,10 @@ def _create_progress(client: TwinClient, params: types.WorkDoneProgressCreatePar
     client.progress_values.setdefault(params.token, [])
 
 
+def _register(client: TwinClient, params: types.RegistrationParams) -> None:
+    client.registrations.extend(r.method for r in params.registrations)
+
+
 def make_client() -> TwinClient:
     from pygls.protocol import default_converter
 
@@ -107,6 +112,7 @@ def make_client() -> TwinClient:
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.PROGRESS] = _progress
     features[types.WINDOW_WORK_DONE_PROGRESS_CREATE] = _create_progress
+    features[types.CLIENT_REGISTER_CAPABILITY] = _register
     register_lsp_features(client, features)
     return client
 

@@ -27,7 +27,8 @@ def register(ls: TwinLanguageServer) -> None:
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None:
-        ls.encoding = str(ls.server_capabilities.position_encoding or "utf-16")
+        enc = ls.server_capabilities.position_encoding or types.PositionEncodingKind.Utf16
+        ls.encoding = getattr(enc, "value", enc)
         ls.start_twins()
         caps = ls.client_capabilities.workspace
         watched = caps.did_change_watched_files if caps else None
