@@ -1,0 +1,133 @@
+-- Test and example runs. The server does the showing that LSP can carry (failures
+-- as diagnostics, lens titles); this adds a one-line message from the structured
+-- result and keeps that result in `last` for anyone who wants the details.
+local compat = require('twinls.compat')
+local config = require('twinls.config')
+
+local M = {}
+
+-- The newest run's result (see the server's run result: kind, outcome, tests, ...).
+M.last = nil
+
+local FAILED = { failed = true, error = true }
+
+local function ms(seconds)
+  if type(seconds) ~= 'number' then
+    return ''
+  end
+  if seconds < 1 then
+    return string.format(' (%d ms)', math.floor(seconds * 1000 + 0.5))
+  end
+  return string.format(' (%.1f s)', seconds)
+end
+
+local function first_line(text)
+  for line in tostring(text or ''):gmatch('[^\n]+') do
+    line = vim.trim(line)
+    if line ~= '' then
+      return line
+    end
+  end
+  return ''
+end
+
+-- One line for a finished run.
+function M.summary(result)
+  local tests = result.tests or {}
+  local ok = not FAILED[result.outcome]
+  local mark = ok and '✓' or '✗'
+  if #tests == 1 and result.kind ~= 'file' then
+    local t = tests[1]
+    local line = string.format('%s %s %s', mark, t.name or t.nodeid or '?', t.outcome or result.outcome)
+    if t.value ~= nil and t.value ~= vim.NIL and not FAILED[t.outcome] then
+      line = string.format('%s %s = %s', mark, t.name or '?', first_line(t.value))
+    elseif FAILED[t.outcome] and t.message and t.message ~= vim.NIL then
+      line = line .. ': ' .. first_line(t.message)
+    end
+    return line .. ms(t.duration or result.duration)
+  end
+  local counts, order = {}, {}
+  for _, t in ipairs(tests) do
+    local o = t.outcome or '?'
+    if not counts[o] then
+      table.insert(order, o)
+      counts[o] = 0
+    end
+    counts[o] = counts[o] + 1
+  end
+  local parts = {}
+  for _, o in ipairs(order) do
+    table.insert(parts, counts[o] .. ' ' .. o)
+  end
+  local name = vim.fn.fnamemodify(vim.uri_to_fname(result.uri or 'file:///?'), ':t')
+  local line = string.format('%s %s: %s', mark, name, #parts > 0 and table.concat(parts, ', ') or result.outcome or '?')
+  for _, t in ipairs(tests) do
+    if FAILED[t.outcome] then
+      line = line .. ' — ' .. (t.name or t.nodeid or '?')
+      break
+    end
+  end
+  return line .. ms(result.duration)
+end
+
+-- Run a server command that returns a run result.
+function M.execute(client, bufnr, command, arguments)
+  compat.request(client, 'workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)
+    if err then
+      vim.notify('twinls: ' .. command .. ' failed: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
+      return
+    end
+    if type(result) ~= 'table' then
+      return
+    end
+    M.last = result
+    if config.options.notify_runs then
+      local level = FAILED[result.outcome] and vim.log.levels.WARN or vim.log.levels.INFO
+      vim.notify('twinls: ' .. M.summary(result), level)
+    end
+    vim.api.nvim_exec_autocmds('User', { pattern = 'TwinlsRunDone', modeline = false })
+  end, bufnr)
+end
+
+local function current()
+  local client, bufnr = compat.client(0)
+  if not client then
+    vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
+  end
+  return client, bufnr
+end
+
+-- :TwinRunTest — the test or example under the cursor.
+function M.at_cursor()
+  local client, bufnr = current()
+  if client then
+    local p = vim.lsp.util.make_position_params(0, client.offset_encoding)
+    M.execute(client, bufnr, 'twinls.runAt', { p.textDocument.uri, p.position })
+  end
+end
+
+-- :TwinRunFile — every test in the current file.
+function M.file()
+  local client, bufnr = current()
+  if client then
+    M.execute(client, bufnr, 'twinls.runFile', { vim.uri_from_bufnr(bufnr) })
+  end
+end
+
+function M.cancel()
+  local client, bufnr = current()
+  if client then
+    compat.request(client, 'workspace/executeCommand', { command = 'twinls.cancelRun', arguments = {} }, function() end, bufnr)
+  end
+end
+
+-- Client-side handler for the lens commands (vim.lsp.codelens.run calls it), so a
+-- lens run's result is shown too.
+function M.lens(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if client then
+    M.execute(client, ctx.bufnr, command.command, command.arguments)
+  end
+end
+
+return M

@@ -1,0 +1,76 @@
+-- :TwinStatus — what the server and each twin hold, and whether the twins' copies
+-- of the open documents match the server's (same text hashes).
+local compat = require('twinls.compat')
+
+local M = {}
+
+-- The newest `twinls.status` result.
+M.last = nil
+
+local function differing(a, b)
+  local n = 0
+  for path, hash in pairs(a or {}) do
+    if (b or {})[path] ~= hash then
+      n = n + 1
+    end
+  end
+  for path in pairs(b or {}) do
+    if (a or {})[path] == nil then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+function M.format(s)
+  local server, pool = s.server or {}, s.pool or {}
+  local lines = {
+    string.format(
+      'twinls server pid %s, seq %s, %s, roots: %s',
+      tostring(server.pid),
+      tostring(server.seq),
+      tostring(server.encoding),
+      table.concat(server.roots or {}, ', ')
+    ),
+    string.format('pool: %s of %s twins live', tostring(pool.live), tostring(pool.size)),
+  }
+  if pool.gave_up and #pool.gave_up > 0 then
+    lines[#lines] = lines[#lines] .. ', gave up on slots ' .. table.concat(pool.gave_up, ', ')
+  end
+  for _, t in ipairs(s.twins or {}) do
+    local off = differing(server.hashes, t.hashes)
+    table.insert(
+      lines,
+      string.format(
+        '  twin %s: pid %s, up %d s, seq %s, %s overlay files, %s',
+        tostring(t.slot),
+        tostring(t.pid),
+        math.floor(tonumber(t.uptime) or 0),
+        tostring(t.seq),
+        tostring(t.overlay_files),
+        off == 0 and 'in sync' or (off .. ' documents differ')
+      )
+    )
+  end
+  return table.concat(lines, '\n')
+end
+
+function M.show()
+  local client, bufnr = compat.client(0)
+  client = client or compat.clients()[1]
+  if not client then
+    vim.notify('twinls: not running', vim.log.levels.WARN)
+    return
+  end
+  local params = { command = 'twinls.status', arguments = {} }
+  compat.request(client, 'workspace/executeCommand', params, function(err, result)
+    if err then
+      vim.notify('twinls: status failed: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
+      return
+    end
+    M.last = result
+    vim.notify(M.format(result))
+  end, bufnr)
+end
+
+return M

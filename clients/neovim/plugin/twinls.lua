@@ -1,0 +1,41 @@
+-- Commands only: nothing starts until require('twinls').setup() is called.
+if vim.g.loaded_twinls then
+  return
+end
+vim.g.loaded_twinls = true
+
+local function cmd(name, fn, opts)
+  vim.api.nvim_create_user_command(name, fn, opts or {})
+end
+
+cmd('TwinImplementors', function(args)
+  require('twinls').implementors(args.args)
+end, { nargs = '?', desc = 'twinls: every function/method named NAME, into quickfix' })
+
+cmd('TwinReferences', function()
+  require('twinls').references()
+end, { desc = 'twinls: references of the name under the cursor, streamed into quickfix' })
+
+cmd('TwinImplementations', function()
+  require('twinls').implementations()
+end, { desc = 'twinls: overrides/subclasses of the name under the cursor, streamed into quickfix' })
+
+cmd('TwinRunTest', function()
+  require('twinls').run_test()
+end, { desc = 'twinls: run the test or example under the cursor' })
+
+cmd('TwinRunFile', function()
+  require('twinls').run_file()
+end, { desc = 'twinls: run the tests in this file' })
+
+cmd('TwinCancelRun', function()
+  require('twinls').cancel_run()
+end, { desc = 'twinls: stop the running test or example' })
+
+cmd('TwinStatus', function()
+  require('twinls').status()
+end, { desc = 'twinls: server, pool and twin status' })
+
+cmd('TwinRestart', function(args)
+  require('twinls').restart(args.bang)
+end, { bang = true, desc = 'twinls: restart the twins (with !: the whole server)' })
