@@ -1,0 +1,85 @@
+// Settings → how to start the server and what to pass it at initialize.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { InitializationOptions } from './protocol';
+
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+  /** Which setting chose it, for error messages. */
+  from: string;
+}
+
+export function serverLaunch(cfg = vscode.workspace.getConfiguration('twinls')): ServerLaunch {
+  const cmd = cfg.get<string[] | string>('serverCommand') ?? [];
+  const parts = (Array.isArray(cmd) ? cmd : cmd ? [cmd] : []).filter((p) => p.trim() !== '');
+  if (parts.length > 0) {
+    return { command: expand(parts[0]), args: parts.slice(1).map(expand), from: 'twinls.serverCommand' };
+  }
+  const python = (cfg.get<string>('python') ?? '').trim();
+  if (python) {
+    return { command: expand(python), args: ['-m', 'twinls'], from: 'twinls.python' };
+  }
+  return { command: 'twinls', args: [], from: 'the default (twinls on PATH)' };
+}
+
+/** `${workspaceFolder}` and `~` in paths, as users write them in settings. */
+function expand(value: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const home = process.env.HOME ?? '';
+  return value.replace(/\$\{workspaceFolder\}/g, folder).replace(/^~(?=\/|$)/, home);
+}
+
+/** An error message if the executable cannot be found, else undefined. */
+export function missingExecutable(launch: ServerLaunch): string | undefined {
+  const found = launch.command.includes(path.sep)
+    ? isExecutable(launch.command)
+    : (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && isExecutable(path.join(dir, launch.command)));
+  if (found) {
+    return undefined;
+  }
+  return `twinls: cannot start the server: "${launch.command}" (from ${launch.from}) was not found or is not executable. ` +
+    'Set "twinls.serverCommand" to the twinls executable, or "twinls.python" to an interpreter that has twinls installed.';
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** initializationOptions from settings, or a list of what is wrong with them. */
+export function initializationOptions(
+  cfg = vscode.workspace.getConfiguration('twinls'),
+): { options: InitializationOptions; problems: string[] } {
+  const problems: string[] = [];
+  const options: InitializationOptions = { exclude: [], runTimeout: 60 };
+
+  const pool = cfg.get<unknown>('pool');
+  if (Number.isInteger(pool) && (pool as number) >= 0) {
+    if ((pool as number) > 0) {
+      options.pool = pool as number;
+    }
+  } else if (pool !== undefined) {
+    problems.push(`"twinls.pool" must be a whole number ≥ 0, not ${JSON.stringify(pool)}`);
+  }
+
+  const exclude = cfg.get<unknown>('exclude');
+  if (Array.isArray(exclude) && exclude.every((g) => typeof g === 'string')) {
+    options.exclude = exclude;
+  } else if (exclude !== undefined) {
+    problems.push(`"twinls.exclude" must be a list of glob strings, not ${JSON.stringify(exclude)}`);
+  }
+
+  const timeout = cfg.get<unknown>('runTimeout');
+  if (typeof timeout === 'number' && timeout > 0) {
+    options.runTimeout = timeout;
+  } else if (timeout !== undefined) {
+    problems.push(`"twinls.runTimeout" must be a number of seconds > 0, not ${JSON.stringify(timeout)}`);
+  }
+  return { options, problems };
+}

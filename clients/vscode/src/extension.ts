@@ -1,0 +1,41 @@
+// Entry point: wires the server, the Testing view, the results view and the commands.
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { setErrorTargets } from './errors';
+import { ResultsView } from './resultsView';
+import { ServerManager } from './server';
+import { TwinTests } from './tests';
+
+let server: ServerManager | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  // vscode-languageclient 11 needs a log output channel.
+  const output = vscode.window.createOutputChannel('twinls', { log: true });
+  setErrorTargets({ output });
+
+  let tests: TwinTests | undefined;
+  server = new ServerManager(output, {
+    // Lens clicks: show the run in the Testing view and the status bar.
+    onRun: (command, args, next) =>
+      tests!.track(`twinls: ${command.replace('twinls.', '')}`, async () => await next(command, args)),
+  });
+  const manager = server;
+  tests = new TwinTests(async (command, args) => {
+    const client = await manager.client();
+    return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
+  }, output);
+  const results = new ResultsView();
+
+  context.subscriptions.push(
+    output,
+    server,
+    tests,
+    results,
+    ...registerCommands({ client: () => manager.client(), results, tests, output, restartServer: () => manager.restart() }),
+  );
+  await server.client();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}

@@ -1,0 +1,71 @@
+// The server's side of the contract: command ids and the shapes they return.
+// Server command ids are registered as VS Code commands by vscode-languageclient,
+// so the extension's own palette commands use other ids (see package.json).
+
+export const ServerCommand = {
+  status: 'twinls.status',
+  restart: 'twinls.restart',
+  findImplementors: 'twinls.findImplementors',
+  runAt: 'twinls.runAt',
+  runTest: 'twinls.runTest',
+  runExample: 'twinls.runExample',
+  runFile: 'twinls.runFile',
+  cancelRun: 'twinls.cancelRun',
+} as const;
+
+/** Commands that lenses carry; their results feed the Testing view. */
+export const RUN_COMMANDS: ReadonlySet<string> = new Set([
+  ServerCommand.runAt,
+  ServerCommand.runTest,
+  ServerCommand.runExample,
+  ServerCommand.runFile,
+]);
+
+export interface InitializationOptions {
+  pool?: number;
+  exclude: string[];
+  runTimeout: number;
+}
+
+export type Outcome = 'passed' | 'failed' | 'error' | 'skipped' | 'xfailed' | 'xpassed' | string;
+
+export interface TestResult {
+  nodeid: string;
+  name: string;
+  outcome: Outcome;
+  duration?: number;
+  stdout?: string;
+  stderr?: string;
+  message?: string;
+  uri?: string;
+  line?: number;
+  value?: string;
+}
+
+export interface RunResult {
+  kind: 'test' | 'example' | 'file';
+  uri: string;
+  outcome: Outcome;
+  duration?: number;
+  tests: TestResult[];
+  summary?: Record<string, unknown>;
+}
+
+export interface TwinInfo {
+  pid: number;
+  uptime: number;
+  seq: number;
+  overlay_files: number | string[];
+  hashes?: Record<string, string>;
+  slot: number;
+}
+
+export interface StatusResult {
+  server: { pid: number; seq: number; encoding: string; roots: string[]; hashes?: Record<string, string> };
+  pool: { size: number; live: number; gave_up: number[] };
+  twins: TwinInfo[];
+}
+
+export function isRunResult(value: unknown): value is RunResult {
+  return typeof value === 'object' && value !== null && Array.isArray((value as RunResult).tests);
+}

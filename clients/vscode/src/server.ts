@@ -1,0 +1,105 @@
+// Starts, stops and restarts the language client as settings change.
+import * as vscode from 'vscode';
+import { LanguageClient, State } from 'vscode-languageclient/node';
+import { ClientHooks, createClient } from './client';
+import { initializationOptions, missingExecutable, serverLaunch } from './config';
+import { errorText, showError } from './errors';
+
+export class ServerManager implements vscode.Disposable {
+  private current: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+  private readonly item = vscode.window.createStatusBarItem('twinls.server', vscode.StatusBarAlignment.Left, 51);
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly hooks: ClientHooks,
+  ) {
+    this.item.name = 'twinls';
+    this.item.command = 'twinls.showTwinStatus';
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('twinls') && !e.affectsConfiguration('twinls.trace')) {
+          this.output.info('settings changed: restarting the server');
+          void this.restart();
+        }
+      }),
+    );
+  }
+
+  /** The running client, starting it if needed; undefined after an error was shown. */
+  client(): Promise<LanguageClient | undefined> {
+    if (this.current?.isRunning()) {
+      return Promise.resolve(this.current);
+    }
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.client();
+  }
+
+  private async start(): Promise<LanguageClient | undefined> {
+    const launch = serverLaunch();
+    const { options, problems } = initializationOptions();
+    if (problems.length > 0) {
+      this.show('error', 'twinls: bad settings');
+      void showError(`twinls: bad settings — ${problems.join('; ')}. Fix them to start the server.`, { settings: true });
+      return undefined;
+    }
+    const missing = missingExecutable(launch);
+    if (missing) {
+      this.show('error', 'twinls: server not found');
+      void showError(missing, { settings: true });
+      return undefined;
+    }
+    this.output.info(`starting ${launch.command} ${launch.args.join(' ')} --stdio with ${JSON.stringify(options)}`);
+    const client = createClient(launch, options, this.output, this.hooks);
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        this.show('ready');
+      } else if (e.newState === State.Stopped && this.current === client) {
+        this.show('error', 'twinls: server stopped');
+      }
+    });
+    this.current = client;
+    this.show('starting');
+    try {
+      await client.start();
+      return client;
+    } catch (err) {
+      this.show('error', 'twinls: server failed to start');
+      void showError(`twinls: the server (${launch.command}) failed to start: ${errorText(err)}`, { settings: true });
+      return undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (err) {
+        this.output.warn(`stopping the server: ${errorText(err)}`);
+      }
+    }
+  }
+
+  private show(state: 'starting' | 'ready' | 'error', tooltip?: string): void {
+    const icon = { starting: '$(loading~spin)', ready: '$(server-process)', error: '$(error)' }[state];
+    this.item.text = `${icon} twinls`;
+    this.item.tooltip = tooltip ?? (state === 'ready' ? 'twinls: twin ready — click for status' : 'twinls: starting');
+    this.item.command = state === 'error' ? 'twinls.showOutput' : 'twinls.showTwinStatus';
+    this.item.backgroundColor = state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.show();
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.item.dispose();
+    this.subscriptions.forEach((d) => d.dispose());
+  }
+}
