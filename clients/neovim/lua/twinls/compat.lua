@@ -11,6 +11,8 @@ M.NAME = 'twinls'
 -- 0.7 only has the dot form (a closure over the client).
 local method_calls = vim.fn.has('nvim-0.11') == 1
 
+-- Pass no `bufnr` for workspace-wide work: the client then flushes the pending
+-- (debounced) edits of every buffer, not just one, before sending the request.
 function M.request(client, method, params, handler, bufnr)
   if method_calls then
     return client:request(method, params, handler, bufnr)

@@ -11,6 +11,9 @@ local listeners = {} -- token -> function(value, ctx)
 local bars = {} -- "client_id:token" -> { title, message, percentage, seq }
 local bar_seq = 0
 
+-- How many work-done bars have begun (for tests and curious users).
+M.seen = 0
+
 function M.token()
   counter = counter + 1
   return PREFIX .. counter
@@ -32,6 +35,7 @@ end
 local function track(client_id, token, value)
   local key = client_id .. ':' .. tostring(token)
   if value.kind == 'begin' then
+    M.seen = M.seen + 1
     bar_seq = bar_seq + 1
     bars[key] = { title = value.title, message = value.message, percentage = value.percentage, seq = bar_seq }
   elseif value.kind == 'report' and bars[key] then

@@ -6,7 +6,8 @@ local config = require('twinls.config')
 
 local M = {}
 
--- The newest run's result (see the server's run result: kind, outcome, tests, ...).
+-- The newest run's result (see the server's run result: kind, outcome, tests, ...),
+-- or { error = message } when the server refused the run.
 M.last = nil
 
 local FAILED = { failed = true, error = true }
@@ -71,10 +72,11 @@ function M.summary(result)
 end
 
 -- Run a server command that returns a run result.
-function M.execute(client, bufnr, command, arguments)
+function M.execute(client, command, arguments)
   compat.request(client, 'workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)
     if err then
-      vim.notify('twinls: ' .. command .. ' failed: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
+      M.last = { error = err.message or tostring(err) }
+      vim.notify('twinls: ' .. command .. ' failed: ' .. M.last.error, vim.log.levels.ERROR)
       return
     end
     if type(result) ~= 'table' then
@@ -86,7 +88,7 @@ function M.execute(client, bufnr, command, arguments)
       vim.notify('twinls: ' .. M.summary(result), level)
     end
     vim.api.nvim_exec_autocmds('User', { pattern = 'TwinlsRunDone', modeline = false })
-  end, bufnr)
+  end)
 end
 
 local function current()
@@ -99,10 +101,10 @@ end
 
 -- :TwinRunTest — the test or example under the cursor.
 function M.at_cursor()
-  local client, bufnr = current()
+  local client = current()
   if client then
     local p = vim.lsp.util.make_position_params(0, client.offset_encoding)
-    M.execute(client, bufnr, 'twinls.runAt', { p.textDocument.uri, p.position })
+    M.execute(client, 'twinls.runAt', { p.textDocument.uri, p.position })
   end
 end
 
@@ -110,14 +112,14 @@ end
 function M.file()
   local client, bufnr = current()
   if client then
-    M.execute(client, bufnr, 'twinls.runFile', { vim.uri_from_bufnr(bufnr) })
+    M.execute(client, 'twinls.runFile', { vim.uri_from_bufnr(bufnr) })
   end
 end
 
 function M.cancel()
-  local client, bufnr = current()
+  local client = current()
   if client then
-    compat.request(client, 'workspace/executeCommand', { command = 'twinls.cancelRun', arguments = {} }, function() end, bufnr)
+    compat.request(client, 'workspace/executeCommand', { command = 'twinls.cancelRun', arguments = {} }, function() end)
   end
 end
 
@@ -126,7 +128,7 @@ end
 function M.lens(command, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   if client then
-    M.execute(client, ctx.bufnr, command.command, command.arguments)
+    M.execute(client, command.command, command.arguments)
   end
 end
 

@@ -100,7 +100,7 @@ function M.stream(method, make_params, title, bufnr)
     state.ms = elapsed_ms(state)
     state.done = true
     vim.api.nvim_exec_autocmds('User', { pattern = 'TwinlsSearchDone', modeline = false })
-  end, bufnr)
+  end)
   return state
 end
 

@@ -1,0 +1,349 @@
+-- End-to-end checks of the plugin against the real server, in headless Neovim:
+--   TWINLS_PLUGIN=clients/neovim TWINLS_CMD='["twinls"]' TWINLS_WORKSPACE=dir \
+--   TWINLS_REPORT=out.json timeout 120 nvim --headless -u NONE -i NONE -c 'luafile e2e.lua'
+-- The workspace is tests/editors/neovim_workspace.py's; the report is read by
+-- tests/editors/test_neovim.py. Works on 0.7 (no -l, no vim.lsp.start) and 0.11.
+-- Nothing may raise outside h.main: headless nvim would hang on the error.
+local loaded, h = pcall(function()
+  local plugin = assert(os.getenv('TWINLS_PLUGIN'), 'TWINLS_PLUGIN is not set')
+  vim.opt.runtimepath:prepend(plugin)
+  package.path = plugin .. '/tests/?.lua;' .. package.path
+  vim.cmd('runtime! plugin/twinls.lua') -- -u NONE loads no plugins
+  return require('harness')
+end)
+if not loaded then
+  io.stderr:write(tostring(h) .. '\n')
+  vim.cmd('cquit')
+end
+
+local ws, cmd -- the workspace folder and the server command, from the environment
+
+local WAIT = 20000 -- ms for any one server answer (the first includes the twin's start)
+
+local function open(rel)
+  vim.cmd('edit ' .. vim.fn.fnameescape(ws .. '/' .. rel))
+  vim.bo.filetype = 'python' -- -u NONE: no filetype detection
+  return vim.api.nvim_get_current_buf()
+end
+
+-- 0-based line in `bufnr` holding `text` (plain), and the column where it starts.
+local function find(bufnr, text)
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+    local col = line:find(text, 1, true)
+    if col then
+      return i - 1, col - 1
+    end
+  end
+  h.fail('no line with %q in %s', text, vim.api.nvim_buf_get_name(bufnr))
+end
+
+local function cursor_at(bufnr, text, offset)
+  local line, col = find(bufnr, text)
+  vim.api.nvim_set_current_buf(bufnr)
+  vim.api.nvim_win_set_cursor(0, { line + 1, col + (offset or 0) })
+  return line
+end
+
+local function client()
+  return require('twinls.compat').client(0)
+end
+
+local function position_params(bufnr, text, offset)
+  cursor_at(bufnr, text, offset)
+  return vim.lsp.util.make_position_params(0, client().offset_encoding)
+end
+
+local PROVIDERS = {
+  ['textDocument/implementation'] = 'implementationProvider',
+  ['textDocument/references'] = 'referencesProvider',
+}
+
+-- One server's answer to a request through Neovim's own API (no partial token).
+local function request_sync(bufnr, method, params)
+  -- 0.7 would wait out the whole timeout for a method no server offers.
+  local provider = PROVIDERS[method]
+  h.expect(not provider or client().server_capabilities[provider], 'the server offers no %s', provider)
+  local responses, err = vim.lsp.buf_request_sync(bufnr, method, params, WAIT)
+  h.expect(responses, '%s: no answer (%s)', method, tostring(err))
+  for _, r in pairs(responses) do
+    h.expect(not r.err, '%s failed: %s', method, vim.inspect(r.err))
+    return r.result
+  end
+  h.fail('%s: no client answered', method)
+end
+
+local function command_sync(bufnr, name, args)
+  return request_sync(bufnr, 'workspace/executeCommand', { command = name, arguments = args or {} })
+end
+
+local function basename(uri_or_path)
+  return vim.fn.fnamemodify((uri_or_path:gsub('^file://', '')), ':t')
+end
+
+-- Lines (0-based) per file name among LSP locations.
+local function lines_by_file(locations)
+  local found = {}
+  for _, loc in ipairs(locations or {}) do
+    local uri = loc.uri or loc.targetUri
+    local range = loc.range or loc.targetSelectionRange
+    local name = basename(uri)
+    found[name] = found[name] or {}
+    found[name][range.start.line] = true
+  end
+  return found
+end
+
+-- The same, from a quickfix list (lnum is 1-based there).
+local function qf_lines(qfid)
+  local found, n = {}, 0
+  for _, item in ipairs(vim.fn.getqflist({ id = qfid, items = 1 }).items) do
+    local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(item.bufnr), ':t')
+    found[name] = found[name] or {}
+    found[name][item.lnum - 1] = true
+    n = n + 1
+  end
+  return found, n
+end
+
+-- 0-based line of `def area` in class `name` of shapes.py.
+local function area_of(name)
+  local bufnr = vim.fn.bufnr(ws .. '/shapes.py')
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  local line = find(bufnr, 'class ' .. name)
+  repeat
+    line = line + 1
+  until lines[line + 1] == nil or lines[line + 1]:find('def area', 1, true)
+  return line
+end
+
+local function expect_line(found, file, line, what)
+  h.expect(found[file] and found[file][line], '%s: expected %s line %d (0-based); got %s', what, file, line, vim.inspect(found))
+end
+
+-- A streamed search run through one of the plugin's commands.
+local function streamed(ex_cmd)
+  local search = require('twinls.search')
+  search.last = nil
+  vim.cmd(ex_cmd)
+  local state = h.wait(WAIT, function()
+    return search.last and search.last.done and search.last
+  end, ex_cmd .. ' to finish')
+  h.expect(not state.error, '%s failed: %s', ex_cmd, tostring(state.error))
+  return state
+end
+
+local function expect_streamed(state, what)
+  h.expect(state.batches >= 1, '%s: no $/progress batch arrived (the whole answer came at the end)', what)
+  h.expect(state.first_ms <= state.ms, '%s: first result at %d ms, after the end at %d ms', what, state.first_ms, state.ms)
+end
+
+local function run(ex_cmd_or_fn)
+  local runs = require('twinls.run')
+  runs.last = nil
+  if type(ex_cmd_or_fn) == 'string' then
+    vim.cmd(ex_cmd_or_fn)
+  else
+    ex_cmd_or_fn()
+  end
+  local result = h.wait(WAIT, function()
+    return runs.last
+  end, 'the run result')
+  h.expect(not result.error, 'the run failed: %s', tostring(result.error))
+  return result
+end
+
+local function diagnostics_at(bufnr, line)
+  local found = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.lnum == line then
+      table.insert(found, d)
+    end
+  end
+  return found
+end
+
+local function lens_at(bufnr, line)
+  for _, lens in ipairs(vim.lsp.codelens.get(bufnr)) do
+    if lens.range.start.line == line and lens.command then
+      return lens
+    end
+  end
+end
+
+h.main(function()
+  ws = assert(os.getenv('TWINLS_WORKSPACE'), 'TWINLS_WORKSPACE is not set')
+  cmd = vim.fn.json_decode((assert(os.getenv('TWINLS_CMD'), 'TWINLS_CMD is not set')))
+  local shapes, tests
+  local info = h.report.info
+  local v = vim.version()
+  info.version = string.format('%d.%d.%d', v.major, v.minor, v.patch)
+
+  h.check('attach', function()
+    require('twinls').setup({ cmd = cmd, pool = 1, run_timeout = 30 })
+    shapes = open('shapes.py')
+    local c = h.wait(WAIT, client, 'the twinls client to attach to shapes.py')
+    info.api = vim.lsp.enable and 'vim.lsp.enable' or (vim.lsp.start and 'vim.lsp.start' or 'vim.lsp.start_client')
+    h.wait(WAIT, function()
+      return c.initialized ~= false and c.server_capabilities and next(c.server_capabilities)
+    end, 'initialize')
+    info.encoding = c.offset_encoding
+    local status = command_sync(shapes, 'twinls.status')
+    h.expect(status.pool.live >= 1, 'no twin is live: %s', vim.inspect(status.pool))
+    h.expect(status.server.encoding == c.offset_encoding, 'server speaks %s, client %s', status.server.encoding, c.offset_encoding)
+  end)
+
+  h.check('status', function()
+    local st = require('twinls.status')
+    st.last = nil
+    vim.cmd('TwinStatus')
+    local s = h.wait(WAIT, function()
+      return st.last
+    end, ':TwinStatus')
+    local text = st.format(s)
+    h.expect(text:find('in sync', 1, true), ':TwinStatus does not show the twin in sync:\n%s', text)
+  end)
+
+  h.check('implementors', function()
+    local state = streamed('TwinImplementors area')
+    local found, n = qf_lines(state.qfid)
+    for _, owner in ipairs({ 'Shape', 'Square', 'Circle' }) do
+      expect_line(found, 'shapes.py', area_of(owner), ':TwinImplementors area (' .. owner .. '.area)')
+    end
+    h.expect(n >= 3 + 30, ':TwinImplementors area: %d results, expected at least 33', n)
+    expect_streamed(state, ':TwinImplementors')
+    info.implementors = { count = n, batches = state.batches, first_ms = state.first_ms, ms = state.ms }
+  end)
+
+  h.check('implementation', function()
+    local params = position_params(shapes, 'def area', #'def ')
+    local result = request_sync(shapes, 'textDocument/implementation', params)
+    local found = lines_by_file(result)
+    expect_line(found, 'shapes.py', area_of('Square'), 'implementation of Shape.area (Square)')
+    expect_line(found, 'shapes.py', area_of('Circle'), 'implementation of Shape.area (Circle)')
+  end)
+
+  h.check('references', function()
+    local params = position_params(shapes, 'class Square', #'class ')
+    params.context = { includeDeclaration = true }
+    local found = lines_by_file(request_sync(shapes, 'textDocument/references', params))
+    local tbuf = vim.fn.bufadd(ws .. '/test_shapes.py')
+    vim.fn.bufload(tbuf)
+    expect_line(found, 'test_shapes.py', find(tbuf, 'assert Square(2)'), 'references of Square')
+  end)
+
+  h.check('references_streamed', function()
+    cursor_at(shapes, 'class Square', #'class ')
+    local state = streamed('TwinReferences')
+    local found = qf_lines(state.qfid)
+    local tbuf = vim.fn.bufadd(ws .. '/test_shapes.py')
+    vim.fn.bufload(tbuf)
+    expect_line(found, 'test_shapes.py', find(tbuf, 'assert Square(2)'), ':TwinReferences of Square')
+    expect_streamed(state, ':TwinReferences')
+  end)
+
+  h.check('implementations_streamed', function()
+    cursor_at(shapes, 'def area', #'def ')
+    local state = streamed('TwinImplementations')
+    local found, n = qf_lines(state.qfid)
+    expect_line(found, 'shapes.py', area_of('Square'), ':TwinImplementations (Square)')
+    h.expect(n >= 2 + 30, ':TwinImplementations: %d results, expected at least 32', n)
+    expect_streamed(state, ':TwinImplementations')
+  end)
+
+  h.check('unsaved_edit', function()
+    local disk = table.concat(vim.fn.readfile(ws .. '/shapes.py'), '\n')
+    local n = vim.api.nvim_buf_line_count(shapes)
+    vim.api.nvim_buf_set_lines(shapes, n, n, false, { '', '', 'class Hexagon(Shape):', '    def area(self):', '        return 6' })
+    -- The twin holds the buffer's text, byte for byte; the file is untouched.
+    local text = table.concat(vim.api.nvim_buf_get_lines(shapes, 0, -1, false), '\n') .. '\n'
+    local status = command_sync(shapes, 'twinls.status')
+    local path = vim.fn.fnamemodify(ws .. '/shapes.py', ':p')
+    h.expect(status.twins[1].hashes[path] == vim.fn.sha256(text), 'the twin does not hold the unsaved text of %s', path)
+    h.expect(table.concat(vim.fn.readfile(ws .. '/shapes.py'), '\n') == disk, 'shapes.py was written to disk')
+  end)
+
+  h.check('unsaved_edit_search', function()
+    local state = streamed('TwinImplementors area')
+    expect_line(qf_lines(state.qfid), 'shapes.py', area_of('Hexagon'), ':TwinImplementors area after an unsaved edit (Hexagon)')
+  end)
+
+  h.check('lenses', function()
+    tests = open('test_shapes.py')
+    h.expect(client().server_capabilities.codeLensProvider, 'the server offers no codeLensProvider')
+    local line = find(tests, 'def test_circle')
+    local lens = h.wait(WAIT, function()
+      return lens_at(tests, line)
+    end, 'a lens over test_circle')
+    info.lens_title = lens.command.title
+    h.expect(lens.command.command == 'twinls.runTest', 'lens over test_circle runs %s', lens.command.command)
+    h.expect(lens_at(tests, find(tests, 'def example_square')), 'no lens over example_square')
+  end)
+
+  h.check('lens_run_failure', function()
+    local def = find(tests, 'def test_circle')
+    local assert_line = find(tests, 'assert area == 3.14')
+    h.expect(lens_at(tests, def), 'no lens over test_circle to run')
+    cursor_at(tests, 'def test_circle')
+    local result = run(vim.lsp.codelens.run)
+    h.expect(result.outcome == 'failed', 'test_circle: outcome %s, expected failed', tostring(result.outcome))
+    info.run_message = require('twinls.run').summary(result)
+    local d = h.wait(WAIT, function()
+      return diagnostics_at(tests, assert_line)[1]
+    end, 'a diagnostic on the failing assert (line ' .. assert_line .. ')')
+    h.expect(d.source == 'twinls', 'diagnostic source %s', tostring(d.source))
+    -- The server retitles the lens (✗ ...) and asks for a refresh.
+    local title = h.wait(WAIT, function()
+      local lens = lens_at(tests, def)
+      return lens and lens.command.title ~= info.lens_title and lens.command.title
+    end, 'the lens over test_circle to be retitled')
+    info.lens_title_after = title
+  end)
+
+  h.check('run_test', function()
+    cursor_at(tests, 'assert Square(2)')
+    local result = run('TwinRunTest')
+    h.expect(result.outcome == 'passed', ':TwinRunTest in test_square: outcome %s', tostring(result.outcome))
+    h.expect(result.kind == 'test', ':TwinRunTest: kind %s', tostring(result.kind))
+  end)
+
+  h.check('run_example', function()
+    cursor_at(tests, 'return Square(3)')
+    local result = run('TwinRunTest')
+    h.expect(result.kind == 'example', ':TwinRunTest in example_square: kind %s', tostring(result.kind))
+    local t = (result.tests or {})[1] or {}
+    h.expect(t.value == '9', 'example_square: value %s, expected 9', vim.inspect(t.value))
+  end)
+
+  h.check('unsaved_run', function()
+    local line = find(tests, 'assert area == 3.14')
+    vim.api.nvim_buf_set_lines(tests, line, line + 1, false, { '    assert area == 3' })
+    cursor_at(tests, 'assert area == 3')
+    local result = run('TwinRunTest')
+    h.expect(result.outcome == 'passed', 'test_circle after an unsaved fix: outcome %s', tostring(result.outcome))
+    h.wait(WAIT, function()
+      return #diagnostics_at(tests, line) == 0
+    end, 'the failure diagnostic to clear')
+  end)
+
+  h.check('run_file', function()
+    local result = run('TwinRunFile')
+    h.expect(result.kind == 'file', ':TwinRunFile: kind %s', tostring(result.kind))
+    h.expect(#(result.tests or {}) >= 2, ':TwinRunFile ran %d tests', #(result.tests or {}))
+    h.expect(result.outcome == 'passed', ':TwinRunFile: outcome %s', tostring(result.outcome))
+  end)
+
+  h.check('progress', function()
+    local p = require('twinls.progress')
+    h.expect(type(p.statusline()) == 'string', 'statusline() is not a string')
+    h.expect(p.seen > 0, 'no work-done progress was seen during the runs')
+  end)
+
+  h.check('restart', function()
+    vim.cmd('TwinRestart')
+    local status = h.wait(WAIT, function()
+      local s = command_sync(shapes, 'twinls.status')
+      return s.pool.live >= 1 and s
+    end, 'a live twin after :TwinRestart')
+    h.expect(status.twins[1].hashes, 'no twin status after restart')
+  end)
+end, 110000)

@@ -1,0 +1,73 @@
+"""The sample workspace the Neovim end-to-end script opens.
+
+A class hierarchy with tests (one failing, one example) and enough subclass
+modules that searches answer in several streamed batches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SHAPES = '''\
+class Shape:
+    def area(self):
+        raise NotImplementedError
+
+
+class Square(Shape):
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side * self.side
+
+
+class Circle(Shape):
+    def __init__(self, r):
+        self.r = r
+
+    def area(self):
+        return 3 * self.r * self.r
+'''
+
+TESTS = '''\
+from shapes import Circle, Square
+
+
+def test_square():
+    assert Square(2).area() == 4
+
+
+def test_circle():
+    area = Circle(1).area()
+    assert area == 3.14
+
+
+def example_square():
+    return Square(3).area()
+'''
+
+MODULE = '''\
+from shapes import Shape
+
+
+class Shape{n:02d}(Shape):
+    def area(self):
+        return {n}
+'''
+
+#: Subclass modules: the e2e script expects at least this many more implementors.
+FILLER = 30
+
+
+def make_workspace(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "shapes"\nversion = "0"\n')
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "test_shapes.py").write_text(TESTS)
+    pkg = root / "more"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    for n in range(FILLER):
+        (pkg / f"shape_{n:02d}.py").write_text(MODULE.format(n=n))
+    return root
