@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHAPES = '''\
+SHAPES = """\
 class Shape:
     def area(self):
         raise NotImplementedError
@@ -28,9 +28,9 @@ class Circle(Shape):
 
     def area(self):
         return 3 * self.r * self.r
-'''
+"""
 
-TESTS = '''\
+TESTS = """\
 from shapes import Circle, Square
 
 
@@ -45,16 +45,16 @@ def test_circle():
 
 def example_square():
     return Square(3).area()
-'''
+"""
 
-MODULE = '''\
+MODULE = """\
 from shapes import Shape
 
 
 class Shape{n:02d}(Shape):
     def area(self):
         return {n}
-'''
+"""
 
 #: Subclass modules: the e2e script expects at least this many more implementors.
 FILLER = 30

@@ -99,7 +99,12 @@ def session(request, tmp_path_factory):
     argv = ["timeout", "-k", "5", str(TIMEOUT), str(nvim), "--headless", "-u", "NONE", "-i", "NONE"]
     argv += ["-c", f"luafile {SCRIPT}"]
     proc = subprocess.run(
-        argv, cwd=ws, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        argv,
+        cwd=ws,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
         timeout=TIMEOUT + 15,
     )
     lsp_log = next(iter(tmp.glob("xdg_*_home/nvim/lsp.log")), tmp / "lsp.log")
@@ -135,9 +140,7 @@ def test_check(session, check):
     checks = session["report"].get("checks") or {}
     result = checks.get(check)
     if result is None:
-        pytest.fail(
-            f"{session['name']}: check {check!r} did not run "
-            f"({session['report'].get('fatal') or 'the script stopped early'})\n{session['context']}"
-        )
+        why = session["report"].get("fatal") or "the script stopped early"
+        pytest.fail(f"{session['name']}: check {check!r} did not run ({why})\n{session['context']}")
     if not result["ok"]:
         pytest.fail(f"{session['name']}: {check}: {result['message']}\n{session['context']}")
