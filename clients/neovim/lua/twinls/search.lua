@@ -127,6 +127,10 @@ function M.implementors(name)
   if name == nil or name == '' then
     name = vim.fn.expand('<cword>')
   end
+  if name == '' then
+    vim.notify('twinls: which name? :TwinImplementors {name}', vim.log.levels.WARN)
+    return nil
+  end
   return M.stream('workspace/executeCommand', function(_, token)
     return {
       command = 'twinls.findImplementors',
