@@ -286,3 +286,17 @@ class TwinPool:
 
     def mirror_hashes(self) -> dict[str, str]:
         return {p: text_sha256(t) for p, t in self.mirror.texts().items()}
+
+    # -- sharded calls (searches) ----------------------------------------------------
+
+    def call_sharded(self, target: str, items: list[Any], *args: Any) -> Promise:
+        """Spread ``items`` over every live twin in chunks: ``target(ctx, chunk, *args)``.
+
+        The twin query returns how many items of its chunk it finished (it may stop
+        early to stay responsive; the rest is dealt again). One promise carries every
+        chunk's partial batches and ``done/total`` progress; cancelling it cancels
+        the chunks in flight.
+        """
+        from ..queries.shards import ShardedCall
+
+        return ShardedCall(self, target, list(items), args).start()

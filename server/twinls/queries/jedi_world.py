@@ -1,0 +1,141 @@
+"""jedi in the twin: one project and one inference state per overlay generation.
+
+Why one shared inference state: a search resolves names in hundreds of files,
+and each file imports much the same modules; a state per file (what a
+``jedi.Script`` per file means) infers those imports again every time. The
+state is dropped as soon as the overlay changes, so nothing stale survives an
+edit. Names are compared by :data:`Key` (file and position), never by object, so
+results from different twins and states merge.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jedi
+from jedi.file_io import FileIO
+from jedi.inference import InferenceState
+from jedi.inference.imports import load_module_from_path
+from parso.python.tree import Name
+
+from ..overlay.store import Overlay
+from ..textbuf import from_codepoints, split_lines, to_codepoints
+
+#: A definition's identity across processes: (file or module, line (1-based), column).
+Key = tuple[str, int, int]
+
+
+class JediWorld:
+    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
+        self.overlay = overlay
+        root = roots[0] if roots else os.getcwd()
+        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
+        self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
+        self._state: InferenceState | None = None
+        self._generation = -1
+
+    def inference(self) -> InferenceState:
+        """The shared state, renewed whenever the overlay changed since it was made."""
+        if self._state is None or self._generation != self.overlay.generation:
+            self._state = InferenceState(self.project, environment=self.environment)
+            self._generation = self.overlay.generation
+        self._state.reset_recursion_limitations()
+        return self._state
+
+    def module(self, path: str) -> Any | None:
+        """The module context of ``path`` as the overlay has it; None if it cannot be read."""
+        if not self.overlay.is_file(path):
+            return None
+        state = self.inference()
+        state.script_path = Path(path)
+        try:
+            return load_module_from_path(state, FileIO(path)).as_context()
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+
+    def script(self, path: str) -> jedi.Script | None:
+        """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""
+        text = self.overlay.read_text(path)
+        if text is None:
+            return None
+        return jedi.Script(text, path=path, project=self.project, environment=self.environment)
+
+
+def name_at(module_context: Any, line0: int, col: int) -> Name | None:
+    """The name leaf at a 0-based line and code-point column (its end counts too)."""
+    node = module_context.tree_node
+    try:
+        leaf = node.get_leaf_for_position((line0 + 1, col), include_prefixes=True)
+    except ValueError:
+        return None
+    for candidate in (leaf, leaf.get_previous_leaf() if leaf is not None else None):
+        if (
+            candidate is not None
+            and candidate.type == "name"
+            and candidate.start_pos <= (line0 + 1, col) <= candidate.end_pos
+        ):
+            return candidate
+    return None
+
+
+def key_of(name: Any) -> Key | None:
+    """A jedi name's :data:`Key`; names without a tree (compiled) key by module and name."""
+    context = name.get_root_context()
+    try:
+        file = context.py__file__()
+    except AttributeError:
+        file = None
+    if name.tree_name is None:
+        module = context.py__name__() if hasattr(context, "py__name__") else None
+        return (f"<{module or 'compiled'}>.{name.string_name}", 0, 0)
+    if file is None:
+        return None
+    line, col = name.tree_name.start_pos
+    return (str(file), line, col)
+
+
+def client_col(text: str, col: int, encoding: str) -> int:
+    """Code-point column in the line ``text`` -> the client's column (negotiated encoding)."""
+    if encoding == "utf-32" or text.isascii():
+        return col
+    return from_codepoints(text, col, encoding)
+
+
+class Lines:
+    """Line texts of files, read through the overlay once per query (for encodings)."""
+
+    def __init__(self, overlay: Overlay, encoding: str) -> None:
+        self.overlay = overlay
+        self.encoding = encoding
+        self._lines: dict[str, list[str]] = {}
+
+    def line(self, path: str, line0: int) -> str:
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = self._lines[path] = split_lines(self.overlay.read_text(path) or "")
+        return lines[line0] if 0 <= line0 < len(lines) else ""
+
+    def codepoint_col(self, path: str, line0: int, col: int) -> int:
+        """The client's column -> code points (clamped to the line)."""
+        if self.encoding == "utf-32":
+            return col
+        return to_codepoints(self.line(path, line0), col, self.encoding)
+
+    def location(
+        self, path: str, line0: int, col: int, end_col: int, text: str | None = None
+    ) -> list[Any]:
+        """``[path, line, start, line, end]`` in the client's encoding (what travels back).
+
+        ``text`` is the line if the caller has it; an ASCII line needs no conversion.
+        """
+        if self.encoding != "utf-32" and (text is None or not text.isascii()):
+            text = self.line(path, line0) if text is None else text
+            col, end_col = (client_col(text, c, self.encoding) for c in (col, end_col))
+        return [path, line0, col, line0, end_col]
+
+
+def get(state) -> JediWorld:  # type: ignore[no-untyped-def]
+    """The twin's one :class:`JediWorld` (``state`` is the TwinState)."""
+    return state.singleton("jedi", lambda: JediWorld(state.overlay, state.roots))

@@ -1,0 +1,158 @@
+"""textDocument/references in the twin: plan from the index, then jedi checks each use.
+
+Why not ``jedi.Script.get_references``: it opens at most 2,000 files, parses at
+most 30 that contain the name, skips names of two characters or fewer outside
+the module, and reads other files from disk (unsaved buffers are invisible).
+Here the index names every file that holds the identifier, and every
+occurrence in those files is resolved by jedi against the overlay, so the
+result is complete and same-named but unrelated names are left out.
+
+Two queries: ``search.refs_plan`` (the target at the cursor and the candidate
+files) and ``search.refs_in`` (one chunk of files, one partial batch per file),
+which :meth:`TwinPool.call_sharded` spreads over the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from jedi.parser_utils import get_parent_scope
+
+from ..twin.context import CallContext
+from . import index as index_mod
+from . import jedi_world
+from .jedi_world import Key, Lines, key_of, name_at
+from .registry import query
+
+try:  # jedi's own first step of a references search: the name and its other spellings
+    from jedi.inference.references import _find_defining_names as _defining
+    from jedi.inference.references import _find_names as _resolve
+except ImportError:  # pragma: no cover - jedi moved them; fall back to plain goto
+    _defining = None
+    _resolve = None
+
+log = logging.getLogger(__name__)
+
+#: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
+CHUNK_BUDGET = 0.05
+_LOCAL_SCOPES = ("funcdef", "lambdef", "sync_comp_for", "comp_for")
+
+
+def resolve(module_context: Any, leaf: Any) -> set[Any]:
+    """jedi names a name leaf stands for (itself included), imports followed."""
+    if _resolve is not None:
+        return set(_resolve(module_context, leaf))
+    name = module_context.create_name(leaf)
+    return {name, *name.goto()}
+
+
+def defining(module_context: Any, leaf: Any) -> set[Any]:
+    """The target's names: what the leaf resolves to, stubs and same-scope rebinds too."""
+    state = module_context.inference_state
+    state.flow_analysis_enabled = False  # both branches of an ``if`` define the name
+    try:
+        if _defining is not None:
+            return set(_defining(module_context, leaf))
+        return resolve(module_context, leaf)
+    finally:
+        state.flow_analysis_enabled = True
+
+
+def _is_local(name: Any) -> bool:
+    """A name only its own file can use: a function's local variable, ``self``, ``cls``."""
+    tree_name = name.tree_name
+    if tree_name is None:
+        return False
+    if name.api_type == "param":
+        return tree_name.value in ("self", "cls")  # others are used as keyword arguments
+    if tree_name.parent is not None and tree_name.parent.type == "trailer":
+        return False  # an attribute
+    scope = get_parent_scope(tree_name)
+    return scope is not None and scope.type in _LOCAL_SCOPES
+
+
+@query("search.refs_plan")
+def refs_plan(
+    ctx: CallContext, path: str, line: int, character: int, encoding: str
+) -> dict[str, Any] | None:
+    """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
+    world = jedi_world.get(ctx.state)
+    module = world.module(path)
+    if module is None:
+        return None
+    col = Lines(ctx.overlay, encoding).codepoint_col(path, line, character)
+    leaf = name_at(module, line, col)
+    if leaf is None:
+        return None
+    names = defining(module, leaf)
+    keys = sorted({k for k in map(key_of, names) if k is not None})
+    decl_files = list(dict.fromkeys(k[0] for k in keys if ctx.overlay.is_file(k[0])))
+    if names and all(_is_local(n) for n in names):
+        files = list(dict.fromkeys([*decl_files, path]))
+    else:
+        idx = index_mod.get(ctx.state)
+        entries = idx.ensure(ctx.check)
+        found = idx.files_with(leaf.value)
+        first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
+        rest = sorted(
+            (p for p in found if p not in first), key=lambda p: -entries[p].size
+        )  # biggest first: the pool ends together
+        files = first + rest
+    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files}
+
+
+@query("search.refs_in")
+def refs_in(
+    ctx: CallContext,
+    files: list[str],
+    name: str,
+    keys: list[list[Any]],
+    encoding: str,
+    include_declaration: bool = True,
+    budget: float = CHUNK_BUDGET,
+) -> int:
+    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done."""
+    world = jedi_world.get(ctx.state)
+    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
+    lines = Lines(ctx.overlay, encoding)
+    start = time.monotonic()
+    for i, path in enumerate(files):
+        if i and time.monotonic() - start > budget:
+            return i
+        ctx.check()
+        ctx.partial(in_file(world, path, name, target, include_declaration, lines))
+    return len(files)
+
+
+def in_file(
+    world: jedi_world.JediWorld,
+    path: str,
+    name: str,
+    target: set[Key],
+    include_declaration: bool,
+    lines: Lines,
+) -> list[list[Any]]:
+    module = world.module(path)
+    if module is None:
+        return []
+    code_lines = getattr(module.get_value(), "code_lines", None)
+    found: list[list[Any]] = []
+    for leaf in module.tree_node.get_used_names().get(name, []):
+        line, col = leaf.start_pos
+        if (path, line, col) in target:
+            if not include_declaration:
+                continue
+        else:
+            world.inference().reset_recursion_limitations()
+            try:
+                keys = {key_of(n) for n in resolve(module, leaf)}
+            except Exception as exc:  # one name jedi trips over must not end the search
+                log.debug("jedi failed on %s:%s:%s: %r", path, line, col, exc)
+                continue
+            if not keys & target:
+                continue
+        text = code_lines[line - 1] if code_lines and line <= len(code_lines) else None
+        found.append(lines.location(path, line - 1, col, col + len(name), text))
+    return found
