@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jedi
-from jedi.file_io import FileIO
+from jedi.file_io import FileIO, KnownContentFileIO
 from jedi.inference import InferenceState
 from jedi.inference.imports import load_module_from_path
 from parso.python.tree import Name
@@ -51,7 +51,13 @@ class JediWorld:
         state = self.inference()
         state.script_path = Path(path)
         try:
-            return load_module_from_path(state, FileIO(path)).as_context()
+            try:
+                return load_module_from_path(state, FileIO(path)).as_context()
+            except UnicodeDecodeError:  # not UTF-8: the overlay's lenient decoding, as text
+                text = self.overlay.read_text(path)
+                if text is None:
+                    return None
+                return load_module_from_path(state, KnownContentFileIO(path, text)).as_context()
         except (OSError, UnicodeDecodeError, ValueError):
             return None
 
@@ -70,13 +76,17 @@ def name_at(module_context: Any, line0: int, col: int) -> Name | None:
         leaf = node.get_leaf_for_position((line0 + 1, col), include_prefixes=True)
     except ValueError:
         return None
-    for candidate in (leaf, leaf.get_previous_leaf() if leaf is not None else None):
-        if (
-            candidate is not None
-            and candidate.type == "name"
-            and candidate.start_pos <= (line0 + 1, col) <= candidate.end_pos
-        ):
-            return candidate
+    if leaf is None:
+        return None
+    pos = (line0 + 1, col)
+    near = [leaf, leaf.get_next_leaf(), leaf.get_previous_leaf()]
+    names = [n for n in near if n is not None and n.type == "name"]
+    for name in names:  # a name the cursor is inside or at the start of
+        if name.start_pos <= pos < name.end_pos:
+            return name
+    for name in names:  # else one it sits just after
+        if name.end_pos == pos:
+            return name
     return None
 
 
