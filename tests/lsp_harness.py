@@ -170,4 +170,11 @@ async def lsp_session(
         yield client
         await asyncio.wait_for(client.shutdown_session(), 30)
     finally:
+        server = client._server
+        if server is not None and server.returncode is None:
+            server.terminate()  # a failed test never said exit; pygls would wait forever
+            try:
+                await asyncio.wait_for(server.wait(), 10)
+            except asyncio.TimeoutError:
+                server.kill()
         await client.stop()

@@ -32,7 +32,12 @@ def register(ls: TwinLanguageServer) -> None:
                 "roots": pool.roots,
                 "hashes": pool.mirror_hashes(),
             },
-            "pool": {"size": pool.size, "live": len(pool.live()), "gave_up": sorted(pool.gave_up)},
+            "pool": {
+                "size": pool.size,
+                "live": len(pool.live()),
+                "gave_up": sorted(pool.gave_up),
+                "resyncs": pool.resyncs,
+            },
             "twins": twins,
         }
 

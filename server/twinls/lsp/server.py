@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
@@ -31,6 +32,19 @@ class TwinProtocol(LanguageServerProtocol):
     pygls keeps every document in its workspace and re-splits it on each change;
     the pool's mirror is the one copy here, so those built-ins only dispatch.
     """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls drops a request whose params do not parse; answer it with the error."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                cause = exc.__cause__
+                error = JsonRpcInvalidParams(
+                    f"invalid params for {data['method']}: {cause or exc}".splitlines()[0]
+                )
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
 
     def lsp_text_document__did_open(self, params):  # type: ignore[override]
         if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:

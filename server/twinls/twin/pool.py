@@ -71,6 +71,7 @@ class TwinPool:
         self._pending: set[int] = set()  # slots waiting to be (re)started
         self._supervisor: threading.Thread | None = None
         self.ready = threading.Event()
+        self.resyncs = 0  # documents resent in full after a twin diverged
 
     # -- life ------------------------------------------------------------------------
 
@@ -185,6 +186,7 @@ class TwinPool:
         """The twin could not apply an edit: send it the document's full text."""
         log.warning("twin %s diverged on %s (%s); resending the full text", twin.slot, path, reason)
         with self._lock:
+            self.resyncs += 1
             self.seq += 1
             doc = self.mirror.docs.get(path)
             if doc is not None:

@@ -1,0 +1,133 @@
+"""The Python API: run_remotely with promises, and the channel's fault handling."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from twinls import Twin, TwinDied, TwinError, current
+from twinls.promise import Cancelled
+from twinls.textbuf import text_sha256
+
+
+def visit_count(name: str) -> tuple[int, int]:
+    """Runs in the twin: streams two batches, returns what it saw."""
+    ctx = current()
+    ctx.partial([name, 1])
+    ctx.partial([name, 2])
+    text = ctx.overlay.read_text(os.path.join(ctx.state.roots[0], "m.py"))
+    return text.count(name), os.getpid()
+
+
+@pytest.fixture
+def twin(tmp_path):
+    (tmp_path / "m.py").write_text("def visit(): pass\n")
+    with Twin.start(tmp_path, settings={}) as t:
+        yield t
+
+
+def test_run_remotely_streams_partials_then_the_value(twin, tmp_path):
+    twin.edit(tmp_path / "m.py", "def visit(): visit()\n")  # unsaved: the disk keeps one
+    p = twin.run_remotely(visit_count, "visit")
+    assert list(p.partials(timeout=10)) == [["visit", 1], ["visit", 2]]
+    count, pid = p.result(timeout=10)
+    assert count == 2
+    assert pid != os.getpid() and pid == twin.status()[0]["pid"]
+    assert (tmp_path / "m.py").read_text() == "def visit(): pass\n"
+
+
+def test_then_and_await(twin):
+    p = twin.run_remotely(lambda a, b: a + b, 2, 3).then(lambda v: v * 10)
+    assert p.result(10) == 50
+
+    async def main():
+        return await twin.run_remotely(lambda: {1, 2})  # a set travels pickled
+
+    assert asyncio.run(main()) == {1, 2}
+
+
+def test_remote_error_keeps_type_and_traceback(twin):
+    def boom():
+        raise KeyError("nope")
+
+    with pytest.raises(TwinError) as info:
+        twin.run_remotely(boom).result(10)
+    assert info.value.type_name == "KeyError"
+    assert "boom" in info.value.remote_traceback
+    assert twin.run_remotely(lambda: "still serving").result(10) == "still serving"
+
+
+def test_cancel_stops_the_remote_work(twin):
+    p = twin.call("sleep", 30)
+    next(p.partials(timeout=10))  # it is running
+    assert p.cancel()
+    with pytest.raises(Cancelled):
+        p.result(1)
+    assert twin.run_remotely(lambda: "free").result(10) == "free"
+
+
+def test_killed_twin_fails_in_flight_promises_and_comes_back_with_every_edit(twin, tmp_path):
+    twin.edit(tmp_path / "m.py", "one\n")
+    pid = twin.status()[0]["pid"]
+    p = twin.call("sleep", 60)
+    next(p.partials(timeout=10))
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(TwinDied, match=f"pid {pid}"):
+        p.result(10)
+    twin.edit(tmp_path / "m.py", "two\n")  # while the twin is down
+    deadline = time.monotonic() + 30
+    while not twin.pool.live() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = twin.status()[0]
+    assert status["pid"] != pid
+    assert status["hashes"][str(tmp_path / "m.py")] == text_sha256("two\n")
+
+
+def test_diverged_twin_asks_for_the_full_text(twin, tmp_path):
+    path = str(tmp_path / "m.py")
+    twin.edit(path, "abc\n")
+    t = twin.pool.live()[0]
+    # An edit the server never made: a range past the end of the twin's copy.
+    t.send(
+        {
+            "k": "edit",
+            "seq": 10**6,
+            "op": "change",
+            "path": path,
+            "version": 99,
+            "edits": [[5, 0, 5, 0, "x"]],
+            "crc": 0,
+        }
+    )
+    twin.edit(path, "abcd\n")
+    assert twin.status()[0]["hashes"][path] == text_sha256("abcd\n")
+    assert twin.pool.resyncs == 1
+    assert twin.call("read", path).result(10) == "abcd\n"
+
+
+def test_malformed_frame_to_the_twin_restarts_it_from_a_snapshot(twin, tmp_path):
+    path = str(tmp_path / "m.py")
+    twin.edit(path, "kept\n")
+    t = twin.pool.live()[0]
+    t.send_raw(b"\x00\x00\x00\x04\xc1\xc1\xc1\xc1")  # 0xc1 is never valid msgpack
+    deadline = time.monotonic() + 30
+    while (not twin.pool.live() or twin.pool.live()[0] is t) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert twin.status()[0]["hashes"][path] == text_sha256("kept\n")
+
+
+def test_malformed_frame_from_the_twin_is_refused(twin):
+    def garble():
+        current().state.channel.sendall(b"\x00\x00\x00\x02\xc1\xc1")
+        time.sleep(5)
+
+    with pytest.raises(TwinDied, match="malformed frame"):
+        twin.run_remotely(garble).result(20)
+    deadline = time.monotonic() + 30
+    while not twin.pool.live() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert twin.run_remotely(lambda: 7).result(10) == 7

@@ -1,0 +1,90 @@
+"""The twin writes nothing: no bytecode, no parso/jedi caches, no copies of buffers."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from disk_snapshot import diff, snapshot
+from lsp_harness import lsp_session
+
+PKG_INIT = "from .shapes import Shape\n"
+SHAPES = """class Shape:
+    def area(self):
+        return 0
+
+
+class Square(Shape):
+    def area(self):
+        return 4
+"""
+TEST = """from pkg.shapes import Square
+
+
+def test_area():
+    assert Square().area() == 4
+"""
+
+
+async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_path):
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "pkg").mkdir(parents=True)
+    (home / ".cache").mkdir(parents=True)
+    (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
+    (ws / "pkg" / "shapes.py").write_text(SHAPES)
+    (ws / "test_shapes.py").write_text(TEST)
+    env = {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+    }
+    (home / "tmp").mkdir()
+    before = snapshot(ws, home)
+    async with lsp_session(ws, env=env) as client:
+        client.open("pkg/shapes.py")
+        client.open("test_shapes.py")
+        client.change(
+            "pkg/shapes.py",
+            types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(7, 15), types.Position(7, 16)), text="5"
+            ),
+        )
+        client.open("pkg/new_module.py", "from .shapes import Square\nVALUE = Square()\n")
+        await client.status()
+        for method, params in exercised_requests(client):
+            try:
+                await client.protocol.send_request_async(method, params)
+            except Exception as exc:  # a feature not offered still must not write
+                assert "not found" in str(exc).lower() or "not defined" in str(exc), exc
+        await client.status()
+    assert diff(before, snapshot(ws, home)) == []
+
+
+def exercised_requests(client) -> list[tuple[str, object]]:
+    """Requests that make the twin read, parse, resolve and run."""
+    shapes = types.TextDocumentIdentifier(client.uri("pkg/shapes.py"))
+    test = types.TextDocumentIdentifier(client.uri("test_shapes.py"))
+    at_area = types.Position(1, 9)
+    return [
+        (
+            types.TEXT_DOCUMENT_REFERENCES,
+            types.ReferenceParams(
+                text_document=shapes,
+                position=at_area,
+                context=types.ReferenceContext(include_declaration=True),
+            ),
+        ),
+        (
+            types.TEXT_DOCUMENT_IMPLEMENTATION,
+            types.ImplementationParams(text_document=shapes, position=at_area),
+        ),
+        (types.TEXT_DOCUMENT_HOVER, types.HoverParams(text_document=shapes, position=at_area)),
+        (types.WORKSPACE_SYMBOL, types.WorkspaceSymbolParams(query="Square")),
+        (types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensParams(text_document=test)),
+        (
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(
+                command="twinls.runFile", arguments=[client.uri("test_shapes.py")]
+            ),
+        ),
+    ]
