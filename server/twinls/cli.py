@@ -94,5 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        from .lsp.stdio import serve_stdio
+
+        serve_stdio(server)
     os._exit(0)  # twins notice the closed channel and exit by themselves

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
@@ -45,6 +45,23 @@ class TwinProtocol(LanguageServerProtocol):
                 )
                 self._send_response(data["id"], error=error.to_response_error())
             raise
+
+    def handle_message(self, message: Any) -> None:
+        """Edits skip pygls's generic dispatch (futures, a context copy, a uuid each).
+
+        A keystroke is the hottest message there is; going straight to the sync
+        handler keeps the server far ahead of any typist or paste.
+        """
+        if type(message) is types.DidChangeTextDocumentNotification and not self._shutdown:
+            handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+            if handler is not None:
+                try:
+                    handler(message.params)
+                except Exception as exc:
+                    log.exception("didChange failed")
+                    self._server._report_server_error(exc, FeatureNotificationError)
+                return
+        super().handle_message(message)
 
     def lsp_text_document__did_open(self, params):  # type: ignore[override]
         if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:

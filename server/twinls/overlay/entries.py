@@ -13,7 +13,7 @@ from ..textbuf import Edit
 from .store import Overlay
 
 #: Entry ops; "open" with full text doubles as the resync of a diverged document.
-OPS = ("open", "change", "close", "save", "deleted", "created", "changed")
+OPS = ("open", "change", "verify", "close", "save", "deleted", "created", "changed")
 
 
 def apply_entry(overlay: Overlay, entry: dict[str, Any]) -> None:
@@ -26,6 +26,8 @@ def apply_entry(overlay: Overlay, entry: dict[str, Any]) -> None:
         )
     elif op == "close":
         overlay.close(path)
+    elif op == "verify":
+        overlay.verify(path, entry["crc"])
     elif op == "save":
         pass  # the buffer stays authoritative while open; disk now agrees with it
     elif op == "deleted":

@@ -103,6 +103,12 @@ class Overlay:
             if crc is not None and text_crc(doc.buffer.text) != crc:
                 raise Divergence(path, "text differs from the server's after the edit")
 
+    def verify(self, path: str, crc: int) -> None:
+        """Check this copy against the server's CRC; a mismatch is a :class:`Divergence`."""
+        doc = self.docs.get(path)
+        if doc is not None and text_crc(doc.buffer.text) != crc:
+            raise Divergence(path, "text differs from the server's")
+
     def close(self, path: str) -> None:
         with self.lock:
             if self.docs.pop(path, None) is not None:

@@ -87,7 +87,7 @@ class ShardedCall:
         if finished:
             self.promise._resolve({"done": self.done, "total": self.total})
             return
-        p = twin.call(self.target, [chunk, *self.args], self.pool.seq)
+        p = self.pool.call(self.target, chunk, *self.args, twin=twin)
         with self.lock:
             self.running[id(p)] = (twin, p, chunk)
         p.on_partial(self.promise._add_partial)

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 Notice = Callable[[str, str], None]  # (level, message) -> shown to the user
 
+#: Seconds between whole-text CRC checks of a document while edits stream in.
+VERIFY_EVERY = 0.05
+
 
 def default_size() -> int:
     return max(1, min(4, os.cpu_count() or 1))
@@ -72,6 +75,8 @@ class TwinPool:
         self._supervisor: threading.Thread | None = None
         self.ready = threading.Event()
         self.resyncs = 0  # documents resent in full after a twin diverged
+        self._verified_at: dict[str, float] = {}
+        self._unverified: set[str] = set()
 
     # -- life ------------------------------------------------------------------------
 
@@ -242,16 +247,57 @@ class TwinPool:
             apply_entry(self.mirror, entry)
             self.seq += 1
             entry = {**entry, "k": "edit", "seq": self.seq}
+            path = entry["path"]
             if entry["op"] == "change":
-                entry["crc"] = text_crc(self.mirror.docs[entry["path"]].buffer.text)
-            frame = encode(entry)
-            for t in self.twins:
-                if t is not None and t.alive:
-                    try:
-                        t.send_raw(frame)
-                    except ChannelClosed:
-                        pass  # its reader will notice; the snapshot will carry this edit
+                # A CRC of the whole text costs a pass over it: attach one at most every
+                # VERIFY_EVERY seconds per document while typing, and always before a call.
+                now = time.monotonic()
+                if now - self._verified_at.get(path, 0.0) >= VERIFY_EVERY:
+                    entry["crc"] = text_crc(self.mirror.docs[path].buffer.text)
+                    self._verified_at[path] = now
+                    self._unverified.discard(path)
+                else:
+                    self._unverified.add(path)
+            elif entry["op"] in ("open", "close", "deleted"):
+                self._unverified.discard(path)
+            self._broadcast(encode(entry))
             return self.seq
+
+    def _broadcast(self, frame: bytes) -> None:
+        for t in self.twins:
+            if t is not None and t.alive:
+                try:
+                    t.send_raw(frame)
+                except ChannelClosed:
+                    pass  # its reader will notice; the snapshot will carry this edit
+
+    def _verify_pending(self) -> None:
+        """Send the CRC of every document edited since its last check, before a call.
+
+        A twin that finds a mismatch asks for the full text and holds its calls
+        until it arrives, so no call ever reads a diverged copy.
+        """
+        if not self._unverified:
+            return
+        with self._lock:
+            for path in sorted(self._unverified):
+                doc = self.mirror.docs.get(path)
+                if doc is None:
+                    continue
+                self.seq += 1
+                self._broadcast(
+                    encode(
+                        {
+                            "k": "edit",
+                            "seq": self.seq,
+                            "op": "verify",
+                            "path": path,
+                            "crc": text_crc(doc.buffer.text),
+                        }
+                    )
+                )
+                self._verified_at[path] = time.monotonic()
+            self._unverified.clear()
 
     def update_settings(self, settings: dict[str, Any]) -> None:
         with self._lock:
@@ -273,10 +319,12 @@ class TwinPool:
         twin = twin or self.pick()
         if twin is None:
             return Promise.rejected(self.unavailable())
+        self._verify_pending()
         return twin.call(target, list(args), self.seq)
 
     def call_each(self, target: str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
         """Ask every live twin (status, warm-up); pairs each promise with its twin."""
+        self._verify_pending()
         return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
 
     def unavailable(self) -> TwinUnavailable:
