@@ -1,9 +1,363 @@
-"""(placeholder: filled in by its feature's work)"""
+"""Code lenses and runs: ``▶ Run test`` to a result, diagnostics and updated titles.
+
+A lens's command asks the pool for a run (``runner.plan.Run``); while it runs,
+each result arriving from the twin updates the progress bar, the failure
+diagnostics (published at the failing line, cleared once the test passes) and
+the lens titles (``✓ 12 ms``, ``✗ AssertionError: …``, refreshed with
+``workspace/codeLens/refresh``). The command answers with the structured
+result every client renders.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from typing import Any
+
+from lsprotocol import types
+
+from ..runner import results
+from ..runner.collect import enclosing
+from ..runner.plan import SPLIT_MIN, Durations, Run, Target
+from ..textbuf import from_codepoints
+from .progress import WorkDone
 from .server import TwinLanguageServer
+
+RUN_TEST = "twinls.runTest"
+RUN_EXAMPLE = "twinls.runExample"
+RUN_FILE = "twinls.runFile"
+RUN_AT = "twinls.runAt"
+CANCEL_RUN = "twinls.cancelRun"
+
+BASE_TITLES = {
+    "file": "▶ Run file",
+    "test": "▶ Run test",
+    "class": "▶ Run test",
+    "example": "▶ Run example",
+}
+RUNNING_TITLE = "⏳ Running…"
+REFRESH_EVERY = 0.25  # seconds between lens refreshes while results stream in
+
+
+class Runs:
+    """The server's memory of runs: latest results, failure diagnostics, running runs."""
+
+    def __init__(self, ls: TwinLanguageServer) -> None:
+        self.ls = ls
+        self.durations = Durations()
+        self.active: dict[int, Run] = {}
+        #: test file -> node id -> latest entry (tests); -> qualname -> entry (examples)
+        self.tests: dict[str, dict[str, dict[str, Any]]] = {}
+        self.examples: dict[str, dict[str, dict[str, Any]]] = {}
+        self.running: dict[tuple[str, str, str], int] = {}  # (path, kind, qualname) -> runs
+        #: node id -> its diagnostics as (path, diagnostic), and the test they belong to
+        self.diags: dict[str, list[tuple[str, types.Diagnostic]]] = {}
+        self.owner: dict[str, tuple[str, str]] = {}  # node id -> (test file, qualname)
+        self.warmed: set[int] = set()
+        self._refresh: asyncio.TimerHandle | None = None
+
+    # -- lenses -----------------------------------------------------------------------
+
+    def lens(self, path: str, unit: dict[str, Any]) -> types.CodeLens:
+        uri = self.ls.uri_of(path)
+        title = self.title(path, unit)
+        kind = unit["kind"]
+        arg: dict[str, Any] = {"uri": uri, "line": unit["line"]}
+        if kind == "file":
+            command = RUN_FILE
+        elif kind == "example":
+            command = RUN_EXAMPLE
+            arg.update(name=unit["name"], qualname=unit["qualname"], mode=unit["mode"])
+        else:
+            command = RUN_TEST
+            root = self._root(path)
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            arg.update(
+                name=unit["name"],
+                qualname=unit["qualname"],
+                nodeid=f"{rel}::{unit['qualname']}",
+                kind=kind,
+            )
+        line_text = self._line(path, unit["line"])
+        enc = self.ls.encoding
+        start = types.Position(unit["line"], from_codepoints(line_text, unit["col"], enc))
+        end = types.Position(unit["line"], from_codepoints(line_text, unit["end_col"], enc))
+        return types.CodeLens(
+            range=types.Range(start, end),
+            command=types.Command(title=title, command=command, arguments=[arg]),
+        )
+
+    def title(self, path: str, unit: dict[str, Any]) -> str:
+        kind, qual = unit["kind"], unit["qualname"]
+        if self.running.get((path, kind, qual)):
+            return RUNNING_TITLE
+        if kind == "example":
+            entry = self.examples.get(path, {}).get(qual)
+            text = results.title([entry], example=True) if entry else None
+        else:
+            latest = self.tests.get(path, {}).values()
+            text = results.title([e for e in latest if _in_scope(e["qualname"], kind, qual)])
+        return text or BASE_TITLES[kind]
+
+    def schedule_refresh(self, now: bool = False) -> None:
+        """Ask the client to re-request lenses (at most every REFRESH_EVERY seconds)."""
+        caps = self.ls.client_capabilities.workspace
+        lens_caps = caps.code_lens if caps else None
+        if not (lens_caps and lens_caps.refresh_support):
+            return
+        if self._refresh is not None and not now:
+            return
+        if self._refresh is not None:
+            self._refresh.cancel()
+        loop = asyncio.get_running_loop()
+        self._refresh = loop.call_later(0 if now else REFRESH_EVERY, self._send_refresh)
+
+    def _send_refresh(self) -> None:
+        self._refresh = None
+        try:
+            self.ls.workspace_code_lens_refresh(None)
+        except Exception:  # a closing connection: nothing to refresh
+            pass
+
+    # -- results and diagnostics ------------------------------------------------------
+
+    def on_event(self, run: Run, msg: dict[str, Any], bar: WorkDone) -> None:
+        """One event from a run's children (on the event loop)."""
+        if msg["k"] == "result":
+            self.record(run, msg["test"])
+            self.schedule_refresh()
+        if msg["k"] in ("result", "start", "collected"):
+            current = (run.current or "").rpartition("::")[2]
+            message = f"{run.done}/{run.total}" + (f" · {current}" if current else "")
+            bar.report(run.done, max(run.total, run.done, 1), message)
+
+    def record(self, run: Run, entry: dict[str, Any]) -> None:
+        file = entry.get("file") or run.target.path
+        if run.target.kind == "example":
+            self.examples.setdefault(file, {})[entry["qualname"]] = entry
+        else:
+            self.tests.setdefault(file, {})[entry["nodeid"]] = entry
+        self.diagnose(entry, file)
+
+    def diagnose(self, entry: dict[str, Any], file: str) -> None:
+        nodeid = entry["nodeid"]
+        touched = {p for p, _ in self.diags.pop(nodeid, [])}
+        self.owner.pop(nodeid, None)
+        path, line = entry.get("path"), entry.get("line")
+        if results.failed(entry["outcome"]) and path and line is not None:
+            message = f"{entry['name']}: {entry.get('message') or entry['outcome']}"
+            items = [(path, self._diagnostic(path, line, message, entry))]
+            in_test = [f for f in entry.get("trace") or [] if f["path"] == file]
+            if path != file and in_test:
+                where = in_test[-1]
+                items.append((file, self._diagnostic(file, where["line"], message, entry)))
+            self.diags[nodeid] = items
+            self.owner[nodeid] = (file, entry["qualname"])
+            touched.update(p for p, _ in items)
+        for p in touched:
+            self.publish(p)
+
+    def clear_scope(self, target: Target, seen: set[str]) -> None:
+        """After a run: forget results and diagnostics of tests in its scope it did not see."""
+        kind = target.kind
+        if kind == "example":
+            return
+        latest = self.tests.get(target.path, {})
+        for nodeid in [n for n, e in latest.items() if n not in seen]:
+            if _in_scope(latest[nodeid]["qualname"], kind, target.qualname):
+                del latest[nodeid]
+        touched: set[str] = set()
+        for nodeid, (file, qual) in list(self.owner.items()):
+            if (
+                file == target.path
+                and nodeid not in seen
+                and _in_scope(qual, kind, target.qualname)
+            ):
+                touched.update(p for p, _ in self.diags.pop(nodeid, []))
+                del self.owner[nodeid]
+        for p in touched:
+            self.publish(p)
+
+    def publish(self, path: str) -> None:
+        diagnostics = [d for items in self.diags.values() for p, d in items if p == path]
+        self.ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=self.ls.uri_of(path), diagnostics=diagnostics)
+        )
+
+    def _diagnostic(
+        self, path: str, line: int, message: str, entry: dict[str, Any]
+    ) -> types.Diagnostic:
+        text = self._line(path, line)
+        body = text.rstrip("\r\n")
+        start = len(body) - len(body.lstrip())
+        enc = self.ls.encoding
+        return types.Diagnostic(
+            range=types.Range(
+                types.Position(line, from_codepoints(body, start, enc)),
+                types.Position(line, from_codepoints(body, len(body), enc)),
+            ),
+            message=message,
+            severity=types.DiagnosticSeverity.Error,
+            source="twinls",
+            code=entry["outcome"],
+        )
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _line(self, path: str, line: int) -> str:
+        pool = self.ls.pool
+        text = pool.mirror.read_text(path) if pool is not None else None
+        lines = (text or "").splitlines()
+        return lines[line] if 0 <= line < len(lines) else ""
+
+    def _root(self, path: str) -> str:
+        from ..runner.paths import root_of
+
+        return root_of(path, self.ls.pool.roots if self.ls.pool else self.ls.roots())
+
+    def public(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The command's answer: URIs instead of paths, internal keys dropped."""
+        tests = []
+        for t in result["tests"]:
+            entry = results.public(t)
+            entry["uri"] = self.ls.uri_of(t["path"]) if t.get("path") else None
+            entry["trace"] = [
+                {"uri": self.ls.uri_of(f["path"]), "line": f["line"]} for f in t.get("trace") or []
+            ]
+            tests.append(entry)
+        out = {k: v for k, v in result.items() if k != "path"}
+        out["uri"] = self.ls.uri_of(result["path"])
+        out["tests"] = tests
+        return out
+
+
+def _in_scope(qualname: str, kind: str, scope: str) -> bool:
+    if kind == "file":
+        return True
+    if kind == "class":
+        return qualname.startswith(scope + "::")
+    return qualname == scope
 
 
 def register(ls: TwinLanguageServer) -> None:
-    pass
+    runs = Runs(ls)
+
+    async def warm(pool: Any) -> None:
+        for twin in pool.live():
+            if twin.pid not in runs.warmed:
+                runs.warmed.add(twin.pid)
+                pool.call("run.warm", twin=twin)
+
+    @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def code_lens(
+        ls: TwinLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens]:
+        path = ls.path_of(params.text_document.uri)
+        units = await ls.ask("run.lenses", path)
+        await warm(await ls.twin_pool())
+        return [runs.lens(path, u) for u in units]
+
+    async def run(target: Target) -> dict[str, Any]:
+        pool = await ls.twin_pool()
+        await warm(pool)
+        key = (target.path, target.kind, target.qualname)
+        loop = asyncio.get_running_loop()
+        name = target.qualname or os.path.basename(target.path)
+        bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")
+        split_min = float(ls.options.get("runSplitMin", SPLIT_MIN))
+
+        streamed: set[str] = set()
+
+        def listener(run: Run, msg: dict[str, Any]) -> None:
+            if msg["k"] == "result":
+                streamed.add(msg["test"]["nodeid"])
+            loop.call_soon_threadsafe(runs.on_event, run, msg, bar)
+
+        job = Run(pool, target, runs.durations, listener, split_min=split_min)
+        runs.active[job.id] = job
+        runs.running[key] = runs.running.get(key, 0) + 1
+        bar.on_cancel(job.cancel)
+        runs.schedule_refresh(now=True)
+        try:
+            job.start()
+            result = await asyncio.to_thread(job.wait)
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        finally:
+            runs.active.pop(job.id, None)
+            runs.running[key] -= 1
+            if not runs.running[key]:
+                del runs.running[key]
+        for entry in result["tests"]:
+            if entry["nodeid"] not in streamed:  # made up here: a twin died, pytest refused
+                runs.record(job, entry)
+        if not job.cancelled:
+            runs.clear_scope(target, {t["nodeid"] for t in result["tests"]})
+        counts = results.summary_line(result["summary"])
+        bar.end(f"{result['outcome']}: {counts}")
+        runs.schedule_refresh(now=True)
+        return runs.public(result)
+
+    def target_of(arg: Any, kind: str) -> Target:
+        if isinstance(arg, str):
+            arg = {"uri": arg}
+        if not isinstance(arg, dict) or "uri" not in arg:
+            raise ValueError(f"expected a dict with a 'uri', got {arg!r}")
+        path = ls.path_of(arg["uri"])
+        if kind == "example":
+            qualname = arg.get("qualname") or arg["name"]
+            return Target("example", path, qualname, arg.get("mode", "call"))
+        if kind == "file":
+            return Target("file", path)
+        qualname = arg.get("qualname")
+        if not qualname and arg.get("nodeid"):
+            qualname = arg["nodeid"].partition("::")[2]
+        if not qualname:
+            return Target("file", path)
+        return Target("class" if arg.get("kind") == "class" else "test", path, qualname)
+
+    @ls.command(RUN_TEST)
+    async def run_test(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        return await run(target_of(args[0] if args else None, "test"))
+
+    @ls.command(RUN_EXAMPLE)
+    async def run_example(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        return await run(target_of(args[0] if args else None, "example"))
+
+    @ls.command(RUN_FILE)
+    async def run_file(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        return await run(target_of(args[0] if args else None, "file"))
+
+    @ls.command(RUN_AT)
+    async def run_at(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        """Run the test or example around a position: ``[uri, {"line", "character"}]``."""
+        uri, position = args[0], (args[1] if len(args) > 1 else {"line": 0})
+        path = ls.path_of(uri)
+        units = await ls.ask("run.lenses", path)
+        unit = enclosing(units, int(position["line"]))
+        if unit is None:
+            if any(u["kind"] == "file" for u in units):
+                return await run(Target("file", path))
+            return {
+                "kind": "test",
+                "uri": uri,
+                "outcome": "error",
+                "duration": 0.0,
+                "tests": [],
+                "summary": results.summarize([]),
+                "message": f"no test or example at line {int(position['line']) + 1}",
+            }
+        if unit["kind"] == "example":
+            return await run(Target("example", path, unit["qualname"], unit["mode"]))
+        return await run(Target(unit["kind"], path, unit["qualname"]))
+
+    @ls.command(CANCEL_RUN)
+    async def cancel_run(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        ids = [int(a) for a in args if isinstance(a, (int, float, str)) and str(a).isdigit()]
+        cancelled = []
+        for run_id, job in list(runs.active.items()):
+            if not ids or run_id in ids:
+                job.cancel()
+                cancelled.append(run_id)
+        return {"cancelled": cancelled}

@@ -1,0 +1,471 @@
+"""Run children: a supervisor forked from the twin, and executors forked from it.
+
+The twin forks a **supervisor** on its worker thread, so the child's copy of the
+overlay is exactly the text the run was asked for. The supervisor is single
+threaded and never runs user code: it forks an **executor** that runs pytest
+(or an example) and streams results back, and it watches it. An executor that
+outlives the timeout has its stack dumped (faulthandler, on SIGUSR1) and is
+killed; one that dies (``os._exit``, a segfault) is noticed by the closed
+socket. Either way the test that was running is named, and the tests it did
+not reach are re-run one executor each, forked from the same snapshot.
+
+The supervisor leads its own process group, so cancelling a run is one
+``killpg``; both children die with their parent (``PR_SET_PDEATHSIG``), so a
+dead twin leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import gc
+import io
+import os
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from ..channel import ChannelClosed, FrameReader, FrameWriter
+from ..twin.context import CallContext, Cancelled
+from ..twin.state import TwinState
+from .paths import belongs_to_interpreter, in_workspace
+from .results import test_entry
+
+#: The twin's ends of run sockets: a newly forked supervisor closes its copies.
+_open: set[socket.socket] = set()
+_open_lock = threading.Lock()
+
+STACK_WAIT = 1.0  # seconds to wait for a faulthandler dump before the kill
+REAP_GRACE = 2.0  # seconds an executor has to exit after its last word
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+
+
+@dataclass
+class Handle:
+    """The twin's view of one running supervisor."""
+
+    pid: int
+    sock: socket.socket
+    closed: bool = False
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with _open_lock:
+                _open.discard(self.sock)
+            self.sock.close()
+            threading.Thread(target=_reap, args=(self.pid,), daemon=True).start()
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+# -- the twin's side -----------------------------------------------------------------
+
+
+def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
+    """Fork a supervisor for ``spec``; call on the twin's worker thread (see module doc)."""
+    ours, theirs = socket.socketpair()
+    gc.freeze()  # the children's collections then skip everything the twin holds
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                ours.close()
+                supervise(state, spec, theirs)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+    finally:
+        if os.getpid() == state.pid:
+            gc.unfreeze()
+    theirs.close()
+    with _open_lock:
+        _open.add(ours)
+    return Handle(pid, ours)
+
+
+def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
+    """Stream a supervisor's events to the caller until it ends; kill it on cancel."""
+    reader = FrameReader(handle.sock)
+    tests: list[dict[str, Any]] = []
+    end: dict[str, Any] | None = None
+    try:
+        while end is None:
+            if ctx.cancelled.is_set():
+                handle.kill()
+                raise Cancelled(f"run {ctx.id} was cancelled")
+            ready, _, _ = select.select([handle.sock], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                msg = reader.read()
+            except ChannelClosed:
+                break
+            if msg["k"] == "end":
+                end = msg
+                break
+            if msg["k"] == "result":
+                tests.append(msg["test"])
+            ctx.partial([msg])
+    finally:
+        handle.close()
+    if end is None:
+        entry = test_entry(
+            "run", None, message="the run's supervisor process died", outcome="error"
+        )
+        tests.append(entry)
+        ctx.partial([{"k": "result", "test": entry}])
+        end = {}
+    return {"tests": tests, "imported": end.get("imported", []), "message": end.get("message")}
+
+
+# -- process set-up ------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent (thread) goes away."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _become_supervisor(state: TwinState, root: str) -> None:
+    os.setpgid(0, 0)
+    _die_with_parent()
+    if state.channel is not None:
+        state.channel.close()  # the twin's channel is the twin's alone
+    with _open_lock:
+        for s in _open:
+            s.close()
+        _open.clear()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    sys.dont_write_bytecode = True
+    os.chdir(root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+# -- the supervisor ------------------------------------------------------------------
+
+
+@dataclass
+class Ending:
+    """How one executor ended: its last word, or why it has none."""
+
+    ok: bool
+    end: dict[str, Any] = field(default_factory=dict)
+    current: str | None = None
+    why: str = ""
+    stack: str = ""
+
+
+class Supervisor:
+    def __init__(self, state: TwinState, spec: dict[str, Any], out: FrameWriter) -> None:
+        self.state = state
+        self.spec = spec
+        self.out = out
+        self.roots = state.roots
+        self.timeout = float(spec.get("timeout") or 60.0)
+        self.collected: list[str] = []
+        self.lines: dict[str, int | None] = {}
+        self.reported: set[str] = set()
+        self.imported: set[str] = set()
+
+    def run(self) -> None:
+        first = self.execute(self.spec, forward_collected=True)
+        message = first.end.get("message")
+        if not first.ok:
+            self.report_lost(first.current or self.target_nodeid(), first)
+            rest = [n for n in self.collected if n not in self.reported and n != first.current]
+            for nodeid in rest:
+                single = {**self.spec, "kind": "tests", "targets": [nodeid], "include": []}
+                single["exclude"] = []
+                ending = self.execute(single, forward_collected=False)
+                if not ending.ok and nodeid not in self.reported:
+                    self.report_lost(ending.current or nodeid, ending)
+        self.out.write({"k": "end", "imported": sorted(self.imported), "message": message})
+
+    def target_nodeid(self) -> str:
+        rel = os.path.relpath(self.spec["path"], self.spec["root"])
+        qual = self.spec.get("qualname") or ""
+        return f"{rel}::{qual}" if qual else rel
+
+    def report_lost(self, nodeid: str, ending: Ending) -> None:
+        """A result for the test an executor died in (or was killed in)."""
+        path, line = self.spec["path"], self.lines.get(nodeid)
+        for m in _FRAME.finditer(ending.stack):
+            if in_workspace(m.group("path"), self.roots):
+                path, line = m.group("path"), int(m.group("line")) - 1
+                break  # faulthandler lists the most recent call first
+        message = ending.why
+        entry = test_entry(
+            nodeid,
+            self.spec["path"],
+            outcome="error",
+            message=message,
+            stack=ending.stack or None,
+            traceback=(message + "\n\n" + ending.stack) if ending.stack else message,
+            path=path,
+            line=line,
+        )
+        self.reported.add(nodeid)
+        self.out.write({"k": "result", "test": entry})
+
+    def execute(self, job: dict[str, Any], forward_collected: bool) -> Ending:
+        ours, theirs = socket.socketpair()
+        stack_r, stack_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                os.close(stack_r)
+                _die_with_parent()
+                execute(self.state, job, theirs, stack_w)
+            finally:
+                os._exit(0)
+        theirs.close()
+        os.close(stack_w)
+        try:
+            return self._watch(pid, ours, stack_r, forward_collected)
+        finally:
+            ours.close()
+            os.close(stack_r)
+
+    def _watch(self, pid: int, sock: socket.socket, stack_r: int, forward: bool) -> Ending:
+        reader = FrameReader(sock)
+        current: str | None = None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([sock], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                stack = _dump_stack(pid, stack_r)
+                _kill(pid)
+                why = f"Timeout: still running after {self.timeout:g} s; its process was killed"
+                return Ending(False, current=current, why=why, stack=stack)
+            try:
+                msg = reader.read()
+            except ChannelClosed:
+                status = _wait_exit(pid)
+                stack = _read_available(stack_r, 0.2)
+                return Ending(False, current=current, why=_describe(status), stack=stack)
+            deadline = time.monotonic() + self.timeout
+            kind = msg["k"]
+            if kind == "end":
+                self.imported.update(msg.get("imported", []))
+                _wait_exit(pid, REAP_GRACE)
+                return Ending(True, end=msg, current=current)
+            if kind == "collected":
+                for item in msg["items"]:
+                    self.collected.append(item["nodeid"])
+                    self.lines[item["nodeid"]] = item.get("line")
+                if not forward:
+                    continue
+            elif kind == "start":
+                current = msg["nodeid"]
+            elif kind == "result":
+                self.reported.add(msg["test"]["nodeid"])
+                if msg["test"]["nodeid"] == current:
+                    current = None
+            self.out.write(msg)
+
+
+def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> NoReturn:
+    """Body of the supervisor process (never returns)."""
+    from . import imports
+
+    _become_supervisor(state, spec["root"])
+    imports.install(state.overlay, set(sys.modules))
+    out = FrameWriter(sock)
+    try:
+        Supervisor(state, spec, out).run()
+    except BaseException as exc:
+        entry = test_entry("run", spec.get("path"), message=f"twinls supervisor failed: {exc!r}")
+        try:
+            out.write({"k": "result", "test": entry})
+            out.write({"k": "end", "imported": [], "message": traceback.format_exc()})
+        except ChannelClosed:
+            pass
+    os._exit(0)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _wait_exit(pid)
+
+
+def _wait_exit(pid: int, grace: float | None = None) -> int | None:
+    """The exit status; with ``grace``, kill a process that does not exit in time."""
+    if grace is not None:
+        end = time.monotonic() + grace
+        while time.monotonic() < end:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if done:
+                return status
+            time.sleep(0.002)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+def _describe(status: int | None) -> str:
+    if status is not None and os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"Crashed: the test process was killed by signal {sig} ({name})"
+    if status is not None and os.WIFEXITED(status):
+        return (
+            f"Crashed: the test process exited with status {os.WEXITSTATUS(status)} "
+            "before reporting (os._exit or a hard exit)"
+        )
+    return "Crashed: the test process went away before reporting"
+
+
+def _dump_stack(pid: int, stack_r: int) -> str:
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except ProcessLookupError:
+        return ""
+    return _read_available(stack_r, STACK_WAIT)
+
+
+def _read_available(fd: int, wait: float) -> str:
+    """What is written to ``fd`` within ``wait`` seconds (stop once it goes quiet)."""
+    chunks: list[bytes] = []
+    end = time.monotonic() + wait
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        ready = select.select([fd], [], [], left if not chunks else min(left, 0.1))[0]
+        if not ready:
+            if chunks:
+                break
+            continue
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+# -- the executor --------------------------------------------------------------------
+
+
+def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w: int) -> None:
+    """Body of an executor: run the job, stream results, say which modules it imported."""
+    faulthandler.enable(file=stack_w, all_threads=True)
+    faulthandler.register(signal.SIGUSR1, file=stack_w, all_threads=True)
+    out = FrameWriter(sock)
+    before = set(sys.modules)
+    message = None
+    try:
+        if job["kind"] == "example":
+            message = _run_example(state, job, out)
+        else:
+            message = _run_pytest(state, job, out)
+    except BaseException:
+        message = traceback.format_exc()
+        out.write({"k": "result", "test": test_entry("run", job.get("path"), message=message)})
+    out.write({"k": "end", "imported": _third_party(before, state.roots), "message": message})
+
+
+def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> None:
+    from .examples import run_example
+
+    nodeid = f"{os.path.relpath(job['path'])}::{job['qualname']}"
+    out.write({"k": "collected", "items": [{"nodeid": nodeid, "file": job["path"]}]})
+    out.write({"k": "start", "nodeid": nodeid})
+    entry = run_example(job["path"], job["qualname"], job["mode"], state.overlay, state.roots)
+    entry["nodeid"] = nodeid
+    out.write({"k": "result", "test": entry})
+
+
+def pytest_args(job: dict[str, Any]) -> list[str]:
+    """A plain pytest command line, minus anything that would write to disk."""
+    import importlib.util
+
+    from .fastconfig import BASE_ARGS
+
+    args = [*BASE_ARGS, "-q", "--color=no", "--rootdir", job["root"]]
+    if importlib.util.find_spec("xdist") is not None:
+        args += ["-n", "0"]  # a run child is already the parallel unit
+    root = job["root"]
+    for target in job["targets"]:
+        args.append(target if os.path.isabs(target) else os.path.join(root, target))
+    return args
+
+
+def _run_pytest(state: TwinState, job: dict[str, Any], out: FrameWriter) -> str | None:
+    import pytest
+
+    from . import fastconfig
+    from .pytest_plugin import Reporter
+
+    reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = text = io.StringIO()
+    try:
+        fastconfig.use_once()
+        code = pytest.main(pytest_args(job), plugins=[reporter])
+    finally:
+        sys.stdout, sys.stderr = saved
+    if int(code) in (0, 1, 5):
+        return None
+    return text.getvalue()[-4000:] or f"pytest exited with code {int(code)}"
+
+
+def _third_party(before: set[str], roots: list[str]) -> list[str]:
+    """Modules this run imported that live with the interpreter (the twin may preload them)."""
+    names = []
+    for name in set(sys.modules) - before:
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if spec is None or name == "__main__":
+            continue
+        if spec.origin is None and spec.submodule_search_locations:
+            continue  # a namespace package: could be the workspace's
+        if belongs_to_interpreter(spec.origin, roots):
+            names.append(name)
+    return sorted(names)[:5000]

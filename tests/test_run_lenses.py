@@ -1,0 +1,154 @@
+"""Code lenses and runs over a real LSP connection, a real twin and real pytest."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from lsprotocol import types
+
+from lsp_harness import lsp_session
+
+CALC = textwrap.dedent(
+    '''\
+    def add(a, b):
+        return a + b
+
+
+    def example_total():
+        return {"total": add(2, 3)}
+
+
+    def double(x):
+        """Twice ``x``.
+
+        >>> double(21)
+        42
+        """
+        return 2 * x
+    '''
+)
+
+TESTS = textwrap.dedent(
+    """\
+    import pytest
+
+    from calc import add
+
+
+    def test_add():
+        assert add(1, 2) == 3
+
+
+    def test_add_wrong():
+        print("computing")
+        assert add(2, 2) == 5
+
+
+    @pytest.mark.parametrize("n", [1, 2, 3])
+    def test_param(n):
+        assert add(n, 0) == n
+
+
+    class TestCalc:
+        def test_zero(self):
+            assert add(0, 0) == 0
+    """
+)
+
+
+def write_project(root: Path) -> None:
+    (root / "calc.py").write_text(CALC)
+    (root / "test_calc.py").write_text(TESTS)
+
+
+async def lenses(client, rel: str) -> list[types.CodeLens]:
+    return await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=client.uri(rel)))
+    )
+
+
+def by_title(found: list[types.CodeLens]) -> list[tuple[int, str, str]]:
+    return [(lens.range.start.line, lens.command.title, lens.command.command) for lens in found]
+
+
+async def test_lenses_sit_on_tests_examples_and_the_file(tmp_path):
+    write_project(tmp_path)
+    async with lsp_session(tmp_path) as client:
+        client.open("test_calc.py")
+        found = by_title(await lenses(client, "test_calc.py"))
+        assert found == [
+            (0, "▶ Run file", "twinls.runFile"),
+            (5, "▶ Run test", "twinls.runTest"),
+            (9, "▶ Run test", "twinls.runTest"),
+            (15, "▶ Run test", "twinls.runTest"),
+            (19, "▶ Run test", "twinls.runTest"),
+            (20, "▶ Run test", "twinls.runTest"),
+        ]
+        client.open("calc.py")
+        assert by_title(await lenses(client, "calc.py")) == [
+            (4, "▶ Run example", "twinls.runExample"),
+            (8, "▶ Run example", "twinls.runExample"),
+        ]
+        # Lenses follow the unsaved text.
+        client.replace_all("calc.py", "\n\n" + CALC)
+        assert [ln for ln, *_ in by_title(await lenses(client, "calc.py"))] == [6, 10]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` and its text: a run must add or change none."""
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+async def run_lens(client, rel: str, line: int) -> dict:
+    lens = next(ln for ln in await lenses(client, rel) if ln.range.start.line == line)
+    return await client.command(lens.command.command, *lens.command.arguments)
+
+
+async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
+    write_project(tmp_path)
+    before = snapshot(tmp_path)
+    async with lsp_session(tmp_path) as client:
+        client.open("test_calc.py")
+        uri = client.uri("test_calc.py")
+
+        ok = await run_lens(client, "test_calc.py", 5)
+        assert ok["kind"] == "test" and ok["outcome"] == "passed"
+        assert ok["uri"] == uri
+        (test,) = ok["tests"]
+        assert test["nodeid"] == "test_calc.py::test_add"
+        assert test["outcome"] == "passed" and test["line"] == 5 and test["duration"] > 0
+        assert ok["summary"]["passed"] == 1
+
+        bad = await run_lens(client, "test_calc.py", 9)
+        (test,) = bad["tests"]
+        assert bad["outcome"] == "failed" and test["outcome"] == "failed"
+        assert test["message"].startswith("assert 4 == 5")
+        assert test["uri"] == uri and test["line"] == 11
+        assert test["stdout"] == "computing\n"
+        diags = await client.wait_for(lambda: client.diagnostics.get(uri), what="diagnostics")
+        (diag,) = diags
+        assert diag.range.start.line == 11 and diag.source == "twinls"
+        assert "assert 4 == 5" in diag.message
+
+        # Fix the code under test without saving: the failing test passes, the passing one fails.
+        client.open("calc.py")
+        client.replace_all("calc.py", CALC.replace("return a + b", "return a + b + (a == 2)"))
+        fixed = await run_lens(client, "test_calc.py", 9)
+        assert fixed["outcome"] == "passed"
+        await client.wait_for(lambda: not client.diagnostics[uri], what="cleared diagnostics")
+
+        # An unsaved edit to the test itself counts too, asserts still rewritten.
+        client.replace_all("test_calc.py", TESTS.replace("add(1, 2) == 3", "add(1, 2) == 30"))
+        broken = await run_lens(client, "test_calc.py", 5)
+        (test,) = broken["tests"]
+        assert test["outcome"] == "failed" and test["message"].startswith("assert 3 == 30")
+        assert "where 3 = add(1, 2)" in test["message"]
+
+        titles = {
+            ln.range.start.line: ln.command.title for ln in await lenses(client, "test_calc.py")
+        }
+        assert titles[5].startswith("✗ assert 3 == 30")
+        assert titles[9].startswith("✓ ") and titles[9].endswith("ms")
+        assert titles[15] == "▶ Run test"
+    assert snapshot(tmp_path) == before  # no __pycache__, no .pytest_cache, no temp copies
