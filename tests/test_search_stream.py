@@ -1,0 +1,118 @@
+"""Long searches over a real LSP connection: streaming, progress, cancel, responsiveness.
+
+The workspace is big enough that a cold references search takes a while in
+one twin; the tests order events (a hover answered while the search is still
+running, a cancel answered with RequestCancelled) and never compare wall times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from lsp_harness import TwinClient, lsp_session
+
+FILES = 60
+USES = 12
+HUB = "def target(value=None):\n    return value\n\n\nclass Other:\n    target = None\n"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("big")
+    (root / "hub.py").write_text(HUB)
+    body = "".join(f"    target({i})\n    Other().target\n" for i in range(USES))
+    for i in range(FILES):
+        (root / f"user_{i:03}.py").write_text(
+            f"from hub import target, Other\n\n\ndef use_{i}():\n{body}"
+        )
+    return root
+
+
+def refs_params(
+    client: TwinClient, partial: str | None = None, work_done: str | None = None
+) -> types.ReferenceParams:
+    return types.ReferenceParams(
+        text_document=types.TextDocumentIdentifier(uri=client.uri("hub.py")),
+        position=types.Position(0, 5),
+        context=types.ReferenceContext(include_declaration=True),
+        partial_result_token=partial,
+        work_done_token=work_done,
+    )
+
+
+def send(client: TwinClient, params: types.ReferenceParams, msg_id: str | None = None):
+    """Send a references request now; the task settles with its answer."""
+    return asyncio.ensure_future(
+        client.protocol.send_request_async(types.TEXT_DOCUMENT_REFERENCES, params, msg_id=msg_id)
+    )
+
+
+EXPECTED = 1 + FILES * (1 + USES)  # the def, each import, each call; not Other.target
+
+
+def streamed(client: TwinClient, token: str) -> list[dict]:
+    return [loc for batch in client.progress_values.get(token, []) for loc in batch]
+
+
+async def test_partial_batches_progress_and_a_hover_meanwhile(big):
+    async with lsp_session(big) as client:
+        refs = send(client, refs_params(client, "part", "bar"))
+        await client.wait_for(lambda: streamed(client, "part"), what="a first batch")
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=client.uri("user_000.py")),
+                position=types.Position(4, 5),
+            )
+        )
+        assert not refs.done(), "the hover waited for the whole search"
+        assert hover is not None and "target" in hover.contents.value
+        assert not await refs  # LSP 3.17: everything went as partial results
+        locations = streamed(client, "part")
+        assert len(client.progress_values["part"]) > 1
+        spots = {(loc["uri"], loc["range"]["start"]["line"]) for loc in locations}
+        assert len(locations) == len(spots) == EXPECTED
+        kinds = [v["kind"] for v in client.progress_values["bar"]]
+        assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+        reports = [v for v in client.progress_values["bar"] if v["kind"] == "report"]
+        assert reports[-1]["message"].endswith(f"/{FILES + 1} files")
+        assert 0 <= reports[0]["percentage"] <= reports[-1]["percentage"] <= 100
+
+        # No tokens: the whole result at the end; a long search gets a server-made bar.
+        client.progress_values.clear()
+        whole = await client.text_document_references_async(refs_params(client))
+        assert len(whole) == EXPECTED
+        made = [t for t in client.progress_values if str(t).startswith("twinls-")]
+        for token in made:
+            values = client.progress_values[token]
+            assert values[0]["kind"] == "begin" and values[0]["cancellable"]
+            assert values[-1]["kind"] == "end"
+
+
+def cancelled(exc: BaseException) -> bool:
+    return isinstance(exc, JsonRpcException) and exc.code == -32800
+
+
+async def test_cancel_and_supersede_answer_request_cancelled(big):
+    async with lsp_session(big) as client:
+        first = send(client, refs_params(client, "cancel-me"), msg_id="cancel-me")
+        await client.wait_for(lambda: streamed(client, "cancel-me"), what="a first batch")
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
+        with pytest.raises(JsonRpcException) as err:
+            await first
+        assert cancelled(err.value)
+        # The twin stopped between files: the next call is answered, and in full.
+        found = await client.command("twinls.findImplementors", "target")
+        assert len(found) == 1
+
+        # A new references request supersedes the running one.
+        old = send(client, refs_params(client, "old"))
+        await client.wait_for(lambda: streamed(client, "old"), what="a first batch")
+        new = send(client, refs_params(client, "new"))
+        results = await asyncio.gather(old, new, return_exceptions=True)
+        assert cancelled(results[0])
+        assert not results[1] and len(streamed(client, "new")) == EXPECTED
