@@ -29,3 +29,37 @@ async def test_incremental_edits_reach_the_twin(tmp_path):
         assert st["server"]["hashes"][path] == expected
         assert st["twins"][0]["hashes"][path] == expected
         assert (tmp_path / "a.py").read_text() == "x = 1\n"
+
+
+async def test_twin_is_warm_and_holds_only_what_was_edited(tmp_path):
+    for i in range(30):
+        (tmp_path / f"m{i}.py").write_text(f"X = {i}\n")
+    async with lsp_session(tmp_path) as client:
+        assert "workspace/didChangeWatchedFiles" in client.registrations
+        client.open("m1.py")
+        twin = (await client.status())["twins"][0]
+        assert {"jedi", "parso", "pytest"} <= set(twin["warm"])
+        assert twin["overlay_files"] == 1
+        assert twin["pid"] != client._server.pid
+
+
+async def test_files_deleted_in_the_editor_are_hidden_until_they_come_back(tmp_path):
+    (tmp_path / "gone.py").write_text("A = 1\n")
+    path = str((tmp_path / "gone.py").resolve())
+    async with lsp_session(tmp_path) as client:
+        client.workspace_did_delete_files(
+            types.DeleteFilesParams(files=[types.FileDelete(uri=client.uri("gone.py"))])
+        )
+        assert (await client.status())["twins"][0]["deleted"] == [path]
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=client.uri("gone.py"), type=types.FileChangeType.Created)
+                ]
+            )
+        )
+        assert (await client.status())["twins"][0]["deleted"] == []
+        client.open("new_unsaved.py", "B = 2\n")  # exists only in the editor
+        twin = (await client.status())["twins"][0]
+        assert str((tmp_path / "new_unsaved.py").resolve()) in twin["hashes"]
+        assert not (tmp_path / "new_unsaved.py").exists()

@@ -84,7 +84,7 @@ class Background:
         self.thread.join(60)
 
 
-@pytest.fixture(scope="module", params=["utf-16", "utf-8"])
+@pytest.fixture(scope="module", params=["utf-16", "utf-8", "utf-32"])
 def session(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     bg = Background(root, [request.param] if request.param != "utf-16" else None)

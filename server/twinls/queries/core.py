@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any
 
 from ..textbuf import text_sha256
 from ..twin.context import CallContext
+from ..twin.warm import WARM_MODULES
 from .registry import query
 
 
@@ -22,6 +24,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "overlay_files": len(st.overlay.docs),
         "deleted": sorted(st.overlay.deleted),
         "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
+        "warm": [m for m in WARM_MODULES if m in sys.modules],
     }
 
 
