@@ -6,6 +6,7 @@ entries keep the editor's order without any await in between.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
@@ -26,26 +27,17 @@ def register(ls: TwinLanguageServer) -> None:
         ls.options = dict(opts) if isinstance(opts, dict) else {}
 
     @ls.feature(types.INITIALIZED)
-    async def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None:
+    def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None:
+        # Synchronous on purpose: an async handler runs as a task, and the didOpen
+        # that editors send right behind `initialized` (Neovim 0.11 does) would be
+        # read and dropped before the pool exists.
         enc = ls.server_capabilities.position_encoding or types.PositionEncodingKind.Utf16
         ls.encoding = getattr(enc, "value", enc)
         ls.start_twins()
         caps = ls.client_capabilities.workspace
         watched = caps.did_change_watched_files if caps else None
         if watched is not None and watched.dynamic_registration:
-            reg = types.Registration(
-                id=WATCH_ID,
-                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]
-                ),
-            )
-            try:
-                await ls.client_register_capability_async(
-                    types.RegistrationParams(registrations=[reg])
-                )
-            except Exception as exc:  # a client may refuse; sync from the editor still works
-                log.warning("file watcher registration refused: %s", exc)
+            asyncio.ensure_future(register_watcher(ls))
 
     @ls.feature(types.SHUTDOWN)
     def shutdown(ls: TwinLanguageServer, params: None) -> None:
@@ -131,6 +123,20 @@ def register(ls: TwinLanguageServer) -> None:
         for f in params.files:
             apply(ls, {"op": "deleted", "path": ls.path_of(f.old_uri)})
             apply(ls, {"op": "created", "path": ls.path_of(f.new_uri)})
+
+
+async def register_watcher(ls: TwinLanguageServer) -> None:
+    reg = types.Registration(
+        id=WATCH_ID,
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]
+        ),
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[reg]))
+    except Exception as exc:  # a client may refuse; sync from the editor still works
+        log.warning("file watcher registration refused: %s", exc)
 
 
 def apply(ls: TwinLanguageServer, entry: dict) -> None:
