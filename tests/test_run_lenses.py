@@ -95,6 +95,17 @@ async def test_lenses_sit_on_tests_examples_and_the_file(tmp_path):
         assert [ln for ln, *_ in by_title(await lenses(client, "calc.py"))] == [6, 10]
 
 
+def count_refreshes(client) -> list[None]:
+    """Answer ``workspace/codeLens/refresh`` (the test client has no handler) and count them."""
+    seen: list[None] = []
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def refresh(*args: object) -> None:
+        seen.append(None)
+
+    return seen
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under ``root`` and its text: a run must add or change none."""
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
@@ -109,6 +120,7 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
     write_project(tmp_path)
     before = snapshot(tmp_path)
     async with lsp_session(tmp_path) as client:
+        refreshes = count_refreshes(client)
         client.open("test_calc.py")
         uri = client.uri("test_calc.py")
 
@@ -145,6 +157,7 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
         assert test["outcome"] == "failed" and test["message"].startswith("assert 3 == 30")
         assert "where 3 = add(1, 2)" in test["message"]
 
+        await client.wait_for(lambda: refreshes, what="a codeLens refresh")
         titles = {
             ln.range.start.line: ln.command.title for ln in await lenses(client, "test_calc.py")
         }
@@ -152,3 +165,52 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
         assert titles[9].startswith("✓ ") and titles[9].endswith("ms")
         assert titles[15] == "▶ Run test"
     assert snapshot(tmp_path) == before  # no __pycache__, no .pytest_cache, no temp copies
+
+
+async def test_examples_return_their_repr_and_run_at_cursor(tmp_path):
+    write_project(tmp_path)
+    async with lsp_session(tmp_path) as client:
+        client.open("calc.py")
+        total = await run_lens(client, "calc.py", 4)
+        assert total["kind"] == "example" and total["outcome"] == "passed"
+        (entry,) = total["tests"]
+        assert entry["value"] == "{'total': 5}" and entry["line"] == 4
+
+        doc = await run_lens(client, "calc.py", 8)
+        assert doc["outcome"] == "passed" and doc["tests"][0]["value"] == "42"
+
+        # An unsaved edit breaks the doctest: the failing example's line is named.
+        client.replace_all("calc.py", CALC.replace("return 2 * x", "return 3 * x"))
+        broken = await run_lens(client, "calc.py", 8)
+        (entry,) = broken["tests"]
+        assert entry["outcome"] == "failed" and entry["line"] == 11
+        assert "Expected:\n    42\nGot:\n    63" in entry["message"]
+        titles = {ln.range.start.line: ln.command.title for ln in await lenses(client, "calc.py")}
+        assert titles == {4: "✓ → {'total': 5}", 8: "✗ Failed example: double(21)"}
+
+        # Run at cursor: inside an example, inside a parametrized test, inside a method.
+        at = await client.command(
+            "twinls.runAt", client.uri("calc.py"), {"line": 5, "character": 4}
+        )
+        assert at["kind"] == "example" and at["tests"][0]["value"] == "{'total': 5}"
+        uri = client.uri("test_calc.py")
+        param = await client.command("twinls.runAt", uri, {"line": 16, "character": 8})
+        assert [t["nodeid"] for t in param["tests"]] == [
+            "test_calc.py::test_param[1]",
+            "test_calc.py::test_param[2]",
+            "test_calc.py::test_param[3]",
+        ]
+        assert param["summary"]["passed"] == 3
+        method = await client.command("twinls.runAt", uri, {"line": 21, "character": 0})
+        assert [t["name"] for t in method["tests"]] == ["test_zero"]
+
+        whole = await client.command("twinls.runFile", uri)
+        assert whole["kind"] == "file" and whole["outcome"] == "failed"
+        assert whole["summary"] == {
+            "failed": 1,
+            "passed": 5,
+            "skipped": 0,
+            "xfailed": 0,
+            "xpassed": 0,
+            "error": 0,
+        }

@@ -129,14 +129,14 @@ class _Runner(doctest.DocTestRunner):
         self.last_got = got
         if self.first_failure is None:
             message = self._checker.output_difference(example, got, self.optionflags)
-            self.first_failure = (example, f"{example.source.strip()}\n{message}")
+            self.first_failure = (example, f"Failed example: {example.source.strip()}\n{message}")
 
     def report_unexpected_exception(self, out, test, example, exc_info):  # type: ignore[no-untyped-def]
         if self.first_failure is None:
             exc = exc_info[1]
             self.first_failure = (
                 example,
-                f"{example.source.strip()}\n{type(exc).__name__}: {exc}",
+                f"Failed example: {example.source.strip()}\n{type(exc).__name__}: {exc}",
             )
 
 
