@@ -1,6 +1,7 @@
 // Entry point: wires the server, the Testing view, the results view and the commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { LensArgument } from './protocol';
 import { setErrorTargets } from './errors';
 import { ResultsView } from './resultsView';
 import { ServerManager } from './server';
@@ -16,8 +17,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   let tests: TwinTests | undefined;
   server = new ServerManager(output, {
     // Lens clicks: show the run in the Testing view and the status bar.
-    onRun: (command, args, next) =>
-      tests!.track(`twinls: ${command.replace('twinls.', '')}`, async () => await next(command, args)),
+    onRun: (command, args, next) => {
+      const lens = typeof args[0] === 'object' && args[0] !== null ? (args[0] as LensArgument) : undefined;
+      const what = lens?.name ?? command.replace('twinls.', '');
+      return tests!.track(`twinls: ${what}`, async () => await next(command, args), undefined, lens);
+    },
   });
   const manager = server;
   tests = new TwinTests(async (command, args) => {

@@ -33,20 +33,33 @@ export interface TestResult {
   nodeid: string;
   name: string;
   outcome: Outcome;
-  duration?: number;
-  stdout?: string;
-  stderr?: string;
-  message?: string;
-  uri?: string;
+  // The server sends null for what does not apply.
+  duration?: number | null;
+  stdout?: string | null;
+  stderr?: string | null;
+  message?: string | null;
+  uri?: string | null;
+  line?: number | null;
+  value?: string | null;
+  /** `TestA::test_b`: what runTest / runExample take back. */
+  qualname?: string | null;
+}
+
+/** The argument a server lens passes to runTest / runExample / runFile. */
+export interface LensArgument {
+  uri: string;
   line?: number;
-  value?: string;
+  name?: string;
+  qualname?: string;
+  nodeid?: string;
+  kind?: string;
 }
 
 export interface RunResult {
   kind: 'test' | 'example' | 'file';
   uri: string;
   outcome: Outcome;
-  duration?: number;
+  duration?: number | null;
   tests: TestResult[];
   summary?: Record<string, unknown>;
 }

@@ -1,0 +1,117 @@
+"""The VS Code extension, end to end, in a real VS Code (code-server in headless Chromium).
+
+One browser session runs tests/editors/vscode_e2e.mjs against the packaged
+extension and the real twinls server over a sample workspace. The script writes
+a report of named checks; each test here asserts one, so a failure names what
+broke. Screenshots and logs land in .test-out/vscode/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from vscode_codeserver import (  # noqa: E402
+    PLAYWRIGHT,
+    REPO,
+    SETUP,
+    chromium,
+    code_server,
+    missing_tools,
+)
+from vscode_workspace import (  # noqa: E402
+    FAILING_LINE_TEXT,
+    FAILING_MESSAGE,
+    IMPLEMENTATION_AT,
+    IMPLEMENTATION_LINES,
+    make_workspace,
+    write_user_settings,
+)
+
+pytestmark = pytest.mark.editor
+
+#: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
+SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
+SCRIPT = Path(__file__).with_name("vscode_e2e.mjs")
+OUT = REPO / ".test-out" / "vscode"
+#: Seconds the whole browser session may take.
+TIMEOUT = 240
+
+CHECKS = {
+    "workbench": "code-server shows the sample workspace",
+    "lens": "a 'Run test' lens appears over a test",
+    "run_from_lens": "clicking the lens runs the test and shows 'passed'",
+    "testing_view": "the run shows as passed in VS Code's Testing view",
+    "failing_test": "a failing test's message shows at the failing line",
+    "go_to_implementations": "Go to Implementations lists both overrides",
+    "find_implementors": "Twinls: Find Implementors… fills the results view",
+    "twin_status": "Twinls: Show Twin Status reports live twins",
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    missing = missing_tools()
+    if missing:
+        pytest.fail(f"VS Code test tools missing: {', '.join(missing)}; run `{SETUP}`")
+    if not SERVER.exists():
+        pytest.fail(f"the twinls server is not installed at {SERVER}")
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="twinls-vscode-") as tmp:
+        home = Path(tmp)
+        folder = make_workspace(home / "workspace")
+        write_user_settings(home / "user-data", str(SERVER))
+        with code_server(home, folder) as cs:
+            config = {
+                "url": cs.url,
+                "folder": str(folder),
+                "outDir": str(OUT),
+                "chromium": chromium(),
+                "browserProfile": str(home / "chromium-profile"),
+                "playwrightFrom": str(PLAYWRIGHT.parent.parent / "package.json"),
+                "implementationAt": list(IMPLEMENTATION_AT),
+                "implementationLines": IMPLEMENTATION_LINES,
+                "failingLineText": FAILING_LINE_TEXT,
+                "failingMessage": FAILING_MESSAGE,
+            }
+            (home / "e2e.json").write_text(json.dumps(config))
+            try:
+                proc = subprocess.run(
+                    ["node", str(SCRIPT), str(home / "e2e.json")],
+                    capture_output=True, text=True, timeout=TIMEOUT,
+                )  # fmt: skip
+                output = proc.stdout + proc.stderr
+            except subprocess.TimeoutExpired as exc:
+                output = f"timed out after {TIMEOUT} s\n{exc.stdout or ''}{exc.stderr or ''}"
+            (OUT / "e2e.log").write_text(output)
+            (OUT / "extension.log").write_text(cs.extension_log())
+            shutil.copy(cs.log, OUT / "code-server.log")
+    path = OUT / "report.json"
+    if not path.exists():
+        pytest.fail(f"the browser script wrote no report:\n{output[-3000:]}")
+    result = json.loads(path.read_text())
+    result["output"] = output
+    return result
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_vscode(report: dict, name: str) -> None:
+    check = report["checks"].get(name)
+    if check is None:
+        pytest.fail(f"{CHECKS[name]}: not reached\n{report['output'][-2000:]}")
+    assert check["ok"], (
+        f"{CHECKS[name]}: {check['detail']}\n(screenshot {OUT}/failed-{name}.png, logs in {OUT})"
+    )
+
+
+def test_vscode_screenshot(report: dict) -> None:
+    assert (OUT / "vscode.png").stat().st_size > 10_000, "no screenshot of the workbench"

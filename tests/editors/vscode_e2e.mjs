@@ -1,0 +1,222 @@
+// Drives code-server in headless Chromium through the extension's user-facing paths.
+// Usage: node vscode_e2e.mjs CONFIG.json — writes report.json (named checks) and
+// screenshots into config.outDir. Run by tests/editors/test_vscode.py.
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const require = createRequire(config.playwrightFrom);
+const { chromium } = require('playwright-core');
+
+const report = { checks: {}, notes: [] };
+const save = () => fs.writeFileSync(path.join(config.outDir, 'report.json'), JSON.stringify(report, null, 2));
+
+/**
+ * Run one named check; a failure is recorded (with a screenshot) and the run goes
+ * on. A check whose `needs` failed is reported as not run, without waiting.
+ */
+async function check(name, fn, needs = []) {
+  const started = Date.now();
+  const failed = needs.filter((n) => !report.checks[n]?.ok);
+  if (failed.length) {
+    report.checks[name] = { ok: false, detail: `not run: needs ${failed.join(', ')}`, ms: 0 };
+    console.log(`FAIL ${name} (not run: needs ${failed.join(', ')})`);
+    save();
+    return;
+  }
+  try {
+    const detail = await fn();
+    report.checks[name] = { ok: true, detail: detail ?? '', ms: Date.now() - started };
+  } catch (err) {
+    report.checks[name] = { ok: false, detail: String(err?.message ?? err).split('\n').slice(0, 6).join('\n'), ms: Date.now() - started };
+    await page.screenshot({ path: path.join(config.outDir, `failed-${name}.png`) }).catch(() => {});
+  }
+  console.log(`${report.checks[name].ok ? 'ok  ' : 'FAIL'} ${name} (${report.checks[name].ms} ms) ${report.checks[name].detail}`);
+  save();
+}
+
+const ctx = await chromium.launchPersistentContext(config.browserProfile, {
+  executablePath: config.chromium,
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // Nothing but the local code-server is reachable from the page.
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  ],
+});
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.setDefaultTimeout(config.stepTimeoutMs ?? 30000);
+// Requests that leave code-server (there should be none) and page errors, for the report.
+page.on('request', (req) => {
+  if (!req.url().startsWith(config.url) && !/^(data|blob|vscode-[a-z-]+):/.test(req.url())) {
+    report.notes.push(`outside request: ${req.url()}`);
+  }
+});
+page.on('pageerror', (err) => report.notes.push(`page error: ${String(err).slice(0, 300)}`));
+
+// --- helpers over the workbench's DOM ---------------------------------------------
+
+/** Run a palette command; with `input`, answer the input box titled `input.title`. */
+async function runCommand(label, input) {
+  await page.keyboard.press('F1');
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor();
+  await box.fill(`>${label}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row').filter({
+    has: page.locator('.label-name', { hasText: new RegExp(`^${escape(label)}$`) }),
+  });
+  await row.first().click();
+  if (input !== undefined) {
+    // The palette's own box closes first: wait for the command's box.
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: input.title }).waitFor();
+    await page.locator('.quick-input-widget input').fill(input.value);
+    await page.keyboard.press('Enter');
+  }
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function openFromExplorer(name) {
+  await runCommand('View: Show Explorer');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(name)}$`) }) });
+  await row.first().dblclick();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+  await page.locator('.monaco-editor .view-lines').first().waitFor();
+}
+
+async function goTo(line, column) {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type(`${line}:${column}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.statusbar', { hasText: `Ln ${line}, Col ${column}` }).waitFor();
+}
+
+/** The code lens titled like `title` just above the line that contains `lineText`. */
+async function lensAbove(lineText, title) {
+  const line = page.locator('.view-line', { hasText: lineText }).first();
+  await line.waitFor();
+  const lenses = page.locator('.codelens-decoration a', { hasText: title });
+  await lenses.first().waitFor();
+  const lineBox = await line.boundingBox();
+  let best;
+  for (const lens of await lenses.all()) {
+    const box = await lens.boundingBox();
+    if (box && box.y < lineBox.y && (!best || box.y > best.box.y)) {
+      best = { lens, box };
+    }
+  }
+  if (!best) throw new Error(`no "${title}" lens above "${lineText}"`);
+  return best.lens;
+}
+
+const statusBar = (pattern) => page.locator('.part.statusbar .statusbar-item', { hasText: pattern }).first();
+
+async function dismissNotifications() {
+  await runCommand('Notifications: Clear All Notifications').catch(() => {});
+}
+
+// --- the checks -----------------------------------------------------------------
+
+try {
+  await check('workbench', async () => {
+    await page.goto(`${config.url}/?folder=${encodeURIComponent(config.folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'test_shapes.py' }).waitFor({ timeout: 60000 });
+    return 'Explorer lists the sample workspace';
+  });
+
+  await check('lens', async () => {
+    await openFromExplorer('test_shapes.py');
+    const lens = await lensAbove('def test_square_area', 'Run test');
+    return `lens: ${await lens.textContent()}`;
+  }, ['workbench']);
+
+  await check('run_from_lens', async () => {
+    const lens = await lensAbove('def test_square_area', 'Run test');
+    await lens.click();
+    const item = statusBar(/test_square_area passed/);
+    await item.waitFor({ timeout: 60000 });
+    return `status bar: ${(await item.textContent()).trim()}`;
+  }, ['lens']);
+
+  await check('testing_view', async () => {
+    await runCommand('Testing: Focus on Test Explorer View');
+    const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_square_area' });
+    await row.first().waitFor({ timeout: 3000 }).catch(async () => {
+      // The file node may be collapsed: expand it.
+      await page.locator('.test-explorer .monaco-list-row', { hasText: 'test_shapes.py' }).first().click();
+      await page.keyboard.press('ArrowRight');
+      await row.first().waitFor();
+    });
+    await row.first().locator('.codicon-testing-passed-icon').waitFor();
+    return 'test_square_area is listed as passed';
+  }, ['run_from_lens']);
+
+  await check('failing_test', async () => {
+    await openFromExplorer('test_shapes.py');
+    const lens = await lensAbove('def test_circle_area_wrong', 'Run test');
+    await lens.click();
+    await statusBar(/test_circle_area_wrong failed/).waitFor({ timeout: 60000 });
+    // VS Code shows the failure message inline, at the failing line (the lens
+    // title above the test may say it too: look for the one on that line).
+    const line = page.locator('.view-line', { hasText: config.failingLineText }).first();
+    const messages = page.locator('.editor-group-container.active .monaco-editor').getByText(config.failingMessage);
+    await messages.first().waitFor();
+    const lineBox = await line.boundingBox();
+    let message;
+    for (const candidate of await messages.all()) {
+      const box = await candidate.boundingBox();
+      if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
+        message = candidate;
+      }
+    }
+    if (!message) throw new Error(`"${config.failingMessage}" is not shown on the line "${config.failingLineText}"`);
+    return `failure shown at the failing line: ${(await message.textContent()).trim()}`;
+  }, ['lens']);
+
+  await check('go_to_implementations', async () => {
+    await openFromExplorer('shapes.py');
+    const [line, col] = config.implementationAt;
+    await goTo(line + 1, col + 1);
+    await runCommand('Go to Implementations');
+    const want = config.implementationLines;
+    const peek = page.locator('.monaco-editor .peekview-widget').first();
+    const title = peek.locator('.peekview-title', { hasText: `Implementations (${want.length})` });
+    await title.waitFor();
+    const rows = peek.locator('.ref-tree .monaco-list-row');
+    await rows.nth(want.length - 1).waitFor();
+    const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent));
+    const heading = (await title.textContent()).trim();
+    await page.screenshot({ path: path.join(config.outDir, 'implementations.png') });
+    await page.keyboard.press('Escape');
+    const missing = want.filter((n) => !labels.some((l) => new RegExp(`line ${n}\\b`).test(l)));
+    if (missing.length) throw new Error(`lines ${missing} not listed in ${JSON.stringify(labels)}`);
+    return `${heading}: ${JSON.stringify(labels)}`;
+  }, ['workbench']);
+
+  await check('find_implementors', async () => {
+    await runCommand('Twinls: Find Implementors…', { title: 'Twinls: Find Implementors', value: 'area' });
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Twinls Results' }) });
+    const message = view.locator('.message', { hasText: /Implementors of area — 3 results in 1 file$/ });
+    await message.waitFor();
+    const rows = await view.locator('.monaco-list-row').allTextContents();
+    return `${(await message.textContent()).trim()}: ${rows.length} rows`;
+  }, ['workbench']);
+
+  await check('twin_status', async () => {
+    await dismissNotifications();
+    await runCommand('Twinls: Show Twin Status');
+    const toast = page.locator('.notification-toast', { hasText: /twins live/ }).first();
+    await toast.waitFor();
+    return (await toast.locator('.notification-list-item-message').textContent()).trim();
+  }, ['workbench']);
+} finally {
+  await openFromExplorer('test_shapes.py').catch(() => {});
+  await page.screenshot({ path: path.join(config.outDir, 'vscode.png') }).catch(() => {});
+  save();
+  await ctx.close();
+}

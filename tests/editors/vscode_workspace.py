@@ -1,0 +1,94 @@
+"""The sample workspace and the VS Code user settings for the VS Code end-to-end test.
+
+A small class hierarchy (Go to Implementations has two overrides to list) and a
+test module with a passing test, a failing test and an example, each with a lens.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SHAPES = """\
+class Shape:
+    def area(self):
+        raise NotImplementedError
+
+
+class Square(Shape):
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side * self.side
+
+
+class Circle(Shape):
+    def __init__(self, r):
+        self.r = r
+
+    def area(self):
+        return 3 * self.r * self.r
+"""
+
+TESTS = """\
+from shapes import Circle, Square
+
+
+def test_square_area():
+    assert Square(3).area() == 9
+
+
+def test_circle_area_wrong():
+    assert Circle(1).area() == 4
+
+
+def example_square():
+    return Square(4).area()
+"""
+
+#: Where Go to Implementations is asked (0-based line, character): `area` in Shape.
+IMPLEMENTATION_AT = (1, 9)
+#: 1-based lines of the overrides it must list.
+IMPLEMENTATION_LINES = [10, 18]
+#: The line where test_circle_area_wrong fails.
+FAILING_LINE_TEXT = "assert Circle(1).area() == 4"
+#: What pytest says there.
+FAILING_MESSAGE = "assert 3 == 4"
+
+
+def make_workspace(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "test_shapes.py").write_text(TESTS)
+    return root
+
+
+def user_settings(server: str) -> dict:
+    """Settings that point the extension at the real server and keep the workbench quiet."""
+    return {
+        "twinls.serverCommand": [server],
+        "twinls.pool": 1,
+        "twinls.runTimeout": 30,
+        "workbench.startupEditor": "none",
+        "chat.disableAIFeatures": True,
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "extensions.ignoreRecommendations": True,
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "update.mode": "none",
+        "telemetry.telemetryLevel": "off",
+        "security.workspace.trust.enabled": False,
+        "git.enabled": False,
+        "files.autoSave": "off",
+        "editor.minimap.enabled": False,
+        "window.commandCenter": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+    }
+
+
+def write_user_settings(user_data_dir: Path, server: str) -> None:
+    user = user_data_dir / "User"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "settings.json").write_text(json.dumps(user_settings(server), indent=2))
