@@ -46,6 +46,7 @@ CHECKS = [
     "run_file",
     "progress",
     "restart",
+    "restart_server",
 ]
 
 

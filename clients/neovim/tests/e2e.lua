@@ -370,4 +370,21 @@ h.main(function()
     end
     h.fail('no new live twin after :TwinRestart: %s', vim.inspect(last and last.pool))
   end)
+
+  h.check('restart_server', function()
+    vim.api.nvim_set_current_buf(shapes)
+    local before = client().id
+    vim.cmd('TwinRestart!')
+    h.wait(WAIT, function()
+      local c = client()
+      return c and c.id ~= before and c.initialized ~= false
+    end, 'a new twinls client on shapes.py after :TwinRestart!')
+    h.wait(WAIT, function()
+      return #require('twinls.compat').clients(tests) > 0
+    end, 'the new client on test_shapes.py too')
+    local status = command_sync(shapes, 'twinls.status')
+    local path = vim.fn.fnamemodify(ws .. '/shapes.py', ':p')
+    local text = table.concat(vim.api.nvim_buf_get_lines(shapes, 0, -1, false), '\n') .. '\n'
+    h.expect(status.server.hashes[path] == vim.fn.sha256(text), 'the new server did not get the open buffer %s', path)
+  end)
 end, 110000)
