@@ -47,6 +47,14 @@ def example_square():
     return Square(3).area()
 """
 
+# Wide characters before a reference: its column differs in UTF-8, UTF-16 and
+# UTF-32 (the emoji is a surrogate pair in UTF-16).
+USES = """\
+from shapes import Square
+
+label, sq = "h\u00e9llo \u2192 \U0001f642", Square(5)
+"""
+
 MODULE = """\
 from shapes import Shape
 
@@ -65,6 +73,7 @@ def make_workspace(root: Path) -> Path:
     (root / "pyproject.toml").write_text('[project]\nname = "shapes"\nversion = "0"\n')
     (root / "shapes.py").write_text(SHAPES)
     (root / "test_shapes.py").write_text(TESTS)
+    (root / "uses.py").write_text(USES, encoding="utf-8")
     pkg = root / "more"
     pkg.mkdir(exist_ok=True)
     (pkg / "__init__.py").write_text("")

@@ -35,6 +35,7 @@ CHECKS = [
     "implementation",
     "references",
     "references_streamed",
+    "encoding",
     "implementations_streamed",
     "unsaved_edit",
     "unsaved_edit_search",

@@ -65,11 +65,10 @@ local function request_sync(bufnr, method, params)
   h.expect(not provider or client().server_capabilities[provider], 'the server offers no %s', provider)
   local responses, err = vim.lsp.buf_request_sync(bufnr, method, params, WAIT)
   h.expect(responses, '%s: no answer (%s)', method, tostring(err))
-  for _, r in pairs(responses) do
-    h.expect(not r.err, '%s failed: %s', method, vim.inspect(r.err))
-    return r.result
-  end
-  h.fail('%s: no client answered', method)
+  local _, r = next(responses)
+  h.expect(r, '%s: no client answered', method)
+  h.expect(not r.err, '%s failed: %s', method, vim.inspect(r.err))
+  return r.result
 end
 
 local function command_sync(bufnr, name, args)
@@ -129,7 +128,8 @@ local function show(found)
 end
 
 local function expect_line(found, file, line, what)
-  h.expect(found[file] and found[file][line], '%s: expected %s line %d (0-based); got %s', what, file, line, show(found))
+  local ok = found[file] and found[file][line]
+  h.expect(ok, '%s: expected %s line %d (0-based); got %s', what, file, line, show(found))
 end
 
 -- A streamed search run through one of the plugin's commands.
@@ -146,7 +146,8 @@ end
 
 local function expect_streamed(state, what)
   h.expect(state.batches >= 1, '%s: no $/progress batch arrived (the whole answer came at the end)', what)
-  h.expect(state.first_ms <= state.ms, '%s: first result at %d ms, after the end at %d ms', what, state.first_ms, state.ms)
+  local first, last = state.first_ms, state.ms
+  h.expect(first <= last, '%s: first result at %d ms, after the end at %d ms', what, first, last)
 end
 
 local function run(ex_cmd_or_fn)
@@ -201,7 +202,8 @@ h.main(function()
     info.encoding = c.offset_encoding
     local status = command_sync(shapes, 'twinls.status')
     h.expect(status.pool.live >= 1, 'no twin is live: %s', vim.inspect(status.pool))
-    h.expect(status.server.encoding == c.offset_encoding, 'server speaks %s, client %s', status.server.encoding, c.offset_encoding)
+    local enc = status.server.encoding
+    h.expect(enc == c.offset_encoding, 'server speaks %s, client %s', enc, c.offset_encoding)
   end)
 
   h.check('status', function()
@@ -256,6 +258,21 @@ h.main(function()
     h.expect(state.batches >= 2, ':TwinReferences of Shape: %d batch(es), expected several', state.batches)
   end)
 
+  h.check('encoding', function()
+    -- The quickfix column is a byte index, whatever encoding the client negotiated.
+    cursor_at(shapes, 'class Square', #'class ')
+    local state = streamed('TwinReferences')
+    local line = vim.fn.readfile(ws .. '/uses.py')[3]
+    local want = line:find('Square(', 1, true)
+    for _, item in ipairs(vim.fn.getqflist({ id = state.qfid, items = 1 }).items) do
+      if vim.api.nvim_buf_get_name(item.bufnr):sub(-#'uses.py') == 'uses.py' and item.lnum == 3 then
+        h.expect(item.col == want, 'uses.py:3: quickfix column %d, expected byte column %d', item.col, want)
+        return
+      end
+    end
+    h.fail('no reference of Square on uses.py line 3: %s', show(qf_lines(state.qfid)))
+  end)
+
   h.check('implementations_streamed', function()
     cursor_at(shapes, 'def area', #'def ')
     local state = streamed('TwinImplementations')
@@ -268,7 +285,8 @@ h.main(function()
   h.check('unsaved_edit', function()
     local disk = table.concat(vim.fn.readfile(ws .. '/shapes.py'), '\n')
     local n = vim.api.nvim_buf_line_count(shapes)
-    vim.api.nvim_buf_set_lines(shapes, n, n, false, { '', '', 'class Hexagon(Shape):', '    def area(self):', '        return 6' })
+    local hexagon = { '', '', 'class Hexagon(Shape):', '    def area(self):', '        return 6' }
+    vim.api.nvim_buf_set_lines(shapes, n, n, false, hexagon)
     -- The twin holds the buffer's text, byte for byte; the file is untouched.
     local text = table.concat(vim.api.nvim_buf_get_lines(shapes, 0, -1, false), '\n') .. '\n'
     local status = command_sync(shapes, 'twinls.status')
@@ -279,7 +297,8 @@ h.main(function()
 
   h.check('unsaved_edit_search', function()
     local state = streamed('TwinImplementors area')
-    expect_line(qf_lines(state.qfid), 'shapes.py', area_of('Hexagon'), ':TwinImplementors area after an unsaved edit (Hexagon)')
+    local what = ':TwinImplementors area after an unsaved edit (Hexagon)'
+    expect_line(qf_lines(state.qfid), 'shapes.py', area_of('Hexagon'), what)
   end)
 
   h.check('lenses', function()
