@@ -121,15 +121,21 @@ class Runs:
 
     # -- results and diagnostics ------------------------------------------------------
 
-    def on_event(self, run: Run, msg: dict[str, Any], bar: WorkDone) -> None:
+    def on_event(self, run: Run, msg: dict[str, Any], bars: list[WorkDone]) -> None:
         """One event from a run's children (on the event loop)."""
         if msg["k"] == "result":
             self.record(run, msg["test"])
             self.schedule_refresh()
         if msg["k"] in ("result", "start", "collected"):
-            current = (run.current or "").rpartition("::")[2]
-            message = f"{run.done}/{run.total}" + (f" · {current}" if current else "")
-            bar.report(run.done, max(run.total, run.done, 1), message)
+            self.report(run, bars)
+
+    @staticmethod
+    def report(run: Run, bars: list[WorkDone]) -> None:
+        if not bars or not (run.total or run.done):
+            return
+        current = (run.current or "").rpartition("::")[2]
+        message = f"{run.done}/{run.total}" + (f" · {current}" if current else "")
+        bars[0].report(run.done, max(run.total, run.done, 1), message)
 
     def record(self, run: Run, entry: dict[str, Any]) -> None:
         file = entry.get("file") or run.target.path
@@ -262,25 +268,28 @@ def register(ls: TwinLanguageServer) -> None:
         await warm(pool)
         key = (target.path, target.kind, target.qualname)
         loop = asyncio.get_running_loop()
-        name = target.qualname or os.path.basename(target.path)
-        bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")
         split_min = float(ls.options.get("runSplitMin", SPLIT_MIN))
-
+        bars: list[WorkDone] = []  # filled once the client has made the bar
         streamed: set[str] = set()
 
         def listener(run: Run, msg: dict[str, Any]) -> None:
             if msg["k"] == "result":
                 streamed.add(msg["test"]["nodeid"])
-            loop.call_soon_threadsafe(runs.on_event, run, msg, bar)
+            loop.call_soon_threadsafe(runs.on_event, run, msg, bars)
 
         job = Run(pool, target, runs.durations, listener, split_min=split_min)
         runs.active[job.id] = job
         runs.running[key] = runs.running.get(key, 0) + 1
-        bar.on_cancel(job.cancel)
-        runs.schedule_refresh(now=True)
         try:
-            job.start()
-            result = await asyncio.to_thread(job.wait)
+            job.start()  # first: the bar's round trip to the client need not delay the run
+            waiting = asyncio.ensure_future(asyncio.to_thread(job.wait))
+            runs.schedule_refresh(now=True)
+            name = target.qualname or os.path.basename(target.path)
+            bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")
+            bar.on_cancel(job.cancel)
+            bars.append(bar)
+            runs.report(job, bars)
+            result = await waiting
         except asyncio.CancelledError:
             job.cancel()
             raise

@@ -197,6 +197,7 @@ class Supervisor:
         self.lines: dict[str, int | None] = {}
         self.reported: set[str] = set()
         self.imported: set[str] = set()
+        self.finished: list[int] = []  # executors that said their last word, to reap
 
     def run(self) -> None:
         first = self.execute(self.spec, forward_collected=True)
@@ -211,6 +212,8 @@ class Supervisor:
                 if not ending.ok and nodeid not in self.reported:
                     self.report_lost(ending.current or nodeid, ending)
         self.out.write({"k": "end", "imported": sorted(self.imported), "message": message})
+        for pid in self.finished:  # after the answer: a big process takes a while to exit
+            _wait_exit(pid, REAP_GRACE)
 
     def target_nodeid(self) -> str:
         rel = os.path.relpath(self.spec["path"], self.spec["root"])
@@ -280,7 +283,7 @@ class Supervisor:
             kind = msg["k"]
             if kind == "end":
                 self.imported.update(msg.get("imported", []))
-                _wait_exit(pid, REAP_GRACE)
+                self.finished.append(pid)
                 return Ending(True, end=msg, current=current)
             if kind == "collected":
                 for item in msg["items"]:
