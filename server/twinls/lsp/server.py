@@ -129,7 +129,8 @@ class TwinLanguageServer(LanguageServer):
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.window_show_message, params)
 
-    def start_twins(self) -> None:
+    def make_pool(self) -> None:
+        """Build the pool (no twin yet) at ``initialize``, so no early edit is dropped."""
         self.loop = asyncio.get_running_loop()
         settings = {
             k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
@@ -144,6 +145,12 @@ class TwinLanguageServer(LanguageServer):
             hang_after=float(self.options.get("hangAfter", 15.0)),
             max_restarts=int(self.options.get("maxRestarts", 5)),
         )
+
+    def start_twins(self) -> None:
+        """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
+        if self.pool is None:
+            self.make_pool()
+        assert self.pool is not None
         self.pool.start(wait=False)
 
     async def twin_pool(self, timeout: float = 60.0) -> TwinPool:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
 
 from ..overlay.store import Divergence
 from ..textbuf import Edit
@@ -25,14 +26,16 @@ def register(ls: TwinLanguageServer) -> None:
     def initialize(ls: TwinLanguageServer, params: types.InitializeParams) -> None:
         opts = params.initialization_options
         ls.options = dict(opts) if isinstance(opts, dict) else {}
+        # The same choice pygls announces in the capabilities it is about to send.
+        enc = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
+        ls.encoding = getattr(enc, "value", enc)
+        ls.make_pool()
 
     @ls.feature(types.INITIALIZED)
     def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None:
         # Synchronous on purpose: an async handler runs as a task, and the didOpen
         # that editors send right behind `initialized` (Neovim 0.11 does) would be
         # read and dropped before the pool exists.
-        enc = ls.server_capabilities.position_encoding or types.PositionEncodingKind.Utf16
-        ls.encoding = getattr(enc, "value", enc)
         ls.start_twins()
         caps = ls.client_capabilities.workspace
         watched = caps.did_change_watched_files if caps else None
