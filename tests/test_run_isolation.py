@@ -40,6 +40,12 @@ HOSTILE = textwrap.dedent(
         pass
 
 
+    def test_segfault():
+        import ctypes
+
+        ctypes.string_at(0)
+
+
     def test_sleeps(tmp_path):
         with open(os.environ["TWINLS_PID_FILE"], "w") as f:
             f.write(str(os.getpid()))
@@ -73,6 +79,7 @@ async def test_crashes_and_hangs_are_named_and_the_rest_still_run(tmp_path):
             "test_after": "passed",
             "test_loop": "error",
             "test_last": "passed",
+            "test_segfault": "error",
             "test_sleeps": "failed",  # KeyError: no pid file named in this session
         }
         by_name = {t["name"]: t for t in result["tests"]}
@@ -82,6 +89,9 @@ async def test_crashes_and_hangs_are_named_and_the_rest_still_run(tmp_path):
         assert hang["message"].startswith("Timeout: still running after 3 s")
         assert "test_loop" in hang["traceback"]  # the child's stack, taken before the kill
         assert hang["uri"] == uri and hang["line"] in (21, 22)  # where it was stuck
+        segv = by_name["test_segfault"]
+        assert "signal 11 (SIGSEGV)" in segv["message"] and "test_segfault" in segv["traceback"]
+        assert segv["line"] == 31  # the faulting line, from the stack dump
         assert result["outcome"] == "failed"  # a failure outranks errors, as in pytest
 
         # The twin that forked those children is the same process, still serving.

@@ -124,8 +124,13 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
         client.open("test_calc.py")
         uri = client.uri("test_calc.py")
 
+        tokens = set(client.progress_values)
         ok = await run_lens(client, "test_calc.py", 5)
         assert ok["kind"] == "test" and ok["outcome"] == "passed"
+        (token,) = set(client.progress_values) - tokens  # a bar the server asked the client for
+        await client.wait_for(lambda: len(client.progress_values[token]) >= 2, what="bar's end")
+        kinds = [v["kind"] for v in client.progress_values[token]]
+        assert kinds[0] == "begin" and kinds[-1] == "end"
         assert ok["uri"] == uri
         (test,) = ok["tests"]
         assert test["nodeid"] == "test_calc.py::test_add"
@@ -164,6 +169,17 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
         assert titles[5].startswith("✗ assert 3 == 30")
         assert titles[9].startswith("✓ ") and titles[9].endswith("ms")
         assert titles[15] == "▶ Run test"
+
+        # A syntax error in the unsaved text: the file's run errors at that line.
+        client.replace_all("test_calc.py", TESTS.replace("def test_add():", "def test_add(:"))
+        syntax = await client.command("twinls.runFile", uri)
+        (test,) = syntax["tests"]
+        assert syntax["outcome"] == "error" and test["line"] == 5
+        assert test["message"].startswith("SyntaxError")
+        await client.wait_for(
+            lambda: [d.range.start.line for d in client.diagnostics[uri]] == [5],
+            what="the syntax error's diagnostic alone",
+        )
     assert snapshot(tmp_path) == before  # no __pycache__, no .pytest_cache, no temp copies
 
 
@@ -214,3 +230,17 @@ async def test_examples_return_their_repr_and_run_at_cursor(tmp_path):
             "xpassed": 0,
             "error": 0,
         }
+
+
+async def test_lens_and_diagnostic_columns_follow_the_negotiated_encoding(tmp_path):
+    failing = '    assert "😀" + "é" == "x"'
+    (tmp_path / "test_wide.py").write_text(f"def test_café():\n{failing}\n")
+    async with lsp_session(tmp_path, encodings=["utf-8"]) as client:
+        uri = client.open("test_wide.py")
+        _, lens = await lenses(client, "test_wide.py")
+        assert lens.range.end.character == len(b"def test_caf\xc3\xa9")
+        result = await client.command(lens.command.command, *lens.command.arguments)
+        assert result["outcome"] == "failed"
+        (diag,) = await client.wait_for(lambda: client.diagnostics.get(uri), what="diagnostic")
+        assert (diag.range.start.line, diag.range.start.character) == (1, 4)
+        assert diag.range.end.character == len(failing.encode())

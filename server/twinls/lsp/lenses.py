@@ -58,7 +58,7 @@ class Runs:
 
     # -- lenses -----------------------------------------------------------------------
 
-    def lens(self, path: str, unit: dict[str, Any]) -> types.CodeLens:
+    def lens(self, path: str, unit: dict[str, Any], lines: list[str]) -> types.CodeLens:
         uri = self.ls.uri_of(path)
         title = self.title(path, unit)
         kind = unit["kind"]
@@ -78,7 +78,7 @@ class Runs:
                 nodeid=f"{rel}::{unit['qualname']}",
                 kind=kind,
             )
-        line_text = self._line(path, unit["line"])
+        line_text = lines[unit["line"]] if unit["line"] < len(lines) else ""
         enc = self.ls.encoding
         start = types.Position(unit["line"], from_codepoints(line_text, unit["col"], enc))
         end = types.Position(unit["line"], from_codepoints(line_text, unit["end_col"], enc))
@@ -210,10 +210,14 @@ class Runs:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _line(self, path: str, line: int) -> str:
+    def lines(self, path: str) -> list[str]:
+        """The editor's text of ``path`` (the server's mirror, else the disk), in lines."""
         pool = self.ls.pool
         text = pool.mirror.read_text(path) if pool is not None else None
-        lines = (text or "").splitlines()
+        return (text or "").splitlines()
+
+    def _line(self, path: str, line: int) -> str:
+        lines = self.lines(path)
         return lines[line] if 0 <= line < len(lines) else ""
 
     def _root(self, path: str) -> str:
@@ -261,7 +265,8 @@ def register(ls: TwinLanguageServer) -> None:
         path = ls.path_of(params.text_document.uri)
         units = await ls.ask("run.lenses", path)
         await warm(await ls.twin_pool())
-        return [runs.lens(path, u) for u in units]
+        lines = runs.lines(path)
+        return [runs.lens(path, u, lines) for u in units]
 
     async def run(target: Target) -> dict[str, Any]:
         pool = await ls.twin_pool()

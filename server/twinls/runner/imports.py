@@ -26,17 +26,25 @@ class RunLoader(OverlayLoader):
     """Serves a module from the overlay, rewriting asserts where pytest would."""
 
     def source_to_code(self, data: Any, path: Any, *, _optimize: int = -1) -> CodeType:  # type: ignore[override]
-        hook = pytest_hook()
-        if hook is not None:
-            from _pytest.assertion.rewrite import assertstate_key, rewrite_asserts
+        try:
+            hook = pytest_hook()
+            if hook is not None:
+                from _pytest.assertion.rewrite import assertstate_key, rewrite_asserts
 
-            state = hook.config.stash[assertstate_key]
-            if hook._should_rewrite(self.name, str(path), state):
-                hook._rewritten_names[self.name] = Path(path)
-                tree = ast.parse(data, filename=str(path))
-                rewrite_asserts(tree, data, str(path), hook.config)
-                return compile(tree, str(path), "exec", dont_inherit=True)
-        return super().source_to_code(data, path)
+                state = hook.config.stash[assertstate_key]
+                if hook._should_rewrite(self.name, str(path), state):
+                    hook._rewritten_names[self.name] = Path(path)
+                    tree = ast.parse(data, filename=str(path))
+                    rewrite_asserts(tree, data, str(path), hook.config)
+                    return compile(tree, str(path), "exec", dont_inherit=True)
+            return super().source_to_code(data, path)
+        except SyntaxError as exc:
+            # CPython re-reads the offending line from the file on disk: show the editor's.
+            if exc.lineno and isinstance(data, bytes):
+                lines = data.decode("utf-8", "replace").splitlines()
+                if 0 < exc.lineno <= len(lines):
+                    exc.text = lines[exc.lineno - 1] + "\n"
+            raise
 
 
 class RunFinder(OverlayFinder):

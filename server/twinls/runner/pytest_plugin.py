@@ -22,7 +22,7 @@ from .results import combine, test_entry
 Emit = Callable[[dict[str, Any]], None]
 
 _FILE_LINE = re.compile(
-    r'(?:File "(?P<a>[^"]+)", line (?P<b>\d+))|(?:^(?P<c>/[^\s:]+\.py):(?P<d>\d+))', re.M
+    r'(?:File "(?P<a>[^"]+)", line (?P<b>\d+))|(?:^(?P<c>[^\s:]+\.py):(?P<d>\d+))', re.M
 )
 
 
@@ -173,6 +173,8 @@ class Reporter:
         for m in _FILE_LINE.finditer(text):
             path = m.group("a") or m.group("c")
             line = int(m.group("b") or m.group("d"))
+            if path and not os.path.isabs(path) and self.config is not None:
+                path = str(self.config.rootpath / path)
             if path and in_workspace(os.path.abspath(path), self.roots):
                 found = (os.path.abspath(path), line - 1)
         return found
@@ -207,9 +209,11 @@ def _skip_message(report: Any) -> str | None:
 
 
 def _collect_message(report: Any, text: str) -> str:
+    """The exception line (``SyntaxError: ...``), not the traceback above it."""
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
-    return _last_error_line(text) or "collection failed"
+    errors = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
+    return (errors[-1] if errors else _last_error_line(text)) or "collection failed"
 
 
 def _last_error_line(text: str) -> str | None:
