@@ -166,6 +166,7 @@ def _become_supervisor(state: TwinState, root: str) -> None:
             s.close()
         _open.clear()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    gc.enable()  # a twin thread (the index walk) may have had it off at the fork
     sys.dont_write_bytecode = True
     os.chdir(root)
     if root not in sys.path:
