@@ -40,3 +40,9 @@ def test_run_a_test_a_file_and_an_example_from_the_terminal(tmp_path):
     assert example.returncode == 0
     assert "PASSED calc.py::double" in example.stdout and example.stdout.count("→ 42") == 1
     assert snapshot(tmp_path) == before
+
+    # A project whose addopts name the cache plugins' options still runs, and writes no cache.
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --ff --sw\n")
+    cached = twinls_run(tmp_path, "test_calc.py::test_add")
+    assert cached.returncode == 0, cached.stdout + cached.stderr
+    assert not (tmp_path / ".pytest_cache").exists()

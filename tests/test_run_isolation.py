@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import textwrap
 
 from lsprotocol import types
@@ -131,7 +130,3 @@ async def test_cancel_kills_the_child_promptly(tmp_path):
         assert await twin_pid(client) == twin
     assert not any(p.name == "__pycache__" for p in tmp_path.rglob("*"))
     pid_file.unlink(missing_ok=True)
-
-
-def test_pid_helper_sees_itself():
-    assert alive(os.getpid())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lsprotocol import types
@@ -37,6 +38,9 @@ BASE_TITLES = {
 }
 RUNNING_TITLE = "⏳ Running…"
 REFRESH_EVERY = 0.25  # seconds between lens refreshes while results stream in
+
+#: Threads that wait for runs (a run may wait a minute; the default pool is small).
+WAITERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="twinls-run")
 
 
 class Runs:
@@ -287,7 +291,8 @@ def register(ls: TwinLanguageServer) -> None:
         runs.running[key] = runs.running.get(key, 0) + 1
         try:
             job.start()  # first: the bar's round trip to the client need not delay the run
-            waiting = asyncio.ensure_future(asyncio.to_thread(job.wait))
+            # Waited in a thread, not awaited: cancelling this task must reach job.cancel.
+            waiting = loop.run_in_executor(WAITERS, job.wait)
             runs.schedule_refresh(now=True)
             name = target.qualname or os.path.basename(target.path)
             bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")

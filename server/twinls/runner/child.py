@@ -157,14 +157,16 @@ def _die_with_parent() -> None:
 
 
 def _become_supervisor(state: TwinState, root: str) -> None:
+    global _open_lock
     os.setpgid(0, 0)
     _die_with_parent()
     if state.channel is not None:
         state.channel.close()  # the twin's channel is the twin's alone
-    with _open_lock:
-        for s in _open:
-            s.close()
-        _open.clear()
+    # Another twin thread may have held the lock at the fork: this copy is ours alone.
+    _open_lock = threading.Lock()
+    for s in list(_open):
+        s.close()
+    _open.clear()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     gc.enable()  # a twin thread (the index walk) may have had it off at the fork
     sys.dont_write_bytecode = True
@@ -445,14 +447,14 @@ def _run_pytest(state: TwinState, job: dict[str, Any], out: FrameWriter) -> str 
     import pytest
 
     from . import fastconfig
-    from .pytest_plugin import Reporter
+    from .pytest_plugin import CacheOptionsIgnored, Reporter
 
     reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:
         fastconfig.use_once()
-        code = pytest.main(pytest_args(job), plugins=[reporter])
+        code = pytest.main(pytest_args(job), plugins=[reporter, CacheOptionsIgnored()])
     finally:
         sys.stdout, sys.stderr = saved
     if int(code) in (0, 1, 5):

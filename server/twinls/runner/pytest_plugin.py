@@ -223,3 +223,31 @@ def _last_error_line(text: str) -> str | None:
         return "\n".join(errors)
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1].strip() if lines else None
+
+
+class CacheOptionsIgnored:
+    """Accept the options of the plugins a run blocks, so a project's ``addopts`` still parse.
+
+    Runs load no ``cacheprovider`` (it writes ``.pytest_cache``) and with it no
+    ``stepwise``; a project whose ``addopts`` say ``--ff`` or ``--sw`` would
+    otherwise get a usage error on every run. Here they are accepted and do
+    nothing: a run runs what was asked for.
+    """
+
+    FLAGS = (
+        ("--lf", "--last-failed"),
+        ("--ff", "--failed-first"),
+        ("--nf", "--new-first"),
+        ("--cache-clear",),
+        ("--sw", "--stepwise"),
+        ("--sw-skip", "--stepwise-skip"),
+        ("--sw-reset", "--stepwise-reset"),
+    )
+
+    def pytest_addoption(self, parser: pytest.Parser) -> None:
+        group = parser.getgroup("twinls", "ignored in twinls runs (no cache is kept)")
+        for names in self.FLAGS:
+            group.addoption(*names, action="store_true", dest=f"twinls_{names[0][2:]}")
+        group.addoption("--cache-show", action="append", nargs="?", dest="twinls_cache_show")
+        group.addoption("--lfnf", "--last-failed-no-failures", action="store", dest="twinls_lfnf")
+        parser.addini("cache_dir", default=".pytest_cache", help="(unused in twinls runs)")
