@@ -453,6 +453,7 @@ def _run_pytest(state: TwinState, job: dict[str, Any], out: FrameWriter) -> str 
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:
+        _capture_in_memory()
         fastconfig.use_once()
         code = pytest.main(pytest_args(job), plugins=[reporter, CacheOptionsIgnored()])
     finally:
@@ -460,6 +461,18 @@ def _run_pytest(state: TwinState, job: dict[str, Any], out: FrameWriter) -> str 
     if int(code) in (0, 1, 5):
         return None
     return text.getvalue()[-4000:] or f"pytest exited with code {int(code)}"
+
+
+def _capture_in_memory() -> None:
+    """pytest's fd capture writes to temp files; a run child's go to memory (memfd)."""
+    if not hasattr(os, "memfd_create"):
+        return
+    import _pytest.capture as capture
+
+    def memory_file(*args: Any, **kwargs: Any) -> Any:
+        return open(os.memfd_create("twinls-capture"), "wb+", buffering=0)
+
+    capture.TemporaryFile = memory_file  # type: ignore[assignment]
 
 
 def _third_party(before: set[str], roots: list[str]) -> list[str]:
