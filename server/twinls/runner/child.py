@@ -209,8 +209,7 @@ class Supervisor:
             self.report_lost(first.current or self.target_nodeid(), first)
             rest = [n for n in self.collected if n not in self.reported and n != first.current]
             for nodeid in rest:
-                single = {**self.spec, "kind": "tests", "targets": [nodeid], "include": []}
-                single["exclude"] = []
+                single = {**self.spec, "targets": [nodeid], "include": [], "exclude": []}
                 ending = self.execute(single, forward_collected=False)
                 if not ending.ok and nodeid not in self.reported:
                     self.report_lost(ending.current or nodeid, ending)
@@ -219,9 +218,15 @@ class Supervisor:
             _wait_exit(pid, REAP_GRACE)
 
     def target_nodeid(self) -> str:
-        rel = os.path.relpath(self.spec["path"], self.spec["root"])
-        qual = self.spec.get("qualname") or ""
-        return f"{rel}::{qual}" if qual else rel
+        """A node id for the whole job (when it died before naming any test)."""
+        spec = self.spec
+        if spec["kind"] == "example":
+            target = f"{spec['path']}::{spec['qualname']}"
+        else:
+            targets = spec.get("targets") or [spec["path"]]
+            target = targets[0] if len(targets) == 1 else spec["path"]
+        file, sep, rest = target.partition("::")
+        return os.path.relpath(os.path.join(spec["root"], file), spec["root"]) + sep + rest
 
     def report_lost(self, nodeid: str, ending: Ending) -> None:
         """A result for the test an executor died in (or was killed in)."""
