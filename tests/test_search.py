@@ -6,6 +6,8 @@ Positions are UTF-16 (the default encoding), and one line holds non-BMP text.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +272,42 @@ async def test_symbols_and_hover(tmp_path):
             )
         )
         assert hover is not None and "The root of the shapes." in hover.contents.value
+
+
+async def test_index_skips_tool_folders_and_excluded_globs(tmp_path):
+    area = "def area():\n    pass\n"
+    write(tmp_path, FILES)
+    write(tmp_path, {"node_modules/x.py": area, "vendored/y.py": area, "gen_z.py": area})
+    write(tmp_path, {"pkg/keep.py": area})
+    async with lsp_session(tmp_path, {"exclude": ["vendored", "gen_*.py"]}) as client:
+        found = await client.command("twinls.findImplementors", "area")
+        names = {s[0] for s in spots(found)}
+        assert names == {"base.py", "shapes.py", "other.py", "keep.py"}
+
+
+def test_terminal_implementors_and_references(tmp_path):
+    write(tmp_path, FILES)
+    run = subprocess.run(
+        [sys.executable, "-m", "twinls", "implementors", "area", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "shapes.py:11:9: Cube.area" in run.stdout.splitlines()
+    assert len(run.stdout.splitlines()) == 6
+    where = f"base.py:{position(FILES['base.py'], 'Shape').line + 1}:7"
+    run = subprocess.run(
+        [sys.executable, "-m", "twinls", "--pool", "2", "references", where],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert 'uses.py:4:23: label = "é😀"; shape = Shape()' in run.stdout.splitlines()
+    assert "5 references to Shape" in run.stderr
 
 
 async def test_bad_input_gets_graceful_answers(tmp_path):

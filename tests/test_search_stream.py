@@ -60,7 +60,7 @@ def streamed(client: TwinClient, token: str) -> list[dict]:
 
 
 async def test_partial_batches_progress_and_a_hover_meanwhile(big):
-    async with lsp_session(big) as client:
+    async with lsp_session(big, {"pool": 2}) as client:  # batches from both twins, merged
         refs = send(client, refs_params(client, "part", "bar"))
         await client.wait_for(lambda: streamed(client, "part"), what="a first batch")
         hover = await client.text_document_hover_async(

@@ -35,21 +35,30 @@ class JediWorld:
         self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
         self._state: InferenceState | None = None
         self._generation = -1
+        self._modules: dict[str, Any] = {}  # path -> module context, for this state only
 
     def inference(self) -> InferenceState:
         """The shared state, renewed whenever the overlay changed since it was made."""
         if self._state is None or self._generation != self.overlay.generation:
             self._state = InferenceState(self.project, environment=self.environment)
             self._generation = self.overlay.generation
+            self._modules = {}
         self._state.reset_recursion_limitations()
         return self._state
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""
+        state = self.inference()
+        known = self._modules.get(path)
+        if known is not None:
+            return known
         if not self.overlay.is_file(path):
             return None
-        state = self.inference()
         state.script_path = Path(path)
+        self._modules[path] = module = self._load(state, path)
+        return module
+
+    def _load(self, state: InferenceState, path: str) -> Any | None:
         try:
             try:
                 return load_module_from_path(state, FileIO(path)).as_context()

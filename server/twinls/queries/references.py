@@ -138,21 +138,62 @@ def in_file(
     if module is None:
         return []
     code_lines = getattr(module.get_value(), "code_lines", None)
+    used = module.tree_node.get_used_names()
+    same_as: dict[str, set[Key]] = {}  # N -> what every fixed ``N.<name>`` resolves to
+    binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
     found: list[list[Any]] = []
-    for leaf in module.tree_node.get_used_names().get(name, []):
+    for leaf in used.get(name, []):
         line, col = leaf.start_pos
         if (path, line, col) in target:
             if not include_declaration:
                 continue
         else:
-            world.inference().reset_recursion_limitations()
-            try:
-                keys = {key_of(n) for n in resolve(module, leaf)}
-            except Exception as exc:  # one name jedi trips over must not end the search
-                log.debug("jedi failed on %s:%s:%s: %r", path, line, col, exc)
-                continue
+            base = _fixed_base(leaf, used, binding)
+            keys = same_as.get(base) if base is not None else None
+            if keys is None:
+                world.inference().reset_recursion_limitations()
+                try:
+                    names = resolve(module, leaf)
+                except Exception as exc:  # one name jedi trips over must not end the search
+                    log.debug("jedi failed on %s:%s:%s: %r", path, line, col, exc)
+                    continue
+                keys = {key_of(n) for n in names if n.tree_name is not leaf}
+                if base is not None:
+                    same_as[base] = keys
             if not keys & target:
                 continue
         text = code_lines[line - 1] if code_lines and line <= len(code_lines) else None
         found.append(lines.location(path, line - 1, col, col + len(name), text))
     return found
+
+
+def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
+    """``N`` if ``leaf`` is a use of ``N.<leaf>`` where N can only mean its one binding.
+
+    That is: N is bound once in the file, at module level, and the use is in a
+    function (which sees the module's binding wherever it stands) or after the
+    binding. Such uses all mean the same, so jedi resolves them once per file:
+    ``re.compile`` used 170 times in one file costs one resolution, not 170.
+    """
+    trailer = leaf.parent
+    if trailer is None or trailer.type != "trailer" or trailer.children[0] != ".":
+        return None
+    power = trailer.parent
+    if power is None or len(power.children) < 2 or power.children[1] is not trailer:
+        return None
+    base = power.children[0]
+    if base.type != "name" or leaf.is_definition():
+        return None
+    if base.value not in binding:
+        bindings = [n for n in used.get(base.value, ()) if n.is_definition()]
+        single = len(bindings) == 1 and get_parent_scope(bindings[0]).type == "file_input"
+        binding[base.value] = bindings[0] if single else None
+    bound = binding[base.value]
+    if bound is None:
+        return None
+    if bound.start_pos < base.start_pos:
+        return base.value
+    scope = get_parent_scope(leaf)
+    while scope is not None and scope.type not in ("funcdef", "lambdef"):
+        scope = scope.parent
+    return base.value if scope is not None else None
