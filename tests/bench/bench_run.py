@@ -10,6 +10,10 @@ each way, interleaved so both see the same machine load:
 - **cold**: ``python -m pytest test_heavy.py::test_mean`` as a fresh process
   from the project folder, which is what editor test explorers run.
 
+Twice: with the plugins this interpreter has installed, and bare
+(``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`` for both the server and the cold runs),
+the cheapest a cold run can be.
+
 Prints a Markdown table for docs/benchmarks.md.
 """
 
@@ -52,12 +56,13 @@ def test_mean():
 class Client:
     """A minimal LSP client over stdio that answers the server's own requests."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "twinls"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=root,
+            env={**os.environ, **env},
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: BinaryIO = self.proc.stdin
@@ -91,8 +96,8 @@ class Client:
             self.proc.kill()
 
 
-def start_client(root: str) -> Client:
-    client = Client(root)
+def start_client(root: str, env: dict[str, str]) -> Client:
+    client = Client(root, env)
     uri = Path(root).as_uri()
     client.request(
         "initialize",
@@ -112,11 +117,12 @@ def start_client(root: str) -> Client:
     return client
 
 
-def cold_run(root: str) -> tuple[float, bool]:
+def cold_run(root: str, env: dict[str, str]) -> tuple[float, bool]:
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "test_heavy.py::test_mean"],
         cwd=root,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
     )
@@ -147,67 +153,68 @@ def stats(values: list[float]) -> dict[str, float]:
     }
 
 
+def measure(root: str, n: int, env: dict[str, str]) -> tuple[float, list[float], list[float]]:
+    """(first twinls run, warm re-runs, cold runs), interleaved."""
+    uri = Path(root, "test_heavy.py").as_uri()
+    client = start_client(root, env)
+    try:
+        first, ok = warm_run(client, uri)  # the first run also preloads what it imported
+        assert ok, "the benchmark's test should pass through twinls"
+        warm_run(client, uri)
+        cold_run(root, env)  # lets pytest write its caches once, as a user's machine has them
+        warm: list[float] = []
+        cold: list[float] = []
+        for _ in range(n):
+            seconds, ok = warm_run(client, uri)
+            assert ok
+            warm.append(seconds)
+            seconds, ok = cold_run(root, env)
+            assert ok, "the benchmark's test should pass under plain pytest"
+            cold.append(seconds)
+    finally:
+        client.close()
+    return first, warm, cold
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20, help="re-runs each way")
     default_lib = "numpy" if importlib.util.find_spec("numpy") else "jedi"
     parser.add_argument("--lib", default=default_lib, help="heavy library the code imports")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = os.path.realpath(tmp)
-        Path(root, "heavy_lib.py").write_text(LIB.format(lib=args.lib))
-        Path(root, "test_heavy.py").write_text(TEST)
-        uri = Path(root, "test_heavy.py").as_uri()
-        client = start_client(root)
-        try:
-            first, ok = warm_run(client, uri)  # the first run also preloads what it imported
-            assert ok, "the benchmark's test should pass through twinls"
-            warm_run(client, uri)
-            cold_run(root)  # lets pytest write its caches once, as a user's machine has them
-            warm: list[float] = []
-            cold: list[float] = []
-            for _ in range(args.n):
-                seconds, ok = warm_run(client, uri)
-                assert ok
-                warm.append(seconds)
-                seconds, ok = cold_run(root)
-                assert ok, "the benchmark's test should pass under plain pytest"
-                cold.append(seconds)
-        finally:
-            client.close()
-    w, c = stats(warm), stats(cold)
     import pytest
 
-    print(
-        json.dumps(
-            {
-                "lib": args.lib,
-                "import_s": import_seconds(args.lib),
-                "first_twinls_s": first,
-                "warm_ms": w,
-                "cold_ms": c,
-                "speedup_median": c["median"] / w["median"],
-            },
-            indent=2,
-        )
-    )
+    report: dict[str, Any] = {"lib": args.lib, "import_s": import_seconds(args.lib)}
+    table = []
+    scenarios = [("installed plugins", {}), ("bare", {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})]
+    for label, env in scenarios:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = os.path.realpath(tmp)
+            Path(root, "heavy_lib.py").write_text(LIB.format(lib=args.lib))
+            Path(root, "test_heavy.py").write_text(TEST)
+            first, warm, cold = measure(root, args.n, env)
+        w, c = stats(warm), stats(cold)
+        report[label] = {"first_twinls_s": first, "warm_ms": w, "cold_ms": c}
+        table.append((label, w, c))
+    print(json.dumps(report, indent=2))
     print()
     print(
         f"Python {platform.python_version()}, pytest {pytest.__version__}, "
         f"{os.cpu_count()} cores, n={args.n}, heavy library: {args.lib}"
     )
     print()
-    print("| one re-run of `test_heavy.py::test_mean` | median | p90 | min |")
-    print("|---|---|---|---|")
-    print(
-        f"| twinls (`twinls.runTest` over LSP, warm twin) | {w['median']:.0f} ms "
-        f"| {w['p90']:.0f} ms | {w['min']:.0f} ms |"
-    )
-    print(
-        f"| cold `python -m pytest test_heavy.py::test_mean` | {c['median']:.0f} ms "
-        f"| {c['p90']:.0f} ms | {c['min']:.0f} ms |"
-    )
-    print(f"| speed-up (median) | {c['median'] / w['median']:.1f}x | | |")
+    print("| plugins | one re-run of `test_heavy.py::test_mean` | median | p90 | min |")
+    print("|---|---|---|---|---|")
+    for label, w, c in table:
+        print(
+            f"| {label} | twinls (`twinls.runTest` over LSP, warm twin) "
+            f"| {w['median']:.0f} ms | {w['p90']:.0f} ms | {w['min']:.0f} ms |"
+        )
+        print(
+            f"| {label} | cold `python -m pytest test_heavy.py::test_mean` "
+            f"| {c['median']:.0f} ms | {c['p90']:.0f} ms | {c['min']:.0f} ms |"
+        )
+        print(f"| {label} | speed-up (median) | {c['median'] / w['median']:.1f}x | | |")
 
 
 if __name__ == "__main__":
