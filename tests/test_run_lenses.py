@@ -220,6 +220,16 @@ async def test_examples_return_their_repr_and_run_at_cursor(tmp_path):
         method = await client.command("twinls.runAt", uri, {"line": 21, "character": 0})
         assert [t["name"] for t in method["tests"]] == ["test_zero"]
 
+        # A client may name less than a lens carries: the twin fills in the rest.
+        cls = await client.command(
+            "twinls.runTest", {"uri": uri, "nodeid": "test_calc.py::TestCalc"}
+        )
+        assert [t["nodeid"] for t in cls["tests"]] == ["test_calc.py::TestCalc::test_zero"]
+        named = await client.command(
+            "twinls.runExample", {"uri": client.uri("calc.py"), "name": "double"}
+        )
+        assert "Got:\n    63" in named["tests"][0]["message"]  # its doctest ran, not a call
+
         whole = await client.command("twinls.runFile", uri)
         assert whole["kind"] == "file" and whole["outcome"] == "failed"
         assert whole["summary"] == {
