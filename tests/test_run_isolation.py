@@ -117,6 +117,11 @@ async def test_cancel_kills_the_child_promptly(tmp_path):
             await client.wait_for(pid_file.read_text, what="the pid")
             child = int(pid_file.read_text())
             assert alive(child)
+            # While the test runs, the twin keeps applying edits and answering.
+            client.open("scratch.py", f"x = '{how}'\n")
+            status = await client.status()
+            assert status["twins"][0]["hashes"] == status["server"]["hashes"]
+            client.close("scratch.py")
             if how == "command":
                 assert (await client.command("twinls.cancelRun"))["cancelled"]
             else:

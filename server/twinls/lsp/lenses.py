@@ -19,6 +19,7 @@ from lsprotocol import types
 
 from ..runner import results
 from ..runner.collect import enclosing
+from ..runner.paths import root_of
 from ..runner.plan import SPLIT_MIN, Durations, Run, Target
 from ..textbuf import from_codepoints
 from .progress import WorkDone
@@ -225,8 +226,6 @@ class Runs:
         return lines[line] if 0 <= line < len(lines) else ""
 
     def _root(self, path: str) -> str:
-        from ..runner.paths import root_of
-
         return root_of(path, self.ls.pool.roots if self.ls.pool else self.ls.roots())
 
     def public(self, result: dict[str, Any]) -> dict[str, Any]:

@@ -408,6 +408,7 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
     """Body of an executor: run the job, stream results, say which modules it imported."""
     faulthandler.enable(file=stack_w, all_threads=True)
     faulthandler.register(signal.SIGUSR1, file=stack_w, all_threads=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the twin ignores it; tests not
     out = FrameWriter(sock)
     before = set(sys.modules)
     message = None
