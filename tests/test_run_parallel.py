@@ -13,7 +13,7 @@ async def test_a_file_run_is_split_across_twins_by_recorded_durations(tmp_path):
     (tmp_path / "test_slow.py").write_text(SLOW)
     async with lsp_session(tmp_path, {"pool": 2, "runSplitMin": 0}) as client:
         uri = client.uri("test_slow.py")
-        for _ in range(200):  # the session waits for one twin; a split needs both
+        for _ in range(600):  # the session waits for one twin; a split needs both
             if (await client.status())["pool"]["live"] == 2:
                 break
             await asyncio.sleep(0.05)
