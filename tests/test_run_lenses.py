@@ -166,7 +166,7 @@ async def test_runs_report_outcomes_and_follow_unsaved_edits(tmp_path):
         titles = {
             ln.range.start.line: ln.command.title for ln in await lenses(client, "test_calc.py")
         }
-        assert titles[5].startswith("✗ assert 3 == 30")
+        assert titles[5].startswith("✗ AssertionError: assert 3 == 30")
         assert titles[9].startswith("✓ ") and titles[9].endswith("ms")
         assert titles[15] == "▶ Run test"
 

@@ -109,7 +109,10 @@ def title(entries: list[Test], example: bool = False) -> str | None:
         t = entries[0]
         out = t["outcome"]
         if failed(out):
-            return "✗ " + shorten(t.get("message") or out)
+            message = t.get("message") or out
+            if message.startswith("assert "):  # pytest's rewritten assert names no type
+                message = "AssertionError: " + message
+            return "✗ " + shorten(message)
         if example and t.get("value") is not None:
             return "✓ → " + shorten(t["value"], 50)
         if out == "passed":
