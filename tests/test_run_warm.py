@@ -12,29 +12,34 @@ def loaded(names: list[str]) -> dict[str, bool]:
 
 
 def test_third_party_imports_are_preloaded_workspace_modules_are_not(tmp_path):
-    (tmp_path / "shapes.py").write_text("import wave\nimport colorsys as c, calc\n")
-    (tmp_path / "calc.py").write_text("import tabnanny\n\ndef add(a, b):\n    return a + b\n")
-    (tmp_path / "test_shapes.py").write_text(
-        "import importlib\nimport shapes\n\ndef test_x():\n"
+    (tmp_path / "warm_shapes.py").write_text("import wave\nimport tabnanny as t, warm_calc\n")
+    (tmp_path / "warm_calc.py").write_text("import filecmp\n\ndef add(a, b):\n    return a + b\n")
+    (tmp_path / "test_warm_shapes.py").write_text(
+        "import importlib\nimport warm_shapes\n\ndef test_x():\n"
         "    importlib.import_module('mail' + 'box')  # no import line names it\n"
     )
+    own = ["warm_shapes", "warm_calc", "test_warm_shapes"]
     with Twin.start(tmp_path) as twin:
-        names = ["wave", "colorsys", "tabnanny", "shapes", "calc", "mailbox"]
-        assert not any(twin.run_remotely(loaded, names).result(30).values())
         twin.call("run.warm").result(60)
-        assert twin.run_remotely(loaded, names).result(30) == {
+        after_scan = twin.run_remotely(loaded, ["wave", "tabnanny", "filecmp", *own]).result(30)
+        assert after_scan == {
             "wave": True,
-            "colorsys": True,
             "tabnanny": True,
-            "shapes": False,  # the workspace's own: would go stale at the next edit
-            "calc": False,
-            "mailbox": False,  # imported inside a test: learnt from the first run
+            "filecmp": True,
+            # The workspace's own modules would go stale at the next edit: never preloaded.
+            "warm_shapes": False,
+            "warm_calc": False,
+            "test_warm_shapes": False,
         }
-        spec = {"kind": "tests", "path": str(tmp_path / "test_shapes.py")}
-        result = twin.call("run.start", {**spec, "targets": [spec["path"]]}).result(60)
+        path = str(tmp_path / "test_warm_shapes.py")
+        spec = {"kind": "tests", "path": path, "targets": [path]}
+        result = twin.call("run.start", spec).result(60)
         assert [t["outcome"] for t in result["tests"]] == ["passed"]
         twin.call("run.warm").result(60)
-        assert twin.run_remotely(loaded, ["mailbox", "shapes"]).result(30) == {
+        # What the run imported is preloaded for the next one; what it ran is not.
+        assert twin.run_remotely(loaded, ["mailbox", *own]).result(30) == {
             "mailbox": True,
-            "shapes": False,
+            "warm_shapes": False,
+            "warm_calc": False,
+            "test_warm_shapes": False,
         }
