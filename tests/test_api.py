@@ -131,3 +131,23 @@ def test_malformed_frame_from_the_twin_is_refused(twin):
     while not twin.pool.live() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert twin.run_remotely(lambda: 7).result(10) == 7
+
+
+def test_cancelling_an_awaiting_task_cancels_the_remote_call(twin):
+    async def main():
+        p = twin.call("sleep", 30)
+        task = asyncio.ensure_future(_await(p))
+        await asyncio.to_thread(lambda: next(p.partials(timeout=10)))  # running in the twin
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return p
+
+    p = asyncio.run(main())
+    assert p.cancelled()
+    # The twin stopped sleeping: it answers at once, not after 30 s of sleep.
+    assert twin.run_remotely(lambda: "free").result(10) == "free"
+
+
+async def _await(p):
+    return await p

@@ -68,7 +68,32 @@ class Promise:
             raise TimeoutError(f"no answer to call {self.call_id} in {timeout} s") from None
 
     def __await__(self) -> Generator[Any, None, Any]:
-        return asyncio.wrap_future(self._future).__await__()
+        """Await the value; cancelling the awaiting task cancels the remote work.
+
+        (``asyncio.wrap_future`` would cancel only the local future, leaving the
+        twin searching for nobody.)
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+
+        def settle(src: concurrent.futures.Future[Any]) -> None:
+            if waiter.done():
+                return
+            exc = src.exception()
+            if exc is not None:
+                waiter.set_exception(exc)
+            else:
+                waiter.set_result(src.result())
+
+        def on_waiter_done(f: asyncio.Future[Any]) -> None:
+            if f.cancelled():
+                self.cancel()
+
+        waiter.add_done_callback(on_waiter_done)
+        self._future.add_done_callback(
+            lambda src: loop.call_soon_threadsafe(settle, src) if not loop.is_closed() else None
+        )
+        return waiter.__await__()
 
     def then(self, callback: Callable[[Any], Any]) -> Promise:
         """A promise of ``callback(value)``; errors pass through untouched."""
