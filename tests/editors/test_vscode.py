@@ -28,10 +28,13 @@ from vscode_codeserver import (  # noqa: E402
     missing_tools,
 )
 from vscode_workspace import (  # noqa: E402
+    EXAMPLE,
     FAILING_LINE_TEXT,
     FAILING_MESSAGE,
     IMPLEMENTATION_AT,
     IMPLEMENTATION_LINES,
+    REFERENCES_AT,
+    REFERENCES_NAME,
     make_workspace,
     write_user_settings,
 )
@@ -51,8 +54,11 @@ CHECKS = {
     "run_from_lens": "clicking the lens runs the test and shows 'passed'",
     "testing_view": "the run shows as passed in VS Code's Testing view",
     "failing_test": "a failing test's message shows at the failing line",
+    "run_at_cursor": "Twinls: Run Test at Cursor runs the example and shows its value",
     "go_to_implementations": "Go to Implementations lists both overrides",
+    "references_streaming": "Twinls: Find References (streaming) fills the results view",
     "find_implementors": "Twinls: Find Implementors… fills the results view",
+    "bad_setting": "a server that cannot be found is a clear error with Show Output",
     "twin_status": "Twinls: Show Twin Status reports live twins",
 }
 
@@ -82,6 +88,10 @@ def report() -> dict:
                 "implementationLines": IMPLEMENTATION_LINES,
                 "failingLineText": FAILING_LINE_TEXT,
                 "failingMessage": FAILING_MESSAGE,
+                "referencesAt": list(REFERENCES_AT),
+                "referencesName": REFERENCES_NAME,
+                "userSettings": str(home / "user-data" / "User" / "settings.json"),
+                **EXAMPLE,
             }
             (home / "e2e.json").write_text(json.dumps(config))
             try:
@@ -91,7 +101,9 @@ def report() -> dict:
                 )  # fmt: skip
                 output = proc.stdout + proc.stderr
             except subprocess.TimeoutExpired as exc:
-                output = f"timed out after {TIMEOUT} s\n{exc.stdout or ''}{exc.stderr or ''}"
+                parts = [x.decode(errors="replace") if isinstance(x, bytes) else x or "" for x in
+                         (exc.stdout, exc.stderr)]  # fmt: skip
+                output = f"timed out after {TIMEOUT} s\n{''.join(parts)}"
             (OUT / "e2e.log").write_text(output)
             (OUT / "extension.log").write_text(cs.extension_log())
             shutil.copy(cs.log, OUT / "code-server.log")

@@ -55,6 +55,7 @@ page.on('request', (req) => {
     report.notes.push(`outside request: ${req.url()}`);
   }
 });
+const wait = (ms) => page.waitForTimeout(ms);
 page.on('pageerror', (err) => report.notes.push(`page error: ${String(err).slice(0, 300)}`));
 
 // --- helpers over the workbench's DOM ---------------------------------------------
@@ -74,6 +75,17 @@ async function runCommand(label, input) {
     await page.locator('.quick-input-widget .quick-input-title', { hasText: input.title }).waitFor();
     await page.locator('.quick-input-widget input').fill(input.value);
     await page.keyboard.press('Enter');
+  }
+}
+
+/** Retry `fn` until it returns a value (not undefined) or the step timeout passes. */
+async function poll(fn, timeoutMs = config.stepTimeoutMs ?? 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
   }
 }
 
@@ -98,22 +110,54 @@ async function goTo(line, column) {
 /** The code lens titled like `title` just above the line that contains `lineText`. */
 async function lensAbove(lineText, title) {
   const line = page.locator('.view-line', { hasText: lineText }).first();
-  await line.waitFor();
   const lenses = page.locator('.codelens-decoration a', { hasText: title });
-  await lenses.first().waitFor();
-  const lineBox = await line.boundingBox();
-  let best;
-  for (const lens of await lenses.all()) {
-    const box = await lens.boundingBox();
-    if (box && box.y < lineBox.y && (!best || box.y > best.box.y)) {
-      best = { lens, box };
+  // Lenses come and go while the server refreshes them: look until one is there.
+  return poll(async () => {
+    const lineBox = await line.boundingBox().catch(() => null);
+    if (!lineBox) return undefined;
+    let best;
+    for (const lens of await lenses.all()) {
+      const box = await lens.boundingBox().catch(() => null);
+      if (box && box.y < lineBox.y && lineBox.y - box.y < 2 * lineBox.height && (!best || box.y > best.box.y)) {
+        best = { lens, box };
+      }
     }
-  }
-  if (!best) throw new Error(`no "${title}" lens above "${lineText}"`);
-  return best.lens;
+    return best?.lens;
+  }).catch(() => {
+    throw new Error(`no "${title}" lens above "${lineText}"`);
+  });
 }
 
 const statusBar = (pattern) => page.locator('.part.statusbar .statusbar-item', { hasText: pattern }).first();
+
+/** Replace the user settings through VS Code's own settings JSON editor, and save. */
+async function setUserSettings(settings) {
+  const text = JSON.stringify(settings);
+  await runCommand('Preferences: Open User Settings (JSON)');
+  // It may open as a tab or as a modal editor: find it by its content.
+  const editor = page.locator('.monaco-editor', { hasText: '"workbench.startupEditor"' }).last();
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  // Closing quotes and braces the editor added while "typing" follow the cursor.
+  await page.keyboard.press('Control+Shift+End');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+s');
+  await poll(() => (fs.readFileSync(config.userSettings, 'utf8').replace(/\s/g, '') === text.replace(/\s/g, '') ? true : undefined), 10000)
+    .catch(() => {
+      throw new Error(`settings.json was not saved as wanted; it reads ${fs.readFileSync(config.userSettings, 'utf8')}`);
+    });
+  // VS Code 1.139 opens it in a modal editor, older ones in a tab. (Its Escape
+  // would also hide the notification toasts, which the caller wants to see.)
+  const modalClose = page.locator('[aria-label^="Close Modal Editor"]');
+  if (await modalClose.count()) {
+    await modalClose.first().click();
+    await modalClose.first().waitFor({ state: 'detached' });
+  } else {
+    await runCommand('View: Close Editor');
+  }
+}
 
 async function dismissNotifications() {
   await runCommand('Notifications: Clear All Notifications').catch(() => {});
@@ -165,18 +209,35 @@ try {
     // title above the test may say it too: look for the one on that line).
     const line = page.locator('.view-line', { hasText: config.failingLineText }).first();
     const messages = page.locator('.editor-group-container.active .monaco-editor').getByText(config.failingMessage);
-    await messages.first().waitFor();
-    const lineBox = await line.boundingBox();
-    let message;
-    for (const candidate of await messages.all()) {
-      const box = await candidate.boundingBox();
-      if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
-        message = candidate;
+    const message = await poll(async () => {
+      const lineBox = await line.boundingBox().catch(() => null);
+      for (const candidate of lineBox ? await messages.all() : []) {
+        const box = await candidate.boundingBox().catch(() => null);
+        if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
+          return candidate;
+        }
       }
-    }
-    if (!message) throw new Error(`"${config.failingMessage}" is not shown on the line "${config.failingLineText}"`);
+      return undefined;
+    }).catch(() => {
+      throw new Error(`"${config.failingMessage}" is not shown on the line "${config.failingLineText}"`);
+    });
     return `failure shown at the failing line: ${(await message.textContent()).trim()}`;
   }, ['lens']);
+
+  await check('run_at_cursor', async () => {
+    await openFromExplorer('test_shapes.py');
+    await goTo(config.exampleLine + 1, 5);
+    await runCommand('Twinls: Run Test at Cursor');
+    const item = statusBar(new RegExp(`${config.exampleName} passed.*→ ${escape(config.exampleValue)}`));
+    await item.waitFor({ timeout: 60000 });
+    // The picture for the docs: lenses with results, the Testing view beside them.
+    await runCommand('Testing: Focus on Test Explorer View');
+    await page.locator('.test-explorer .monaco-list-row', { hasText: config.exampleName }).first().waitFor();
+    await page.locator('.editor-group-container.active .view-lines').first().click();
+    await wait(500);
+    await page.screenshot({ path: path.join(config.outDir, 'vscode-runs.png') });
+    return `status bar: ${(await item.textContent()).trim()}`;
+  }, ['workbench']);
 
   await check('go_to_implementations', async () => {
     await openFromExplorer('shapes.py');
@@ -207,15 +268,50 @@ try {
     return `${(await message.textContent()).trim()}: ${rows.length} rows`;
   }, ['workbench']);
 
+  await check('references_streaming', async () => {
+    await openFromExplorer('shapes.py');
+    await goTo(config.referencesAt[0] + 1, config.referencesAt[1] + 1);
+    await runCommand('Twinls: Find References (streaming)');
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Twinls Results' }) });
+    const message = view.locator('.message', { hasText: new RegExp(`^References to ${config.referencesName} — \\d+ results in 2 files$`) });
+    await message.waitFor();
+    await view.locator('.monaco-list-row', { hasText: 'test_shapes.py' }).first().waitFor();
+    return (await message.textContent()).trim();
+  }, ['workbench']);
+
+  await check('bad_setting', async () => {
+    // A server that cannot be found: a clear error with a way to the output channel.
+    // The setting is changed as a user would, in the settings JSON editor.
+    const settings = JSON.parse(fs.readFileSync(config.userSettings, 'utf8'));
+    await setUserSettings({ ...settings, 'twinls.serverCommand': ['/nonexistent/twinls'] });
+    try {
+      const toast = page.locator('.notification-toast', { hasText: '/nonexistent/twinls' }).first();
+      await toast.waitFor();
+      const text = (await toast.locator('.notification-list-item-message').textContent()).trim();
+      await toast.getByRole('button', { name: 'Show Output' }).click();
+      await page.locator('.part.panel .monaco-editor', { hasText: 'was not found' }).first().waitFor();
+      return text;
+    } finally {
+      await runCommand('View: Toggle Panel Visibility').catch(() => {});
+      await setUserSettings(settings); // and back: the server starts again
+    }
+  }, ['workbench']);
+
   await check('twin_status', async () => {
     await dismissNotifications();
+    // After bad_setting the server restarts: the status bar item turns ready again.
+    await page.locator('.part.statusbar .statusbar-item .codicon-server-process').waitFor({ timeout: 60000 });
     await runCommand('Twinls: Show Twin Status');
-    const toast = page.locator('.notification-toast', { hasText: /twins live/ }).first();
-    await toast.waitFor();
+    const toast = page.locator('.notification-toast', { hasText: /1\/1 twins live/ }).first();
+    await toast.waitFor({ timeout: 60000 });
     return (await toast.locator('.notification-list-item-message').textContent()).trim();
   }, ['workbench']);
 } finally {
+  // The picture for people: the test file with its lenses, the Testing view beside it.
+  await dismissNotifications();
   await openFromExplorer('test_shapes.py').catch(() => {});
+  await runCommand('Testing: Focus on Test Explorer View').catch(() => {});
+  await wait(1000);
   await page.screenshot({ path: path.join(config.outDir, 'vscode.png') }).catch(() => {});
   save();
   await ctx.close();

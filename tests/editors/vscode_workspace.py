@@ -32,7 +32,7 @@ class Circle(Shape):
 """
 
 TESTS = """\
-from shapes import Circle, Square
+from shapes import Circle, Shape, Square
 
 
 def test_square_area():
@@ -45,12 +45,21 @@ def test_circle_area_wrong():
 
 def example_square():
     return Square(4).area()
+
+
+def test_squares_are_shapes():
+    assert isinstance(Square(1), Shape)
 """
 
 #: Where Go to Implementations is asked (0-based line, character): `area` in Shape.
 IMPLEMENTATION_AT = (1, 9)
 #: 1-based lines of the overrides it must list.
 IMPLEMENTATION_LINES = [10, 18]
+#: Where Twinls: Find References (streaming) is asked: `Shape` in its class line.
+REFERENCES_AT = (0, 7)
+REFERENCES_NAME = "Shape"
+#: The example that Run Test at Cursor runs (0-based line inside it) and its value.
+EXAMPLE = {"exampleName": "example_square", "exampleLine": 12, "exampleValue": "16"}
 #: The line where test_circle_area_wrong fails.
 FAILING_LINE_TEXT = "assert Circle(1).area() == 4"
 #: What pytest says there.

@@ -10,6 +10,9 @@ export class ServerManager implements vscode.Disposable {
   private starting: Promise<LanguageClient | undefined> | undefined;
   private readonly item = vscode.window.createStatusBarItem('twinls.server', vscode.StatusBarAlignment.Left, 51);
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** The launch and options the current server was started with. */
+  private launched: string | undefined;
+  private restarting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -19,7 +22,9 @@ export class ServerManager implements vscode.Disposable {
     this.item.command = 'twinls.showTwinStatus';
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('twinls') && !e.affectsConfiguration('twinls.trace')) {
+        // VS Code also fires this when it registers the extension's own defaults:
+        // restart only when what the server is started with really changed.
+        if (e.affectsConfiguration('twinls') && this.launched !== undefined && fingerprint() !== this.launched) {
           this.output.info('settings changed: restarting the server');
           void this.restart();
         }
@@ -36,12 +41,18 @@ export class ServerManager implements vscode.Disposable {
     return this.starting;
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.client();
+  /** Stop and start again; restarts queue up behind each other and behind a start. */
+  restart(): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      await this.starting;
+      await this.stop();
+      await this.client();
+    });
+    return this.restarting;
   }
 
   private async start(): Promise<LanguageClient | undefined> {
+    this.launched = fingerprint();
     const launch = serverLaunch();
     const { options, problems } = initializationOptions();
     if (problems.length > 0) {
@@ -79,7 +90,7 @@ export class ServerManager implements vscode.Disposable {
   async stop(): Promise<void> {
     const client = this.current;
     this.current = undefined;
-    if (client) {
+    if (client?.needsStop()) {
       try {
         await client.stop(5000);
       } catch (err) {
@@ -102,4 +113,8 @@ export class ServerManager implements vscode.Disposable {
     this.item.dispose();
     this.subscriptions.forEach((d) => d.dispose());
   }
+}
+
+function fingerprint(): string {
+  return JSON.stringify([serverLaunch(), initializationOptions()]);
 }
