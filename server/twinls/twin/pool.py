@@ -142,20 +142,25 @@ class TwinPool:
         entries: list[dict[str, Any]] = []
         for path in sorted(self.mirror.deleted):
             entries.append({"k": "edit", "seq": self.seq, "op": "deleted", "path": path})
-        for path, doc in self.mirror.docs.items():
-            entries.append(
-                {
-                    "k": "edit",
-                    "seq": self.seq,
-                    "op": "open",
-                    "path": path,
-                    "version": doc.version,
-                    "text": doc.buffer.text,
-                }
-            )
+        for path in self.mirror.docs:
+            entries.append(self._full_text(path))
         if self.settings:
             entries.append({"k": "settings", "settings": self.settings})
         return entries
+
+    def _full_text(self, path: str) -> dict[str, Any]:
+        """An entry that sets a document to the mirror's text (closes it if not open)."""
+        doc = self.mirror.docs.get(path)
+        if doc is None:  # the server has no such document either: the twin reads disk
+            return {"k": "edit", "seq": self.seq, "op": "close", "path": path}
+        return {
+            "k": "edit",
+            "seq": self.seq,
+            "op": "open",
+            "path": path,
+            "version": doc.version,
+            "text": doc.buffer.text,
+        }
 
     def _on_exit(self, twin: TwinProcess, reason: str) -> None:
         if self._stopping.is_set():
@@ -193,18 +198,7 @@ class TwinPool:
         with self._lock:
             self.resyncs += 1
             self.seq += 1
-            doc = self.mirror.docs.get(path)
-            if doc is not None:
-                entry = {
-                    "k": "edit",
-                    "seq": self.seq,
-                    "op": "open",
-                    "path": path,
-                    "version": doc.version,
-                    "text": doc.buffer.text,
-                }
-            else:  # the server has no such document either: the twin reads disk
-                entry = {"k": "edit", "seq": self.seq, "op": "close", "path": path}
+            entry = self._full_text(path)
             try:
                 twin.send(entry)
             except ChannelClosed:
