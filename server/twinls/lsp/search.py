@@ -26,6 +26,8 @@ FIND_IMPLEMENTORS = "twinls.findImplementors"
 
 #: A search still running after this long gets a server-created progress bar.
 BAR_AFTER = 0.5
+#: After the first partial result (sent at once), batches are coalesced this long.
+FLUSH_EVERY = 0.03
 
 _KINDS = {
     "class": types.SymbolKind.Class,
@@ -81,6 +83,42 @@ class Bar:
             self._later.cancel()
 
 
+class Batcher:
+    """Coalesces the twins' per-file batches into few ``$/progress`` messages.
+
+    A search finds results in hundreds of files; one LSP message per file costs
+    more to serialize (here) and to read (in the editor) than the search itself.
+    The first batch goes out at once; later ones every :data:`FLUSH_EVERY`.
+    """
+
+    def __init__(self, ls: TwinLanguageServer, partial: PartialResults) -> None:
+        self.ls = ls
+        self.partial = partial
+        self.loop = asyncio.get_running_loop()
+        self.lock = threading.Lock()
+        self.pending: list[Raw] = []
+        self.scheduled = False
+        self.first = True
+
+    def add(self, raws: list[Raw]) -> None:
+        """Thread-safe (the channel's reader threads call it)."""
+        with self.lock:
+            self.pending.extend(raws)
+            if self.scheduled:
+                return
+            self.scheduled = True
+            delay = 0.0 if self.first else FLUSH_EVERY
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, self.flush)
+
+    def flush(self) -> None:
+        with self.lock:
+            items, self.pending = self.pending, []
+            self.scheduled = False
+            self.first = False
+        if items:
+            self.partial.send([_location(self.ls, r) for r in items])
+
+
 def _location(ls: TwinLanguageServer, raw: Raw) -> types.Location:
     path, sl, sc, el, ec = raw[:5]
     return types.Location(
@@ -99,6 +137,7 @@ async def stream_locations(
 ) -> list[types.Location]:
     """Await a promise of location batches; stream or gather them, de-duplicated."""
     partial = PartialResults(ls, partial_token)
+    batcher = Batcher(ls, partial)
     seen: set[tuple] = set()
     gathered: list[Raw] = []
     lock = threading.Lock()
@@ -109,8 +148,8 @@ async def stream_locations(
             seen.update(tuple(r[:5]) for r in fresh)
             if not partial.enabled:
                 gathered.extend(fresh)
-        if partial.enabled:
-            partial.send([_location(ls, r) for r in fresh])
+        if partial.enabled and fresh:
+            batcher.add(fresh)
 
     promise.on_partial(on_batch)
     progress = Bar(ls, work_done_token, title, asyncio.current_task()) if bar else None
@@ -122,6 +161,7 @@ async def stream_locations(
         if progress is not None:
             progress.end()
     if partial.enabled:
+        batcher.flush()  # queued before the response, so it reaches the client first
         return []
     return [_location(ls, r) for r in sorted(gathered, key=lambda r: tuple(r[:5]))]
 

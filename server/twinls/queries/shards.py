@@ -128,6 +128,12 @@ class ShardedCall:
             done = self.done
         self.promise._progress(done, self.total, f"{done}/{self.total} files")
         self._deal(twin)
+        if finished < len(chunk):  # files handed back: a twin gone idle may steal them
+            for other in self.pool.live():
+                with self.lock:
+                    idle = all(r[0] is not other for r in self.running.values())
+                if idle and other is not twin:
+                    self._deal(other)
 
     def _fail(self, exc: BaseException) -> None:
         self.cancel()
