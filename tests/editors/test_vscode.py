@@ -60,6 +60,7 @@ CHECKS = {
     "find_implementors": "Twinls: Find Implementors… fills the results view",
     "bad_setting": "a server that cannot be found is a clear error with Show Output",
     "twin_status": "Twinls: Show Twin Status reports live twins",
+    "restart_twin": "Twinls: Restart Twin starts a new twin",
 }
 
 

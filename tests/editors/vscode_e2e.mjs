@@ -297,15 +297,30 @@ try {
     }
   }, ['workbench']);
 
-  await check('twin_status', async () => {
+  const twinStatus = async () => {
     await dismissNotifications();
-    // After bad_setting the server restarts: the status bar item turns ready again.
-    await page.locator('.part.statusbar .statusbar-item .codicon-server-process').waitFor({ timeout: 60000 });
     await runCommand('Twinls: Show Twin Status');
     const toast = page.locator('.notification-toast', { hasText: /1\/1 twins live/ }).first();
     await toast.waitFor({ timeout: 60000 });
     return (await toast.locator('.notification-list-item-message').textContent()).trim();
+  };
+  const twinPid = (status) => status.match(/\(pid (\d+) at seq/)?.[1];
+
+  await check('twin_status', async () => {
+    // After bad_setting the server restarts: the status bar item turns ready again.
+    await page.locator('.part.statusbar .statusbar-item .codicon-server-process').waitFor({ timeout: 60000 });
+    return twinStatus();
   }, ['workbench']);
+
+  await check('restart_twin', async () => {
+    const before = twinPid(report.checks.twin_status.detail);
+    await runCommand('Twinls: Restart Twin');
+    const after = await poll(async () => {
+      const pid = twinPid(await twinStatus());
+      return pid && pid !== before ? pid : undefined;
+    }, 60000);
+    return `twin pid ${before} → ${after}`;
+  }, ['twin_status']);
 } finally {
   // The picture for people: the test file with its lenses, the Testing view beside it.
   await dismissNotifications();
