@@ -39,7 +39,8 @@ from vscode_workspace import (  # noqa: E402
     write_user_settings,
 )
 
-pytestmark = pytest.mark.editor
+#: Generous: starting code-server and the whole browser session count in the first test.
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(420)]
 
 #: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
 SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
@@ -55,6 +56,7 @@ CHECKS = {
     "testing_view": "the run shows as passed in VS Code's Testing view",
     "failing_test": "a failing test's message shows at the failing line",
     "run_at_cursor": "Twinls: Run Test at Cursor runs the example and shows its value",
+    "testing_view_rerun": "Run in the Testing view reruns a test in the twin",
     "go_to_implementations": "Go to Implementations lists both overrides",
     "references_streaming": "Twinls: Find References (streaming) fills the results view",
     "find_implementors": "Twinls: Find Implementors… fills the results view",

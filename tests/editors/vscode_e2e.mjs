@@ -239,6 +239,17 @@ try {
     return `status bar: ${(await item.textContent()).trim()}`;
   }, ['workbench']);
 
+  await check('testing_view_rerun', async () => {
+    // The Testing view's own Run on an item sends it back to the twin.
+    await runCommand('Testing: Focus on Test Explorer View');
+    const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_square_area' }).first();
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Run Test"]').click();
+    const item = statusBar(/test_square_area passed/);
+    await item.waitFor({ timeout: 60000 });
+    return `status bar: ${(await item.textContent()).trim()}`;
+  }, ['testing_view', 'run_at_cursor']);
+
   await check('go_to_implementations', async () => {
     await openFromExplorer('shapes.py');
     const [line, col] = config.implementationAt;
