@@ -34,8 +34,16 @@ export class ServerManager implements vscode.Disposable {
 
   /** The running client, starting it if needed; undefined after an error was shown. */
   client(): Promise<LanguageClient | undefined> {
-    if (this.current?.isRunning()) {
-      return Promise.resolve(this.current);
+    const current = this.current;
+    if (current?.isRunning()) {
+      return Promise.resolve(current);
+    }
+    if (current && current.state === State.Starting) {
+      // The client is restarting its crashed server by itself: wait for that one.
+      return current.start().then(
+        () => current,
+        () => undefined,
+      );
     }
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
@@ -65,6 +73,9 @@ export class ServerManager implements vscode.Disposable {
       this.show('error', 'twinls: server not found');
       void showError(missing, { settings: true });
       return undefined;
+    }
+    if (this.current) {
+      void this.current.dispose(); // stopped for good (its error handler gave up)
     }
     this.output.info(`starting ${launch.command} ${launch.args.join(' ')} --stdio with ${JSON.stringify(options)}`);
     const client = createClient(launch, options, this.output, this.hooks);
