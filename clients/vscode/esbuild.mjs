@@ -13,5 +13,5 @@ await esbuild.build({
   external: ['vscode'],
   sourcemap: !production,
   minify: production,
-  logLevel: 'info',
+  logLevel: production ? 'warning' : 'info',
 });
