@@ -418,7 +418,8 @@ def main() -> int:
     print("|" + "---|" * 8)
     for r in rows:
         if "error" in r:
-            print(f"| {r['query']} | {r['server']} | — | — | not supported | — | — | — |")
+            what = "not supported" if "MethodNotFound" in r["error"] else f"fails: {r['error']}"
+            print(f"| {r['query']} | {r['server']} | — | — | {what} | — | — | — |")
             continue
         parity = _ms(r["parity"]) if r.get("parity") is not None else "—"
         print(

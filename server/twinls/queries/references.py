@@ -88,11 +88,16 @@ def refs_plan(
         return None
     names = defining(module, leaf)
     keys = sorted({k for k in map(key_of, names) if k is not None})
-    decl_files = list(dict.fromkeys(k[0] for k in keys if ctx.overlay.is_file(k[0])))
+    idx = index_mod.get(ctx.state)
+    # The workspace and the asking file: not jedi's bundled stubs, not site-packages.
+    decl_files = [
+        f
+        for f in dict.fromkeys(k[0] for k in keys)
+        if f == path or (idx.indexable(f) and ctx.overlay.is_file(f))
+    ]
     if names and all(_is_local(n) for n in names):
         files = list(dict.fromkeys([*decl_files, path]))
     else:
-        idx = index_mod.get(ctx.state)
         entries = idx.ensure(ctx.check)
         found = idx.files_with(leaf.value)
         first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
