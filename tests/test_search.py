@@ -285,29 +285,28 @@ async def test_index_skips_tool_folders_and_excluded_globs(tmp_path):
         assert names == {"base.py", "shapes.py", "other.py", "keep.py"}
 
 
-def test_terminal_implementors_and_references(tmp_path):
-    write(tmp_path, FILES)
-    run = subprocess.run(
-        [sys.executable, "-m", "twinls", "implementors", "area", str(tmp_path)],
+def twinls(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the terminal front door as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "twinls", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=tmp_path,
+        cwd=cwd,
     )
+
+
+def test_terminal_implementors_and_references(tmp_path):
+    write(tmp_path, FILES)
+    run = twinls(tmp_path, "implementors", "area", str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert "shapes.py:11:9: Cube.area" in run.stdout.splitlines()
     assert len(run.stdout.splitlines()) == 6
-    where = f"base.py:{position(FILES['base.py'], 'Shape').line + 1}:7"
-    run = subprocess.run(
-        [sys.executable, "-m", "twinls", "--pool", "2", "references", where],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    run = twinls(tmp_path, "--pool", "2", "references", "base.py:1:7")
     assert run.returncode == 0, run.stderr
     assert 'uses.py:4:23: label = "é😀"; shape = Shape()' in run.stdout.splitlines()
     assert "5 references to Shape" in run.stderr
+    assert twinls(tmp_path, "references", "base.py:3:1").returncode == 1  # no name there
 
 
 async def test_bad_input_gets_graceful_answers(tmp_path):

@@ -78,12 +78,9 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
 def implementation(ctx: CallContext, path: str, line: int, character: int, encoding: str) -> int:
     """Stream subclasses (on a class) or overrides (on a method), transitively."""
     world = jedi_world.get(ctx.state)
-    module = world.module(path)
-    if module is None:
-        return 0
     lines = Lines(ctx.overlay, encoding)
-    leaf = name_at(module, line, lines.codepoint_col(path, line, character))
-    target = _target(module, leaf) if leaf is not None else None
+    found = world.name_at_cursor(path, line, character, lines)
+    target = _target(*found) if found is not None else None
     if target is None:
         return 0
     root_key, root_name, method = target

@@ -70,6 +70,16 @@ class JediWorld:
         except (OSError, UnicodeDecodeError, ValueError):
             return None
 
+    def name_at_cursor(
+        self, path: str, line: int, character: int, lines: Lines
+    ) -> tuple[Any, Name] | None:
+        """(module context, name leaf) at a client position; None off a name or a file."""
+        module = self.module(path)
+        if module is None:
+            return None
+        leaf = name_at(module, line, lines.codepoint_col(path, line, character))
+        return None if leaf is None else (module, leaf)
+
     def script(self, path: str) -> jedi.Script | None:
         """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""
         text = self.overlay.read_text(path)

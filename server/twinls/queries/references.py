@@ -23,7 +23,7 @@ from jedi.parser_utils import get_parent_scope
 from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_world import Key, Lines, key_of, name_at
+from .jedi_world import Key, Lines, key_of
 from .registry import query
 
 try:  # jedi's own first step of a references search: the name and its other spellings
@@ -78,14 +78,12 @@ def refs_plan(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
     """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
-    world = jedi_world.get(ctx.state)
-    module = world.module(path)
-    if module is None:
+    found = jedi_world.get(ctx.state).name_at_cursor(
+        path, line, character, Lines(ctx.overlay, encoding)
+    )
+    if found is None:
         return None
-    col = Lines(ctx.overlay, encoding).codepoint_col(path, line, character)
-    leaf = name_at(module, line, col)
-    if leaf is None:
-        return None
+    module, leaf = found
     names = defining(module, leaf)
     keys = sorted({k for k in map(key_of, names) if k is not None})
     idx = index_mod.get(ctx.state)
