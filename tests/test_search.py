@@ -340,6 +340,27 @@ async def test_bad_input_gets_graceful_answers(tmp_path):
             )
             is None
         )
+        # An untitled buffer (no file path): an outline and a hover, no crash elsewhere.
+        untitled = "untitled:Untitled-1"
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(
+                    uri=untitled, language_id="python", version=1, text="def f():\n    f()\n"
+                )
+            )
+        )
+        here = types.TextDocumentIdentifier(uri=untitled)
+        outline = await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=here)
+        )
+        assert [s.name for s in outline] == ["f"]
+        assert not await client.text_document_references_async(
+            types.ReferenceParams(
+                text_document=here,
+                position=types.Position(1, 4),
+                context=types.ReferenceContext(include_declaration=True),
+            )
+        )
         # References into a file that is not UTF-8 still work.
         found = await references(client, "base.py", "area", decl=True)
         assert ("latin.py", 5, 19) in spots(found)

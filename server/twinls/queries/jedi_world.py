@@ -52,8 +52,8 @@ class JediWorld:
         known = self._modules.get(path)
         if known is not None:
             return known
-        if not self.overlay.is_file(path):
-            return None
+        if not os.path.isabs(path) or not self.overlay.is_file(path):
+            return None  # not a file (an untitled buffer's URI): no cross-file answers
         state.script_path = Path(path)
         self._modules[path] = module = self._load(state, path)
         return module
@@ -85,7 +85,12 @@ class JediWorld:
         text = self.overlay.read_text(path)
         if text is None:
             return None
-        return jedi.Script(text, path=path, project=self.project, environment=self.environment)
+        return jedi.Script(
+            text,
+            path=path if os.path.isabs(path) else None,
+            project=self.project,
+            environment=self.environment,
+        )
 
 
 def name_at(module_context: Any, line0: int, col: int) -> Name | None:
