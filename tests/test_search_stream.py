@@ -69,8 +69,12 @@ async def test_partial_batches_progress_and_a_hover_meanwhile(big):
                 position=types.Position(4, 5),
             )
         )
-        assert not refs.done(), "the hover waited for the whole search"
+        client.open("typed_meanwhile.py", "from hub import target\n")  # an edit, mid-search
+        status = await client.status()
+        assert not refs.done(), "the hover and the edit waited for the whole search"
         assert hover is not None and "target" in hover.contents.value
+        path = str((big / "typed_meanwhile.py").resolve())
+        assert all(path in twin["hashes"] for twin in status["twins"])
         assert not await refs  # LSP 3.17: everything went as partial results
         locations = streamed(client, "part")
         assert len(client.progress_values["part"]) > 1
@@ -85,7 +89,7 @@ async def test_partial_batches_progress_and_a_hover_meanwhile(big):
         # No tokens: the whole result at the end; a long search gets a server-made bar.
         client.progress_values.clear()
         whole = await client.text_document_references_async(refs_params(client))
-        assert len(whole) == EXPECTED
+        assert len(whole) == EXPECTED + 1  # and the file opened meanwhile
         made = [t for t in client.progress_values if str(t).startswith("twinls-")]
         for token in made:
             values = client.progress_values[token]
@@ -108,6 +112,21 @@ async def test_cancel_and_supersede_answer_request_cancelled(big):
         # The twin stopped between files: the next call is answered, and in full.
         found = await client.command("twinls.findImplementors", "target")
         assert len(found) == 1
+
+        # Cancelling the bar the server made for a long search cancels the search.
+        client.progress_values.clear()
+        quiet = send(client, refs_params(client))
+        made = await client.wait_for(
+            lambda: [t for t in client.progress_values if str(t).startswith("twinls-")],
+            what="a server-made progress bar",
+        )
+        client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+            types.WorkDoneProgressCancelParams(token=made[0]),
+        )
+        with pytest.raises(JsonRpcException) as err:
+            await quiet
+        assert cancelled(err.value)
 
         # A new references request supersedes the running one.
         old = send(client, refs_params(client, "old"))

@@ -15,6 +15,7 @@ mid-chunk has its chunk dealt to the others.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import zlib
 from collections import deque
@@ -43,7 +44,8 @@ class ShardedCall:
         self.total = len(items)
         self.done = 0
         self.chunk: dict[int, int] = {}
-        self.running: dict[int, tuple[TwinProcess, Promise, list[Any]]] = {}
+        self.running: dict[int, tuple[TwinProcess, Promise | None, list[Any]]] = {}
+        self._tickets = itertools.count()
         self.lock = threading.Lock()
         self.promise = Promise(0, None, self.cancel)
         self._stopped = False
@@ -84,56 +86,58 @@ class ShardedCall:
                 self._stopped = True
             elif not chunk:
                 return
+            else:  # counted as running from the moment it leaves the queue
+                ticket = next(self._tickets)
+                self.running[ticket] = (twin, None, chunk)
         if finished:
             self.promise._resolve({"done": self.done, "total": self.total})
             return
         p = self.pool.call(self.target, chunk, *self.args, twin=twin)
         with self.lock:
-            self.running[id(p)] = (twin, p, chunk)
+            stopped = self._stopped
+            if not stopped:
+                self.running[ticket] = (twin, p, chunk)
+        if stopped:  # cancelled while the call was being sent
+            p.cancel()
+            return
         p.on_partial(self.promise._add_partial)
-        p._future.add_done_callback(lambda _f: self._settled(twin, p, chunk))
+        p._future.add_done_callback(lambda _f: self._settled(twin, p, chunk, ticket))
 
-    def _give_back(self, slot: int, items: list[Any]) -> None:
+    def _settled(self, twin: TwinProcess, p: Promise, chunk: list[Any], ticket: int) -> None:
+        try:
+            value, error = p.result(0), None
+        except BaseException as exc:
+            value, error = None, exc
+        if isinstance(error, Cancelled):
+            return
+        died = isinstance(error, (TwinDied, TwinUnavailable))
+        others = [t for t in self.pool.live() if t is not twin] if died else []
         with self.lock:
-            self.queues.setdefault(slot, deque()).extendleft(reversed(items))
-
-    def _settled(self, twin: TwinProcess, p: Promise, chunk: list[Any]) -> None:
-        with self.lock:
-            self.running.pop(id(p), None)
+            # One step under the lock: the chunk leaves ``running`` only once its
+            # unfinished files are back in a queue, so no twin can see "nothing
+            # queued, nothing running" in between and end the call early.
+            self.running.pop(ticket, None)
             if self._stopped:
                 return
-        try:
-            value = p.result(0)
-        except Cancelled:
-            return
-        except (TwinDied, TwinUnavailable):
-            others = [t for t in self.pool.live() if t is not twin]
-            if not others:
-                self._fail(self.pool.unavailable())
-                return
-            with self.lock:  # its queue and its chunk go to a twin still alive
+            if died and others:  # its chunk and its queue go to a twin still alive
                 orphans = [*chunk, *self.queues.pop(twin.slot, ())]
                 self.queues.setdefault(others[0].slot, deque()).extend(orphans)
-                idle = [t for t in others if all(r[0] is not t for r in self.running.values())]
-            for t in idle:
-                self._deal(t)
-            return
-        except BaseException as exc:
-            self._fail(exc)
-            return
-        finished = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
-        self._give_back(twin.slot, chunk[finished:])
-        with self.lock:
-            self.done += finished
+            elif error is None:
+                n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
+                self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))
+                self.done += n
             done = self.done
+            busy = {id(r[0]) for r in self.running.values()}
+        if died and not others:
+            self._fail(self.pool.unavailable())
+            return
+        if error is not None and not died:
+            self._fail(error)
+            return
         self.promise._progress(done, self.total, f"{done}/{self.total} files")
-        self._deal(twin)
-        if finished < len(chunk):  # files handed back: a twin gone idle may steal them
-            for other in self.pool.live():
-                with self.lock:
-                    idle = all(r[0] is not other for r in self.running.values())
-                if idle and other is not twin:
-                    self._deal(other)
+        for t in self.pool.live() if not died else others:
+            if t is twin or id(t) not in busy:  # idle twins may steal handed-back files
+                self._deal(t)
 
     def _fail(self, exc: BaseException) -> None:
         self.cancel()
@@ -145,4 +149,5 @@ class ShardedCall:
             self._stopped = True
             running, self.running = list(self.running.values()), {}
         for _, p, _ in running:
-            p.cancel()
+            if p is not None:
+                p.cancel()
