@@ -278,6 +278,7 @@ async def test_index_skips_tool_folders_and_excluded_globs(tmp_path):
     area = "def area():\n    pass\n"
     write(tmp_path, FILES)
     write(tmp_path, {"node_modules/x.py": area, "vendored/y.py": area, "gen_z.py": area})
+    write(tmp_path, {"env/pyvenv.cfg": "home = /usr/bin\n", "env/bin/tool.py": area})
     write(tmp_path, {"pkg/keep.py": area})
     async with lsp_session(tmp_path, {"exclude": ["vendored", "gen_*.py"]}) as client:
         found = await client.command("twinls.findImplementors", "area")

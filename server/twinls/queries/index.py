@@ -34,6 +34,7 @@ class Index:
         self._excluded: tuple[str, ...] = ()
         self._stamps: dict[str, tuple] = {}
         self._by_tail: tuple[dict[str, FileEntry], dict[str, list[tuple[str, Def]]]] | None = None
+        self._venv_dirs: dict[str, bool] = {}
         overlay.listeners.append(self._touched)
 
     # -- keeping current ----------------------------------------------------------------
@@ -70,6 +71,8 @@ class Index:
             for path in self.overlay.python_files():
                 if check is not None:
                     check()
+                if self._in_virtualenv(path):
+                    continue
                 stamp = self.overlay.stamp(path)
                 if path in old and stamps.get(path) == stamp:
                     new[path] = old[path]
@@ -133,8 +136,34 @@ class Index:
                 folder = os.path.join(folder, part)
                 if part in SKIP_DIRS or part.endswith(".egg-info") or ov.is_excluded(folder):
                     return False
-            return not ov.is_excluded(path) and not ov.is_hidden(path)
+            return (
+                not ov.is_excluded(path)
+                and not ov.is_hidden(path)
+                and not self._in_virtualenv(path)
+            )
         return False
+
+    def _in_virtualenv(self, path: str) -> bool:
+        """Under a folder holding ``pyvenv.cfg`` (a virtualenv, whatever its name)?"""
+        folder = os.path.dirname(path)
+        seen: list[str] = []
+        found = False
+        while folder not in self._venv_dirs:
+            seen.append(folder)
+            if folder in self.overlay.roots:
+                break  # a workspace folder is searched even if it is itself a venv
+            if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+                found = True
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        else:
+            found = self._venv_dirs[folder]
+        for f in seen:
+            self._venv_dirs[f] = found
+        return found
 
     # -- reading ------------------------------------------------------------------------
 
