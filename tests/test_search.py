@@ -159,6 +159,18 @@ async def test_implementation_across_files_levels_and_same_named_classes(tmp_pat
         assert spots(await implementation(client, "other.py", "area")) == {
             spot("other.py", "area", 1)
         }
+        # Decorated and async methods are methods too.
+        deco = (
+            "import abc\n\n\nclass Job(abc.ABC):\n    @abc.abstractmethod\n    def run(self):\n"
+            "        ...\n\n    async def wait(self):\n        ...\n\n\n"
+            "class Cron(Job):\n    def run(self):\n        pass\n\n    async def wait(self):\n"
+            "        pass\n"
+        )
+        client.open("jobs.py", deco)
+        found = await implementation(client, "jobs.py", "run", text=deco)
+        assert spots(found) == {spot("jobs.py", "run", 1, text=deco)}
+        found = await implementation(client, "jobs.py", "wait", text=deco)
+        assert spots(found) == {spot("jobs.py", "wait", 1, text=deco)}
         # From a use: super().area() in Cube is Square.area, which Cube overrides.
         found = await implementation(client, "shapes.py", "area", 2)
         assert spots(found) == {spot("shapes.py", "area", 1)}

@@ -39,9 +39,12 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
         if definition.type == "classdef":
             key = key_of(name)
             return (key, tree_name.value, None) if key else None
-        parent = definition.parent
-        if definition.type == "funcdef" and parent is not None:
-            cls = parent.parent if parent.type == "suite" else parent
+        if definition.type == "funcdef":
+            cls = definition.parent  # through decorators, ``async`` and the class body
+            while cls is not None and cls.type in ("decorated", "async_funcdef", "async_stmt"):
+                cls = cls.parent
+            if cls is not None and cls.type == "suite":
+                cls = cls.parent
             if cls is not None and cls.type == "classdef":
                 owner = name.parent_context
                 key = key_of(owner.name) if owner is not None and owner.is_class() else None
