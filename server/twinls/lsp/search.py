@@ -42,7 +42,11 @@ class Bar:
     """The work-done bar of one search: the client's token, or one made if it runs long."""
 
     def __init__(
-        self, ls: TwinLanguageServer, token: types.ProgressToken | None, title: str, task
+        self,
+        ls: TwinLanguageServer,
+        token: types.ProgressToken | None,
+        title: str,
+        task: asyncio.Task | None,
     ) -> None:
         self.ls = ls
         self.title = title
@@ -50,11 +54,8 @@ class Bar:
         self.wd: WorkDone | None = None
         self.last: tuple[int, int] | None = None
         self._ended = False
-        self._later: asyncio.Task | None = None
-        if token is not None:
-            self._later = asyncio.ensure_future(self._begin(token, 0))
-        else:
-            self._later = asyncio.ensure_future(self._begin(None, BAR_AFTER))
+        delay = 0.0 if token is not None else BAR_AFTER  # a made bar only for a long search
+        self._later: asyncio.Task | None = asyncio.ensure_future(self._begin(token, delay))
 
     async def _begin(self, token: types.ProgressToken | None, delay: float) -> None:
         if delay:
@@ -64,8 +65,9 @@ class Bar:
             wd.end()
             return
         self.wd = wd
-        loop = asyncio.get_running_loop()
-        wd.on_cancel(lambda: loop.call_soon_threadsafe(self.task.cancel))
+        loop, task = asyncio.get_running_loop(), self.task
+        if task is not None:
+            wd.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
         if self.last is not None:
             self.report(*self.last)
 

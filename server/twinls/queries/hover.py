@@ -6,12 +6,15 @@ hands the twin back between chunks), and a way to see jedi read unsaved text.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..twin.context import CallContext
 from . import jedi_world
 from .jedi_world import Lines
 from .registry import query
+
+log = logging.getLogger(__name__)
 
 
 @query("search.hover")
@@ -28,19 +31,21 @@ def hover(
     col = lines.codepoint_col(path, line, character)
     try:
         names = script.help(line + 1, col)
-    except ValueError:  # a position jedi refuses (past the end of the text)
+        if not names:
+            return None
+        name = names[0]
+        header = None
+        if name.type in ("function", "class"):
+            signatures = name.get_signatures()
+            if signatures:
+                keyword = "class " if name.type == "class" else "def "
+                header = keyword + signatures[0].to_string()
+        if header is None:
+            header = f"{name.type} {name.full_name or name.name}"
+        doc = name.docstring(raw=True).strip()
+    except Exception as exc:  # a position jedi refuses, or code it trips over: no hover
+        log.debug("no hover at %s:%s:%s: %r", path, line, col, exc)
         return None
-    if not names:
-        return None
-    name = names[0]
-    header = None
-    if name.type in ("function", "class"):
-        signatures = name.get_signatures()
-        if signatures:
-            header = f"{'class ' if name.type == 'class' else 'def '}{signatures[0].to_string()}"
-    if header is None:
-        header = f"{name.type} {name.full_name or name.name}"
-    doc = name.docstring(raw=True).strip()
     markdown = f"```python\n{header}\n```" + (f"\n\n{doc}" if doc else "")
     start = col
     while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):

@@ -83,7 +83,11 @@ def implementation(ctx: CallContext, path: str, line: int, character: int, encod
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
     found = world.name_at_cursor(path, line, character, lines)
-    target = _target(*found) if found is not None else None
+    try:
+        target = _target(*found) if found is not None else None
+    except Exception as exc:  # code jedi trips over: no target, an empty answer
+        log.debug("no implementation target at %s:%s:%s: %r", path, line, character, exc)
+        target = None
     if target is None:
         return 0
     root_key, root_name, method = target

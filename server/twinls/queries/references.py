@@ -84,7 +84,11 @@ def refs_plan(
     if found is None:
         return None
     module, leaf = found
-    names = defining(module, leaf)
+    try:
+        names = defining(module, leaf)
+    except Exception as exc:  # code jedi trips over: no target, an empty answer
+        log.debug("no target at %s:%s:%s: %r", path, line, character, exc)
+        return None
     keys = sorted({k for k in map(key_of, names) if k is not None})
     idx = index_mod.get(ctx.state)
     # The workspace and the asking file: not jedi's bundled stubs, not site-packages.
