@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
@@ -23,8 +25,12 @@ Check = Callable[[], None]
 
 
 class Index:
-    def __init__(self, overlay: Overlay) -> None:
+    def __init__(self, overlay: Overlay, busy: Callable[[], bool] = lambda: False) -> None:
         self.overlay = overlay
+        #: True while the twin's worker serves a call: a background build then waits,
+        #: so the first search runs at full speed (it does not need the index).
+        self.busy = busy
+        self._waiting = 0  # callers blocked on the index: a background build must not pause
         #: Replaced, never mutated, so a reader's snapshot stays whole.
         self.entries: dict[str, FileEntry] = {}
         self._dirty: set[str] = set()
@@ -46,17 +52,27 @@ class Index:
     def start_background(self) -> None:
         """Build now without blocking the caller (the twin's worker keeps serving)."""
         if not self._built:
-            threading.Thread(target=self.ensure, name="twin-index", daemon=True).start()
+            threading.Thread(
+                target=self.ensure, kwargs={"background": True}, name="twin-index", daemon=True
+            ).start()
 
-    def ensure(self, check: Check | None = None) -> dict[str, FileEntry]:
+    def ensure(self, check: Check | None = None, background: bool = False) -> dict[str, FileEntry]:
         """The entries, built if need be and with every touched path re-read."""
-        with self._lock:
-            if not self._built or tuple(self.overlay.excluded) != self._excluded:
-                self._walk(check)
-            self._refresh()
-            return self.entries
+        if not background:
+            with self._dirty_lock:
+                self._waiting += 1
+        try:
+            with self._lock:
+                if not self._built or tuple(self.overlay.excluded) != self._excluded:
+                    self._walk(check, background)
+                self._refresh()
+                return self.entries
+        finally:
+            if not background:
+                with self._dirty_lock:
+                    self._waiting -= 1
 
-    def _walk(self, check: Check | None) -> None:
+    def _walk(self, check: Check | None, background: bool = False) -> None:
         with self._dirty_lock:
             self._dirty.clear()  # the walk reads everything anyway
         excluded = tuple(self.overlay.excluded)
@@ -73,6 +89,8 @@ class Index:
                     check()
                 if self._in_virtualenv(path):
                     continue
+                while background and not self._waiting and self.busy():
+                    time.sleep(0.005)
                 stamp = self.overlay.stamp(path)
                 if path in old and stamps.get(path) == stamp:
                     new[path] = old[path]
@@ -167,9 +185,26 @@ class Index:
 
     # -- reading ------------------------------------------------------------------------
 
-    def files_with(self, name: str, check: Check | None = None) -> list[str]:
-        """Files whose text holds ``name`` as a whole identifier (a superset of its uses)."""
-        return [p for p, e in self.ensure(check).items() if name in e.idents]
+    def files_with(self, name: str, check: Check | None = None) -> dict[str, int]:
+        """Files whose text holds ``name`` as a whole identifier (a superset of its uses).
+
+        Maps each to its size. Until the index is built, the files are read and
+        searched instead (well under a second where the build takes seconds), so
+        the first search of a session does not wait for the whole index.
+        """
+        if self._built:
+            return {p: e.size for p, e in self.ensure(check).items() if name in e.idents}
+        word = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+        found: dict[str, int] = {}
+        for path in self.overlay.python_files():
+            if check is not None:
+                check()
+            if self._in_virtualenv(path):
+                continue
+            text = self.overlay.read_text(path)
+            if text is not None and name in text and word.search(text):
+                found[path] = len(text)
+        return found
 
     def definitions(self, check: Check | None = None) -> Iterator[tuple[str, Def]]:
         for path, entry in self.ensure(check).items():
@@ -195,4 +230,9 @@ class Index:
 
 def get(state) -> Index:  # type: ignore[no-untyped-def]
     """The twin's one index (``state`` is the TwinState)."""
-    return state.singleton("index", lambda: Index(state.overlay))
+    return state.singleton(
+        "index",
+        lambda: Index(
+            state.overlay, lambda: any(not c.detached for c in list(state.calls.values()))
+        ),
+    )

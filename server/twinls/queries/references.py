@@ -100,12 +100,10 @@ def refs_plan(
     if names and all(_is_local(n) for n in names):
         files = list(dict.fromkeys([*decl_files, path]))
     else:
-        entries = idx.ensure(ctx.check)
-        found = idx.files_with(leaf.value)
+        found = idx.files_with(leaf.value, ctx.check)
         first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
-        rest = sorted(
-            (p for p in found if p not in first), key=lambda p: -entries[p].size
-        )  # biggest first: the pool ends together
+        # Biggest first: the pool ends together.
+        rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
         files = first + rest
     return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files}
 
