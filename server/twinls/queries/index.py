@@ -24,13 +24,17 @@ from .extract import Def, FileEntry, extract, tail
 Check = Callable[[], None]
 
 
+#: Seconds a background build may stand aside, in all, while the twin serves calls:
+#: the first search runs at full speed (it does not need the index), and the index
+#: is still built under a steady stream of calls.
+YIELD_BUDGET = 5.0
+
+
 class Index:
     def __init__(self, overlay: Overlay, busy: Callable[[], bool] = lambda: False) -> None:
         self.overlay = overlay
-        #: True while the twin's worker serves a call: a background build then waits,
-        #: so the first search runs at full speed (it does not need the index).
-        self.busy = busy
-        self._waiting = 0  # callers blocked on the index: a background build must not pause
+        self.busy = busy  # is the twin's worker serving a call?
+        self._yield_left = YIELD_BUDGET
         #: Replaced, never mutated, so a reader's snapshot stays whole.
         self.entries: dict[str, FileEntry] = {}
         self._dirty: set[str] = set()
@@ -52,27 +56,29 @@ class Index:
     def start_background(self) -> None:
         """Build now without blocking the caller (the twin's worker keeps serving)."""
         if not self._built:
-            threading.Thread(
-                target=self.ensure, kwargs={"background": True}, name="twin-index", daemon=True
-            ).start()
+            threading.Thread(target=self._background, name="twin-index", daemon=True).start()
 
-    def ensure(self, check: Check | None = None, background: bool = False) -> dict[str, FileEntry]:
+    def _background(self) -> None:
+        self.ensure(pause=self._stand_aside)
+
+    def _stand_aside(self) -> None:
+        """Let the worker's call run alone for a moment (within :data:`YIELD_BUDGET`)."""
+        while self._yield_left > 0 and self.busy():
+            started = time.monotonic()
+            time.sleep(0.005)
+            self._yield_left -= time.monotonic() - started
+
+    def ensure(
+        self, check: Check | None = None, pause: Callable[[], None] | None = None
+    ) -> dict[str, FileEntry]:
         """The entries, built if need be and with every touched path re-read."""
-        if not background:
-            with self._dirty_lock:
-                self._waiting += 1
-        try:
-            with self._lock:
-                if not self._built or tuple(self.overlay.excluded) != self._excluded:
-                    self._walk(check, background)
-                self._refresh()
-                return self.entries
-        finally:
-            if not background:
-                with self._dirty_lock:
-                    self._waiting -= 1
+        with self._lock:
+            if not self._built or tuple(self.overlay.excluded) != self._excluded:
+                self._walk(check, pause)
+            self._refresh()
+            return self.entries
 
-    def _walk(self, check: Check | None, background: bool = False) -> None:
+    def _walk(self, check: Check | None, pause: Callable[[], None] | None = None) -> None:
         with self._dirty_lock:
             self._dirty.clear()  # the walk reads everything anyway
         excluded = tuple(self.overlay.excluded)
@@ -89,8 +95,8 @@ class Index:
                     check()
                 if self._in_virtualenv(path):
                     continue
-                while background and not self._waiting and self.busy():
-                    time.sleep(0.005)
+                if pause is not None:
+                    pause()
                 stamp = self.overlay.stamp(path)
                 if path in old and stamps.get(path) == stamp:
                     new[path] = old[path]
@@ -230,9 +236,8 @@ class Index:
 
 def get(state) -> Index:  # type: ignore[no-untyped-def]
     """The twin's one index (``state`` is the TwinState)."""
-    return state.singleton(
-        "index",
-        lambda: Index(
-            state.overlay, lambda: any(not c.detached for c in list(state.calls.values()))
-        ),
-    )
+
+    def busy() -> bool:  # a call in the worker (a detached test run waits elsewhere)
+        return any(not c.detached for c in list(state.calls.values()))
+
+    return state.singleton("index", lambda: Index(state.overlay, busy))
