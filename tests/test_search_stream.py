@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from lsp_harness import TwinClient, lsp_session
 
-FILES = 60
+FILES = 80
 USES = 12
 HUB = "def target(value=None):\n    return value\n\n\nclass Other:\n    target = None\n"
 

@@ -35,6 +35,7 @@ class Index:
         self.overlay = overlay
         self.busy = busy  # is the twin's worker serving a call?
         self._yield_left = YIELD_BUDGET
+        self._waiting = 0  # callers blocked in ensure()
         #: Replaced, never mutated, so a reader's snapshot stays whole.
         self.entries: dict[str, FileEntry] = {}
         self._dirty: set[str] = set()
@@ -63,7 +64,7 @@ class Index:
 
     def _stand_aside(self) -> None:
         """Let the worker's call run alone for a moment (within :data:`YIELD_BUDGET`)."""
-        while self._yield_left > 0 and self.busy():
+        while self._yield_left > 0 and not self._waiting and self.busy():
             started = time.monotonic()
             time.sleep(0.005)
             self._yield_left -= time.monotonic() - started
@@ -72,11 +73,20 @@ class Index:
         self, check: Check | None = None, pause: Callable[[], None] | None = None
     ) -> dict[str, FileEntry]:
         """The entries, built if need be and with every touched path re-read."""
-        with self._lock:
-            if not self._built or tuple(self.overlay.excluded) != self._excluded:
-                self._walk(check, pause)
-            self._refresh()
-            return self.entries
+        waits = pause is None  # a caller that needs the index now: no standing aside
+        if waits:
+            with self._dirty_lock:
+                self._waiting += 1
+        try:
+            with self._lock:
+                if not self._built or tuple(self.overlay.excluded) != self._excluded:
+                    self._walk(check, pause)
+                self._refresh()
+                return self.entries
+        finally:
+            if waits:
+                with self._dirty_lock:
+                    self._waiting -= 1
 
     def _walk(self, check: Check | None, pause: Callable[[], None] | None = None) -> None:
         with self._dirty_lock:
