@@ -413,7 +413,7 @@ def main() -> int:
     print(f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}")
     print(
         "| query | server | first result (warm) | jls's recall reached (warm) | "
-        "total (warm, best / median) | cold total | results | recall |"
+        "total (warm, best / median) | cold first / total | results | recall |"
     )
     print("|" + "---|" * 8)
     for r in rows:
@@ -425,7 +425,7 @@ def main() -> int:
         print(
             f"| {r['query']} | {r['server']} | {_ms(r['warm_first'])} | {parity} | "
             f"{_ms(r['warm_total_best'])} / {_ms(r['warm_total_median'])} | "
-            f"{_ms(r['cold_total'])} | {r['results']} | "
+            f"{_ms(r['cold_first'])} / {_ms(r['cold_total'])} | {r['results']} | "
             f"{r['recall']:.0%} of {r['truth']} |"
         )
     if args.json:
