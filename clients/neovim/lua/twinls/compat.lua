@@ -49,6 +49,17 @@ function M.client(bufnr)
   return M.clients(bufnr)[1], bufnr
 end
 
+-- The current buffer's twinls client, else any: for commands about the server as
+-- a whole (:TwinStatus, :TwinRestart). Says so when none runs.
+function M.any_client()
+  local client, bufnr = M.client(0)
+  client = client or M.clients()[1]
+  if not client then
+    vim.notify('twinls: not running', vim.log.levels.WARN)
+  end
+  return client, bufnr
+end
+
 -- `vim.lsp.codelens.refresh` takes `{ bufnr = n }` from 0.10 on; 0.7 refreshes the
 -- current buffer only, so switch to the buffer's window for the call.
 function M.refresh_lenses(bufnr)

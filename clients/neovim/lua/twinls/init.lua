@@ -49,10 +49,8 @@ function M.restart(full)
     return require('twinls.client').restart()
   end
   local compat = require('twinls.compat')
-  local client, bufnr = compat.client(0)
-  client = client or compat.clients()[1]
+  local client, bufnr = compat.any_client()
   if not client then
-    vim.notify('twinls: not running', vim.log.levels.WARN)
     return
   end
   compat.request(client, 'workspace/executeCommand', { command = 'twinls.restart', arguments = {} }, function(err)

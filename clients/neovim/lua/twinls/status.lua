@@ -56,10 +56,8 @@ function M.format(s)
 end
 
 function M.show()
-  local client, bufnr = compat.client(0)
-  client = client or compat.clients()[1]
+  local client, bufnr = compat.any_client()
   if not client then
-    vim.notify('twinls: not running', vim.log.levels.WARN)
     return
   end
   local params = { command = 'twinls.status', arguments = {} }
