@@ -63,3 +63,18 @@ async def test_files_deleted_in_the_editor_are_hidden_until_they_come_back(tmp_p
         twin = (await client.status())["twins"][0]
         assert str((tmp_path / "new_unsaved.py").resolve()) in twin["hashes"]
         assert not (tmp_path / "new_unsaved.py").exists()
+
+
+async def test_several_changes_in_one_notification_apply_in_order(tmp_path):
+    async with lsp_session(tmp_path) as client:
+        client.open("m.py", "ab\n")
+        client.change(
+            "m.py",
+            types.TextDocumentContentChangePartial(range=rng(0, 0, 0, 0), text="x\n"),
+            # Read against the text the first change left: line 1 is now "ab".
+            types.TextDocumentContentChangePartial(range=rng(1, 1, 1, 2), text="Z"),
+        )
+        st = await client.status()
+        path = str((tmp_path / "m.py").resolve())
+        assert st["server"]["hashes"][path] == text_sha256("x\naZ\n")
+        assert st["twins"][0]["hashes"][path] == text_sha256("x\naZ\n")

@@ -109,7 +109,7 @@ class TwinLanguageServer(LanguageServer):
 
     @staticmethod
     def uri_of(path: str) -> str:
-        return from_fs_path(path) or path if os.path.isabs(path) else path
+        return (from_fs_path(path) or path) if os.path.isabs(path) else path
 
     def roots(self) -> list[str]:
         ws = self.workspace

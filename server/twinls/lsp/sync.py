@@ -70,28 +70,21 @@ def register(ls: TwinLanguageServer) -> None:
                 )
             )
             return
-        # Convert each change against the text as it stands after the previous one.
-        scratch = doc.buffer
-        edits: list[list] = []
+        # One entry per change, each read against the text the previous one left
+        # (the mirror's buffer is updated in place by ``apply``).
+        buffer = doc.buffer
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 r = change.range
-                sl, sc = scratch.client_position(r.start.line, r.start.character, ls.encoding)
-                el, ec = scratch.client_position(r.end.line, r.end.character, ls.encoding)
+                sl, sc = buffer.client_position(r.start.line, r.start.character, ls.encoding)
+                el, ec = buffer.client_position(r.end.line, r.end.character, ls.encoding)
                 if (el, ec) < (sl, sc):
                     sl, sc, el, ec = el, ec, sl, sc
                 edit = Edit(sl, sc, el, ec, change.text)
             else:
-                last = len(scratch.lines) - 1
-                edit = Edit(0, 0, last, len(scratch.lines[last].rstrip("\r\n")), change.text)
-            if len(params.content_changes) == 1:
-                edits.append(edit.as_list())
-                break
-            # Several changes: apply one by one so later ones are read against it.
+                last = len(buffer.lines) - 1
+                edit = Edit(0, 0, last, len(buffer.lines[last].rstrip("\r\n")), change.text)
             apply(ls, {"op": "change", "path": path, "version": version, "edits": [edit.as_list()]})
-            scratch = ls.pool.mirror.docs[path].buffer
-        if edits:
-            apply(ls, {"op": "change", "path": path, "version": version, "edits": edits})
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TwinLanguageServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -15,7 +15,6 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 
 from .store import Overlay
 
@@ -37,9 +36,6 @@ class OverlayLoader(importlib.abc.SourceLoader):
 
     def is_package(self, fullname: str) -> bool:
         return os.path.basename(self.path) == "__init__.py"
-
-    def exec_module(self, module: ModuleType) -> None:
-        super().exec_module(module)
 
 
 class OverlayFinder(importlib.abc.MetaPathFinder):

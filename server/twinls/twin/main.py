@@ -72,7 +72,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
 
     jedi_io.install(state.overlay)
     registry.load_all()
-    inbox: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+    inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
     cancelled: set[int] = set()
 
     def read_loop() -> None:
@@ -108,8 +108,6 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
 
     while True:
         msg = inbox.get()
-        if msg is None:
-            return
         kind = msg["k"]
         if kind == "edit":
             path = msg["path"]

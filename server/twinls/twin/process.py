@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..channel import ChannelClosed, FrameError, FrameReader, FrameWriter, encode
+from ..channel import ChannelClosed, FrameError, FrameReader, FrameWriter
 from ..promise import Promise, TwinDied
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,3 @@ def _remote_error(msg: dict[str, Any]) -> BaseException:
     if msg.get("type") == "Cancelled":
         return Cancelled(msg.get("message", "cancelled"))
     return TwinError(msg.get("type", "Error"), msg.get("message", ""), msg.get("tb"))
-
-
-__all__ = ["TwinProcess", "encode"]

@@ -33,9 +33,6 @@ class TwinState:
                 self._singletons[name] = factory()
             return self._singletons[name]
 
-    def peek(self, name: str) -> Any:
-        return self._singletons.get(name)
-
     def complete(self, ctx: CallContext, work: Callable[[], Any], detached: bool = False) -> None:
         """Run ``work`` for ``ctx`` and send its value or error.
 
