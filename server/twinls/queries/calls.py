@@ -34,11 +34,15 @@ def items_at(
 ) -> list[HierarchyItem]:
     """The definitions (funcdef/classdef of ``kinds``) the name at the cursor goes to."""
     world = jedi_world.get(ctx.state)
+    lines = Lines(ctx.overlay, encoding)
+    col = lines.codepoint_col(path, line, character)
+    here = world.module(path)
+    node = definition_of(name_at(here, line, col)) if here is not None else None
+    if node is not None:  # on a definition's own name: that one (jedi's goto may go up)
+        return [item_of(lines, path, node)] if node.type in kinds else []
     script = world.script(path)
     if script is None:
         return []
-    lines = Lines(ctx.overlay, encoding)
-    col = lines.codepoint_col(path, line, character)
     try:
         names = script.goto(line + 1, col, follow_imports=True)
     except Exception as exc:  # code jedi trips over: nothing to show
@@ -123,8 +127,8 @@ def _incoming_in_file(
     rows: dict[int, IncomingRow] = {}
     for loc in uses:
         col = lines.codepoint_col(path, loc[1], loc[2])
-        leaf = module.tree_node.get_leaf_for_position((loc[1] + 1, col))
-        if leaf is None or leaf.type != "name" or not _is_call(leaf):
+        leaf = name_at(module, loc[1], col)
+        if leaf is None or leaf.value != name or not _is_call(leaf):
             continue
         scope = _scope(leaf)
         row = rows.get(id(scope))

@@ -73,7 +73,7 @@ def item_of(lines: Lines, path: str, node: Any) -> HierarchyItem:
         return HierarchyItem(
             name=module_name,
             kind="module",
-            detail=path,
+            detail="",
             path=path,
             range=span(lines, path, (1, 0), node.end_pos),
             selection=first,
