@@ -155,14 +155,10 @@ async def test_completion_resolve_signature_help_and_highlight(tmp_path: Path):
         # A plain name: the module's own and the builtins are offered.
         client.change(
             "app.py",
-            types.TextDocumentContentChangePartial(
-                range=types.Range(end, end), text="\nhel"
-            ),
+            types.TextDocumentContentChangePartial(range=types.Range(end, end), text="\nhel"),
         )
         result = await client.text_document_completion_async(
-            types.CompletionParams(
-                **tdp(client, "app.py", types.Position(end.line + 1, 3))
-            )
+            types.CompletionParams(**tdp(client, "app.py", types.Position(end.line + 1, 3)))
         )
         items = result.items if isinstance(result, types.CompletionList) else result
         assert "helper" in [i.label for i in items]

@@ -42,7 +42,7 @@ class Board:
     def publish(self, path: str, source: str, diagnostics: list[types.Diagnostic]) -> None:
         sources = self.by_path.setdefault(path, {})
         sources[source] = list(diagnostics)
-        merged = [d for kind in sorted(sources) for d in sources[kind]]
+        merged = _merge(sources)
         if not merged:
             self.by_path.pop(path, None)
         self.ls.text_document_publish_diagnostics(
@@ -51,6 +51,22 @@ class Board:
 
     def get(self, path: str, source: str) -> list[types.Diagnostic]:
         return list(self.by_path.get(path, {}).get(source, []))
+
+
+def _merge(sources: dict[str, list[types.Diagnostic]]) -> list[types.Diagnostic]:
+    """Every source's diagnostics; a run's ``SyntaxError`` on a line the syntax check
+    already marks is left out (the same error twice is noise)."""
+    syntax_lines = {d.range.start.line for d in sources.get(SYNTAX, [])}
+    merged = list(sources.get(SYNTAX, []))
+    for kind in sorted(sources):
+        if kind == SYNTAX:
+            continue
+        merged += [
+            d
+            for d in sources[kind]
+            if not (d.message.startswith("SyntaxError") and d.range.start.line in syntax_lines)
+        ]
+    return merged
 
 
 def board(ls: TwinLanguageServer) -> Board:
