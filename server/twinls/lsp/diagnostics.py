@@ -64,7 +64,7 @@ def _merge(sources: dict[str, list[types.Diagnostic]]) -> list[types.Diagnostic]
         merged += [
             d
             for d in sources[kind]
-            if not (d.message.startswith("SyntaxError") and d.range.start.line in syntax_lines)
+            if not ("SyntaxError" in d.message and d.range.start.line in syntax_lines)
         ]
     return merged
 

@@ -1,0 +1,87 @@
+"""The language features answer while a long search runs, and the features setting.
+
+Order, not milliseconds: every interactive request below is answered while a
+references search over a big workspace (tests/test_search_stream.py's) is still
+streaming. On this branch the search hands the twin's worker back between
+chunks; the interactive lane (issue 10) makes that a guarantee.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from lsp_harness import lsp_session
+from test_search_stream import big, refs_params, send, streamed  # noqa: F401 (fixture)
+
+
+async def test_interactive_requests_are_answered_during_a_long_search(big: Path):  # noqa: F811
+    async with lsp_session(big) as client:
+        user = client.uri("user_000.py")
+        client.open("user_000.py")
+        refs = send(client, refs_params(client, "part"))
+        await client.wait_for(lambda: streamed(client, "part"), what="a first batch")
+        at = {"text_document": types.TextDocumentIdentifier(uri=user)}
+        target = types.Position(4, 5)  # `target(0)` in use_000
+        answers = [
+            await client.text_document_definition_async(
+                types.DefinitionParams(**at, position=target)
+            ),
+            await client.text_document_completion_async(
+                types.CompletionParams(**at, position=types.Position(4, 7))
+            ),
+            await client.text_document_signature_help_async(
+                types.SignatureHelpParams(**at, position=types.Position(4, 11))
+            ),
+            await client.text_document_document_highlight_async(
+                types.DocumentHighlightParams(**at, position=target)
+            ),
+            await client.text_document_prepare_rename_async(
+                types.PrepareRenameParams(**at, position=target)
+            ),
+            await client.text_document_prepare_call_hierarchy_async(
+                types.CallHierarchyPrepareParams(**at, position=target)
+            ),
+            await client.text_document_prepare_type_hierarchy_async(
+                types.TypeHierarchyPrepareParams(**at, position=types.Position(0, 26))
+            ),
+        ]
+        assert not refs.done(), "an interactive request waited for the whole search"
+        definition, completion, signature, highlight, rename, calls, kinds = answers
+        assert [loc.uri.rsplit("/", 1)[1] for loc in definition] == ["hub.py"]
+        labels = [i.label for i in completion.items]
+        assert "target" in labels
+        assert signature.signatures[0].label == "target(value=None)"
+        assert len(highlight) == 1 + 12  # the import and twelve calls
+        assert rename.placeholder == "target"
+        assert [c.name for c in calls] == ["target"]
+        assert [k.name for k in kinds] == ["Other"]
+        assert not await refs
+
+
+async def test_features_setting_turns_providers_off(tmp_path: Path):
+    (tmp_path / "m.py").write_text("def f(x):\n    return x\n\n\nf(1)\n")
+    off = {"completion": False, "hover": False, "callHierarchy": False, "rename": False}
+    async with lsp_session(tmp_path, {"features": {**off, "nonsense": False}}) as client:
+        caps = client.init_result.capabilities
+        assert caps.completion_provider is None and caps.hover_provider is None
+        assert caps.call_hierarchy_provider is None and caps.rename_provider is None
+        # What was not named stays on.
+        assert caps.definition_provider and caps.type_hierarchy_provider
+        assert caps.references_provider and caps.signature_help_provider
+        at = {
+            "text_document": types.TextDocumentIdentifier(uri=client.uri("m.py")),
+            "position": types.Position(4, 0),
+        }
+        client.open("m.py")
+        with pytest.raises(JsonRpcException):  # not there at all: no doubled answers
+            await client.text_document_completion_async(types.CompletionParams(**at))
+        found = await client.text_document_definition_async(types.DefinitionParams(**at))
+        assert [(loc.range.start.line, loc.range.start.character) for loc in found] == [(0, 4)]
+    async with lsp_session(tmp_path) as client:  # and by default everything is on
+        caps = client.init_result.capabilities
+        assert caps.completion_provider.resolve_provider and caps.rename_provider
+        assert caps.call_hierarchy_provider and caps.hover_provider
