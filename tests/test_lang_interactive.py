@@ -8,6 +8,7 @@ chunks; the interactive lane (issue 10) makes that a guarantee.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,28 @@ async def test_features_setting_turns_providers_off(tmp_path: Path):
         caps = client.init_result.capabilities
         assert caps.completion_provider.resolve_provider and caps.rename_provider
         assert caps.call_hierarchy_provider and caps.hover_provider
+
+
+async def test_incoming_calls_stream_and_cancel(big: Path):  # noqa: F811
+    async with lsp_session(big) as client:
+        at = {"text_document": types.TextDocumentIdentifier(uri=client.uri("hub.py"))}
+        [item] = await client.text_document_prepare_call_hierarchy_async(
+            types.CallHierarchyPrepareParams(**at, position=types.Position(0, 5))
+        )
+        params = types.CallHierarchyIncomingCallsParams(item=item, partial_result_token="in")
+        calls = asyncio.ensure_future(
+            client.protocol.send_request_async(
+                types.CALL_HIERARCHY_INCOMING_CALLS, params, msg_id="calls"
+            )
+        )
+        await client.wait_for(lambda: client.progress_values.get("in"), what="a first batch")
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="calls"))
+        with pytest.raises(JsonRpcException) as err:
+            await calls
+        assert err.value.code == -32800
+        # Not cancelled: every caller (use_0 … use_79), twelve calls each, streamed.
+        params = types.CallHierarchyIncomingCallsParams(item=item, partial_result_token="all")
+        assert not await client.call_hierarchy_incoming_calls_async(params)
+        rows = [c for batch in client.progress_values["all"] for c in batch]
+        assert sorted(c["from"]["name"] for c in rows) == sorted(f"use_{i}" for i in range(80))
+        assert all(len(c["fromRanges"]) == 12 for c in rows)
