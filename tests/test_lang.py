@@ -12,6 +12,7 @@ import os
 import sysconfig
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from lsp_harness import TwinClient, lsp_session
@@ -181,3 +182,30 @@ async def test_completion_resolve_signature_help_and_highlight(tmp_path: Path):
             (*_lc(APP, "fresh_name"), types.DocumentHighlightKind.Write),
             (*_lc(APP, "fresh_name(1"), types.DocumentHighlightKind.Read),
         ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-32"])
+async def test_other_negotiated_encodings(tmp_path: Path, encoding: str):
+    """Columns in UTF-8 bytes or code points, both ways, on the line with emoji."""
+    write(tmp_path, DISK)
+    async with lsp_session(tmp_path, encodings=[encoding]) as client:
+        await opened(client)
+        line0 = _lc(APP, "fresh_name(1")[0]
+        text = APP.splitlines()[line0]
+
+        def col(s: str) -> int:
+            head = text[: text.index(s)]
+            return len(head.encode()) if encoding == "utf-8" else len(head)
+
+        pos = types.Position(line0, col("fresh_name(1") + 2)
+        found = await client.text_document_document_highlight_async(
+            types.DocumentHighlightParams(**tdp(client, "app.py", pos))
+        )
+        spans = {(h.range.start.character, h.range.end.character) for h in found}
+        start = col("fresh_name(1")
+        assert (start, start + len("fresh_name")) in spans
+        beta = types.Position(line0, col("beta"))
+        sig = await client.text_document_signature_help_async(
+            types.SignatureHelpParams(**tdp(client, "app.py", beta))
+        )
+        assert sig.active_parameter == 1

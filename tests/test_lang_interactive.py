@@ -111,3 +111,20 @@ async def test_incoming_calls_stream_and_cancel(big: Path):  # noqa: F811
         rows = [c for batch in client.progress_values["all"] for c in batch]
         assert sorted(c["from"]["name"] for c in rows) == sorted(f"use_{i}" for i in range(80))
         assert all(len(c["fromRanges"]) == 12 for c in rows)
+
+
+def test_every_provider_can_be_turned_off():
+    """Every request handler the server registers is named by some feature (a canary
+    for providers added later without a ``features`` name)."""
+    from twinls.lsp.features import FEATURES
+    from twinls.lsp.server import create_server
+
+    named = {m for methods in FEATURES.values() for m in methods}
+    registered = set(create_server().protocol.fm.features)
+    plumbing = {
+        m
+        for m in registered
+        if m in (types.INITIALIZE, types.INITIALIZED, types.SHUTDOWN)
+        or m.startswith(("textDocument/did", "workspace/did"))
+    }
+    assert registered - plumbing == named

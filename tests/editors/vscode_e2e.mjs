@@ -313,7 +313,7 @@ try {
     const box = page.locator('.rename-box input').first();
     await box.waitFor();
     await box.fill('Round');
-    await page.keyboard.press('Shift+Enter'); // preview instead of applying
+    await page.keyboard.press('Control+Enter'); // preview instead of applying
     const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Refactor Preview/i }) }).first();
     await pane.waitFor();
     const rows = pane.locator('.monaco-list-row');

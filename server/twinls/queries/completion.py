@@ -11,6 +11,7 @@ or comes after an edit, completes again at the same position to find it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..twin.context import CallContext
@@ -22,11 +23,12 @@ from .registry import query
 log = logging.getLogger(__name__)
 
 
+@dataclass
 class _Last:
     """The twin's last completion list: its key and jedi's objects by label."""
 
     key: tuple[Any, ...] | None = None
-    by_label: dict[str, Any] = {}
+    by_label: dict[str, Any] = field(default_factory=dict)
 
 
 def _complete(ctx: CallContext, path: str, line: int, col: int) -> list[Any]:

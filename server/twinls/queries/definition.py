@@ -11,7 +11,6 @@ exist), ``declaration`` stops at the name's binding in this module (the
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ..twin.context import CallContext
 from . import jedi_world
@@ -73,5 +72,3 @@ def type_definition(
     """The class (or function, module) of what the name holds."""
     return _answer(ctx, path, line, character, encoding, "type")
 
-
-__all__: list[Any] = ["definition", "declaration", "type_definition"]
