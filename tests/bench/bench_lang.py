@@ -102,12 +102,16 @@ async def definition(client, path: Path, line: int, col: int):
     from lsprotocol import types
 
     start = time.perf_counter()
-    result = await client.text_document_definition_async(
-        types.DefinitionParams(
-            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-            position=types.Position(line, col),
+    try:
+        result = await client.text_document_definition_async(
+            types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=types.Position(line, col),
+            )
         )
-    )
+    except Exception as exc:  # a server's internal error: no answer, counted
+        client.errors.append(f"definition {path.name}:{line + 1}:{col}: {exc}"[:200])
+        return time.perf_counter() - start, set()
     took = time.perf_counter() - start
     if result is None:
         result = []
@@ -125,12 +129,16 @@ async def completion(client, path: Path, line: int, col: int):
     from lsprotocol import types
 
     start = time.perf_counter()
-    result = await client.text_document_completion_async(
-        types.CompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-            position=types.Position(line, col),
+    try:
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=types.Position(line, col),
+            )
         )
-    )
+    except Exception as exc:  # a server's internal error: no answer, counted
+        client.errors.append(f"completion {path.name}:{line + 1}:{col}: {exc}"[:200])
+        return time.perf_counter() - start, set()
     took = time.perf_counter() - start
     items = result.items if hasattr(result, "items") else (result or [])
     return took, {i.label for i in items}
@@ -141,13 +149,16 @@ async def keep_searching(client, path: Path, line: int, col: int, stop: asyncio.
 
     count = 0
     while not stop.is_set():
-        await client.text_document_references_async(
-            types.ReferenceParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-                position=types.Position(line, col),
-                context=types.ReferenceContext(include_declaration=True),
+        try:
+            await client.text_document_references_async(
+                types.ReferenceParams(
+                    text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                    position=types.Position(line, col),
+                    context=types.ReferenceContext(include_declaration=True),
+                )
             )
-        )
+        except Exception as exc:  # counted like the others
+            client.errors.append(f"references: {exc}"[:200])
         count += 1
     return count
 
@@ -156,6 +167,7 @@ async def run_server(name: str, command: list[str], root: Path, init, defs, comp
     from lsprotocol import types
 
     client = await session(command, root, init)
+    client.errors = []
     out: dict[str, Any] = {"def": [], "comp": [], "def_busy": [], "comp_busy": []}
     try:
         if name == "twinls":
@@ -203,6 +215,7 @@ async def run_server(name: str, command: list[str], root: Path, init, defs, comp
             out["comp_busy"].append(await completion(client, path, line, col + len(word) // 2 + 1))
         stop.set()
         out["searches"] = await searches
+        out["errors"] = client.errors
     finally:
         try:
             await asyncio.wait_for(client.shutdown_session(), 60)
@@ -251,6 +264,10 @@ def main() -> int:
     ]:
         print(f"{label:28}  twinls {latency(t[key])}   jls {latency(j[key])}")
     print(f"searches run meanwhile: twinls {t['searches']}, jls {j['searches']}")
+    for name, r in (("twinls", t), ("jls", j)):
+        print(f"{name} request errors: {len(r['errors'])}")
+        for line in r["errors"][:5]:
+            print(f"  {line}")
 
     both = agree = 0
     only_t = only_j = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from lsprotocol import types
@@ -91,6 +92,8 @@ class SyntaxChecker:
         path, op = entry.get("path"), entry.get("op")
         if not isinstance(path, str) or op not in ("open", "change", "close"):
             return
+        if os.path.isabs(path) and not path.endswith((".py", ".pyi")):
+            return  # not Python (an untitled buffer's URI is checked: the editor said python)
         timer = self.timers.pop(path, None)
         if timer is not None:
             timer.cancel()
