@@ -20,7 +20,7 @@ from ..twin.context import CallContext
 from . import jedi_world
 from .jedi_world import Key, Lines, name_at
 from .lang_schema import HierarchyItem, IncomingRow, OutgoingRow
-from .places import definition_of, item_of
+from .places import definition_of, item_of, jedi_state
 from .references import CHUNK_BUDGET, in_file, resolve
 from .registry import query
 
@@ -36,7 +36,8 @@ def items_at(
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
     col = lines.codepoint_col(path, line, character)
-    here = world.module(path)
+    state = jedi_state(world)
+    here = state.module(path)
     node = definition_of(name_at(here, line, col)) if here is not None else None
     if node is not None:  # on a definition's own name: that one (jedi's goto may go up)
         return [item_of(lines, path, node)] if node.type in kinds else []
@@ -53,7 +54,7 @@ def items_at(
         if n.module_path is None or n.line is None:
             continue
         file = str(n.module_path)
-        module = world.module(file)
+        module = state.module(file)
         leaf = name_at(module, n.line - 1, n.column) if module is not None else None
         node = definition_of(leaf)
         if node is not None and node.type in kinds:
@@ -121,7 +122,7 @@ def _incoming_in_file(
     world: jedi_world.JediWorld, path: str, name: str, target: set[Key], lines: Lines
 ) -> list[IncomingRow]:
     uses = in_file(world, path, name, target, False, lines)
-    module = world.module(path)
+    module = jedi_state(world).module(path)
     if not uses or module is None:
         return []
     rows: dict[int, IncomingRow] = {}
@@ -161,7 +162,8 @@ def outgoing(
     """callHierarchy/outgoingCalls of the definition named at the client's position."""
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
-    module = world.module(path)
+    state = jedi_state(world)
+    module = state.module(path)
     col = lines.codepoint_col(path, line, character)
     node = definition_of(name_at(module, line, col)) if module is not None else None
     if node is None:
@@ -170,7 +172,7 @@ def outgoing(
     rows: dict[tuple, OutgoingRow] = {}
     for leaf in _calls_in(body):
         ctx.check()
-        world.inference().reset_recursion_limitations()
+        state.reset_limits()
         try:
             names = resolve(module, leaf)
         except Exception as exc:  # one call jedi trips over is left out

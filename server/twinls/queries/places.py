@@ -11,8 +11,32 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .jedi_world import Lines, client_col
+from .jedi_world import JediWorld, Lines, client_col
 from .lang_schema import HierarchyItem, RawRange
+
+
+class _WorldState:
+    """The world's shared inference state, seen as a session (``module``,
+    ``name_at_cursor``, ``reset_limits``)."""
+
+    def __init__(self, world: JediWorld) -> None:
+        self.world = world
+
+    def module(self, path: str) -> Any | None:
+        return self.world.module(path)
+
+    def name_at_cursor(self, path: str, line: int, character: int, lines: Lines) -> Any:
+        return self.world.name_at_cursor(path, line, character, lines)
+
+    def reset_limits(self) -> None:
+        self.world.inference().reset_recursion_limitations()
+
+
+def jedi_state(world: JediWorld) -> Any:
+    """What one language query infers in: a fresh session where the world makes them
+    (issue 10's per-search states), else the world's shared state."""
+    make = getattr(world, "session", None)
+    return make() if make is not None else _WorldState(world)
 
 
 def name_range(lines: Lines, name: Any) -> RawRange | None:

@@ -22,6 +22,7 @@ from . import index as index_mod
 from . import jedi_world
 from .jedi_world import Key, Lines
 from .lang_schema import RenamePlan
+from .places import jedi_state
 from .references import CHUNK_BUDGET, defining, in_file, refs_plan, resolve
 from .registry import query
 
@@ -39,7 +40,7 @@ def prepare_rename(
     """The name's range and the search plan, or ``refused`` with the reason."""
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
-    found = world.name_at_cursor(path, line, character, lines)
+    found = jedi_state(world).name_at_cursor(path, line, character, lines)
     if found is None:
         return _refuse("", "There is no name at the cursor to rename.")
     module, leaf = found
@@ -111,7 +112,7 @@ def _unsure(
     world: jedi_world.JediWorld, path: str, name: str, uses: list[list[Any]], lines: Lines
 ) -> list[list[Any]]:
     """Attribute uses ``x.name`` jedi resolves to nothing at all: maybe the same attribute."""
-    module = world.module(path)
+    module = jedi_state(world).module(path)
     if module is None:
         return []
     taken = {(u[1], u[2]) for u in uses}

@@ -17,7 +17,7 @@ from . import jedi_world
 from .calls import items_at
 from .jedi_world import Lines, name_at
 from .lang_schema import HierarchyItem
-from .places import definition_of, item_of
+from .places import definition_of, item_of, jedi_state
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,13 @@ def supertypes(
     """The direct bases of the class named at the client's position."""
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
-    module = world.module(path)
+    state = jedi_state(world)
+    module = state.module(path)
     col = lines.codepoint_col(path, line, character)
     node = definition_of(name_at(module, line, col)) if module is not None else None
     if node is None or node.type != "classdef":
         return []
-    world.inference().reset_recursion_limitations()
+    state.reset_limits()
     items: list[HierarchyItem] = []
     try:
         value = module.create_value(node)
