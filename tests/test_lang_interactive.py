@@ -50,8 +50,37 @@ async def test_interactive_requests_are_answered_during_a_long_search(big: Path)
                 types.TypeHierarchyPrepareParams(**at, position=types.Position(0, 26))
             ),
         ]
-        assert not refs.done(), "an interactive request waited for the whole search"
         definition, completion, signature, highlight, rename, calls, kinds = answers
+        more = [
+            await client.text_document_declaration_async(
+                types.DeclarationParams(**at, position=target)
+            ),
+            await client.text_document_type_definition_async(
+                types.TypeDefinitionParams(**at, position=types.Position(5, 6))
+            ),
+            await client.completion_item_resolve_async(
+                next(i for i in completion.items if i.label == "target")
+            ),
+            await client.call_hierarchy_outgoing_calls_async(
+                types.CallHierarchyOutgoingCallsParams(
+                    item=(
+                        await client.text_document_prepare_call_hierarchy_async(
+                            types.CallHierarchyPrepareParams(**at, position=types.Position(3, 5))
+                        )
+                    )[0]
+                )
+            ),
+            await client.type_hierarchy_supertypes_async(
+                types.TypeHierarchySupertypesParams(item=kinds[0])
+            ),
+        ]
+        assert not refs.done(), "an interactive request waited for the whole search"
+        declaration, type_definition, resolved, outgoing, supers = more
+        assert [(d.range.start.line, d.range.start.character) for d in declaration] == [(0, 16)]
+        assert [d.uri.rsplit("/", 1)[1] for d in type_definition] == ["hub.py"]
+        assert resolved.detail == "def target(value=None)"
+        assert {c.to.name for c in outgoing} == {"target", "Other"}
+        assert [s.name for s in supers] in ([], ["object"])
         assert [loc.uri.rsplit("/", 1)[1] for loc in definition] == ["hub.py"]
         labels = [i.label for i in completion.items]
         assert "target" in labels
