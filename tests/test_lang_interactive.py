@@ -16,10 +16,26 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_harness import lsp_session
-from test_search_stream import big, refs_params, send, streamed  # noqa: F401 (fixture)
+from test_search_stream import HUB, USES, refs_params, send, streamed
+
+#: More files than test_search_stream's workspace: a dozen interactive requests
+#: must all be answered while the first (cold) search of the session still runs.
+FILES = 200
 
 
-async def test_interactive_requests_are_answered_during_a_long_search(big: Path):  # noqa: F811
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("big_lang")
+    (root / "hub.py").write_text(HUB)
+    body = "".join(f"    target({i})\n    Other().target\n" for i in range(USES))
+    for i in range(FILES):
+        (root / f"user_{i:03}.py").write_text(
+            f"from hub import target, Other\n\n\ndef use_{i}():\n{body}"
+        )
+    return root
+
+
+async def test_interactive_requests_are_answered_during_a_long_search(big: Path):
     async with lsp_session(big) as client:
         user = client.uri("user_000.py")
         client.open("user_000.py")
@@ -85,7 +101,7 @@ async def test_interactive_requests_are_answered_during_a_long_search(big: Path)
         labels = [i.label for i in completion.items]
         assert "target" in labels
         assert signature.signatures[0].label == "target(value=None)"
-        assert len(highlight) == 1 + 12  # the import and twelve calls
+        assert len(highlight) == 1 + USES  # the import and every call
         assert rename.placeholder == "target"
         assert [c.name for c in calls] == ["target"]
         assert [k.name for k in kinds] == ["Other"]
@@ -117,7 +133,7 @@ async def test_features_setting_turns_providers_off(tmp_path: Path):
         assert caps.call_hierarchy_provider and caps.hover_provider
 
 
-async def test_incoming_calls_stream_and_cancel(big: Path):  # noqa: F811
+async def test_incoming_calls_stream_and_cancel(big: Path):
     async with lsp_session(big) as client:
         at = {"text_document": types.TextDocumentIdentifier(uri=client.uri("hub.py"))}
         [item] = await client.text_document_prepare_call_hierarchy_async(
@@ -134,12 +150,12 @@ async def test_incoming_calls_stream_and_cancel(big: Path):  # noqa: F811
         with pytest.raises(JsonRpcException) as err:
             await calls
         assert err.value.code == -32800
-        # Not cancelled: every caller (use_0 … use_79), twelve calls each, streamed.
+        # Not cancelled: every caller (use_0 … use_199), twelve calls each, streamed.
         params = types.CallHierarchyIncomingCallsParams(item=item, partial_result_token="all")
         assert not await client.call_hierarchy_incoming_calls_async(params)
         rows = [c for batch in client.progress_values["all"] for c in batch]
-        assert sorted(c["from"]["name"] for c in rows) == sorted(f"use_{i}" for i in range(80))
-        assert all(len(c["fromRanges"]) == 12 for c in rows)
+        assert sorted(c["from"]["name"] for c in rows) == sorted(f"use_{i}" for i in range(FILES))
+        assert all(len(c["fromRanges"]) == USES for c in rows)
 
 
 def test_every_provider_can_be_turned_off():
