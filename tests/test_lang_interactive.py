@@ -1,8 +1,8 @@
 """The language features answer while a long search runs, and the features setting.
 
 Order, not milliseconds: every interactive request below is answered while a
-references search over a big workspace (tests/test_search_stream.py's) is still
-streaming. On this branch the search hands the twin's worker back between
+references search over a big workspace (files like test_search_stream.py's, 200
+of them) is still streaming. On this branch the search hands the twin's worker back between
 chunks; the interactive lane (issue 10) makes that a guarantee.
 """
 
