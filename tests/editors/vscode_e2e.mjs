@@ -290,6 +290,71 @@ try {
     return (await message.textContent()).trim();
   }, ['workbench']);
 
+  // --- language features (issue 14): separate named checks ---------------------------
+  const peekRows = async () => {
+    const peek = page.locator('.monaco-editor .peekview-widget').first();
+    await peek.waitFor();
+    return peek;
+  };
+
+  await check('go_to_definition', async () => {
+    await openFromExplorer('test_shapes.py');
+    await goTo(5, 12); // `Square` in `assert Square(3).area() == 9`
+    await runCommand('Go to Definition');
+    await page.locator('.tabs-container .tab.active', { hasText: 'shapes.py' }).waitFor();
+    await page.locator('.statusbar', { hasText: 'Ln 6, Col 7' }).waitFor(); // class Square
+    return 'test_shapes.py:5 → shapes.py Ln 6, Col 7';
+  }, ['workbench']);
+
+  await check('rename_preview', async () => {
+    await openFromExplorer('shapes.py');
+    await goTo(14, 7); // class Circle
+    await runCommand('Rename Symbol');
+    const box = page.locator('.rename-box input').first();
+    await box.waitFor();
+    await box.fill('Round');
+    await page.keyboard.press('Control+Enter'); // preview instead of applying
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Refactor Preview/i }) }).first();
+    await pane.waitFor();
+    const rows = pane.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'test_shapes.py' }).first().waitFor();
+    await rows.filter({ hasText: 'shapes.py' }).first().waitFor();
+    const texts = await rows.allTextContents();
+    await page.screenshot({ path: path.join(config.outDir, 'rename-preview.png') });
+    await pane.getByRole('button', { name: /Discard/ }).first().click().catch(async () => {
+      await runCommand('Discard Refactoring');
+    });
+    return `preview rows: ${JSON.stringify(texts.slice(0, 6))}`;
+  }, ['workbench']);
+
+  await check('call_hierarchy', async () => {
+    await openFromExplorer('shapes.py');
+    await goTo(10, 9); // Square.area
+    await runCommand('Peek Call Hierarchy');
+    const peek = await peekRows();
+    const rows = peek.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'test_square_area' }).first().waitFor();
+    await rows.filter({ hasText: 'example_square' }).first().waitFor();
+    const texts = await rows.allTextContents();
+    await page.screenshot({ path: path.join(config.outDir, 'call-hierarchy.png') });
+    await page.keyboard.press('Escape');
+    return `callers: ${JSON.stringify(texts)}`;
+  }, ['workbench']);
+
+  await check('type_hierarchy', async () => {
+    await openFromExplorer('shapes.py');
+    await goTo(1, 7); // class Shape
+    await runCommand('Peek Type Hierarchy');
+    const peek = await peekRows();
+    const rows = peek.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'Square' }).first().waitFor();
+    await rows.filter({ hasText: 'Circle' }).first().waitFor();
+    const texts = await rows.allTextContents();
+    await page.screenshot({ path: path.join(config.outDir, 'type-hierarchy.png') });
+    await page.keyboard.press('Escape');
+    return `subtypes: ${JSON.stringify(texts)}`;
+  }, ['workbench']);
+
   await check('bad_setting', async () => {
     // A server that cannot be found: a clear error with a way to the output channel.
     // The setting is changed as a user would, in the settings JSON editor.

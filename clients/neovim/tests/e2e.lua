@@ -301,6 +301,121 @@ h.main(function()
     expect_line(qf_lines(state.qfid), 'shapes.py', area_of('Hexagon'), what)
   end)
 
+  -- Language features (issue 14), each a named check; uses.py gets unsaved lines
+  -- that use the unsaved class Hexagon, so every answer must come from the buffers.
+  local uses
+  h.check('lang_definition', function()
+    uses = open('uses.py')
+    h.wait(WAIT, client, 'the twinls client to attach to uses.py')
+    local n = vim.api.nvim_buf_line_count(uses)
+    vim.api.nvim_buf_set_lines(uses, n, n, false, { 'from shapes import Hexagon', 'hx = Hexagon()', 'hx.ar' })
+    cursor_at(uses, 'hx = Hexagon()', #'hx = ')
+    vim.lsp.buf.definition()
+    local want = find(shapes, 'class Hexagon')
+    h.wait(WAIT, function()
+      return vim.api.nvim_get_current_buf() == shapes and vim.api.nvim_win_get_cursor(0)[1] - 1 == want
+    end, 'vim.lsp.buf.definition() to jump to the unsaved class Hexagon (shapes.py line ' .. want .. ')')
+  end)
+
+  h.check('lang_completion', function()
+    vim.api.nvim_set_current_buf(uses)
+    local line = find(uses, 'hx.ar')
+    vim.api.nvim_win_set_cursor(0, { line + 1, #'hx.ar' })
+    -- The request omnifunc and vim.lsp.completion send (their menus need a typing user).
+    local params = vim.lsp.util.make_position_params(0, client().offset_encoding)
+    local result = request_sync(uses, 'textDocument/completion', params)
+    local items = result.items or result
+    local labels = {}
+    for _, item in ipairs(items) do
+      labels[item.label] = item
+    end
+    h.expect(labels.area, 'no completion "area" on an unsaved Hexagon: %s', vim.inspect(vim.tbl_keys(labels)))
+    local edit = labels.area.textEdit
+    h.expect(edit and edit.range.start.character == #'hx.', 'the item replaces %s, not the typed "ar"', vim.inspect(edit))
+    local resolved = request_sync(uses, 'completionItem/resolve', labels.area)
+    h.expect(resolved.detail and resolved.detail:find('area', 1, true), 'resolve gave no signature: %s', vim.inspect(resolved))
+    info.completion_count = #items
+  end)
+
+  h.check('lang_rename', function()
+    cursor_at(uses, 'hx = Hexagon()', #'hx = ')
+    vim.lsp.buf.rename('Hexa')
+    h.wait(WAIT, function()
+      local s = table.concat(vim.api.nvim_buf_get_lines(shapes, 0, -1, false), '\n')
+      local u = table.concat(vim.api.nvim_buf_get_lines(uses, 0, -1, false), '\n')
+      return s:find('class Hexa(Shape)', 1, true) and u:find('hx = Hexa()', 1, true)
+        and u:find('import Hexa\n', 1, true) and not u:find('Hexagon', 1, true)
+    end, 'the rename of Hexagon to Hexa in both unsaved buffers')
+    local disk = table.concat(vim.fn.readfile(ws .. '/shapes.py'), '\n')
+    h.expect(not disk:find('Hexa', 1, true), 'the rename wrote shapes.py to disk')
+  end)
+
+  h.check('lang_incoming_calls', function()
+    -- Square.area is called from test_shapes.py (on disk, not open): quickfix lists both.
+    local line = area_of('Square')
+    vim.api.nvim_set_current_buf(shapes)
+    vim.api.nvim_win_set_cursor(0, { line + 1, #'    def ' })
+    vim.fn.setqflist({}, 'r', { title = 'before', items = {} })
+    vim.lsp.buf.incoming_calls()
+    local tfile = vim.fn.readfile(ws .. '/test_shapes.py')
+    local want = {}
+    for i, text in ipairs(tfile) do
+      if text:find('Square(', 1, true) and text:find('.area()', 1, true) then
+        want[i] = true
+      end
+    end
+    local found = h.wait(WAIT, function()
+      local qf = vim.fn.getqflist({ title = 1, items = 1 })
+      if qf.title == 'before' then
+        return nil
+      end
+      local got = {}
+      for _, item in ipairs(qf.items) do
+        if vim.api.nvim_buf_get_name(item.bufnr):sub(-#'test_shapes.py') == 'test_shapes.py' then
+          got[item.lnum] = true
+        end
+      end
+      return vim.deep_equal(got, want) and got
+    end, 'incoming calls of Square.area in the quickfix list (test_shapes.py lines ' .. vim.inspect(vim.tbl_keys(want)) .. ')')
+    info.incoming_calls = vim.tbl_count(found)
+    vim.cmd('cclose')
+  end)
+
+  h.check('lang_type_hierarchy', function()
+    local line = find(shapes, 'class Shape:')
+    vim.api.nvim_set_current_buf(shapes)
+    vim.api.nvim_win_set_cursor(0, { line + 1, #'class ' })
+    local names = {}
+    if vim.lsp.buf.typehierarchy then -- 0.10+: subtypes into the quickfix list
+      info.type_hierarchy = 'vim.lsp.buf.typehierarchy'
+      vim.fn.setqflist({}, 'r', { title = 'before', items = {} })
+      vim.lsp.buf.typehierarchy('subtypes')
+      h.wait(WAIT, function()
+        local qf = vim.fn.getqflist({ title = 1, items = 1 })
+        if qf.title == 'before' or #qf.items == 0 then
+          return nil
+        end
+        for _, item in ipairs(qf.items) do
+          names[item.text] = true
+        end
+        return true
+      end, 'subtypes of Shape in the quickfix list')
+      vim.cmd('cclose')
+    else -- 0.7: the same through the protocol
+      info.type_hierarchy = 'request'
+      local params = vim.lsp.util.make_position_params(0, client().offset_encoding)
+      local items = request_sync(shapes, 'textDocument/prepareTypeHierarchy', params)
+      h.expect(items and items[1] and items[1].name == 'Shape', 'prepareTypeHierarchy: %s', vim.inspect(items))
+      for _, item in ipairs(request_sync(shapes, 'typeHierarchy/subtypes', { item = items[1] }) or {}) do
+        names[item.name] = true
+      end
+    end
+    local text = table.concat(vim.tbl_keys(names), ' ')
+    for _, want in ipairs({ 'Square', 'Circle', 'Hexa', 'Shape07' }) do
+      h.expect(text:find(want, 1, true), 'subtypes of Shape lack %s: %s', want, text)
+    end
+  end)
+
   h.check('lenses', function()
     tests = open('test_shapes.py')
     h.wait(WAIT, client, 'the twinls client to attach to test_shapes.py')

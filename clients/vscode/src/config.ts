@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { featureOptions } from './companion';
 import { InitializationOptions } from './protocol';
 
 export interface ServerLaunch {
@@ -80,6 +81,11 @@ export function initializationOptions(
     options.runTimeout = timeout;
   } else if (timeout !== undefined) {
     problems.push(`"twinls.runTimeout" must be a number of seconds > 0, not ${JSON.stringify(timeout)}`);
+  }
+
+  const features = featureOptions(cfg, problems);
+  if (Object.keys(features).length > 0) {
+    options.features = features;
   }
   return { options, problems };
 }

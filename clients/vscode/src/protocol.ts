@@ -25,6 +25,8 @@ export interface InitializationOptions {
   pool?: number;
   exclude: string[];
   runTimeout: number;
+  /** Providers turned off (companion mode): `{completion: false, ...}`. */
+  features?: Record<string, boolean>;
 }
 
 export type Outcome = 'passed' | 'failed' | 'error' | 'skipped' | 'xfailed' | 'xpassed' | string;

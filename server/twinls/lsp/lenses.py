@@ -22,6 +22,7 @@ from ..runner.collect import enclosing
 from ..runner.paths import root_of
 from ..runner.plan import SPLIT_MIN, Durations, Run, Target
 from ..textbuf import from_codepoints
+from .diagnostics import TESTS, board
 from .progress import WorkDone
 from .server import TwinLanguageServer
 
@@ -191,9 +192,8 @@ class Runs:
 
     def publish(self, path: str) -> None:
         diagnostics = [d for items in self.diags.values() for p, d in items if p == path]
-        self.ls.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=self.ls.uri_of(path), diagnostics=diagnostics)
-        )
+        # One board publishes every source's diagnostics together (syntax errors too).
+        board(self.ls).publish(path, TESTS, diagnostics)
 
     def _diagnostic(
         self, path: str, line: int, message: str, entry: dict[str, Any]

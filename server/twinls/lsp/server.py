@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -98,6 +99,8 @@ class TwinLanguageServer(LanguageServer):
         self.options: dict[str, Any] = {}
         self.encoding: str = UTF16
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: Called with every edit entry once applied (on the event loop, in order).
+        self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # -- paths and positions ----------------------------------------------------------
 
@@ -188,4 +191,12 @@ def create_server(pool_size: int | None = None) -> TwinLanguageServer:
 
 
 #: Feature modules beyond sync and commands; each has ``register(ls)``.
-FEATURE_MODULES: list[str] = ["search", "lenses"]
+FEATURE_MODULES: list[str] = [
+    "search",
+    "lenses",
+    "navigation",
+    "completion",
+    "rename",
+    "hierarchy",
+    "diagnostics",
+]

@@ -14,6 +14,7 @@ from pygls.capabilities import ServerCapabilitiesBuilder
 
 from ..overlay.store import Divergence
 from ..textbuf import Edit
+from . import features
 from .server import TwinLanguageServer
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def register(ls: TwinLanguageServer) -> None:
     def initialize(ls: TwinLanguageServer, params: types.InitializeParams) -> None:
         opts = params.initialization_options
         ls.options = dict(opts) if isinstance(opts, dict) else {}
+        features.apply(ls)  # companion mode: providers turned off are never announced
         # The same choice pygls announces in the capabilities it is about to send.
         enc = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
         ls.encoding = getattr(enc, "value", enc)
@@ -147,3 +149,6 @@ def apply(ls: TwinLanguageServer, entry: dict) -> None:
                 type=types.MessageType.Warning, message=f"twinls: edit not applied: {exc}"
             )
         )
+        return
+    for listener in ls.edit_listeners:
+        listener(entry)

@@ -19,6 +19,7 @@ QUERIES: dict[str, QueryFn] = {}
 MODULES = [
     "twinls.queries.core",
     "twinls.queries.search",
+    "twinls.queries.lang",
     "twinls.runner.queries",
 ]
 

@@ -1,0 +1,208 @@
+"""Server: call hierarchy and type hierarchy.
+
+Items carry ``data`` = where their name is (path, line and the client's
+column), so any twin can answer the follow-up requests. Incoming
+calls are a references search (``search.refs_plan`` at the function's name,
+then ``lang.incoming_in`` sharded over the pool) and stream one batch per file
+on the request's ``partialResultToken``; subtypes are the implementation search
+(transitive, streamed). Outgoing calls and supertypes are one short call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from lsprotocol import types
+
+from .navigation import range_of, where
+from .progress import PartialResults
+from .search import Bar
+from .server import TwinLanguageServer
+
+_KINDS = {
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+    "class": types.SymbolKind.Class,
+    "module": types.SymbolKind.Module,
+}
+
+
+def _data(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "path": raw["path"],
+        "line": raw["selection"][1],
+        "character": raw["selection"][2],
+        "kind": raw["kind"],
+    }
+
+
+def call_item(ls: TwinLanguageServer, raw: dict[str, Any]) -> types.CallHierarchyItem:
+    return types.CallHierarchyItem(
+        name=raw["name"],
+        kind=_KINDS.get(raw["kind"], types.SymbolKind.Function),
+        detail=raw["detail"] or None,
+        uri=ls.uri_of(raw["path"]),
+        range=range_of(raw["range"]),
+        selection_range=range_of(raw["selection"]),
+        data=_data(raw),
+    )
+
+
+def type_item(ls: TwinLanguageServer, raw: dict[str, Any]) -> types.TypeHierarchyItem:
+    return types.TypeHierarchyItem(
+        name=raw["name"],
+        kind=_KINDS.get(raw["kind"], types.SymbolKind.Class),
+        detail=raw["detail"] or None,
+        uri=ls.uri_of(raw["path"]),
+        range=range_of(raw["range"]),
+        selection_range=range_of(raw["selection"]),
+        data=_data(raw),
+    )
+
+
+def _item_data(item: Any) -> dict[str, Any] | None:
+    data = item.data
+    if isinstance(data, dict) and {"path", "line", "character"} <= set(data):
+        return data
+    return None
+
+
+async def gather(
+    ls: TwinLanguageServer,
+    promise: Any,
+    convert: Any,
+    title: str,
+    partial_token: types.ProgressToken | None,
+    work_done_token: types.ProgressToken | None,
+) -> list[Any]:
+    """Await a promise of row batches; stream them converted, or gather them."""
+    partial = PartialResults(ls, partial_token)
+    rows: list[Any] = []
+    lock = threading.Lock()
+
+    def on_batch(batch: list[Any]) -> None:  # on the channel's reader threads
+        items = [convert(r) for r in batch]
+        if partial.enabled:
+            partial.send(items)
+        else:
+            with lock:
+                rows.extend(items)
+
+    promise.on_partial(on_batch)
+    bar = Bar(ls, work_done_token, title, asyncio.current_task())
+    promise.on_progress(bar.report)
+    try:
+        await ls.await_promise(promise)
+    finally:
+        bar.end()
+    return [] if partial.enabled else rows
+
+
+def register(ls: TwinLanguageServer) -> None:
+    # -- call hierarchy ---------------------------------------------------------------
+
+    @ls.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+    async def prepare_calls(ls: TwinLanguageServer, params: types.CallHierarchyPrepareParams):
+        rows = await ls.ask("lang.call_item", *where(ls, params))
+        return [call_item(ls, r) for r in rows] or None
+
+    @ls.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
+    async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCallsParams):
+        data = _item_data(params.item)
+        if data is None:
+            return []
+        pool = await ls.twin_pool()
+        at = (data["path"], data["line"], data["character"], ls.encoding)
+        plan = await ls.await_promise(pool.call("search.refs_plan", *at))
+        if not plan:
+            return []
+        promise = pool.call_sharded(
+            "lang.incoming_in", plan["files"], plan["name"], plan["keys"], ls.encoding
+        )
+
+        def convert(row: dict[str, Any]) -> types.CallHierarchyIncomingCall:
+            return types.CallHierarchyIncomingCall(
+                from_=call_item(ls, row["caller"]),
+                from_ranges=[range_of(r) for r in row["ranges"]],
+            )
+
+        found = await gather(
+            ls,
+            promise,
+            convert,
+            f"Calls of {plan['name']}",
+            params.partial_result_token,
+            params.work_done_token,
+        )
+        return sorted(found, key=lambda c: (c.from_.uri, c.from_.range.start.line))
+
+    @ls.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
+    async def outgoing(ls: TwinLanguageServer, params: types.CallHierarchyOutgoingCallsParams):
+        data = _item_data(params.item)
+        if data is None:
+            return []
+        rows = await ls.ask(
+            "lang.outgoing", data["path"], data["line"], data["character"], ls.encoding
+        )
+        return [
+            types.CallHierarchyOutgoingCall(
+                to=call_item(ls, r["callee"]), from_ranges=[range_of(x) for x in r["ranges"]]
+            )
+            for r in rows
+        ]
+
+    # -- type hierarchy ---------------------------------------------------------------
+
+    @ls.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
+    async def prepare_types(ls: TwinLanguageServer, params: types.TypeHierarchyPrepareParams):
+        rows = await ls.ask("lang.type_item", *where(ls, params))
+        return [type_item(ls, r) for r in rows] or None
+
+    @ls.feature(types.TYPE_HIERARCHY_SUPERTYPES)
+    async def supertypes(ls: TwinLanguageServer, params: types.TypeHierarchySupertypesParams):
+        data = _item_data(params.item)
+        if data is None:
+            return []
+        rows = await ls.ask(
+            "lang.supertypes", data["path"], data["line"], data["character"], ls.encoding
+        )
+        return [type_item(ls, r) for r in rows]
+
+    @ls.feature(types.TYPE_HIERARCHY_SUBTYPES)
+    async def subtypes(ls: TwinLanguageServer, params: types.TypeHierarchySubtypesParams):
+        data = _item_data(params.item)
+        if data is None:
+            return []
+        pool = await ls.twin_pool()
+        promise = pool.call(
+            "search.implementation", data["path"], data["line"], data["character"], ls.encoding
+        )
+
+        def convert(raw: list[Any]) -> types.TypeHierarchyItem:
+            path, sl, sc, el, ec, qualname = raw[:6]
+            name = qualname.rsplit(".", 1)[-1]
+            module = path.rsplit("/", 1)[-1].removesuffix(".py")
+            sel = [path, sl, sc, el, ec]
+            return type_item(
+                ls,
+                {
+                    "name": name,
+                    "kind": "class",
+                    "detail": f"{module}.{qualname}",
+                    "path": path,
+                    "range": sel,
+                    "selection": sel,
+                    "line": sl,
+                },
+            )
+
+        return await gather(
+            ls,
+            promise,
+            convert,
+            f"Subtypes of {params.item.name}",
+            params.partial_result_token,
+            params.work_done_token,
+        )
