@@ -146,6 +146,7 @@ async def lsp_session(
     encodings: list[str] | None = None,
     env: dict[str, str] | None = None,
     work_done: bool = True,
+    wait: bool = True,
 ) -> AsyncIterator[TwinClient]:
     """Start twinls on ``root``, initialize, wait for a twin, and shut down after."""
     server_env = {**os.environ, **(env or {})}
@@ -166,7 +167,8 @@ async def lsp_session(
             )
         )
         client.init_result = result  # type: ignore[attr-defined]
-        await client.status()  # waits for a live twin
+        if wait:
+            await client.status()  # waits for a live twin
         yield client
         await asyncio.wait_for(client.shutdown_session(), 30)
     finally:

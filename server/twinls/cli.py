@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool", type=int, default=None, help="number of twins (default: cores, at most 4)"
     )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        default=None,
+        help="the project's interpreter (or its environment folder) for the twins; "
+        "default: initializationOptions.python, VIRTUAL_ENV, CONDA_PREFIX, .venv/venv, this one",
+    )
     parser.add_argument("--log-file", default=None, help="write the server's log here")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command")
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(args.run(args))
     from .lsp.server import create_server
 
-    server = create_server(pool_size=args.pool)
+    server = create_server(pool_size=args.pool, python=args.python)
     tcp = getattr(args, "tcp", None)
     if tcp:
         host, _, port = tcp.rpartition(":")

@@ -31,6 +31,7 @@ def register(ls: TwinLanguageServer) -> None:
                 "encoding": ls.encoding,
                 "roots": pool.roots,
                 "hashes": pool.mirror_hashes(),
+                "interpreter": pool.interpreter_info(),
             },
             "pool": {
                 "size": pool.size,

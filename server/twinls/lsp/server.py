@@ -21,6 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from .. import __version__
 from ..promise import Promise, TwinUnavailable
 from ..textbuf import UTF16
+from ..twin.interpreter import Interpreter, InterpreterError, choose
 from ..twin.pool import TwinPool
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ for _name in (
 
 
 class TwinLanguageServer(LanguageServer):
-    def __init__(self, pool_size: int | None = None) -> None:
+    def __init__(self, pool_size: int | None = None, python: str | None = None) -> None:
         super().__init__(
             "twinls",
             __version__,
@@ -95,6 +96,7 @@ class TwinLanguageServer(LanguageServer):
         )
         self.pool: TwinPool | None = None
         self.pool_size = pool_size
+        self.python_arg = python  # `twinls --python PATH`
         self.options: dict[str, Any] = {}
         self.encoding: str = UTF16
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -136,6 +138,7 @@ class TwinLanguageServer(LanguageServer):
             k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
         }
         size = self.options.get("pool", self.pool_size)
+        interp, error = self.choose_interpreter(self.options)
         self.pool = TwinPool(
             self.roots(),
             size=int(size) if size else None,
@@ -144,7 +147,22 @@ class TwinLanguageServer(LanguageServer):
             heartbeat=float(self.options.get("heartbeat", 2.0)),
             hang_after=float(self.options.get("hangAfter", 15.0)),
             max_restarts=int(self.options.get("maxRestarts", 5)),
+            interpreter=interp,
         )
+        self.pool.start_error = error
+
+    def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
+        """The twins' interpreter from these options (else ``--python``, the environment...).
+
+        Returns ``(None, message)`` for a setting that names no interpreter.
+        """
+        setting, source = options.get("python"), str(options.get("pythonSource") or "setting")
+        if not setting and self.python_arg:
+            setting, source = self.python_arg, "--python"
+        try:
+            return choose(self.roots()[0], str(setting) if setting else None, source), ""
+        except InterpreterError as exc:
+            return None, str(exc)
 
     def start_twins(self) -> None:
         """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
@@ -176,8 +194,8 @@ class TwinLanguageServer(LanguageServer):
             raise
 
 
-def create_server(pool_size: int | None = None) -> TwinLanguageServer:
-    ls = TwinLanguageServer(pool_size=pool_size)
+def create_server(pool_size: int | None = None, python: str | None = None) -> TwinLanguageServer:
+    ls = TwinLanguageServer(pool_size=pool_size, python=python)
     from . import commands, sync
 
     sync.register(ls)
@@ -188,4 +206,4 @@ def create_server(pool_size: int | None = None) -> TwinLanguageServer:
 
 
 #: Feature modules beyond sync and commands; each has ``register(ls)``.
-FEATURE_MODULES: list[str] = ["search", "lenses"]
+FEATURE_MODULES: list[str] = ["search", "lenses", "interpreter"]
