@@ -28,6 +28,11 @@ SOURCES = (
 )
 
 
+#: Set by the VS Code extension's launcher: the server imports from a bundle folder on
+#: sys.path, so a twin forked from it would see the bundle's pytest, not the project's.
+SERVER_IS_BUNDLED = False
+
+
 class InterpreterError(ValueError):
     """A configured interpreter that does not exist or cannot run."""
 
@@ -42,7 +47,7 @@ class Interpreter:
     @property
     def is_server(self) -> bool:
         """The server's own interpreter and environment (twins can be forked from it)."""
-        return same_environment(self.path, sys.executable)
+        return not SERVER_IS_BUNDLED and same_environment(self.path, sys.executable)
 
     def as_dict(self) -> dict[str, str | bool]:
         return {"path": self.path, "source": self.source, "is_server": self.is_server}
