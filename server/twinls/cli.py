@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from . import __version__
+
 #: Terminal subcommands added by feature modules: name -> (configure parser, run).
 SUBCOMMANDS: dict[
     str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command it serves LSP on stdio.",
     )
     parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
+    parser.add_argument("--version", action="version", version=f"twinls {__version__}")
     parser.add_argument(
         "--pool", type=int, default=None, help="number of twins (default: cores, at most 4)"
     )

@@ -11,6 +11,7 @@ M.defaults = {
   pool = nil, -- number of twins
   exclude = nil, -- list of globs the index skips
   run_timeout = nil, -- seconds before a test/example run is killed
+  python = nil, -- the project's interpreter for the twins (default: VIRTUAL_ENV, .venv, ...)
   init_options = {}, -- anything else for initializationOptions
   -- Client side.
   lenses = true, -- show `▶ Run test` lenses and keep them fresh
@@ -38,6 +39,7 @@ function M.init_options()
     pool = o.pool,
     exclude = o.exclude,
     runTimeout = o.run_timeout,
+    python = o.python,
   }, o.init_options or {})
 end
 
