@@ -228,7 +228,9 @@ async def test_switching_interpreter_keeps_open_documents_and_survives_kill_9(tm
     py310, py313 = env_python("3.10"), env_python("3.13")
     write_project(tmp_path)
     async with lsp_session(tmp_path, init_options={"python": py310}) as client:
-        await twin_in(client, "3.10")
+        st = await twin_in(client, "3.10")
+        # The project's own pytest, an older release than twinls's (scripts/setup-interp.sh).
+        assert st["twins"][0]["python"]["pytest"]["version"] == "8.3.5" != pytest.__version__
         client.open("test_env.py", TEST_FILE.replace('"plugin-"', '"plugin-3.13"'))
         failed = await run_test(client, "test_env.py", 3)
         assert failed["outcome"] == "failed"  # 3.10's plugin says plugin-3.10
