@@ -294,3 +294,27 @@ async def test_a_bad_python_setting_is_a_clear_error_and_the_server_lives(tmp_pa
         )
         st = await twin_in(client, f"{sys.version_info[0]}.{sys.version_info[1]}")
         assert st["server"]["interpreter"]["is_server"]
+
+
+def test_terminal_run_chooses_the_project_interpreter(tmp_path):
+    """`twinls run` picks the project's venv as the server does (here from VIRTUAL_ENV)."""
+    py312 = env_python("3.12")
+    (tmp_path / "test_env.py").write_text(TEST_FILE.replace('"plugin-"', '"plugin-3.12"'))
+    twinls = [sys.executable, "-m", "twinls"]
+    env = {**os.environ, "VIRTUAL_ENV": str(Path(py312).parent.parent)}
+    done = subprocess.run(
+        [*twinls, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+    env.pop("VIRTUAL_ENV")
+    flag = subprocess.run(
+        [*twinls, "--python", py312, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert flag.returncode == 0 and "1 passed" in flag.stdout, flag.stdout + flag.stderr
+    own = subprocess.run(
+        [*twinls, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert own.returncode == 1 and "probe_lib" in own.stdout  # twinls's venv has no probe_lib

@@ -32,15 +32,20 @@ class Twin:
         size: int = 1,
         settings: dict[str, Any] | None = None,
         python: str | None = None,
+        discover: bool = False,
     ) -> Twin:
         """Twins over ``root``: forked from this process, or in ``python`` (a path) if given.
 
         Without ``python`` the twins share the caller's interpreter, so any callable
         the caller can pickle runs there; cloudpickle's code objects do not cross
         CPython versions, so with another ``python`` pass named queries or functions
-        importable by name there.
+        importable by name there. ``discover`` chooses as the server does
+        (``python``, else ``VIRTUAL_ENV``, ``CONDA_PREFIX``, ``.venv``/``venv``): the
+        terminal commands use it.
         """
-        interp = choose(os.fspath(root), python, "setting") if python else None
+        interp = None
+        if python or discover:
+            interp = choose(os.fspath(root), python, "--python")
         pool = TwinPool([os.fspath(root)], size=size, settings=settings, interpreter=interp)
         pool.start(wait=True)
         if not pool.live():

@@ -37,7 +37,7 @@ def _status(args: argparse.Namespace) -> int:
     """Start a twin over ROOT and print what it holds (a smoke test of the whole chain)."""
     from .api import Twin
 
-    with Twin.start(args.root, size=args.pool or 1) as twin:
+    with Twin.start(args.root, size=args.pool or 1, python=args.python, discover=True) as twin:
         for info in twin.status():
             print(json.dumps(info, indent=2, sort_keys=True))
     return 0

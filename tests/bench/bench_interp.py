@@ -68,9 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    targets: dict[str, Interpreter | None] = {
-        f"server's own {sys.version.split()[0]} (fork)": None
-    }
+    targets: dict[str, Interpreter | None] = {f"server's own {sys.version.split()[0]} (fork)": None}
     for v in ("3.10", "3.12", "3.13"):
         exe = REPO / ".test-envs" / f"py{v}" / "bin" / "python"
         if exe.exists():
@@ -85,13 +83,13 @@ def main() -> None:
     print("| interpreter | first twin answers | restart after kill -9 | status round trip |")
     print("|---|---|---|---|")
     for name, runs in results.items():
-
-        def cell(key: str, scale: float = 1000, unit: str = "ms") -> str:
-            vals = sorted(r[key] * scale for r in runs)
-            return f"{statistics.median(vals):.0f} {unit} ({vals[0]:.0f}–{vals[-1]:.0f})"
-
         call = statistics.median(r["call"] * 1000 for r in runs)
-        print(f"| {name} | {cell('first')} | {cell('restart')} | {call:.2f} ms |")
+        print(f"| {name} | {cell(runs, 'first')} | {cell(runs, 'restart')} | {call:.2f} ms |")
+
+
+def cell(runs: list[dict[str, float]], key: str) -> str:
+    vals = sorted(r[key] * 1000 for r in runs)
+    return f"{statistics.median(vals):.0f} ms ({vals[0]:.0f}–{vals[-1]:.0f})"
 
 
 if __name__ == "__main__":
