@@ -147,6 +147,7 @@ async def lsp_session(
     env: dict[str, str] | None = None,
     work_done: bool = True,
     wait: bool = True,
+    folders: list[Path] | None = None,
 ) -> AsyncIterator[TwinClient]:
     """Start twinls on ``root``, initialize, wait for a twin, and shut down after."""
     server_env = {**os.environ, **(env or {})}
@@ -161,7 +162,8 @@ async def lsp_session(
                 capabilities=capabilities(encodings, work_done),
                 root_uri=root.resolve().as_uri(),
                 workspace_folders=[
-                    types.WorkspaceFolder(uri=root.resolve().as_uri(), name=root.name)
+                    types.WorkspaceFolder(uri=f.resolve().as_uri(), name=f.name)
+                    for f in (folders or [root])
                 ],
                 initialization_options={"pool": 1, **(init_options or {})},
             )

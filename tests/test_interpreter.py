@@ -318,3 +318,21 @@ def test_terminal_run_chooses_the_project_interpreter(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert own.returncode == 1 and "probe_lib" in own.stdout  # twinls's venv has no probe_lib
+
+
+async def test_folders_with_different_venvs_are_named_and_the_first_one_serves(tmp_path):
+    base = Path(env_python("3.12")).resolve()
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.py").write_text("x = 1\n")
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(first / ".venv")], check=True)
+    async with lsp_session(first, folders=[first, second]) as client:
+        st = await twin_in(client, "3.12")
+        by_root = st["server"]["interpreters_by_root"]
+        assert by_root[str(first)]["source"] == ".venv"
+        assert by_root[str(second)]["source"] == "server"
+        await client.wait_for(
+            lambda: any("different interpreters" in m.message for m in client.messages),
+            what="the warning",
+        )

@@ -32,6 +32,7 @@ def register(ls: TwinLanguageServer) -> None:
                 "roots": pool.roots,
                 "hashes": pool.mirror_hashes(),
                 "interpreter": pool.interpreter_info(),
+                "interpreters_by_root": ls.interpreters_per_root(),
             },
             "pool": {
                 "size": pool.size,

@@ -150,6 +150,18 @@ class TwinLanguageServer(LanguageServer):
             interpreter=interp,
         )
         self.pool.start_error = error
+        if interp is not None and not self.options.get("python") and len(self.roots()) > 1:
+            others = {
+                r: i["path"]
+                for r, i in self.interpreters_per_root().items()
+                if i.get("path") not in (None, interp.path)
+            }
+            if others:
+                self.notice(
+                    "warning",
+                    f"twinls: the workspace folders have different interpreters; the twins run "
+                    f"in {interp.path} (the first folder's), not {sorted(set(others.values()))}",
+                )
 
     def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
         """The twins' interpreter from these options (else ``--python``, the environment...).
@@ -163,6 +175,16 @@ class TwinLanguageServer(LanguageServer):
             return choose(self.roots()[0], str(setting) if setting else None, source), ""
         except InterpreterError as exc:
             return None, str(exc)
+
+    def interpreters_per_root(self) -> dict[str, dict[str, Any]]:
+        """What each workspace folder would choose by itself (one pool serves them all)."""
+        out: dict[str, dict[str, Any]] = {}
+        for root in self.roots():
+            try:
+                out[root] = choose(root).as_dict()
+            except InterpreterError as exc:
+                out[root] = {"error": str(exc)}
+        return out
 
     def start_twins(self) -> None:
         """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
