@@ -136,6 +136,9 @@ class TwinPool:
     def _launcher(self) -> Launcher | None:
         """The zygote of the chosen interpreter (started on first need), or None to fork here."""
         if self.interpreter is None or self.interpreter.is_server:
+            if self._zygote is not None:  # moved back to the server's own: stop the old one
+                self._zygote.close()
+                self._zygote = None
             return None
         from .launch import Zygote
 
