@@ -63,7 +63,26 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [ ! -f twinls.vsix ] || [ -n "$(find package.json package-lock.json esbuild.mjs tsconfig.json .vscodeignore README.md src -newer twinls.vsix -print -quit)" ]; then
+# The server and its Python dependencies, bundled into the .vsix (bundled/libs, the
+# python-tools-extension-template layout): a user installs only the extension.
+# exceptiongroup and tomli are what pytest needs on a 3.10 server; the compiled msgpack
+# module is used on the CPython it was built for, its pure-Python fallback elsewhere.
+if [ ! -f bundled/libs/.bundled ] || [ -n "$(find "$ROOT/server" "$ROOT/pyproject.toml" -newer bundled/libs/.bundled -not -name '*.pyc' -print -quit)" ]; then
+  log "bundling the server into clients/vscode/bundled/libs"
+  rm -rf bundled/libs "$ROOT/build"
+  pipq() { "$ROOT/.venv/bin/pip" install -q --no-compile --target bundled/libs "$@" 2>&1 | grep -v '^WARNING: Location' || true; }
+  pipq "$ROOT"
+  pipq --no-deps --only-binary=:all: --implementation py --python-version 3.10 exceptiongroup tomli
+  rm -rf "$ROOT/build" bundled/libs/bin
+  find bundled/libs -name __pycache__ -prune -exec rm -rf {} +
+  # typeshed's third-party stubs (4,000 files) describe packages a project may not have;
+  # jedi infers them from their sources instead. The stdlib stubs stay.
+  rm -rf bundled/libs/jedi/third_party/typeshed/stubs/*
+  test -f bundled/libs/twinls/__init__.py || { log "bundling failed"; exit 1; }
+  touch bundled/libs/.bundled
+fi
+
+if [ ! -f twinls.vsix ] || [ -n "$(find package.json package-lock.json esbuild.mjs tsconfig.json .vscodeignore README.md src bundled/tool bundled/libs/.bundled -newer twinls.vsix -print -quit)" ]; then
   log "packaging twinls.vsix"
   npm run --silent package >/dev/null
 fi

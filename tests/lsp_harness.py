@@ -146,6 +146,8 @@ async def lsp_session(
     encodings: list[str] | None = None,
     env: dict[str, str] | None = None,
     work_done: bool = True,
+    wait: bool = True,
+    folders: list[Path] | None = None,
 ) -> AsyncIterator[TwinClient]:
     """Start twinls on ``root``, initialize, wait for a twin, and shut down after."""
     server_env = {**os.environ, **(env or {})}
@@ -160,13 +162,15 @@ async def lsp_session(
                 capabilities=capabilities(encodings, work_done),
                 root_uri=root.resolve().as_uri(),
                 workspace_folders=[
-                    types.WorkspaceFolder(uri=root.resolve().as_uri(), name=root.name)
+                    types.WorkspaceFolder(uri=f.resolve().as_uri(), name=f.name)
+                    for f in (folders or [root])
                 ],
                 initialization_options={"pool": 1, **(init_options or {})},
             )
         )
         client.init_result = result  # type: ignore[attr-defined]
-        await client.status()  # waits for a live twin
+        if wait:
+            await client.status()  # waits for a live twin
         yield client
         await asyncio.wait_for(client.shutdown_session(), 30)
     finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from lsprotocol import types
 
 from disk_snapshot import diff, snapshot
@@ -25,8 +28,19 @@ def test_area():
 """
 
 
-async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_path):
+PROJECT_ENV = Path(__file__).resolve().parent.parent / ".test-envs" / "py3.12"
+
+
+@pytest.mark.parametrize("python", ["server", "project venv"])
+async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_path, python):
+    """Twins forked from the server, and twins in another CPython's venv (whose own
+    site-packages must stay untouched too: no bytecode of the modules it imports)."""
     ws, home = tmp_path / "ws", tmp_path / "home"
+    options, watched = {}, []
+    if python == "project venv":
+        if not (PROJECT_ENV / "bin" / "python").exists():
+            pytest.skip("no project venv: run scripts/setup-interp.sh")
+        options, watched = {"python": str(PROJECT_ENV / "bin" / "python")}, [PROJECT_ENV]
     (ws / "pkg").mkdir(parents=True)
     (home / ".cache").mkdir(parents=True)
     (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
@@ -39,8 +53,8 @@ async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_p
         "TMPDIR": str(home / "tmp"),
     }
     (home / "tmp").mkdir()
-    before = snapshot(ws, home)
-    async with lsp_session(ws, env=env) as client:
+    before = snapshot(ws, home, *watched)
+    async with lsp_session(ws, env=env, init_options=options) as client:
         client.open("pkg/shapes.py")
         client.open("test_shapes.py")
         client.change(
@@ -50,7 +64,9 @@ async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_p
             ),
         )
         client.open("pkg/new_module.py", "from .shapes import Square\nVALUE = Square()\n")
-        await client.status()
+        st = await client.status()
+        if watched:
+            assert st["twins"][0]["python"]["prefix"] == str(PROJECT_ENV)
         answers = [
             await client.protocol.send_request_async(method, params)
             for method, params in exercised_requests(client)
@@ -59,7 +75,7 @@ async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_p
         assert len(refs) == 1 and len(impls) == 1 and hover and symbols and lenses
         assert run["outcome"] == "failed"  # the unsaved edit made Square's area 5
         await client.status()
-    assert diff(before, snapshot(ws, home)) == []
+    assert diff(before, snapshot(ws, home, *watched)) == []
 
 
 def exercised_requests(client) -> list[tuple[str, object]]:

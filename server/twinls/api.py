@@ -15,6 +15,7 @@ from typing import Any
 
 from .promise import Promise
 from .textbuf import Edit
+from .twin.interpreter import choose
 from .twin.pool import TwinPool
 
 
@@ -26,13 +27,31 @@ class Twin:
 
     @classmethod
     def start(
-        cls, root: str | os.PathLike[str], size: int = 1, settings: dict[str, Any] | None = None
+        cls,
+        root: str | os.PathLike[str],
+        size: int = 1,
+        settings: dict[str, Any] | None = None,
+        python: str | None = None,
+        discover: bool = False,
     ) -> Twin:
-        pool = TwinPool([os.fspath(root)], size=size, settings=settings)
+        """Twins over ``root``: forked from this process, or in ``python`` (a path) if given.
+
+        Without ``python`` the twins share the caller's interpreter, so any callable
+        the caller can pickle runs there; cloudpickle's code objects do not cross
+        CPython versions, so with another ``python`` pass named queries or functions
+        importable by name there. ``discover`` chooses as the server does
+        (``python``, else ``VIRTUAL_ENV``, ``CONDA_PREFIX``, ``.venv``/``venv``): the
+        terminal commands use it.
+        """
+        interp = None
+        if python or discover:
+            interp = choose(os.fspath(root), python, "--python")
+        pool = TwinPool([os.fspath(root)], size=size, settings=settings, interpreter=interp)
         pool.start(wait=True)
         if not pool.live():
             pool.close()
-            raise RuntimeError(f"twinls: no twin started for {root}")
+            why = f": {pool.start_error}" if pool.start_error else ""
+            raise RuntimeError(f"twinls: no twin started for {root}{why}")
         return cls(pool)
 
     def run_remotely(self, fn: Callable[..., Any], *args: Any) -> Promise:

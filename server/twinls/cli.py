@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from . import __version__
+
 #: Terminal subcommands added by feature modules: name -> (configure parser, run).
 SUBCOMMANDS: dict[
     str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -35,7 +37,7 @@ def _status(args: argparse.Namespace) -> int:
     """Start a twin over ROOT and print what it holds (a smoke test of the whole chain)."""
     from .api import Twin
 
-    with Twin.start(args.root, size=args.pool or 1) as twin:
+    with Twin.start(args.root, size=args.pool or 1, python=args.python, discover=True) as twin:
         for info in twin.status():
             print(json.dumps(info, indent=2, sort_keys=True))
     return 0
@@ -50,8 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command it serves LSP on stdio.",
     )
     parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
+    parser.add_argument("--version", action="version", version=f"twinls {__version__}")
     parser.add_argument(
         "--pool", type=int, default=None, help="number of twins (default: cores, at most 4)"
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        default=None,
+        help="the project's interpreter (or its environment folder) for the twins; "
+        "default: initializationOptions.python, VIRTUAL_ENV, CONDA_PREFIX, .venv/venv, this one",
     )
     parser.add_argument("--log-file", default=None, help="write the server's log here")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(args.run(args))
     from .lsp.server import create_server
 
-    server = create_server(pool_size=args.pool)
+    server = create_server(pool_size=args.pool, python=args.python)
     tcp = getattr(args, "tcp", None)
     if tcp:
         host, _, port = tcp.rpartition(":")

@@ -31,6 +31,7 @@ TIMEOUT = 120
 CHECKS = [
     "attach",
     "status",
+    "checkhealth",
     "implementors",
     "implementation",
     "references",

@@ -26,6 +26,7 @@ from vscode_codeserver import (  # noqa: E402
     chromium,
     code_server,
     missing_tools,
+    package_python_standin,
 )
 from vscode_workspace import (  # noqa: E402
     EXAMPLE,
@@ -40,14 +41,14 @@ from vscode_workspace import (  # noqa: E402
 )
 
 #: Generous: starting code-server and the whole browser session count in the first test.
-pytestmark = [pytest.mark.editor, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(600)]
 
 #: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
 SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
 SCRIPT = Path(__file__).with_name("vscode_e2e.mjs")
 OUT = REPO / ".test-out" / "vscode"
 #: Seconds the whole browser session may take.
-TIMEOUT = 240
+TIMEOUT = 420
 
 CHECKS = {
     "workbench": "code-server shows the sample workspace",
@@ -67,7 +68,14 @@ CHECKS = {
     "bad_setting": "a server that cannot be found is a clear error with Show Output",
     "twin_status": "Twinls: Show Twin Status reports live twins",
     "restart_twin": "Twinls: Restart Twin starts a new twin",
+    "bundled_server": "with no serverCommand (and no twinls on PATH) the bundled server starts, "
+    "its twins in the interpreter the Python extension (stand-in) selected",
+    "bundled_lens": "a lens run in the project's venv uses its package and pytest plugin",
+    "python_extension_change": "the Python extension's change event moves the twins",
 }
+
+#: The project venvs of scripts/setup-interp.sh (tests/test_interpreter.py uses them too).
+ENVS = REPO / ".test-envs"
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,9 @@ def report() -> dict:
     missing = missing_tools()
     if missing:
         pytest.fail(f"VS Code test tools missing: {', '.join(missing)}; run `{SETUP}`")
+    for v in ("3.12", "3.13"):
+        if not (ENVS / f"py{v}/bin/python").exists():
+            pytest.fail(f"no project venv for {v}: run `bash scripts/setup-interp.sh`")
     if not SERVER.exists():
         pytest.fail(f"the twinls server is not installed at {SERVER}")
     shutil.rmtree(OUT, ignore_errors=True)
@@ -83,7 +94,8 @@ def report() -> dict:
         home = Path(tmp)
         folder = make_workspace(home / "workspace")
         write_user_settings(home / "user-data", str(SERVER))
-        with code_server(home, folder) as cs:
+        standin = package_python_standin(home)
+        with code_server(home, folder, extra_vsix=(standin,)) as cs:
             config = {
                 "url": cs.url,
                 "folder": str(folder),
@@ -98,6 +110,7 @@ def report() -> dict:
                 "referencesAt": list(REFERENCES_AT),
                 "referencesName": REFERENCES_NAME,
                 "userSettings": str(home / "user-data" / "User" / "settings.json"),
+                "projectPython": [str(ENVS / f"py{v}/bin/python") for v in ("3.12", "3.13")],
                 **EXAMPLE,
             }
             (home / "e2e.json").write_text(json.dumps(config))
@@ -130,6 +143,11 @@ def test_vscode(report: dict, name: str) -> None:
     assert check["ok"], (
         f"{CHECKS[name]}: {check['detail']}\n(screenshot {OUT}/failed-{name}.png, logs in {OUT})"
     )
+
+
+def test_vscode_bundled_server_was_the_one_started(report: dict) -> None:
+    log = (OUT / "extension.log").read_text()
+    assert "bundled/tool/server.py --stdio" in log, log[-2000:]
 
 
 def test_vscode_screenshot(report: dict) -> None:

@@ -69,7 +69,9 @@ class CodeServer:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PATH"] = f"{NODE24}{os.pathsep}{env.get('PATH', '')}"
+    # No twinls on PATH: the extension must find its server by itself (bundled, or the setting).
+    path = [d for d in env.get("PATH", "").split(os.pathsep) if d and not _has_twinls(d)]
+    env["PATH"] = os.pathsep.join([str(NODE24), *path])
     # No extension gallery: nothing is looked up outside this machine.
     env["EXTENSIONS_GALLERY"] = json.dumps(
         {"serviceUrl": "", "itemUrl": "", "resourceUrlTemplate": ""}
@@ -77,9 +79,33 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _has_twinls(folder: str) -> bool:
+    exe = os.path.join(folder, "twinls")
+    return os.path.isfile(exe) and os.access(exe, os.X_OK)
+
+
+VSCE = EXTENSION / "node_modules" / ".bin" / "vsce"
+PYTHON_STANDIN = Path(__file__).with_name("python_standin")
+
+
+def package_python_standin(out: Path) -> Path:
+    """The stand-in Python extension (tests/editors/python_standin) as a .vsix."""
+    vsix = out / "python-standin.vsix"
+    done = subprocess.run(
+        [str(VSCE), "package", "--no-dependencies", "--allow-missing-repository",
+         "--skip-license", "-o", str(vsix)],
+        cwd=PYTHON_STANDIN, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"packaging the Python stand-in failed:\n{done.stdout}\n{done.stderr}")
+    return vsix
+
+
 @contextlib.contextmanager
-def code_server(home: Path, folder: Path, timeout: float = 60) -> Iterator[CodeServer]:
-    """Install the .vsix into a fresh extensions dir under ``home`` and serve ``folder``."""
+def code_server(
+    home: Path, folder: Path, timeout: float = 60, extra_vsix: tuple[Path, ...] = ()
+) -> Iterator[CodeServer]:
+    """Install the .vsix (and ``extra_vsix``) into a fresh extensions dir and serve ``folder``."""
     config, user_data, extensions = home / "config.yaml", home / "user-data", home / "extensions"
     extensions.mkdir(parents=True, exist_ok=True)
     config.write_text("auth: none\ncert: false\n")
@@ -89,8 +115,9 @@ def code_server(home: Path, folder: Path, timeout: float = 60) -> Iterator[CodeS
         "--user-data-dir", str(user_data),
         "--extensions-dir", str(extensions),
     ]  # fmt: skip
+    installs = [a for v in (VSIX, *extra_vsix) for a in ("--install-extension", str(v))]
     installed = subprocess.run(
-        [*base, "--install-extension", str(VSIX)],
+        [*base, *installs],
         env=_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     if installed.returncode != 0:

@@ -46,10 +46,23 @@ FAILING_LINE_TEXT = "assert Circle(1).area() == 4"
 FAILING_MESSAGE = "assert 3 == 4"
 
 
+#: A test that passes only in a project venv of tests/fixtures/interp_env: its package and
+#: its pytest plugin's fixture (the bundled-server checks run it; see test_interpreter.py).
+ENV_TEST = """\
+from probe_lib import lib_token
+
+
+def test_plugin_and_package(probe_token):
+    assert probe_token.startswith("plugin-")
+    assert lib_token().startswith("probe-lib-")
+"""
+
+
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "shapes.py").write_text(SHAPES)
     (root / "test_shapes.py").write_text(TESTS)
+    (root / "test_env.py").write_text(ENV_TEST)
     return root
 
 
@@ -59,6 +72,7 @@ def user_settings(server: str) -> dict:
         "twinls.serverCommand": [server],
         "twinls.pool": 1,
         "twinls.runTimeout": 30,
+        "twinlsStandin.interpreter": "",
         "workbench.startupEditor": "none",
         "chat.disableAIFeatures": True,
         "workbench.tips.enabled": False,

@@ -217,6 +217,20 @@ h.main(function()
     h.expect(text:find('in sync', 1, true), ':TwinStatus does not show the twin in sync:\n%s', text)
   end)
 
+  -- issue 13: :checkhealth twinls names the server, its version, the interpreter per root
+  -- and whether the twins are alive (vim.health on 0.10+, require('health') on 0.7).
+  h.check('checkhealth', function()
+    vim.cmd('checkhealth twinls')
+    local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+    info.checkhealth = text
+    for _, want in ipairs({ 'server found:', 'server version: twinls ', 'Python 3.', 'twins live' }) do
+      h.expect(text:find(want, 1, true), ':checkhealth twinls lacks %q:\n%s', want, text)
+    end
+    h.expect(not text:find('ERROR', 1, true), ':checkhealth twinls reports an error:\n%s', text)
+    vim.cmd('tabclose') -- checkhealth opened its report in a tab
+    vim.api.nvim_set_current_buf(shapes)
+  end)
+
   h.check('implementors', function()
     local state = streamed('TwinImplementors area')
     local found, n = qf_lines(state.qfid)

@@ -140,7 +140,13 @@ export function describeStatus(status: StatusResult): string {
   const pool = status.pool;
   const gaveUp = pool.gave_up.length ? `, gave up on slot ${pool.gave_up.join(', ')}` : '';
   const twins = status.twins.map((t) => `pid ${t.pid} at seq ${t.seq}`).join('; ');
-  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}`;
+  const interp = status.server.interpreter;
+  const python = interp
+    ? interp.error
+      ? `; Python: ${interp.error}`
+      : `; Python ${(interp.version ?? '?').split(' ')[0]} (${interp.source}: ${interp.path}; pytest from ${interp.pytest?.source ?? '?'})`
+    : '';
+  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}`;
 }
 
 function pythonEditor(): vscode.TextEditor | undefined {

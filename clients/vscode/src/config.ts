@@ -12,17 +12,36 @@ export interface ServerLaunch {
   from: string;
 }
 
+/** Where the extension is installed (set at activation): its bundled server lives there. */
+let extensionRoot: string | undefined;
+export function setExtensionRoot(root: string): void {
+  extensionRoot = root;
+}
+
+/** The bundled server's launcher (python-tools-extension-template layout), if packaged. */
+export function bundledServer(): string | undefined {
+  const script = extensionRoot ? path.join(extensionRoot, 'bundled', 'tool', 'server.py') : undefined;
+  return script && fs.existsSync(script) ? script : undefined;
+}
+
 export function serverLaunch(cfg = vscode.workspace.getConfiguration('twinls')): ServerLaunch {
   const cmd = cfg.get<string[] | string>('serverCommand') ?? [];
   const parts = (Array.isArray(cmd) ? cmd : cmd ? [cmd] : []).filter((p) => p.trim() !== '');
   if (parts.length > 0) {
     return { command: expand(parts[0]), args: parts.slice(1).map(expand), from: 'twinls.serverCommand' };
   }
-  const python = (cfg.get<string>('python') ?? '').trim();
-  if (python) {
-    return { command: expand(python), args: ['-m', 'twinls'], from: 'twinls.python' };
+  const bundled = bundledServer();
+  if (bundled) {
+    const python = (cfg.get<string>('serverPython') ?? '').trim() || 'python3';
+    return { command: expand(python), args: [bundled], from: 'the bundled server (twinls.serverPython)' };
   }
   return { command: 'twinls', args: [], from: 'the default (twinls on PATH)' };
+}
+
+/** The `twinls.python` setting: the project's interpreter for the twins, if set. */
+export function pythonSetting(cfg = vscode.workspace.getConfiguration('twinls')): string | undefined {
+  const python = (cfg.get<string>('python') ?? '').trim();
+  return python ? expand(python) : undefined;
 }
 
 /** `${workspaceFolder}` and `~` in paths, as users write them in settings. */
@@ -41,7 +60,7 @@ export function missingExecutable(launch: ServerLaunch): string | undefined {
     return undefined;
   }
   return `twinls: cannot start the server: "${launch.command}" (from ${launch.from}) was not found or is not executable. ` +
-    'Set "twinls.serverCommand" to the twinls executable, or "twinls.python" to an interpreter that has twinls installed.';
+    'Set "twinls.serverCommand" to the twinls executable, or "twinls.serverPython" to a Python 3.10+ that runs the bundled server.';
 }
 
 function isExecutable(file: string): boolean {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { LensArgument } from './protocol';
+import { setExtensionRoot } from './config';
 import { setErrorTargets } from './errors';
 import { ResultsView } from './resultsView';
 import { ServerManager } from './server';
@@ -13,6 +14,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // vscode-languageclient 11 needs a log output channel.
   const output = vscode.window.createOutputChannel('twinls', { log: true });
   setErrorTargets({ output });
+  setExtensionRoot(context.extensionPath);
 
   let tests: TwinTests | undefined;
   server = new ServerManager(output, {

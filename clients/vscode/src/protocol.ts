@@ -27,6 +27,25 @@ export interface InitializationOptions {
   runTimeout: number;
   /** Providers turned off (companion mode): `{completion: false, ...}`. */
   features?: Record<string, boolean>;
+  /** The project's interpreter for the twins (server: twin/interpreter.py). */
+  python?: string | null;
+  /** Where `python` came from: "setting" or "python extension". */
+  pythonSource?: string;
+}
+
+/** `workspace/didChangeConfiguration` settings the server follows (lsp/interpreter.py). */
+export interface PythonSettingChange {
+  twinls: { python: string | null; pythonSource?: string };
+}
+
+/** The twins' interpreter in `twinls.status` (server: TwinPool.interpreter_info). */
+export interface InterpreterInfo {
+  path: string;
+  source: string;
+  is_server: boolean;
+  error?: string | null;
+  version?: string;
+  pytest?: { source: string; version?: string; path?: string };
 }
 
 export type Outcome = 'passed' | 'failed' | 'error' | 'skipped' | 'xfailed' | 'xpassed' | string;
@@ -76,7 +95,14 @@ export interface TwinInfo {
 }
 
 export interface StatusResult {
-  server: { pid: number; seq: number; encoding: string; roots: string[]; hashes?: Record<string, string> };
+  server: {
+    pid: number;
+    seq: number;
+    encoding: string;
+    roots: string[];
+    hashes?: Record<string, string>;
+    interpreter?: InterpreterInfo;
+  };
   pool: { size: number; live: number; gave_up: number[] };
   twins: TwinInfo[];
 }

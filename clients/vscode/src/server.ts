@@ -2,8 +2,10 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
 import { ClientHooks, createClient } from './client';
-import { initializationOptions, missingExecutable, serverLaunch } from './config';
+import { initializationOptions, missingExecutable, pythonSetting, serverLaunch } from './config';
 import { errorText, showError } from './errors';
+import { PythonSettingChange } from './protocol';
+import { PythonSelection } from './python';
 
 export class ServerManager implements vscode.Disposable {
   private current: LanguageClient | undefined;
@@ -13,11 +15,15 @@ export class ServerManager implements vscode.Disposable {
   /** The launch and options the current server was started with. */
   private launched: string | undefined;
   private restarting: Promise<void> = Promise.resolve();
+  private readonly python: PythonSelection;
+  /** The interpreter the server was last told about (JSON of python + source). */
+  private pythonSent: string | undefined;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
     private readonly hooks: ClientHooks,
   ) {
+    this.python = new PythonSelection(output);
     this.item.name = 'twinls';
     this.item.command = 'twinls.showTwinStatus';
     this.subscriptions.push(
@@ -27,6 +33,8 @@ export class ServerManager implements vscode.Disposable {
         if (e.affectsConfiguration('twinls') && this.launched !== undefined && fingerprint() !== this.launched) {
           this.output.info('settings changed: restarting the server');
           void this.restart();
+        } else if (e.affectsConfiguration('twinls.python')) {
+          void this.sendPython();
         }
       }),
     );
@@ -63,6 +71,9 @@ export class ServerManager implements vscode.Disposable {
     this.launched = fingerprint();
     const launch = serverLaunch();
     const { options, problems } = initializationOptions();
+    await this.python.connect(() => void this.sendPython());
+    Object.assign(options, await this.choosePython());
+    this.pythonSent = JSON.stringify(await this.choosePython());
     if (problems.length > 0) {
       this.show('error', 'twinls: bad settings');
       void showError(`twinls: bad settings — ${problems.join('; ')}. Fix them to start the server.`, { settings: true });
@@ -98,6 +109,29 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
+  /** `twinls.python`, else the Python extension's selection for the first folder. */
+  private async choosePython(): Promise<{ python: string | null; pythonSource?: string }> {
+    const setting = pythonSetting();
+    if (setting) {
+      return { python: setting, pythonSource: 'setting' };
+    }
+    const selected = await this.python.interpreter(vscode.workspace.workspaceFolders?.[0]?.uri);
+    return selected ? { python: selected, pythonSource: 'python extension' } : { python: null };
+  }
+
+  /** Tell the running server about a new interpreter: it moves the twins, documents kept. */
+  private async sendPython(): Promise<void> {
+    const choice = await this.choosePython();
+    const client = this.current;
+    if (!client?.isRunning() || JSON.stringify(choice) === this.pythonSent) {
+      return;
+    }
+    this.pythonSent = JSON.stringify(choice);
+    this.output.info(`interpreter for the twins: ${choice.python ?? "the server's choice"} (${choice.pythonSource ?? 'server'})`);
+    const change: PythonSettingChange = { twinls: choice };
+    await client.sendNotification('workspace/didChangeConfiguration', { settings: change });
+  }
+
   async stop(): Promise<void> {
     const client = this.current;
     this.current = undefined;
@@ -122,10 +156,12 @@ export class ServerManager implements vscode.Disposable {
   dispose(): void {
     void this.stop();
     this.item.dispose();
+    this.python.dispose();
     this.subscriptions.forEach((d) => d.dispose());
   }
 }
 
 function fingerprint(): string {
+  // The interpreter is left out: a new one moves the twins, not the server (sendPython).
   return JSON.stringify([serverLaunch(), initializationOptions()]);
 }

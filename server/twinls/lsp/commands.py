@@ -31,6 +31,8 @@ def register(ls: TwinLanguageServer) -> None:
                 "encoding": ls.encoding,
                 "roots": pool.roots,
                 "hashes": pool.mirror_hashes(),
+                "interpreter": pool.interpreter_info(),
+                "interpreters_by_root": ls.interpreters_per_root(),
             },
             "pool": {
                 "size": pool.size,

@@ -22,6 +22,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from .. import __version__
 from ..promise import Promise, TwinUnavailable
 from ..textbuf import UTF16
+from ..twin.interpreter import Interpreter, InterpreterError, choose
 from ..twin.pool import TwinPool
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ for _name in (
 
 
 class TwinLanguageServer(LanguageServer):
-    def __init__(self, pool_size: int | None = None) -> None:
+    def __init__(self, pool_size: int | None = None, python: str | None = None) -> None:
         super().__init__(
             "twinls",
             __version__,
@@ -96,6 +97,7 @@ class TwinLanguageServer(LanguageServer):
         )
         self.pool: TwinPool | None = None
         self.pool_size = pool_size
+        self.python_arg = python  # `twinls --python PATH`
         self.options: dict[str, Any] = {}
         self.encoding: str = UTF16
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -139,6 +141,7 @@ class TwinLanguageServer(LanguageServer):
             k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
         }
         size = self.options.get("pool", self.pool_size)
+        interp, error = self.choose_interpreter(self.options)
         self.pool = TwinPool(
             self.roots(),
             size=int(size) if size else None,
@@ -147,7 +150,44 @@ class TwinLanguageServer(LanguageServer):
             heartbeat=float(self.options.get("heartbeat", 2.0)),
             hang_after=float(self.options.get("hangAfter", 15.0)),
             max_restarts=int(self.options.get("maxRestarts", 5)),
+            interpreter=interp,
         )
+        self.pool.start_error = error
+        if interp is not None and not self.options.get("python") and len(self.roots()) > 1:
+            others = {
+                r: i["path"]
+                for r, i in self.interpreters_per_root().items()
+                if i.get("path") not in (None, interp.path)
+            }
+            if others:
+                self.notice(
+                    "warning",
+                    f"twinls: the workspace folders have different interpreters; the twins run "
+                    f"in {interp.path} (the first folder's), not {sorted(set(others.values()))}",
+                )
+
+    def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
+        """The twins' interpreter from these options (else ``--python``, the environment...).
+
+        Returns ``(None, message)`` for a setting that names no interpreter.
+        """
+        setting, source = options.get("python"), str(options.get("pythonSource") or "setting")
+        if not setting and self.python_arg:
+            setting, source = self.python_arg, "--python"
+        try:
+            return choose(self.roots()[0], str(setting) if setting else None, source), ""
+        except InterpreterError as exc:
+            return None, str(exc)
+
+    def interpreters_per_root(self) -> dict[str, dict[str, Any]]:
+        """What each workspace folder would choose by itself (one pool serves them all)."""
+        out: dict[str, dict[str, Any]] = {}
+        for root in self.roots():
+            try:
+                out[root] = choose(root).as_dict()
+            except InterpreterError as exc:
+                out[root] = {"error": str(exc)}
+        return out
 
     def start_twins(self) -> None:
         """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
@@ -179,8 +219,8 @@ class TwinLanguageServer(LanguageServer):
             raise
 
 
-def create_server(pool_size: int | None = None) -> TwinLanguageServer:
-    ls = TwinLanguageServer(pool_size=pool_size)
+def create_server(pool_size: int | None = None, python: str | None = None) -> TwinLanguageServer:
+    ls = TwinLanguageServer(pool_size=pool_size, python=python)
     from . import commands, sync
 
     sync.register(ls)
@@ -199,4 +239,5 @@ FEATURE_MODULES: list[str] = [
     "rename",
     "hierarchy",
     "diagnostics",
+    "interpreter",
 ]

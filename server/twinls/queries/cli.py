@@ -35,7 +35,7 @@ def implementors(args: argparse.Namespace) -> int:
     """Every function or method called NAME under ROOT (Smalltalk's implementors)."""
     from ..api import Twin
 
-    with Twin.start(args.root, size=args.pool or 1) as twin:
+    with Twin.start(args.root, size=args.pool or 1, python=args.python, discover=True) as twin:
         promise = twin.call("search.implementors", args.name, ENCODING)
         count = 0
         for batch in promise.partials():
@@ -74,7 +74,9 @@ def references(args: argparse.Namespace) -> int:
         os.getcwd() if path.startswith(os.getcwd() + os.sep) else os.path.dirname(path)
     )
     started = time.monotonic()
-    with Twin.start(root, size=args.pool or default_size()) as twin:
+    with Twin.start(
+        root, size=args.pool or default_size(), python=args.python, discover=True
+    ) as twin:
         plan = twin.call("search.refs_plan", path, line, max(0, col), ENCODING).result()
         if not plan:
             print(f"no name at {args.where}", file=sys.stderr)

@@ -25,7 +25,19 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "deleted": sorted(st.overlay.deleted),
         "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
         "warm": [m for m in WARM_MODULES if m in sys.modules],
+        "python": python_info(),
     }
+
+
+def python_info() -> dict[str, Any]:
+    """The twin's interpreter as the zygote described it (forked from the server: itself)."""
+    from ..twin import zygote
+
+    if zygote.INFO:
+        return dict(zygote.INFO)
+    info = zygote.describe(pytest_fallback=False)
+    info["pytest"]["source"] = "server environment"
+    return info
 
 
 @query("read")

@@ -34,7 +34,8 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
         if tree_name is None:
             continue
         definition = tree_name.get_definition()
-        if definition is None or definition.name is not tree_name:
+        # An import's name has a definition without ``.name``; skip it, whatever the set order.
+        if definition is None or getattr(definition, "name", None) is not tree_name:
             continue
         if definition.type == "classdef":
             key = key_of(name)

@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
         return 4
     root = os.path.abspath(args.root) if args.root else find_root(path)
     settings = {"runTimeout": args.timeout} if args.timeout else {}
-    with Twin.start(root, size=args.pool or 1, settings=settings) as twin:
+    with Twin.start(
+        root, size=args.pool or 1, settings=settings, python=args.python, discover=True
+    ) as twin:
         units = twin.call("run.lenses", path).result(60)
         target = target_for(units, path, qualname)
         job = Run(twin.pool, target, listener=Printer(sys.stdout, root)).start()

@@ -20,7 +20,8 @@ from ..channel import ChannelClosed, encode
 from ..overlay import Overlay, apply_entry
 from ..promise import Promise, TwinUnavailable
 from ..textbuf import text_crc, text_sha256
-from .process import TwinProcess
+from .interpreter import Interpreter
+from .process import Launcher, TwinProcess
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class TwinPool:
         hang_after: float = 15.0,
         max_restarts: int = 5,
         restart_window: float = 120.0,
+        interpreter: Interpreter | None = None,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         self.size = size or default_size()
@@ -77,13 +79,23 @@ class TwinPool:
         self.resyncs = 0  # documents resent in full after a twin diverged
         self._verified_at: dict[str, float] = {}
         self._unverified: set[str] = set()
+        self.interpreter = interpreter  # None: the server's own, twins forked from here
+        self._zygote: Any = None  # launch.Zygote when the interpreter is another one
+        self.start_error = ""  # why no twin can start (a bad interpreter), shown to callers
 
     # -- life ------------------------------------------------------------------------
 
     def start(self, wait: bool = True) -> None:
-        """Preload and fork every twin (from the supervisor thread, not the caller's)."""
+        """Preload and fork every twin (from the supervisor thread, not the caller's).
+
+        With a ``start_error`` (no usable interpreter was named) no twin starts until
+        :meth:`set_interpreter` or :meth:`restart`; the error is shown instead.
+        """
         with self._lock:
-            self._pending.update(range(self.size))
+            if self.start_error:
+                self._start_failed(self.start_error)
+            else:
+                self._pending.update(range(self.size))
         self._supervisor = threading.Thread(target=self._supervise, name="twin-pool", daemon=True)
         self._supervisor.start()
         self._wake.set()
@@ -95,6 +107,8 @@ class TwinPool:
         self._wake.set()
         for t in self.live():
             t.kill("pool closed")
+        if self._zygote is not None:
+            self._zygote.close()
 
     def live(self) -> list[TwinProcess]:
         return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
@@ -103,6 +117,7 @@ class TwinPool:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
         slots = list(range(self.size)) if slots is None else list(slots)
         with self._lock:
+            self.start_error = ""
             for slot in slots:
                 self.gave_up.discard(slot)
                 self._restarts.pop(slot, None)
@@ -118,13 +133,75 @@ class TwinPool:
     def _sockets(self) -> list:
         return [t.sock for t in self.twins if t is not None and t.sock is not None]
 
+    def _launcher(self) -> Launcher | None:
+        """The zygote of the chosen interpreter (started on first need), or None to fork here."""
+        if self.interpreter is None or self.interpreter.is_server:
+            if self._zygote is not None:  # moved back to the server's own: stop the old one
+                self._zygote.close()
+                self._zygote = None
+            return None
+        from .launch import Zygote
+
+        zygote = self._zygote
+        if zygote is None or not zygote.alive or zygote.interpreter != self.interpreter:
+            if zygote is not None:
+                zygote.close()
+            zygote = Zygote(self.interpreter)
+            zygote.start()  # raises InterpreterError with a message for the user
+            self._zygote = zygote
+            pytest = zygote.info.get("pytest", {})
+            if pytest.get("source") != "project":
+                self.notice(
+                    "warning",
+                    f"twinls: {self.interpreter.path} has no pytest; runs use twinls's own "
+                    f"(pytest {pytest.get('version', '?')}). Install pytest into the project's "
+                    "environment to run its tests with its own.",
+                )
+        return zygote.spawn
+
+    def interpreter_info(self) -> dict[str, Any]:
+        """The twins' interpreter, its version and where the choice came from (status)."""
+        import sys
+
+        interp = self.interpreter or Interpreter(sys.executable, "server")
+        info: dict[str, Any] = {**interp.as_dict(), "error": self.start_error or None}
+        zygote = self._zygote
+        if not interp.is_server and zygote is not None and zygote.interpreter == interp:
+            info.update(zygote.info)
+        elif interp.is_server:
+            info.update(version=sys.version, pytest={"source": "server environment"})
+        return info
+
+    def set_interpreter(self, interpreter: Interpreter) -> bool:
+        """Move the twins to another interpreter; open documents follow in the snapshot."""
+        with self._lock:
+            if interpreter == self.interpreter:
+                return False
+            self.interpreter = interpreter
+            self.start_error = ""
+        self.restart()
+        return True
+
     def _spawn(self, slot: int) -> None:
-        preload()
+        try:
+            launcher = self._launcher()
+        except Exception as exc:
+            self._start_failed(str(exc))
+            return
+        if launcher is None:
+            preload()
         twin = TwinProcess(
             slot, self.roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
         )
         with self._fork_lock:
-            twin.start(close_in_child=self._sockets)
+            try:
+                twin.start(close_in_child=self._sockets, launcher=launcher)
+            except ChannelClosed as exc:  # the zygote died: the next try starts a new one
+                log.warning("twin %s: %s; starting the interpreter again", slot, exc)
+                with self._lock:
+                    self._pending.add(slot)
+                self._wake.set()
+                return
         if not twin.wait_ready() or not twin.alive:
             twin.kill("no hello in time")
             return  # _on_exit schedules the next try
@@ -136,6 +213,12 @@ class TwinPool:
             self.twins[slot] = twin
         if len(self.live()) == self.size or not self._pending:
             self.ready.set()
+
+    def _start_failed(self, message: str) -> None:
+        """No twin can start in the chosen interpreter: say why and stop waiting."""
+        self.start_error = message
+        self.notice("error", f"twinls: {message}")
+        self.ready.set()
 
     def _snapshot(self) -> list[dict[str, Any]]:
         self.seq += 1
@@ -322,6 +405,8 @@ class TwinPool:
         return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
 
     def unavailable(self) -> TwinUnavailable:
+        if self.start_error:
+            return TwinUnavailable(f"no twin can start: {self.start_error}")
         if self.gave_up:
             return TwinUnavailable(
                 "the twin kept dying and was not restarted; run the 'twinls.restart' command"

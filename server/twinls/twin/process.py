@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 20.0
 
+#: Starts a twin elsewhere (a zygote): (slot, roots, settings) -> (pid, server's socket end).
+Launcher = Callable[[int, list[str], dict[str, Any]], tuple[int, socket.socket]]
+
 
 class TwinProcess:
     """One forked twin and the reader thread that settles its promises."""
@@ -53,8 +56,19 @@ class TwinProcess:
 
     # -- life ------------------------------------------------------------------------
 
-    def start(self, close_in_child: Callable[[], list[socket.socket]] = list) -> None:
-        """Fork the twin. ``close_in_child`` names sockets the child must not keep open."""
+    def start(
+        self,
+        close_in_child: Callable[[], list[socket.socket]] = list,
+        launcher: Launcher | None = None,
+    ) -> None:
+        """Start the twin: from ``launcher`` (a zygote), else forked from this process.
+
+        ``close_in_child`` names sockets a forked child must not keep open.
+        """
+        if launcher is not None:
+            pid, parent = launcher(self.slot, self.roots, self.settings)
+            self._started(pid, parent)
+            return
         parent, child = socket.socketpair()
         inherited = close_in_child()
         pid = os.fork()
@@ -69,6 +83,9 @@ class TwinProcess:
                     pass
             twin_main(child, self.roots, self.settings)
         child.close()
+        self._started(pid, parent)
+
+    def _started(self, pid: int, parent: socket.socket) -> None:
         self.pid = pid
         self.sock = parent
         self.writer = FrameWriter(parent)

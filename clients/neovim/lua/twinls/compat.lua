@@ -20,6 +20,36 @@ function M.request(client, method, params, handler, bufnr)
   return client.request(method, params, handler, bufnr)
 end
 
+-- A synchronous request (for :checkhealth): result, err.
+function M.request_sync(client, method, params, timeout_ms, bufnr)
+  local response, err
+  if method_calls then
+    response, err = client:request_sync(method, params, timeout_ms, bufnr)
+  else
+    response, err = client.request_sync(method, params, timeout_ms, bufnr)
+  end
+  if not response then
+    return nil, err or 'no answer'
+  end
+  return response.result, response.err
+end
+
+-- The health report functions: vim.health (0.10+) or require('health') (0.7–0.9).
+function M.health()
+  local vh = vim.health
+  if vh and vh.start then
+    return { start = vh.start, ok = vh.ok, warn = vh.warn, error = vh.error, info = vh.info }
+  end
+  local old = require('health')
+  return {
+    start = old.report_start,
+    ok = old.report_ok,
+    warn = old.report_warn,
+    error = old.report_error,
+    info = old.report_info,
+  }
+end
+
 function M.stop(client)
   if method_calls then
     return client:stop()

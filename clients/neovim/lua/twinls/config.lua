@@ -12,6 +12,7 @@ M.defaults = {
   exclude = nil, -- list of globs the index skips
   run_timeout = nil, -- seconds before a test/example run is killed
   features = nil, -- companion mode: { completion = false, hover = false, ... } turns providers off
+  python = nil, -- the project's interpreter for the twins (default: VIRTUAL_ENV, .venv, ...)
   init_options = {}, -- anything else for initializationOptions
   -- Client side.
   lenses = true, -- show `▶ Run test` lenses and keep them fresh
@@ -40,6 +41,7 @@ function M.init_options()
     exclude = o.exclude,
     runTimeout = o.run_timeout,
     features = o.features,
+    python = o.python,
   }, o.init_options or {})
 end
 

@@ -34,8 +34,17 @@ function M.format(s)
     ),
     string.format('pool: %s of %s twins live', tostring(pool.live), tostring(pool.size)),
   }
+  local interp = server.interpreter
+  if type(interp) == 'table' then
+    local version = type(interp.version) == 'string' and interp.version:match('^%S+') or '?'
+    local pytest = type(interp.pytest) == 'table' and interp.pytest.source or '?'
+    table.insert(
+      lines,
+      string.format('python %s (%s: %s), pytest from %s', version, tostring(interp.source), tostring(interp.path), pytest)
+    )
+  end
   if pool.gave_up and #pool.gave_up > 0 then
-    lines[#lines] = lines[#lines] .. ', gave up on slots ' .. table.concat(pool.gave_up, ', ')
+    lines[2] = lines[2] .. ', gave up on slots ' .. table.concat(pool.gave_up, ', ')
   end
   for _, t in ipairs(s.twins or {}) do
     local off = differing(server.hashes, t.hashes)

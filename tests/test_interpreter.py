@@ -1,0 +1,338 @@
+"""Twins in the project's own interpreter: its CPython, its pytest and plugins, its packages.
+
+twinls runs from its own venv (3.11); each project here is another venv of another
+CPython (3.10, 3.12, 3.13 from pyenv, built by scripts/setup-interp.sh) holding
+pytest and the `twinls-probe-env` package (tests/fixtures/interp_env: `probe_lib`
+and the pytest11 plugin `probe_plugin`), which twinls's venv does not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from lsp_harness import TwinClient, lsp_session
+from twinls.twin.interpreter import Interpreter, InterpreterError, choose
+
+REPO = Path(__file__).resolve().parent.parent
+ENVS = REPO / ".test-envs"
+
+
+def env_python(version: str) -> str:
+    exe = ENVS / f"py{version}" / "bin" / "python"
+    if not exe.exists():
+        pytest.skip(f"no project venv for {version}: run scripts/setup-interp.sh")
+    return str(exe)
+
+
+TEST_FILE = textwrap.dedent(
+    """\
+    from probe_lib import lib_token
+
+
+    def test_plugin_and_package(probe_token):
+        assert probe_token.startswith("plugin-")
+        assert lib_token().startswith("probe-lib-")
+    """
+)
+
+SHAPES = textwrap.dedent(
+    """\
+    from probe_lib import Shape
+
+
+    class Square(Shape):
+        def area(self):
+            return 4
+
+
+    def use():
+        return Square().area()
+    """
+)
+
+
+OTHER = textwrap.dedent(
+    """\
+    import probe_lib
+
+
+    class Circle(probe_lib.Shape):
+        pass
+    """
+)
+
+
+def write_project(root: Path) -> None:
+    (root / "test_env.py").write_text(TEST_FILE)
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "other.py").write_text(OTHER)
+
+
+async def resolved_through_site_packages(client: TwinClient) -> tuple[set, set]:
+    """Implementations of ``probe_lib.Shape`` and its references, both only found by
+    inferring ``probe_lib`` (in the project's site-packages) in two workspace files."""
+    client.open("shapes.py")
+    uri = types.TextDocumentIdentifier(uri=client.uri("shapes.py"))
+    found = await client.text_document_implementation_async(
+        types.ImplementationParams(text_document=uri, position=at(SHAPES, "Shape", 1))
+    )
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=uri,
+            position=at(SHAPES, "Shape"),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    return (
+        {(loc.uri.rsplit("/", 1)[1], loc.range.start.line) for loc in found or []},
+        {(loc.uri.rsplit("/", 1)[1], loc.range.start.line) for loc in refs or []},
+    )
+
+
+async def run_test(client: TwinClient, rel: str, line: int) -> dict:
+    found = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=client.uri(rel)))
+    )
+    lens = next(ln for ln in found if ln.range.start.line == line)
+    return await client.command(lens.command.command, *lens.command.arguments)
+
+
+def at(text: str, needle: str, nth: int = 0) -> types.Position:
+    lines = [i for i, ln in enumerate(text.splitlines()) if needle in ln]
+    line = lines[nth]
+    return types.Position(line, text.splitlines()[line].index(needle))
+
+
+async def twin_in(client: TwinClient, version: str, timeout: float = 60) -> dict:
+    """The status once a live twin runs CPython ``version`` and holds what the server holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            st = await client.status()
+        except Exception:  # a twin that died under the status call (the switch's kill)
+            st = {"twins": []}
+        twins = st["twins"]
+        if twins and all(
+            t["python"]["version"].startswith(version + ".")
+            and t["hashes"] == st["server"]["hashes"]
+            for t in twins
+        ):
+            return st
+        assert loop.time() < deadline, f"no twin in {version} came up: {st}"
+        await asyncio.sleep(0.1)
+
+
+# -- choosing (pure) ------------------------------------------------------------------
+
+
+def make_venv(folder: Path) -> str:
+    """A venv-shaped folder (pyvenv.cfg + an executable bin/python) for the choice tests."""
+    (folder / "bin").mkdir(parents=True)
+    (folder / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    exe = folder / "bin" / "python"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_choice_order(tmp_path):
+    dot_venv = make_venv(tmp_path / ".venv")
+    make_venv(tmp_path / "venv")
+    active = make_venv(tmp_path / "active")
+    conda = make_venv(tmp_path / "conda")
+    env = {"VIRTUAL_ENV": str(tmp_path / "active"), "CONDA_PREFIX": str(tmp_path / "conda")}
+    root = str(tmp_path)
+    assert choose(root, "active", "setting", env) == Interpreter(active, "setting")
+    assert choose(root, None, environ=env) == Interpreter(active, "VIRTUAL_ENV")
+    assert choose(root, None, environ={"CONDA_PREFIX": env["CONDA_PREFIX"]}) == Interpreter(
+        conda, "CONDA_PREFIX"
+    )
+    assert choose(root, None, environ={}) == Interpreter(dot_venv, ".venv")
+    (tmp_path / ".venv" / "pyvenv.cfg").unlink()  # not a venv any more
+    assert choose(root, None, environ={}).source == "venv"
+    assert choose(str(tmp_path / "active"), None, environ={}) == Interpreter(
+        sys.executable, "server"
+    )
+    assert choose(str(tmp_path / "active"), None, environ={}).is_server
+
+
+def test_bad_setting_says_what_is_wrong(tmp_path):
+    with pytest.raises(InterpreterError, match="not an executable"):
+        choose(str(tmp_path), "nowhere/python")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InterpreterError, match="no bin/python"):
+        choose(str(tmp_path), "empty")
+
+
+# -- end to end ----------------------------------------------------------------------
+
+
+async def test_project_venv_runs_with_its_pytest_plugin_and_package(tmp_path):
+    py312 = env_python("3.12")
+    write_project(tmp_path)
+    async with lsp_session(tmp_path, init_options={"python": py312}) as client:
+        st = await twin_in(client, "3.12")
+        interp = st["server"]["interpreter"]
+        assert interp["path"] == py312 and interp["source"] == "setting"
+        assert interp["version"].startswith("3.12.") and not interp["is_server"]
+        (twin,) = st["twins"]
+        assert twin["python"]["executable"] == py312
+        assert twin["python"]["pytest"]["source"] == "project"
+        assert twin["python"]["pytest"]["path"].startswith(str(ENVS / "py3.12"))
+        assert twin["python"]["msgpack"] == "fallback"  # the server's compiled one is 3.11's
+
+        client.open("test_env.py")
+        result = await run_test(client, "test_env.py", 3)
+        assert result["outcome"] == "passed", result
+        # The unsaved text runs, in the project's interpreter.
+        client.replace_all("test_env.py", TEST_FILE.replace('"plugin-"', '"plugin-3.12"'))
+        again = await run_test(client, "test_env.py", 3)
+        assert again["outcome"] == "passed", again
+        client.replace_all("test_env.py", TEST_FILE.replace('"plugin-"', '"plugin-3.11"'))
+        wrong = await run_test(client, "test_env.py", 3)
+        assert wrong["outcome"] == "failed", wrong
+
+        # jedi infers through the project's site-packages.
+        impls, refs = await resolved_through_site_packages(client)
+        assert impls == {("shapes.py", 3), ("other.py", 3)}
+        assert {("shapes.py", 0), ("shapes.py", 3), ("other.py", 3)} <= refs
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=client.uri("test_env.py")),
+                position=at(TEST_FILE, "lib_token", 1),
+            )
+        )
+        assert hover is not None and "only the project's venv" in str(hover.contents)
+
+
+async def test_control_twinls_own_interpreter_cannot_see_the_project_venv(tmp_path):
+    """The same searches with the server's interpreter find nothing through probe_lib,
+    so the test above can only pass through the project's site-packages."""
+    write_project(tmp_path)
+    async with lsp_session(tmp_path, init_options={"python": sys.executable}) as client:
+        impls, refs = await resolved_through_site_packages(client)
+        assert ("other.py", 3) not in impls and ("other.py", 3) not in refs
+
+
+async def test_switching_interpreter_keeps_open_documents_and_survives_kill_9(tmp_path):
+    py310, py313 = env_python("3.10"), env_python("3.13")
+    write_project(tmp_path)
+    async with lsp_session(tmp_path, init_options={"python": py310}) as client:
+        st = await twin_in(client, "3.10")
+        # The project's own pytest, an older release than twinls's (scripts/setup-interp.sh).
+        assert st["twins"][0]["python"]["pytest"]["version"] == "8.3.5" != pytest.__version__
+        client.open("test_env.py", TEST_FILE.replace('"plugin-"', '"plugin-3.13"'))
+        failed = await run_test(client, "test_env.py", 3)
+        assert failed["outcome"] == "failed"  # 3.10's plugin says plugin-3.10
+
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"twinls": {"python": py313}})
+        )
+        st = await twin_in(client, "3.13")
+        assert st["server"]["interpreter"]["path"] == py313
+        assert str(tmp_path / "test_env.py") in st["twins"][0]["hashes"]  # unsaved text kept
+        passed = await run_test(client, "test_env.py", 3)
+        assert passed["outcome"] == "passed", passed
+
+        # kill -9: the zygote forks a new twin, brought up to date by the snapshot.
+        pid = st["twins"][0]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while True:
+            st = await twin_in(client, "3.13")
+            if st["twins"][0]["pid"] != pid:
+                break
+            assert loop.time() < deadline, "no new twin after kill -9"
+            await asyncio.sleep(0.1)
+        again = await run_test(client, "test_env.py", 3)
+        assert again["outcome"] == "passed", again
+
+
+async def test_dot_venv_without_pytest_uses_twinls_pytest_and_says_so(tmp_path):
+    base = Path(env_python("3.12")).resolve()  # the pyenv CPython behind the venv
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(tmp_path / ".venv")], check=True)
+    (tmp_path / "test_plain.py").write_text("def test_ok():\n    assert 1 + 1 == 2\n")
+    async with lsp_session(tmp_path) as client:
+        st = await twin_in(client, "3.12")
+        interp = st["server"]["interpreter"]
+        assert interp["source"] == ".venv"
+        assert interp["path"] == str(tmp_path / ".venv" / "bin" / "python3")
+        assert st["twins"][0]["python"]["pytest"]["source"] == "twinls"
+        await client.wait_for(
+            lambda: any("has no pytest" in m.message for m in client.messages), what="the notice"
+        )
+        client.open("test_plain.py")
+        result = await run_test(client, "test_plain.py", 0)
+        assert result["outcome"] == "passed", result
+
+
+async def test_a_bad_python_setting_is_a_clear_error_and_the_server_lives(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    missing = str(tmp_path / "nope" / "python")
+    # The session's own start waits for a twin; this one never comes, so drive it by hand.
+    async with lsp_session(tmp_path, init_options={"python": missing}, wait=False) as client:
+        await client.wait_for(
+            lambda: any("not an executable" in m.message for m in client.messages),
+            what="the error message",
+        )
+        st = await client.status()
+        assert st["twins"] == [] and "not an executable" in st["server"]["interpreter"]["error"]
+        # Fixing the setting brings the twins up.
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"twinls": {"python": sys.executable}})
+        )
+        st = await twin_in(client, f"{sys.version_info[0]}.{sys.version_info[1]}")
+        assert st["server"]["interpreter"]["is_server"]
+
+
+def test_terminal_run_chooses_the_project_interpreter(tmp_path):
+    """`twinls run` picks the project's venv as the server does (here from VIRTUAL_ENV)."""
+    py312 = env_python("3.12")
+    (tmp_path / "test_env.py").write_text(TEST_FILE.replace('"plugin-"', '"plugin-3.12"'))
+    twinls = [sys.executable, "-m", "twinls"]
+    env = {**os.environ, "VIRTUAL_ENV": str(Path(py312).parent.parent)}
+    done = subprocess.run(
+        [*twinls, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+    env.pop("VIRTUAL_ENV")
+    flag = subprocess.run(
+        [*twinls, "--python", py312, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert flag.returncode == 0 and "1 passed" in flag.stdout, flag.stdout + flag.stderr
+    own = subprocess.run(
+        [*twinls, "run", "test_env.py"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert own.returncode == 1 and "probe_lib" in own.stdout  # twinls's venv has no probe_lib
+
+
+async def test_folders_with_different_venvs_are_named_and_the_first_one_serves(tmp_path):
+    base = Path(env_python("3.12")).resolve()
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.py").write_text("x = 1\n")
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(first / ".venv")], check=True)
+    async with lsp_session(first, folders=[first, second]) as client:
+        st = await twin_in(client, "3.12")
+        by_root = st["server"]["interpreters_by_root"]
+        assert by_root[str(first)]["source"] == ".venv"
+        assert by_root[str(second)]["source"] == "server"
+        await client.wait_for(
+            lambda: any("different interpreters" in m.message for m in client.messages),
+            what="the warning",
+        )
