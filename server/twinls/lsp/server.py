@@ -16,12 +16,12 @@ from lsprotocol import types
 from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from ..promise import Promise, TwinUnavailable
 from ..textbuf import UTF16
 from ..twin.pool import TwinPool
+from . import options, uris
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +104,11 @@ class TwinLanguageServer(LanguageServer):
     @staticmethod
     def path_of(uri: str) -> str:
         """Overlay key of a document: its file path, or the URI itself if not a file."""
-        path = to_fs_path(uri) if uri.startswith("file:") else None
-        return os.path.abspath(path) if path else uri
+        return uris.path_of(uri)
 
     @staticmethod
     def uri_of(path: str) -> str:
-        return (from_fs_path(path) or path) if os.path.isabs(path) else path
+        return uris.uri_of(path)
 
     def roots(self) -> list[str]:
         ws = self.workspace
@@ -132,19 +131,24 @@ class TwinLanguageServer(LanguageServer):
     def make_pool(self) -> None:
         """Build the pool (no twin yet) at ``initialize``, so no early edit is dropped."""
         self.loop = asyncio.get_running_loop()
-        settings = {
-            k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
-        }
-        size = self.options.get("pool", self.pool_size)
+        checked = options.check(self.options, self.pool_size)
+        for problem in checked.problems:
+            log.warning("option: %s", problem)
+        if checked.problems:
+            self.notice("warning", "twinls: " + "; ".join(checked.problems))
+        opts = self.options = checked.values
+        settings = {k: opts[k] for k in options.TWIN_SETTINGS if opts.get(k) is not None}
         self.pool = TwinPool(
             self.roots(),
-            size=int(size) if size else None,
+            size=opts["pool"],
             settings=settings,
             notice=self.notice,
-            heartbeat=float(self.options.get("heartbeat", 2.0)),
-            hang_after=float(self.options.get("hangAfter", 15.0)),
-            max_restarts=int(self.options.get("maxRestarts", 5)),
+            heartbeat=opts["heartbeat"],
+            hang_after=opts["hangAfter"],
+            max_restarts=opts["maxRestarts"],
+            worker_timeout=opts["workerTimeout"],
         )
+        self.pool.mirror.max_file_size = opts["maxFileSize"]
 
     def start_twins(self) -> None:
         """Fork the twins (at ``initialized``); they get a snapshot of what is open."""

@@ -25,6 +25,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "deleted": sorted(st.overlay.deleted),
         "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
         "warm": [m for m in WARM_MODULES if m in sys.modules],
+        "skipped": dict(sorted(st.overlay.skipped.items())),
     }
 
 

@@ -44,6 +44,8 @@ class TwinProcess:
         self.ready = threading.Event()
         self.last_pong = 0.0
         self.applied_seq = 0
+        self.busy = 0.0  # seconds the twin's worker has been on one call (last pong)
+        self.cancelled_for = 0.0  # seconds that call has ignored its cancel
         self.exit_reason = ""
         self.hello: dict[str, Any] = {}
         self._promises: dict[int, Promise] = {}
@@ -108,9 +110,15 @@ class TwinProcess:
         with self.writer.lock:
             self.writer.write_raw(data)
 
-    def call(self, target: str | Callable[..., Any], args: list[Any], seq: int) -> Promise:
+    def call(
+        self,
+        target: str | Callable[..., Any],
+        args: list[Any],
+        seq: int,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Promise:
         call_id = next(self._ids)
-        promise = Promise(call_id, self, lambda: self._cancel(call_id))
+        promise = Promise(call_id, self, lambda: self._cancel(call_id), decode)
         with self._lock:
             if not self.alive:
                 promise._reject(TwinDied(f"twin {self.slot} is not running ({self.exit_reason})"))
@@ -211,6 +219,8 @@ class TwinProcess:
         elif kind == "pong":
             self.last_pong = time.monotonic()
             self.applied_seq = msg.get("seq", self.applied_seq)
+            self.busy = float(msg.get("busy", 0.0))
+            self.cancelled_for = float(msg.get("cancelled_for", 0.0))
         elif kind == "hello":
             self.hello = msg
             self.last_pong = time.monotonic()
