@@ -12,13 +12,15 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..overlay.store import MAX_FILE_SIZE
+
 #: name -> (default, lowest, highest); None as default means "not set".
 NUMBERS: dict[str, tuple[float | None, float, float]] = {
     "heartbeat": (2.0, 0.1, 60.0),
     "hangAfter": (15.0, 1.0, 3600.0),
     "runTimeout": (60.0, 1.0, 86400.0),
     "maxRestarts": (5, 0, 1000),
-    "maxFileSize": (8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    "maxFileSize": (MAX_FILE_SIZE, 1024, 1024 * 1024 * 1024),
     "runMemoryLimit": (None, 64, 1024 * 1024),  # MiB, opt-in
     "workerTimeout": (300.0, 1.0, 86400.0),
     "runSplitMin": (None, 0.0, 3600.0),

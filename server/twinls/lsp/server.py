@@ -13,7 +13,13 @@ import os
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import (
+    FeatureNotificationError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -50,8 +56,20 @@ class TwinProtocol(LanguageServerProtocol):
         """Edits skip pygls's generic dispatch (futures, a context copy, a uuid each).
 
         A keystroke is the hottest message there is; going straight to the sync
-        handler keeps the server far ahead of any typist or paste.
+        handler keeps the server far ahead of any typist or paste. Before
+        ``initialize``, a request gets ``ServerNotInitialized`` and a notification
+        other than ``exit`` is dropped (LSP's rule; pygls dispatches them).
         """
+        method = getattr(message, "method", None)
+        if not self._initialize_seen and method not in (types.INITIALIZE, types.EXIT):
+            if method is not None and getattr(message, "id", None) is not None:
+                self._send_response(
+                    message.id,
+                    error=JsonRpcServerNotInitialized(
+                        f"{method} before initialize"
+                    ).to_response_error(),
+                )
+            return
         if type(message) is types.DidChangeTextDocumentNotification and not self._shutdown:
             handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
             if handler is not None:
@@ -62,6 +80,39 @@ class TwinProtocol(LanguageServerProtocol):
                     self._server._report_server_error(exc, FeatureNotificationError)
                 return
         super().handle_message(message)
+
+    _initialize_seen = False
+
+    def lsp_initialize(self, params):  # type: ignore[override]
+        """One ``initialize`` per session: a second would build a second pool."""
+        if self._initialize_seen:
+            raise JsonRpcInvalidRequest(
+                "initialize was already received; restart the server to initialize again"
+            )
+        self._initialize_seen = True
+        return (yield from super().lsp_initialize(params))
+
+    def lsp_shutdown(self, *args):  # type: ignore[override]
+        """pygls's, but cancelling from a copy: a cancel's callback edits the table."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[override]
+        """pygls keeps a future per notification (didOpen, didClose) forever: drop it when done."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda _f: self._forget(msg_id, _f))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
 
     def lsp_text_document__did_open(self, params):  # type: ignore[override]
         if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
@@ -78,6 +129,8 @@ class TwinProtocol(LanguageServerProtocol):
 
 # The decorator in pygls registers the built-ins by method name on the class.
 for _name in (
+    "lsp_initialize",
+    "lsp_shutdown",
     "lsp_text_document__did_open",
     "lsp_text_document__did_change",
     "lsp_text_document__did_close",

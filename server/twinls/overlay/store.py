@@ -21,9 +21,10 @@ from ..textbuf import Edit, EditOutOfRange, TextBuffer, text_crc
 
 log = logging.getLogger(__name__)
 
-#: Default ``maxFileSize``: files bigger than this are not read from disk (VS Code's
-#: and pyright's large-file line is 50 MB; the index costs ~30x a file's size, so lower).
-MAX_FILE_SIZE = 8 * 1024 * 1024
+#: Default ``maxFileSize``: files bigger than this are not read from disk, nor indexed
+#: when open (VS Code's and pyright's large-file line is 50 MB; the index costs ~60x a
+#: file's size at its peak, so lower).
+MAX_FILE_SIZE = 4 * 1024 * 1024
 
 #: Folders no search or index should walk into.
 SKIP_DIRS = frozenset(
@@ -213,6 +214,13 @@ class Overlay:
             return None
         finally:
             os.close(fd)
+
+    def too_big(self, path: str, text: str) -> bool:
+        """An open document over ``max_file_size`` (the index skips it, and says so)."""
+        if len(text) <= self.max_file_size:
+            return False
+        self._skip(path, f"{len(text)} characters, over the maxFileSize of {self.max_file_size}")
+        return True
 
     def _skip(self, path: str, why: str) -> None:
         if self.skipped.get(path) != why:

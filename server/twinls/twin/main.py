@@ -101,6 +101,9 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             finally:
                 os._exit(3)  # framing is lost; the server restarts us from a snapshot
         except (ChannelClosed, OSError):
+            from ..runner import child
+
+            child.kill_all()  # a run in progress goes with us
             os._exit(0)  # the server went away: so do we
 
     threading.Thread(target=read_loop, name="twin-reader", daemon=True).start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -98,11 +99,22 @@ class TwinPool:
         if wait:
             self.ready.wait(60)
 
-    def close(self) -> None:
+    def close(self, grace: float = 2.0) -> None:
+        """Stop every twin: each sees its channel close, kills its runs and exits.
+
+        (A twin killed outright would leave what its runs forked behind.)
+        """
         self._stopping.set()
         self._wake.set()
-        for t in self.live():
-            t.kill("pool closed")
+        twins = [t for t in self.twins if t is not None and t.alive]
+        for t in twins:
+            if t.sock is not None:
+                try:
+                    t.sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        for t in twins:
+            t.stop(grace)
 
     def live(self) -> list[TwinProcess]:
         return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]

@@ -42,6 +42,7 @@ class TwinProcess:
         self.started = 0.0
         self.alive = False
         self.ready = threading.Event()
+        self.exited = threading.Event()  # set once the process is reaped
         self.last_pong = 0.0
         self.applied_seq = 0
         self.busy = 0.0  # seconds the twin's worker has been on one call (last pong)
@@ -83,6 +84,17 @@ class TwinProcess:
 
     def wait_ready(self, timeout: float = HELLO_TIMEOUT) -> bool:
         return self.ready.wait(timeout)
+
+    def stop(self, grace: float) -> None:
+        """Close the channel (the twin kills its runs and exits); kill it after ``grace``."""
+        self.exit_reason = self.exit_reason or "stopped"
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        if not self.exited.wait(grace):
+            self.kill("did not exit when its channel closed")
 
     def kill(self, reason: str = "killed") -> None:
         """Kill -9 and let the reader notice; safe to call on a dead twin."""
@@ -191,6 +203,7 @@ class TwinProcess:
             except ChildProcessError:
                 pass
         self.exit_reason = (self.exit_reason or reason) + status
+        self.exited.set()
         for p in promises.values():
             p._reject(TwinDied(f"twin {self.slot} (pid {self.pid}) died: {self.exit_reason}"))
         if self.sock is not None:
