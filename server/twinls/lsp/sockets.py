@@ -94,7 +94,7 @@ def check_host(host: str, allow_remote: bool) -> None:
             "`twinls serve --socket PATH`, or pass --allow-remote if you mean it."
         )
     print(
-        f"twinls: WARNING: listening on {host}, beyond this machine; the token is all "
+        f"twinls: WARNING: {host} is reachable beyond this machine; the token is all "
         "that stands between the network and code running as you",
         file=sys.stderr,
         flush=True,
