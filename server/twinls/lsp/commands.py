@@ -31,6 +31,9 @@ def register(ls: TwinLanguageServer) -> None:
                 "encoding": ls.encoding,
                 "roots": pool.roots,
                 "hashes": pool.mirror_hashes(),
+                # Requests and notifications pygls still tracks (bounded: no leak per edit).
+                "pending": len(ls.protocol._request_futures),
+                "untracked": sorted(ls.untracked),
             },
             "pool": {
                 "size": pool.size,

@@ -44,6 +44,8 @@ class TwinProtocol(LanguageServerProtocol):
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
+            if data.get("method") == types.TEXT_DOCUMENT_DID_CHANGE:
+                self._server.lost_track(data, f"an invalid didChange ({exc.__cause__ or exc})")
             if "id" in data and "method" in data:
                 cause = exc.__cause__
                 error = JsonRpcInvalidParams(
@@ -151,6 +153,8 @@ class TwinLanguageServer(LanguageServer):
         self.options: dict[str, Any] = {}
         self.encoding: str = UTF16
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: Documents whose text we lost after an invalid edit, until the next open or save.
+        self.untracked: set[str] = set()
 
     # -- paths and positions ----------------------------------------------------------
 
@@ -162,6 +166,28 @@ class TwinLanguageServer(LanguageServer):
     @staticmethod
     def uri_of(path: str) -> str:
         return uris.uri_of(path)
+
+    def workspace_file(self, uri: Any) -> str:
+        """The path of a ``file:`` URI under the workspace roots, else an error.
+
+        Run commands take only these (over stdio too): a run executes the file.
+        """
+        roots = self.pool.roots if self.pool is not None else self.roots()
+        if uris.is_file_uri(uri):
+            path = self.path_of(uri)
+            if uris.inside(path, roots):
+                return path
+        raise JsonRpcInvalidParams(f"twinls: {uri!r} is not a file under the workspace roots")
+
+    def lost_track(self, data: dict[str, Any], reason: str) -> None:
+        """A didChange that cannot be applied: stop trusting our copy of that document."""
+        params = data.get("params")
+        doc = params.get("textDocument") if isinstance(params, dict) else None
+        uri = doc.get("uri") if isinstance(doc, dict) else None
+        if isinstance(uri, str):
+            from . import sync
+
+            sync.lose_track(self, self.path_of(uri), reason)
 
     def roots(self) -> list[str]:
         ws = self.workspace

@@ -38,3 +38,13 @@ def path_of(uri: str) -> str:
 
 def is_file_uri(uri: object) -> bool:
     return isinstance(uri, str) and uri.startswith("file:")
+
+
+def inside(path: str, roots: list[str]) -> bool:
+    """Is ``path`` one of ``roots`` or below one (symlinks resolved on both sides)?"""
+    real = os.path.realpath(path)
+    for root in roots:
+        base = os.path.realpath(root)
+        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+            return True
+    return False
