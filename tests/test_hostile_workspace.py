@@ -27,8 +27,13 @@ async def references(client, rel: str, line: int, col: int) -> set[tuple[str, in
             context=types.ReferenceContext(include_declaration=True),
         )
     )
-    return {(Path(loc.uri).name if "://" not in loc.uri else loc.uri.rsplit("/", 1)[1],
-             loc.range.start.line) for loc in found or []}
+    return {
+        (
+            Path(loc.uri).name if "://" not in loc.uri else loc.uri.rsplit("/", 1)[1],
+            loc.range.start.line,
+        )
+        for loc in found or []
+    }
 
 
 async def test_dev_zero_fifo_and_huge_files_are_skipped_and_said_so(tmp_path):

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,9 @@ class Framer:
 
 
 def send_error(protocol: JsonRPCProtocol, code: int, message: str, msg_id: Any = None) -> None:
-    protocol._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+    """An error response; ``"id": null`` is spelled out, as JSON-RPC wants for -32700."""
+    error = {"code": code, "message": message}
+    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
 
 
 async def message_loop(
