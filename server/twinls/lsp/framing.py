@@ -153,4 +153,3 @@ def dispatch(protocol: JsonRPCProtocol, framer: Framer, body: bytes) -> None:
         return
     message = protocol.structure_message(data)
     protocol.handle_message(message)
-
