@@ -189,3 +189,14 @@ def test_a_worker_that_ignores_its_cancel_is_restarted(tmp_path):
         assert pool.call("status").result(30)["pid"] == pool.live()[0].pid
     finally:
         pool.close()
+
+
+def test_an_answer_over_the_frame_cap_fails_that_call_not_the_twin(tmp_path, monkeypatch):
+    from twinls.channel import frames
+
+    monkeypatch.setattr(frames, "MAX_FRAME", 1 << 20)  # the twin is forked with it
+    with Twin.start(tmp_path) as t:
+        pid = t.status()[0]["pid"]
+        with pytest.raises(TwinError, match="exceeds the channel's 1048576-byte frame limit"):
+            t.run_remotely(str.__mul__, "x", 2 << 20).result(timeout=30)
+        assert t.status()[0]["pid"] == pid  # the same twin answers on

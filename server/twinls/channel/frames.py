@@ -72,8 +72,10 @@ def _keep_ext(code: int, data: bytes) -> Any:
     return msgpack.ExtType(code, data)
 
 
-def encode(msg: dict[str, Any], limit: int = MAX_FRAME) -> bytes:
-    """One frame; :class:`FrameTooBig` (nothing sent) when the body exceeds ``limit``."""
+def encode(msg: dict[str, Any], limit: int | None = None) -> bytes:
+    """One frame; :class:`FrameTooBig` (nothing sent) when the body exceeds ``limit``
+    (default :data:`MAX_FRAME`, read at the call)."""
+    limit = MAX_FRAME if limit is None else limit
     body = msgpack.packb(
         msg, default=_default, use_bin_type=True, datetime=False, unicode_errors=UNICODE_ERRORS
     )
