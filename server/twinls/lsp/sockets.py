@@ -37,7 +37,7 @@ from typing import Any
 
 from pygls.server import JsonRPCServer
 
-from .framing import Framer, FramingError, message_loop
+from .framing import MAX_BODY, Framer, FramingError, message_loop
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class Gate:
         first = await self.authenticate(framer, writer)
         if first is None:
             return
-        framer.max_body = Framer(reader).max_body
+        framer.max_body = MAX_BODY
         protocol = self.server.protocol
         protocol.set_writer(writer)  # type: ignore[arg-type]
         framer.unread(b"Content-Length: %d\r\n\r\n" % len(first) + first)
@@ -239,8 +239,12 @@ async def serve(server: JsonRPCServer, listen: Listen) -> int:
         os.chmod(listen.path, 0o600)
         where = listen.path
     else:
-        listener = await asyncio.start_server(gate.connection, listen.host, listen.port)
-        port = listener.sockets[0].getsockname()[1]
+        # Bind, write the token, then listen: no client can connect before the file exists.
+        family = socket.AF_INET6 if ":" in listen.host.strip("[]") else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((listen.host.strip("[]"), listen.port))
+        port = sock.getsockname()[1]
         listen.port = port
         if listen.token_file is None and not listen.token_from_env:
             listen.token_file = default_token_file(port)
@@ -250,6 +254,7 @@ async def serve(server: JsonRPCServer, listen: Listen) -> int:
             where = f"{listen.host}:{port} (token in {listen.token_file})"
         else:
             where = f"{listen.host}:{port} (token from ${TOKEN_ENV})"
+        listener = await asyncio.start_server(gate.connection, sock=sock)
     print(f"twinls: listening on {where}", file=sys.stderr, flush=True)
     try:
         async with listener:
