@@ -79,9 +79,14 @@ class Handle:
 
 
 def _reap(pid: int) -> None:
+    """Wait for a supervisor, then kill anything still in its process group."""
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
+        pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         pass
 
 
@@ -140,8 +145,9 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
                 tests.append(msg["test"])
             ctx.partial([msg])
     finally:
-        handle.kill()  # whatever the run left behind in its process group goes with it
-        handle.close()
+        if end is None:
+            handle.kill()  # cancelled, or the supervisor died: its whole group goes
+        handle.close()  # else it sweeps and exits; the reaper kills what is left
     if end is None:
         entry = test_entry(
             "run", None, message="the run's supervisor process died", outcome="error"
@@ -213,6 +219,8 @@ def sweep() -> int:
     """
     me, group = os.getpid(), os.getpgrp()
     killed = 0
+    if not _has_children():
+        return 0  # every descendant would be our child (we are the subreaper): none left
     for _ in range(50):  # a fork bomb may add processes while we look
         live, ours = [], []
         for name in os.listdir("/proc"):
@@ -239,6 +247,17 @@ def sweep() -> int:
             except ChildProcessError:
                 pass
     return killed
+
+
+def _has_children() -> bool:
+    """Reap exited children; is any child (so any descendant) still running?"""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
 
 
 def close_inherited(keep: set[int]) -> None:
@@ -335,11 +354,10 @@ class Supervisor:
                 sweep()
                 if not ending.ok and nodeid not in self.reported:
                     self.report_lost(ending.current or nodeid, ending)
-        sweep()  # nothing a test forked outlives its run
-        self.finished.clear()  # swept (and reaped) above
         self.out.write({"k": "end", "imported": sorted(self.imported), "message": message})
         for pid in self.finished:  # after the answer: a big process takes a while to exit
             _wait_exit(pid, REAP_GRACE)
+        sweep()  # nothing a test forked outlives its run
 
     def target_nodeid(self) -> str:
         """A node id for the whole job (when it died before naming any test)."""
