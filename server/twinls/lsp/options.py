@@ -47,7 +47,7 @@ class Checked:
 def check(raw: Any, pool_default: int | None = None) -> Checked:
     opts: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
     problems: list[str] = []
-    if raw is not None and not isinstance(raw, dict):
+    if raw not in (None, [], "") and not isinstance(raw, dict):  # Lua's {} may arrive as []
         problems.append(f"initializationOptions must be an object, not {type(raw).__name__}")
     for name, (default, low, high) in NUMBERS.items():
         if name not in opts or opts[name] is None:
