@@ -66,11 +66,38 @@ def reruns(root: str, pythonpath: str | None, n: int) -> list[float]:
         client.close()
 
 
+PEAK = """
+import os, sys, tempfile
+from twinls import Twin
+mb = int(sys.argv[1])
+line = "def f(x):  # a line of ordinary code, about sixty characters long\\n"
+text = line * (mb * 1024 * 1024 // len(line))
+with tempfile.TemporaryDirectory() as tmp, Twin.start(tmp) as twin:
+    twin.open(os.path.join(tmp, "big.py"), text)
+    twin.call("search.implementors", "f", "utf-16").result(600)
+    pid = twin.status()[0]["pid"]
+    status = open(f"/proc/{pid}/status").read()
+    print(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+"""
+
+
+def index_peak(pythonpath: str | None, mb: int) -> float:
+    """A twin's peak memory (MiB) after indexing an open document of ``mb`` MB."""
+    import subprocess
+
+    env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, str(mb)], env=env, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.split()[-1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="a folder holding an older server/")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-n", type=int, default=10, help="re-runs per round")
+    parser.add_argument("--index-mb", type=int, default=48, help="0 skips the memory figure")
     args = parser.parse_args()
     trees = {"before": str(Path(args.before, "server").resolve()), "after": None}
     tput: dict[str, list[float]] = {k: [] for k in trees}
@@ -81,6 +108,7 @@ def main() -> None:
             for name, path in trees.items():
                 tput[name].append(throughput(tmp, path))
                 runs[name].extend(reruns(tmp, path, args.n))
+    peaks = {k: index_peak(p, args.index_mb) for k, p in trees.items()} if args.index_mb else {}
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("| what | before | after |")
     print("|---|---|---|")
@@ -93,6 +121,12 @@ def main() -> None:
         print(
             f"| one re-run of a passing test over LSP, {label} | "
             + " | ".join(f"{fn(runs[k]) * 1000:.0f} ms" for k in trees)
+            + " |"
+        )
+    if peaks:
+        print(
+            f"| a twin's peak memory after indexing an open {args.index_mb} MB document | "
+            + " | ".join(f"{peaks[k]:,.0f} MiB" for k in trees)
             + " |"
         )
 
