@@ -151,3 +151,52 @@ def test_cancelling_an_awaiting_task_cancels_the_remote_call(twin):
 
 async def _await(p):
     return await p
+
+
+def not_plain() -> set[complex]:
+    current().partial([1j])
+    return {1 + 2j, 3j}
+
+
+def test_values_that_are_not_plain_data_are_loaded_for_the_api_caller(twin):
+    # They travel pickled, and only the caller who asked for them loads them
+    # (the LSP server never does; see tests/test_run_cleanup.py).
+    p = twin.run_remotely(not_plain)
+    assert p.result(timeout=30) == {1 + 2j, 3j}
+    assert list(p.partials(timeout=10)) == [[1j]]
+
+
+def sleeps_past_its_cancel() -> None:
+    current().partial(["started"])
+    time.sleep(600)  # blocks the twin's worker; never looks at its cancel
+
+
+def test_a_worker_that_ignores_its_cancel_is_restarted(tmp_path):
+    from twinls.twin.pool import TwinPool
+
+    pool = TwinPool([str(tmp_path)], size=1, heartbeat=0.1, hang_after=30, cancel_grace=0.5)
+    pool.start(wait=True)
+    try:
+        (twin,) = pool.live()
+        stuck = pool.call(sleeps_past_its_cancel)
+        assert next(iter(stuck.partials(timeout=30))) == ["started"]
+        stuck.cancel()
+        deadline = time.monotonic() + 60
+        while not (pool.live() and pool.live()[0].pid != twin.pid):
+            assert time.monotonic() < deadline, "the stuck twin was never replaced"
+            time.sleep(0.05)
+        assert "ignored a cancel" in twin.exit_reason
+        assert pool.call("status").result(30)["pid"] == pool.live()[0].pid
+    finally:
+        pool.close()
+
+
+def test_an_answer_over_the_frame_cap_fails_that_call_not_the_twin(tmp_path, monkeypatch):
+    from twinls.channel import frames
+
+    monkeypatch.setattr(frames, "MAX_FRAME", 1 << 20)  # the twin is forked with it
+    with Twin.start(tmp_path) as t:
+        pid = t.status()[0]["pid"]
+        with pytest.raises(TwinError, match="exceeds the channel's 1048576-byte frame limit"):
+            t.run_remotely(str.__mul__, "x", 2 << 20).result(timeout=30)
+        assert t.status()[0]["pid"] == pid  # the same twin answers on

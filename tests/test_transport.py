@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -50,8 +51,18 @@ def test_tcp_serves_on_loopback(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    token_file = tmp_path / "token"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twinls", "serve", "--tcp", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "twinls",
+            "serve",
+            "--tcp",
+            f"127.0.0.1:{port}",
+            "--token-file",
+            str(token_file),
+        ],
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -65,8 +76,12 @@ def test_tcp_serves_on_loopback(tmp_path):
                 import time
 
                 time.sleep(0.05)
+        token = token_file.read_text().strip()  # written before the port opens
+        init = json.loads(initialize(str(tmp_path)).split(b"\r\n\r\n", 1)[1])
+        init["params"]["initializationOptions"]["token"] = token
+        init = message(**init)
         with conn, conn.makefile("rwb") as stream:
-            stream.write(initialize(str(tmp_path)))
+            stream.write(init)
             stream.write(message(method="initialized", params={}))
             stream.write(
                 message(

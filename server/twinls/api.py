@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from .channel import unpickle
 from .promise import Promise
 from .textbuf import Edit
 from .twin.interpreter import choose
@@ -55,8 +56,12 @@ class Twin:
         return cls(pool)
 
     def run_remotely(self, fn: Callable[..., Any], *args: Any) -> Promise:
-        """Run ``fn(*args)`` in a twin; inside, ``twinls.current()`` streams partials."""
-        return self.pool.call(fn, *args)
+        """Run ``fn(*args)`` in a twin; inside, ``twinls.current()`` streams partials.
+
+        Values that are not plain data come back pickled and are loaded here, in
+        the caller's process, because the caller asked for them.
+        """
+        return self.pool.call(fn, *args, decode=unpickle)
 
     def call(self, query: str, *args: Any) -> Promise:
         """Run a named query (``status``, ``implementors``, ``references``, ...)."""

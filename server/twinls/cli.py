@@ -71,7 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--tcp",
         metavar="HOST:PORT",
         default=None,
-        help="listen on TCP (host defaults to 127.0.0.1)",
+        help="listen on TCP (host defaults to 127.0.0.1; port 0 picks one); the client's "
+        "initialize must carry initializationOptions.token (from --token-file or $TWINLS_TOKEN)",
+    )
+    serve.add_argument(
+        "--socket",
+        metavar="PATH",
+        default=None,
+        help="listen on a Unix socket, mode 0600 (the preferred local transport; no token)",
+    )
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        default=None,
+        help="where --tcp writes its token (mode 0600; default in $XDG_RUNTIME_DIR or the "
+        "temp folder); not written when the launcher sets $TWINLS_TOKEN",
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --tcp on a non-loopback address (a warning is printed)",
     )
     serve.add_argument("--stdio", action="store_true")
     for name, (configure, run) in SUBCOMMANDS.items():
@@ -98,13 +117,25 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(args.run(args))
     from .lsp.server import create_server
 
-    server = create_server(pool_size=args.pool, python=args.python)
-    tcp = getattr(args, "tcp", None)
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        from .lsp.stdio import serve_stdio
+    tcp, path = getattr(args, "tcp", None), getattr(args, "socket", None)
+    if tcp or path:
+        from .lsp import sockets
 
-        serve_stdio(server)
+        if path:
+            listen = sockets.Listen(path=os.path.abspath(path))
+        else:
+            host, _, port = tcp.rpartition(":")
+            host = host or "127.0.0.1"
+            try:
+                sockets.check_host(host, args.allow_remote)
+                listen = sockets.listen_tcp(host, int(port), args.token_file)
+            except (sockets.RefusedHost, ValueError) as exc:
+                print(exc, file=sys.stderr)
+                sys.exit(2)
+        server = create_server(pool_size=args.pool, python=args.python)
+        code = sockets.run(server, listen)
+        os._exit(code)
+    from .lsp.stdio import serve_stdio
+
+    serve_stdio(create_server(pool_size=args.pool, python=args.python))
     os._exit(0)  # twins notice the closed channel and exit by themselves

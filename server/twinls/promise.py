@@ -44,9 +44,15 @@ class Cancelled(concurrent.futures.CancelledError):
 
 class Promise:
     def __init__(
-        self, call_id: int = 0, twin: Any = None, canceller: Callable[[], None] | None = None
+        self,
+        call_id: int = 0,
+        twin: Any = None,
+        canceller: Callable[[], None] | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> None:
         self.call_id = call_id
+        #: Applied to every batch and the value as they arrive (the API unpickles here).
+        self._decode = decode
         self.twin = twin
         self._canceller = canceller
         self._future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -161,6 +167,12 @@ class Promise:
     def _add_partial(self, items: list[Any]) -> None:
         if self._future.done():
             return
+        if self._decode is not None:
+            try:
+                items = self._decode(items)
+            except BaseException as exc:
+                self._reject(exc)
+                return
         with self._cond:
             self._batches.append(items)
             cbs = list(self._partial_cbs)
@@ -173,6 +185,12 @@ class Promise:
             cb(done, total, message)
 
     def _resolve(self, value: Any) -> None:
+        if self._decode is not None:
+            try:
+                value = self._decode(value)
+            except BaseException as exc:
+                self._reject(exc)
+                return
         with self._cond:
             if not self._future.done():
                 self._future.set_result(value)

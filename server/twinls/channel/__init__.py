@@ -1,5 +1,27 @@
 """The server ⇄ twin channel: length-prefixed msgpack frames over a socket."""
 
-from .frames import ChannelClosed, FrameError, FrameReader, FrameWriter, decode, encode
+from .frames import (
+    ChannelClosed,
+    ChannelTimeout,
+    FrameError,
+    FrameReader,
+    FrameTooBig,
+    FrameWriter,
+    Pickled,
+    decode,
+    encode,
+    unpickle,
+)
 
-__all__ = ["ChannelClosed", "FrameError", "FrameReader", "FrameWriter", "decode", "encode"]
+__all__ = [
+    "ChannelClosed",
+    "ChannelTimeout",
+    "FrameError",
+    "FrameReader",
+    "FrameTooBig",
+    "FrameWriter",
+    "Pickled",
+    "decode",
+    "encode",
+    "unpickle",
+]

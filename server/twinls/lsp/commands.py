@@ -33,6 +33,9 @@ def register(ls: TwinLanguageServer) -> None:
                 "hashes": pool.mirror_hashes(),
                 "interpreter": pool.interpreter_info(),
                 "interpreters_by_root": ls.interpreters_per_root(),
+                # Requests and notifications pygls still tracks (bounded: no leak per edit).
+                "pending": len(ls.protocol._request_futures),
+                "untracked": sorted(ls.untracked),
             },
             "pool": {
                 "size": pool.size,

@@ -323,7 +323,7 @@ def register(ls: TwinLanguageServer) -> None:
             arg = {"uri": arg}
         if not isinstance(arg, dict) or "uri" not in arg:
             raise ValueError(f"expected a dict with a 'uri', got {arg!r}")
-        path = ls.path_of(arg["uri"])
+        path = ls.workspace_file(arg["uri"])
         if kind == "file":
             return Target("file", path)
         qualname = arg.get("qualname") or (arg.get("name") if kind == "example" else None)
@@ -365,7 +365,7 @@ def register(ls: TwinLanguageServer) -> None:
     async def run_at(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
         """Run the test or example around a position: ``[uri, {"line", "character"}]``."""
         uri, position = args[0], (args[1] if len(args) > 1 else {"line": 0})
-        path = ls.path_of(uri)
+        path = ls.workspace_file(uri)
         units = await ls.ask("run.lenses", path)
         unit = enclosing(units, int(position["line"]))
         if unit is None:

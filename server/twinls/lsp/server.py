@@ -14,16 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import (
+    FeatureNotificationError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from ..promise import Promise, TwinUnavailable
 from ..textbuf import UTF16
 from ..twin.interpreter import Interpreter, InterpreterError, choose
 from ..twin.pool import TwinPool
+from . import options, uris
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,8 @@ class TwinProtocol(LanguageServerProtocol):
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
+            if data.get("method") == types.TEXT_DOCUMENT_DID_CHANGE:
+                self._server.lost_track(data, f"an invalid didChange ({exc.__cause__ or exc})")
             if "id" in data and "method" in data:
                 cause = exc.__cause__
                 error = JsonRpcInvalidParams(
@@ -52,8 +60,20 @@ class TwinProtocol(LanguageServerProtocol):
         """Edits skip pygls's generic dispatch (futures, a context copy, a uuid each).
 
         A keystroke is the hottest message there is; going straight to the sync
-        handler keeps the server far ahead of any typist or paste.
+        handler keeps the server far ahead of any typist or paste. Before
+        ``initialize``, a request gets ``ServerNotInitialized`` and a notification
+        other than ``exit`` is dropped (LSP's rule; pygls dispatches them).
         """
+        method = getattr(message, "method", None)
+        if not self._initialize_seen and method not in (types.INITIALIZE, types.EXIT):
+            if method is not None and getattr(message, "id", None) is not None:
+                self._send_response(
+                    message.id,
+                    error=JsonRpcServerNotInitialized(
+                        f"{method} before initialize"
+                    ).to_response_error(),
+                )
+            return
         if type(message) is types.DidChangeTextDocumentNotification and not self._shutdown:
             handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
             if handler is not None:
@@ -64,6 +84,39 @@ class TwinProtocol(LanguageServerProtocol):
                     self._server._report_server_error(exc, FeatureNotificationError)
                 return
         super().handle_message(message)
+
+    _initialize_seen = False
+
+    def lsp_initialize(self, params):  # type: ignore[override]
+        """One ``initialize`` per session: a second would build a second pool."""
+        if self._initialize_seen:
+            raise JsonRpcInvalidRequest(
+                "initialize was already received; restart the server to initialize again"
+            )
+        self._initialize_seen = True
+        return (yield from super().lsp_initialize(params))
+
+    def lsp_shutdown(self, *args):  # type: ignore[override]
+        """pygls's, but cancelling from a copy: a cancel's callback edits the table."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[override]
+        """pygls keeps a future per notification (didOpen, didClose) forever: drop it when done."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda _f: self._forget(msg_id, _f))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
 
     def lsp_text_document__did_open(self, params):  # type: ignore[override]
         if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
@@ -80,6 +133,8 @@ class TwinProtocol(LanguageServerProtocol):
 
 # The decorator in pygls registers the built-ins by method name on the class.
 for _name in (
+    "lsp_initialize",
+    "lsp_shutdown",
     "lsp_text_document__did_open",
     "lsp_text_document__did_change",
     "lsp_text_document__did_close",
@@ -103,18 +158,41 @@ class TwinLanguageServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         #: Called with every edit entry once applied (on the event loop, in order).
         self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: Documents whose text we lost after an invalid edit, until the next open or save.
+        self.untracked: set[str] = set()
 
     # -- paths and positions ----------------------------------------------------------
 
     @staticmethod
     def path_of(uri: str) -> str:
         """Overlay key of a document: its file path, or the URI itself if not a file."""
-        path = to_fs_path(uri) if uri.startswith("file:") else None
-        return os.path.abspath(path) if path else uri
+        return uris.path_of(uri)
 
     @staticmethod
     def uri_of(path: str) -> str:
-        return (from_fs_path(path) or path) if os.path.isabs(path) else path
+        return uris.uri_of(path)
+
+    def workspace_file(self, uri: Any) -> str:
+        """The path of a ``file:`` URI under the workspace roots, else an error.
+
+        Run commands take only these (over stdio too): a run executes the file.
+        """
+        roots = self.pool.roots if self.pool is not None else self.roots()
+        if uris.is_file_uri(uri):
+            path = self.path_of(uri)
+            if uris.inside(path, roots):
+                return path
+        raise JsonRpcInvalidParams(f"twinls: {uri!r} is not a file under the workspace roots")
+
+    def lost_track(self, data: dict[str, Any], reason: str) -> None:
+        """A didChange that cannot be applied: stop trusting our copy of that document."""
+        params = data.get("params")
+        doc = params.get("textDocument") if isinstance(params, dict) else None
+        uri = doc.get("uri") if isinstance(doc, dict) else None
+        if isinstance(uri, str):
+            from . import sync
+
+            sync.lose_track(self, self.path_of(uri), reason)
 
     def roots(self) -> list[str]:
         ws = self.workspace
@@ -137,21 +215,26 @@ class TwinLanguageServer(LanguageServer):
     def make_pool(self) -> None:
         """Build the pool (no twin yet) at ``initialize``, so no early edit is dropped."""
         self.loop = asyncio.get_running_loop()
-        settings = {
-            k: self.options[k] for k in ("exclude", "runTimeout", "preload") if k in self.options
-        }
-        size = self.options.get("pool", self.pool_size)
+        checked = options.check(self.options, self.pool_size)
+        for problem in checked.problems:
+            log.warning("option: %s", problem)
+        if checked.problems:
+            self.notice("warning", "twinls: " + "; ".join(checked.problems))
+        opts = self.options = checked.values
+        settings = {k: opts[k] for k in options.TWIN_SETTINGS if opts.get(k) is not None}
         interp, error = self.choose_interpreter(self.options)
         self.pool = TwinPool(
             self.roots(),
-            size=int(size) if size else None,
+            size=opts["pool"],
             settings=settings,
             notice=self.notice,
-            heartbeat=float(self.options.get("heartbeat", 2.0)),
-            hang_after=float(self.options.get("hangAfter", 15.0)),
-            max_restarts=int(self.options.get("maxRestarts", 5)),
+            heartbeat=opts["heartbeat"],
+            hang_after=opts["hangAfter"],
+            max_restarts=opts["maxRestarts"],
+            worker_timeout=opts["workerTimeout"],
             interpreter=interp,
         )
+        self.pool.mirror.max_file_size = opts["maxFileSize"]
         self.pool.start_error = error
         if interp is not None and not self.options.get("python") and len(self.roots()) > 1:
             others = {

@@ -3,8 +3,8 @@
 pygls reads stdin through a thread pool, one ``readline``/``read`` per executor
 call: a few hundred microseconds per message, so a fast typist's stream of
 ``didChange`` notifications (or a paste of thousands) queues up. An asyncio
-pipe reader does the same job on the event loop; pygls's message loop takes
-any reader with ``readline`` and ``readexactly``.
+pipe reader does the same job on the event loop, feeding the message loop of
+``framing.py`` (which answers unparseable bodies and recovers from bad lengths).
 """
 
 from __future__ import annotations
@@ -17,32 +17,15 @@ import sys
 import threading
 from typing import BinaryIO
 
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.server import JsonRPCServer
+
+from .framing import Framer, message_loop
 
 log = logging.getLogger(__name__)
 
 #: Largest single line asyncio buffers (headers are short; bodies use readexactly).
 LIMIT = 1 << 26
-
-
-class PipeReader:
-    """asyncio.StreamReader with pygls's end-of-stream convention (empty bytes)."""
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-
-    async def readline(self) -> bytes:
-        try:
-            return await self._reader.readline()
-        except (asyncio.IncompleteReadError, ValueError):
-            return b""
-
-    async def readexactly(self, n: int) -> bytes:
-        try:
-            return await self._reader.readexactly(n)
-        except asyncio.IncompleteReadError:
-            return b""
 
 
 def is_pipe(stream: BinaryIO) -> bool:
@@ -67,13 +50,11 @@ def serve_stdio(
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=LIMIT)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-        await run_async(
-            stop_event=stop,
-            reader=PipeReader(reader),
-            protocol=server.protocol,
-            logger=log,
-            error_handler=server.report_server_error,
+        code = await message_loop(
+            Framer(reader), server.protocol, stop, error_handler=server.report_server_error
         )
+        if code is not None:
+            raise SystemExit(code)
 
     try:
         asyncio.run(main())

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 
-from ..overlay.store import Divergence
+from ..overlay.store import Divergence, decode_source
 from ..textbuf import Edit
 from . import features
 from .server import TwinLanguageServer
@@ -52,6 +53,7 @@ def register(ls: TwinLanguageServer) -> None:
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TwinLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
+        ls.untracked.discard(ls.path_of(doc.uri))
         apply(
             ls,
             {"op": "open", "path": ls.path_of(doc.uri), "text": doc.text, "version": doc.version},
@@ -90,11 +92,16 @@ def register(ls: TwinLanguageServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TwinLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.untracked.discard(ls.path_of(params.text_document.uri))
         apply(ls, {"op": "close", "path": ls.path_of(params.text_document.uri)})
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TwinLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        apply(ls, {"op": "save", "path": ls.path_of(params.text_document.uri)})
+        path = ls.path_of(params.text_document.uri)
+        if path in ls.untracked:
+            regain_track(ls, path, params.text)
+            return
+        apply(ls, {"op": "save", "path": path})
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: TwinLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -135,6 +142,40 @@ async def register_watcher(ls: TwinLanguageServer) -> None:
         await ls.client_register_capability_async(types.RegistrationParams(registrations=[reg]))
     except Exception as exc:  # a client may refuse; sync from the editor still works
         log.warning("file watcher registration refused: %s", exc)
+
+
+def lose_track(ls: TwinLanguageServer, path: str, reason: str) -> None:
+    """An edit we cannot apply: drop our copy (the twins then read the disk) and say so.
+
+    Applying it clamped, or dropping it, would leave our text silently different
+    from the editor's; LSP has no way to ask the editor for its text, so the
+    document is re-read when the editor next saves it (or reopens it).
+    """
+    pool = ls.pool
+    if pool is None or path not in pool.mirror.docs:
+        return
+    apply(ls, {"op": "close", "path": path})
+    ls.untracked.add(path)
+    message = (
+        f"twinls lost track of {os.path.basename(path)} after {reason}; its unsaved text "
+        "is ignored until you save or reopen it"
+    )
+    log.warning("%s (%s)", message, path)
+    ls.notice("warning", message)
+
+
+def regain_track(ls: TwinLanguageServer, path: str, text: str | None) -> None:
+    """Saved: the disk (or the text the save carried) is the editor's text again."""
+    if text is None:
+        try:
+            with open(path, "rb") as f:
+                text = decode_source(f.read())
+        except OSError as exc:
+            log.warning("cannot re-read %s after its save: %s", path, exc)
+            return
+    ls.untracked.discard(path)
+    apply(ls, {"op": "open", "path": path, "text": text, "version": 0})
+    ls.notice("info", f"twinls: {os.path.basename(path)} is back in sync")
 
 
 def apply(ls: TwinLanguageServer, entry: dict) -> None:

@@ -10,12 +10,21 @@ here ever writes to disk.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..textbuf import Edit, EditOutOfRange, TextBuffer, text_crc
+
+log = logging.getLogger(__name__)
+
+#: Default ``maxFileSize``: files bigger than this are not read from disk, nor indexed
+#: when open (VS Code's and pyright's large-file line is 50 MB; the index costs ~60x a
+#: file's size at its peak, so lower).
+MAX_FILE_SIZE = 4 * 1024 * 1024
 
 #: Folders no search or index should walk into.
 SKIP_DIRS = frozenset(
@@ -69,6 +78,10 @@ class Overlay:
     #: Called with a path after anything about it changed (the index listens).
     listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    #: Disk files bigger than this are skipped (logged once, listed in ``skipped``).
+    max_file_size: int = MAX_FILE_SIZE
+    #: Paths not read from disk and why ("not a regular file", "12 MB > limit").
+    skipped: dict[str, str] = field(default_factory=dict)
 
     # -- edits (the twin applies these in seq order) -------------------------------
 
@@ -150,12 +163,8 @@ class Overlay:
             return doc.buffer.text
         if self.is_hidden(path):
             return None
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError:
-            return None
-        return decode_source(data)
+        data = self.read_disk(path)
+        return None if data is None else decode_source(data)
 
     def read_bytes(self, path: str) -> bytes | None:
         doc = self.docs.get(path)
@@ -163,13 +172,63 @@ class Overlay:
             return doc.buffer.text.encode("utf-8", "surrogateescape")
         if self.is_hidden(path):
             return None
+        return self.read_disk(path)
+
+    def read_disk(self, path: str) -> bytes | None:
+        """A regular file's bytes, or None: nothing here blocks or reads without bound.
+
+        A symlink to ``/dev/zero`` or a FIFO named ``x.py`` (one line in a cloned
+        repository) is not a source file: the target is opened non-blocking and
+        checked with ``fstat`` before a byte is read, and a file over
+        ``max_file_size`` is skipped.
+        """
         try:
-            with open(path, "rb") as f:
-                return f.read()
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self._skip(path, "not a regular file")
+                return None
+            if st.st_size > self.max_file_size:
+                self._skip(
+                    path, f"{st.st_size} bytes, over the maxFileSize of {self.max_file_size}"
+                )
+                return None
+            chunks = []
+            left = st.st_size + 1  # one more: a file that grows is cut at the limit
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+            if len(data) > self.max_file_size:
+                self._skip(path, f"grew over the maxFileSize of {self.max_file_size}")
+                return None
+            self.skipped.pop(path, None)
+            return data
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def too_big(self, path: str, text: str) -> bool:
+        """An open document over ``max_file_size`` (the index skips it, and says so)."""
+        if len(text) <= self.max_file_size:
+            return False
+        self._skip(path, f"{len(text)} characters, over the maxFileSize of {self.max_file_size}")
+        return True
+
+    def _skip(self, path: str, why: str) -> None:
+        if self.skipped.get(path) != why:
+            log.warning("not reading %s: %s", path, why)
+            self.skipped[path] = why
 
     def is_file(self, path: str) -> bool:
+        """A document, or a regular file on disk (a FIFO or a device is no source)."""
         if path in self.docs:
             return True
         return not self.is_hidden(path) and os.path.isfile(path)

@@ -26,6 +26,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
         "warm": [m for m in WARM_MODULES if m in sys.modules],
         "python": python_info(),
+        "skipped": dict(sorted(st.overlay.skipped.items())),
     }
 
 

@@ -154,7 +154,9 @@ class Index:
                 text = ov.read_text(path)
         else:
             text = ov.read_text(path)
-        return None if text is None else extract(text, previous)
+        if text is None or ov.too_big(path, text):
+            return None
+        return extract(text, previous)
 
     def indexable(self, path: str) -> bool:
         """Would a walk of the roots list ``path``? (skip folders, exclusions, suffix)"""

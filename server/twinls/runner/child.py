@@ -32,7 +32,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ..channel import ChannelClosed, FrameReader, FrameWriter
+from ..channel import ChannelClosed, ChannelTimeout, FrameReader, FrameTooBig, FrameWriter, Pickled
 from ..twin.context import CallContext, Cancelled
 from ..twin.state import TwinState
 from .paths import belongs_to_interpreter, in_workspace
@@ -41,14 +41,17 @@ from .results import test_entry
 #: The twin's ends of run sockets: a newly forked supervisor closes its copies.
 _open: set[socket.socket] = set()
 _open_lock = threading.Lock()
+#: Supervisors still running (killed if the twin exits mid-run).
+_handles: set[Handle] = set()
 
 STACK_WAIT = 1.0  # seconds to wait for a faulthandler dump before the kill
 REAP_GRACE = 2.0  # seconds an executor has to exit after its last word
+EXIT_DRAIN = 0.5  # seconds to read what an executor wrote before it exited
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 
 
-@dataclass
+@dataclass(eq=False)
 class Handle:
     """The twin's view of one running supervisor."""
 
@@ -68,6 +71,7 @@ class Handle:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            _handles.discard(self)
             with _open_lock:
                 _open.discard(self.sock)
             self.sock.close()
@@ -75,9 +79,14 @@ class Handle:
 
 
 def _reap(pid: int) -> None:
+    """Wait for a supervisor, then kill anything still in its process group."""
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
+        pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         pass
 
 
@@ -106,7 +115,9 @@ def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
     theirs.close()
     with _open_lock:
         _open.add(ours)
-    return Handle(pid, ours)
+    handle = Handle(pid, ours)
+    _handles.add(handle)
+    return handle
 
 
 def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
@@ -126,6 +137,7 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
                 msg = reader.read()
             except ChannelClosed:
                 break
+            msg = without_pickles(msg)
             if msg["k"] == "end":
                 end = msg
                 break
@@ -133,7 +145,9 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
                 tests.append(msg["test"])
             ctx.partial([msg])
     finally:
-        handle.close()
+        if end is None:
+            handle.kill()  # cancelled, or the supervisor died: its whole group goes
+        handle.close()  # else it sweeps and exits; the reaper kills what is left
     if end is None:
         entry = test_entry(
             "run", None, message="the run's supervisor process died", outcome="error"
@@ -144,22 +158,147 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
     return {"tests": tests, "imported": end.get("imported", []), "message": end.get("message")}
 
 
+def without_pickles(value: Any) -> Any:
+    """A run child's message with any pickled object replaced by its description.
+
+    Nothing a test sends is ever unpickled (the readers here are plain); this only
+    keeps the placeholder out of the JSON the server sends the editor.
+    """
+    if isinstance(value, Pickled):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: without_pickles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_pickles(v) for v in value]
+    return value
+
+
+def kill_all() -> None:
+    """Kill every run's process group (the twin is exiting: nothing may outlive it)."""
+    for handle in list(_handles):
+        handle.kill()
+
+
 # -- process set-up ------------------------------------------------------------------
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value)
+    except (OSError, AttributeError):
+        pass
 
 
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent (thread) goes away."""
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _adopt_orphans() -> None:
+    """Become the subreaper: a test's orphaned grandchildren become our children."""
+    _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _proc_stat(pid: int) -> tuple[bytes, int, int] | None:
+    """(state, parent pid, process group) of ``pid`` from /proc; None if it is gone."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(b")") + 2 :].split()
+    return fields[0], int(fields[1]), int(fields[2])
+
+
+def sweep() -> int:
+    """Kill everything a run left: our process group and our adopted orphans.
+
+    Called by the supervisor between executors and at the end of a run, so a
+    test that forked (even one that left our group with ``setsid``, whose
+    orphans come to us as the subreaper) leaves nothing running.
+    """
+    me, group = os.getpid(), os.getpgrp()
+    killed = 0
+    if not _has_children():
+        return 0  # every descendant would be our child (we are the subreaper): none left
+    for _ in range(50):  # a fork bomb may add processes while we look
+        live, ours = [], []
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) == me:
+                continue
+            info = _proc_stat(int(name))
+            if info is None or not (info[2] == group or info[1] == me):
+                continue
+            if info[0] != b"Z":
+                live.append(int(name))
+            if info[1] == me:
+                ours.append(int(name))
+        if not live and not ours:
+            break
+        for pid in live:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in ours:  # killed above or already dead: reap, so no zombie is left
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    return killed
+
+
+def _has_children() -> bool:
+    """Reap exited children; is any child (so any descendant) still running?"""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
+def close_inherited(keep: set[int]) -> None:
+    """Let go of every descriptor but 0, 1, 2 and ``keep`` (an executor's own).
+
+    Each is pointed at ``/dev/null`` rather than closed: the twin's Python objects
+    that owned them still hold the numbers, and a plain close would let a later
+    ``open`` reuse a number such an object may close again when collected.
+    """
+    devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2 and fd not in keep and fd != devnull:
+                try:
+                    os.dup2(devnull, fd, inheritable=False)
+                except OSError:
+                    pass  # the listing's own descriptor, already closed
+    finally:
+        os.close(devnull)
+
+
+def limit_executor(memory_mb: int | None) -> None:
+    """An executor is the first thing the OOM killer takes; with a limit, it has one."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
         pass
+    if memory_mb:
+        import resource
+
+        limit = int(memory_mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _become_supervisor(state: TwinState, root: str) -> None:
     global _open_lock
     os.setpgid(0, 0)
     _die_with_parent()
+    _adopt_orphans()
     if state.channel is not None:
         state.channel.close()  # the twin's channel is the twin's alone
     # Another twin thread may have held the lock at the fork: this copy is ours alone.
@@ -206,16 +345,19 @@ class Supervisor:
         first = self.execute(self.spec, forward_collected=True)
         message = first.end.get("message")
         if not first.ok:
+            sweep()
             self.report_lost(first.current or self.target_nodeid(), first)
             rest = [n for n in self.collected if n not in self.reported and n != first.current]
             for nodeid in rest:
                 single = {**self.spec, "targets": [nodeid], "include": [], "exclude": []}
                 ending = self.execute(single, forward_collected=False)
+                sweep()
                 if not ending.ok and nodeid not in self.reported:
                     self.report_lost(ending.current or nodeid, ending)
         self.out.write({"k": "end", "imported": sorted(self.imported), "message": message})
         for pid in self.finished:  # after the answer: a big process takes a while to exit
             _wait_exit(pid, REAP_GRACE)
+        sweep()  # nothing a test forked outlives its run
 
     def target_nodeid(self) -> str:
         """A node id for the whole job (when it died before naming any test)."""
@@ -247,7 +389,25 @@ class Supervisor:
             line=line,
         )
         self.reported.add(nodeid)
-        self.out.write({"k": "result", "test": entry})
+        self.relay({"k": "result", "test": entry})
+
+    def relay(self, msg: dict[str, Any]) -> None:
+        """Send an event up; one too big for a frame becomes an error for that test."""
+        try:
+            self.out.write(msg)
+        except FrameTooBig as exc:
+            if msg.get("k") != "result":
+                return  # progress only: the result will say what happened
+            test = msg["test"]
+            small = {k: test.get(k) for k in ("nodeid", "name", "qualname", "file", "path", "line")}
+            entry = test_entry(
+                test["nodeid"],
+                test.get("file"),
+                **{k: v for k, v in small.items() if k not in ("nodeid", "file")},
+                outcome="error",
+                message=f"twinls could not send this test's result: {exc}",
+            )
+            self.out.write({"k": "result", "test": entry})
 
     def execute(self, job: dict[str, Any], forward_collected: bool) -> Ending:
         ours, theirs = socket.socketpair()
@@ -258,6 +418,8 @@ class Supervisor:
                 ours.close()
                 os.close(stack_r)
                 _die_with_parent()
+                close_inherited({theirs.fileno(), stack_w})
+                limit_executor(job.get("memory_limit"))
                 execute(self.state, job, theirs, stack_w)
             finally:
                 os._exit(0)
@@ -270,42 +432,87 @@ class Supervisor:
             os.close(stack_r)
 
     def _watch(self, pid: int, sock: socket.socket, stack_r: int, forward: bool) -> Ending:
+        """Relay an executor's events until its ``end``, its death, or its deadline.
+
+        The executor's exit is watched through a pidfd as well as its socket: a
+        test that forked keeps the socket open in the grandchild, and a crash
+        must still read as a crash. A frame that stops half way counts against
+        the same deadline.
+        """
         reader = FrameReader(sock)
         current: str | None = None
         deadline = time.monotonic() + self.timeout
-        while True:
-            left = deadline - time.monotonic()
-            ready = select.select([sock], [], [], max(0.0, left))[0] if left > 0 else []
-            if not ready:
-                stack = _dump_stack(pid, stack_r)
-                _kill(pid)
-                why = f"Timeout: still running after {self.timeout:g} s; its process was killed"
-                return Ending(False, current=current, why=why, stack=stack)
-            try:
-                msg = reader.read()
-            except ChannelClosed:
-                status = _wait_exit(pid)
-                stack = _read_available(stack_r, 0.2)
-                return Ending(False, current=current, why=_describe(status), stack=stack)
-            deadline = time.monotonic() + self.timeout
-            kind = msg["k"]
-            if kind == "end":
-                self.imported.update(msg.get("imported", []))
-                self.finished.append(pid)
-                return Ending(True, end=msg, current=current)
-            if kind == "collected":
-                for item in msg["items"]:
-                    self.collected.append(item["nodeid"])
-                    self.lines[item["nodeid"]] = item.get("line")
-                if not forward:
+        pidfd = _pidfd(pid)
+        exited = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                watch = [sock] if exited or pidfd is None else [sock, pidfd]
+                ready = select.select(watch, [], [], max(0.0, left))[0] if left > 0 else []
+                if not ready:
+                    if exited:  # gone without its last word; what it wrote is read
+                        return self._crashed(pid, stack_r, current)
+                    stack = _dump_stack(pid, stack_r)
+                    _kill(pid)
+                    why = f"Timeout: still running after {self.timeout:g} s; its process was killed"
+                    return Ending(False, current=current, why=why, stack=stack)
+                if sock not in ready:  # the pidfd: it exited; drain its socket briefly
+                    exited = True
+                    deadline = time.monotonic() + EXIT_DRAIN
                     continue
-            elif kind == "start":
-                current = msg["nodeid"]
-            elif kind == "result":
-                self.reported.add(msg["test"]["nodeid"])
-                if msg["test"]["nodeid"] == current:
-                    current = None
-            self.out.write(msg)
+                sock.settimeout(max(left, 0.001))
+                try:
+                    msg = reader.read()
+                except ChannelTimeout:
+                    if exited:
+                        return self._crashed(pid, stack_r, current)
+                    stack = _dump_stack(pid, stack_r)
+                    _kill(pid)
+                    why = (
+                        f"Timeout: still running after {self.timeout:g} s (its last message "
+                        "stopped half way); its process was killed"
+                    )
+                    return Ending(False, current=current, why=why, stack=stack)
+                except ChannelClosed:
+                    return self._crashed(pid, stack_r, current)
+                finally:
+                    sock.settimeout(None)
+                if not exited:
+                    deadline = time.monotonic() + self.timeout
+                kind = msg["k"]
+                if kind == "end":
+                    self.imported.update(msg.get("imported", []))
+                    self.finished.append(pid)
+                    return Ending(True, end=msg, current=current)
+                if kind == "collected":
+                    for item in msg["items"]:
+                        self.collected.append(item["nodeid"])
+                        self.lines[item["nodeid"]] = item.get("line")
+                    if not forward:
+                        continue
+                elif kind == "start":
+                    current = msg["nodeid"]
+                elif kind == "result":
+                    self.reported.add(msg["test"]["nodeid"])
+                    if msg["test"]["nodeid"] == current:
+                        current = None
+                self.relay(msg)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+
+    @staticmethod
+    def _crashed(pid: int, stack_r: int, current: str | None) -> Ending:
+        status = _wait_exit(pid, REAP_GRACE)
+        stack = _read_available(stack_r, 0.2)
+        return Ending(False, current=current, why=_describe(status), stack=stack)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> NoReturn:

@@ -50,7 +50,12 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
     warmth.flush()
     fastconfig.prepare()
     timeout = state.settings.get("runTimeout") or DEFAULT_TIMEOUT
-    spec = {**spec, "root": root_of(spec["path"], state.roots), "timeout": float(timeout)}
+    spec = {
+        **spec,
+        "root": root_of(spec["path"], state.roots),
+        "timeout": float(timeout),
+        "memory_limit": state.settings.get("runMemoryLimit"),
+    }
     handle = child.spawn(state, spec)
 
     def wait() -> dict[str, Any]:

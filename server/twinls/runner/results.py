@@ -14,6 +14,31 @@ CATEGORIES = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
 
 Test = dict[str, Any]
 
+#: Most characters a text field of a result keeps (cut in the run child, said so).
+TEXT_LIMITS = {
+    "stdout": 64 * 1024,
+    "stderr": 64 * 1024,
+    "traceback": 64 * 1024,
+    "stack": 64 * 1024,
+    "message": 8 * 1024,
+    "value": 8 * 1024,
+}
+
+
+def bounded(text: Any, limit: int) -> Any:
+    """``text`` cut to about ``limit`` characters: its start and its end, and a note.
+
+    A test that prints 100 MB must not send 100 MB to the editor (or over the
+    channel, whose frames have a cap): the end is what a failure usually needs.
+    """
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    head = limit // 4
+    tail = limit - head
+    cut = len(text) - head - tail
+    note = f"\n… [twinls: {cut} characters cut here; the whole text was {len(text)}] …\n"
+    return text[:head] + note + text[-tail:]
+
 
 def test_entry(nodeid: str, file: str | None, **fields: Any) -> Test:
     """One test's (or example's) result, every public key present.
@@ -37,6 +62,8 @@ def test_entry(nodeid: str, file: str | None, **fields: Any) -> Test:
         "categories": [],
     }
     entry.update(fields)
+    for key, limit in TEXT_LIMITS.items():
+        entry[key] = bounded(entry.get(key), limit)
     if not entry["categories"]:
         entry["categories"] = [entry["outcome"]]
     return entry

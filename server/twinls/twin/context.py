@@ -24,6 +24,13 @@ class CallContext:
     cancelled: threading.Event = field(default_factory=threading.Event)
     detached: bool = False
     started: float = field(default_factory=time.monotonic)
+    cancelled_at: float | None = None
+
+    def cancel(self) -> None:
+        """Ask the call to stop (from the twin's reader thread)."""
+        if self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
+        self.cancelled.set()
 
     @property
     def overlay(self):

@@ -8,13 +8,16 @@ before it (ordering is free) and jedi is only ever used by one thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
 import socket
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from ..channel import ChannelClosed, FrameError, FrameReader, FrameWriter
@@ -65,7 +68,7 @@ def twin_main(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -
 
 def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> None:
     writer = FrameWriter(sock)
-    reader = FrameReader(sock)
+    reader = FrameReader(sock, pickles=True)  # the caller may send a callable
     state = TwinState(roots, settings, writer.write)
     state.channel = sock
     from ..overlay import jedi_io
@@ -74,6 +77,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
     registry.load_all()
     inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
     cancelled: set[int] = set()
+    worker = WorkerWatch()
 
     def read_loop() -> None:
         try:
@@ -81,11 +85,12 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
                 msg = reader.read()
                 kind = msg["k"]
                 if kind == "ping":
-                    writer.write({"k": "pong", "n": msg.get("n"), "seq": state.applied_seq})
+                    pong = {"k": "pong", "n": msg.get("n"), "seq": state.applied_seq}
+                    writer.write({**pong, **worker.health()})
                 elif kind == "cancel":
                     ctx = state.calls.get(msg["id"])
                     if ctx is not None:
-                        ctx.cancelled.set()
+                        ctx.cancel()
                     else:
                         cancelled.add(msg["id"])
                 else:
@@ -96,6 +101,9 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             finally:
                 os._exit(3)  # framing is lost; the server restarts us from a snapshot
         except (ChannelClosed, OSError):
+            from ..runner import child
+
+            child.kill_all()  # a run in progress goes with us
             os._exit(0)  # the server went away: so do we
 
     threading.Thread(target=read_loop, name="twin-reader", daemon=True).start()
@@ -128,18 +136,51 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             state.applied_seq = msg["seq"]
             if not stale and deferred:
                 for call in deferred:
-                    run_call(state, call, cancelled)
+                    with worker.on(state, call["id"]):
+                        run_call(state, call, cancelled)
                 deferred.clear()
         elif kind == "call":
             if stale:
                 deferred.append(msg)
             else:
-                run_call(state, msg, cancelled)
+                with worker.on(state, msg["id"]):
+                    run_call(state, msg, cancelled)
         elif kind == "settings":
             state.settings.update(msg["settings"])
-            state.overlay.excluded = list(state.settings.get("exclude", []))
+            state.apply_settings()
         else:
             writer.write({"k": "log", "level": "warning", "msg": f"unknown message kind {kind!r}"})
+
+
+class WorkerWatch:
+    """What the worker is doing, for the pong: the server's watchdog reads it.
+
+    The heartbeat is answered by the reader thread, so it proves the process is
+    alive, not that its worker is: a call blocked in a system call (or ignoring
+    its cancel) is seen here and the server restarts the twin.
+    """
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.ctx_id: int | None = None
+        self.state: TwinState | None = None
+
+    @contextlib.contextmanager
+    def on(self, state: TwinState, call_id: int) -> Iterator[None]:
+        self.state, self.ctx_id, self.since = state, call_id, time.monotonic()
+        try:
+            yield
+        finally:
+            self.since = self.ctx_id = None
+
+    def health(self) -> dict[str, float]:
+        since, call_id, state = self.since, self.ctx_id, self.state
+        if since is None or state is None:
+            return {"busy": 0.0, "cancelled_for": 0.0}
+        now = time.monotonic()
+        ctx = state.calls.get(call_id) if call_id is not None else None
+        at = ctx.cancelled_at if ctx is not None else None
+        return {"busy": now - since, "cancelled_for": now - at if at is not None else 0.0}
 
 
 def run_call(state: TwinState, msg: dict[str, Any], cancelled: set[int]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +30,8 @@ Notice = Callable[[str, str], None]  # (level, message) -> shown to the user
 
 #: Seconds between whole-text CRC checks of a document while edits stream in.
 VERIFY_EVERY = 0.05
+#: Seconds a call may go on after its cancel before its twin is restarted.
+CANCEL_GRACE = 10.0
 
 
 def default_size() -> int:
@@ -54,6 +57,8 @@ class TwinPool:
         max_restarts: int = 5,
         restart_window: float = 120.0,
         interpreter: Interpreter | None = None,
+        worker_timeout: float | None = None,
+        cancel_grace: float | None = CANCEL_GRACE,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         self.size = size or default_size()
@@ -63,6 +68,10 @@ class TwinPool:
         self.hang_after = hang_after
         self.max_restarts = max_restarts
         self.restart_window = restart_window
+        #: Restart a twin whose worker stays on one call this long (None: never) ...
+        self.worker_timeout = worker_timeout
+        #: ... or ignores a cancel this long.
+        self.cancel_grace = cancel_grace
         self.mirror = Overlay(roots=list(self.roots))
         self.seq = 0
         self.twins: list[TwinProcess | None] = [None] * self.size
@@ -102,11 +111,22 @@ class TwinPool:
         if wait:
             self.ready.wait(60)
 
-    def close(self) -> None:
+    def close(self, grace: float = 2.0) -> None:
+        """Stop every twin: each sees its channel close, kills its runs and exits.
+
+        (A twin killed outright would leave what its runs forked behind.)
+        """
         self._stopping.set()
         self._wake.set()
-        for t in self.live():
-            t.kill("pool closed")
+        twins = [t for t in self.twins if t is not None and t.alive]
+        for t in twins:
+            if t.sock is not None:
+                try:
+                    t.sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        for t in twins:
+            t.stop(grace)
         if self._zygote is not None:
             self._zygote.close()
 
@@ -208,8 +228,12 @@ class TwinPool:
         with self._lock:
             # Snapshot under the edit lock: everything before is in it, everything
             # after reaches this twin through broadcast.
-            for entry in self._snapshot():
-                twin.send(entry)
+            try:
+                for entry in self._snapshot():
+                    self._send_snapshot_entry(twin, entry)
+            except ChannelClosed:
+                twin.kill("died during its snapshot")
+                return  # _on_exit schedules the next try
             self.twins[slot] = twin
         if len(self.live()) == self.size or not self._pending:
             self.ready.set()
@@ -219,6 +243,16 @@ class TwinPool:
         self.start_error = message
         self.notice("error", f"twinls: {message}")
         self.ready.set()
+
+    @staticmethod
+    def _send_snapshot_entry(twin: TwinProcess, entry: dict[str, Any]) -> None:
+        """Send one snapshot entry; one that cannot be encoded is logged, not fatal."""
+        try:
+            frame = encode(entry)
+        except Exception as exc:  # never leave the slot dead over one entry
+            log.error("snapshot entry for %s not sent: %s", entry.get("path"), exc)
+            return
+        twin.send_raw(frame)
 
     def _snapshot(self) -> list[dict[str, Any]]:
         self.seq += 1
@@ -275,6 +309,19 @@ class TwinPool:
             log.warning("twin %s died: %s; restarting", slot, reason)
         self._wake.set()
 
+    def _retry_later(self, slot: int) -> None:
+        """Count a failed start like a death, so the slot is retried (or given up, said so)."""
+        now = time.monotonic()
+        with self._lock:
+            history = [t for t in self._restarts.get(slot, []) if now - t < self.restart_window]
+            history.append(now)
+            self._restarts[slot] = history
+            if len(history) > self.max_restarts:
+                self.gave_up.add(slot)
+            else:
+                self._pending.add(slot)
+        self._wake.set()
+
     def _on_resync(self, twin: TwinProcess, path: str, reason: str) -> None:
         """The twin could not apply an edit: send it the document's full text."""
         log.warning("twin %s diverged on %s (%s); resending the full text", twin.slot, path, reason)
@@ -283,7 +330,7 @@ class TwinPool:
             self.seq += 1
             entry = self._full_text(path)
             try:
-                twin.send(entry)
+                self._send_snapshot_entry(twin, entry)
             except ChannelClosed:
                 pass
 
@@ -306,24 +353,43 @@ class TwinPool:
                 except Exception as exc:
                     log.exception("starting twin %s failed", slot)
                     self.notice("error", f"twinls: cannot start twin {slot}: {exc}")
+                    self._retry_later(slot)
             if self.gave_up and not self.live():
                 self.ready.set()  # callers waiting for a twin must now hear there is none
             now = time.monotonic()
             n = next(self._pings)
             for t in self.live():
+                stuck = self._stuck(t)
                 if now - t.last_pong > self.hang_after:
                     t.kill(f"stopped answering for {now - t.last_pong:.0f} s")
+                elif stuck:
+                    log.warning("twin %s: %s; restarting it", t.slot, stuck)
+                    t.kill(stuck)
                 else:
                     t.ping(n)
+
+    def _stuck(self, t: TwinProcess) -> str | None:
+        """Why the twin's worker counts as stuck (from its last pong), if it does."""
+        if self.cancel_grace is not None and t.cancelled_for > self.cancel_grace:
+            return f"its worker ignored a cancel for {t.cancelled_for:.0f} s"
+        if self.worker_timeout is not None and t.busy > self.worker_timeout:
+            return f"its worker was stuck on one call for {t.busy:.0f} s"
+        return None
 
     # -- the edit log ---------------------------------------------------------------
 
     def apply(self, entry: dict[str, Any]) -> int:
-        """Apply an edit entry to the mirror, then send it to every twin, in order."""
+        """Apply an edit entry to the mirror, then send it to every twin, in order.
+
+        The entry is encoded before the mirror changes: one that cannot travel
+        (raises here) leaves the mirror and every twin as they were.
+        """
         with self._lock:
+            seq = self.seq + 1
+            entry = {**entry, "k": "edit", "seq": seq}
+            frame = encode(entry)
             apply_entry(self.mirror, entry)
-            self.seq += 1
-            entry = {**entry, "k": "edit", "seq": self.seq}
+            self.seq = seq
             path = entry["path"]
             if entry["op"] == "change":
                 # A CRC of the whole text costs a pass over it: attach one at most every
@@ -331,13 +397,14 @@ class TwinPool:
                 now = time.monotonic()
                 if now - self._verified_at.get(path, 0.0) >= VERIFY_EVERY:
                     entry["crc"] = text_crc(self.mirror.docs[path].buffer.text)
+                    frame = encode(entry)
                     self._verified_at[path] = now
                     self._unverified.discard(path)
                 else:
                     self._unverified.add(path)
             elif entry["op"] in ("open", "close", "deleted"):
                 self._unverified.discard(path)
-            self._broadcast(encode(entry))
+            self._broadcast(frame)
             return self.seq
 
     def _broadcast(self, frame: bytes) -> None:
@@ -390,14 +457,22 @@ class TwinPool:
         return min(live, key=lambda t: t.in_flight) if live else None
 
     def call(
-        self, target: str | Callable[..., Any], *args: Any, twin: TwinProcess | None = None
+        self,
+        target: str | Callable[..., Any],
+        *args: Any,
+        twin: TwinProcess | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> Promise:
-        """Ask one twin (the least busy, unless named) to run ``target``."""
+        """Ask one twin (the least busy, unless named) to run ``target``.
+
+        ``decode`` maps batches and the value as they arrive (the Python API
+        unpickles there; the LSP server never does).
+        """
         twin = twin or self.pick()
         if twin is None:
             return Promise.rejected(self.unavailable())
         self._verify_pending()
-        return twin.call(target, list(args), self.seq)
+        return twin.call(target, list(args), self.seq, decode)
 
     def call_each(self, target: str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
         """Ask every live twin (status, warm-up); pairs each promise with its twin."""

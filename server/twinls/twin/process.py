@@ -45,8 +45,11 @@ class TwinProcess:
         self.started = 0.0
         self.alive = False
         self.ready = threading.Event()
+        self.exited = threading.Event()  # set once the process is reaped
         self.last_pong = 0.0
         self.applied_seq = 0
+        self.busy = 0.0  # seconds the twin's worker has been on one call (last pong)
+        self.cancelled_for = 0.0  # seconds that call has ignored its cancel
         self.exit_reason = ""
         self.hello: dict[str, Any] = {}
         self._promises: dict[int, Promise] = {}
@@ -99,6 +102,17 @@ class TwinProcess:
     def wait_ready(self, timeout: float = HELLO_TIMEOUT) -> bool:
         return self.ready.wait(timeout)
 
+    def stop(self, grace: float) -> None:
+        """Close the channel (the twin kills its runs and exits); kill it after ``grace``."""
+        self.exit_reason = self.exit_reason or "stopped"
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        if not self.exited.wait(grace):
+            self.kill("did not exit when its channel closed")
+
     def kill(self, reason: str = "killed") -> None:
         """Kill -9 and let the reader notice; safe to call on a dead twin."""
         self.exit_reason = self.exit_reason or reason
@@ -125,9 +139,15 @@ class TwinProcess:
         with self.writer.lock:
             self.writer.write_raw(data)
 
-    def call(self, target: str | Callable[..., Any], args: list[Any], seq: int) -> Promise:
+    def call(
+        self,
+        target: str | Callable[..., Any],
+        args: list[Any],
+        seq: int,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Promise:
         call_id = next(self._ids)
-        promise = Promise(call_id, self, lambda: self._cancel(call_id))
+        promise = Promise(call_id, self, lambda: self._cancel(call_id), decode)
         with self._lock:
             if not self.alive:
                 promise._reject(TwinDied(f"twin {self.slot} is not running ({self.exit_reason})"))
@@ -200,6 +220,7 @@ class TwinProcess:
             except ChildProcessError:
                 pass
         self.exit_reason = (self.exit_reason or reason) + status
+        self.exited.set()
         for p in promises.values():
             p._reject(TwinDied(f"twin {self.slot} (pid {self.pid}) died: {self.exit_reason}"))
         if self.sock is not None:
@@ -228,6 +249,8 @@ class TwinProcess:
         elif kind == "pong":
             self.last_pong = time.monotonic()
             self.applied_seq = msg.get("seq", self.applied_seq)
+            self.busy = float(msg.get("busy", 0.0))
+            self.cancelled_for = float(msg.get("cancelled_for", 0.0))
         elif kind == "hello":
             self.hello = msg
             self.last_pong = time.monotonic()

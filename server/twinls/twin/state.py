@@ -18,6 +18,7 @@ class TwinState:
         self.roots = roots
         self.settings = settings
         self.overlay = Overlay(roots=list(roots), excluded=list(settings.get("exclude", [])))
+        self.apply_settings()
         self.send = send
         self.started = time.time()
         self.applied_seq = 0
@@ -25,6 +26,12 @@ class TwinState:
         self._singletons: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.channel: Any = None  # the twin's socket; a run child closes its copy
+
+    def apply_settings(self) -> None:
+        """Hand the settings the overlay reads to it (at start and on each update)."""
+        self.overlay.excluded = list(self.settings.get("exclude", []))
+        if self.settings.get("maxFileSize"):
+            self.overlay.max_file_size = int(self.settings["maxFileSize"])
 
     def singleton(self, name: str, factory: Callable[[], Any]) -> Any:
         """A per-twin object built on first need (the index, the jedi project)."""

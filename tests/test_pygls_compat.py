@@ -1,0 +1,40 @@
+"""Canary: the pygls internals twinls's protocol subclass leans on (lsp/server.py,
+lsp/framing.py). A pygls release that moves one fails here, by name, before any
+session misbehaves. pyproject pins pygls < 3."""
+
+from __future__ import annotations
+
+import inspect
+
+from lsprotocol import types
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
+
+from twinls.lsp.server import TwinProtocol, create_server
+
+
+def test_private_hooks_are_where_the_subclass_expects_them():
+    params = list(inspect.signature(JsonRPCProtocol._execute_handler).parameters)
+    assert params == ["self", "msg_id", "handler", "callback", "args", "kwargs"]
+    assert list(inspect.signature(JsonRPCProtocol._send_response).parameters)[:4] == [
+        "self",
+        "msg_id",
+        "result",
+        "error",
+    ]
+    assert callable(JsonRPCProtocol._send_data)
+    for name in ("lsp_initialize", "lsp_shutdown", "lsp_text_document__did_open"):
+        method = getattr(LanguageServerProtocol, name)
+        assert inspect.isgeneratorfunction(method), name
+        assert getattr(TwinProtocol, name).method_name == method.method_name
+
+
+def test_the_protocol_keeps_its_futures_and_flags_as_attributes():
+    ls = create_server(pool_size=1)
+    protocol = ls.protocol
+    assert isinstance(protocol, TwinProtocol)
+    assert protocol._request_futures == {}
+    assert protocol._shutdown is False
+    assert hasattr(protocol, "msg_id")
+    assert types.INITIALIZE in {
+        getattr(getattr(TwinProtocol, n), "method_name", None) for n in dir(TwinProtocol)
+    }
