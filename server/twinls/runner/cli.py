@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
     if result.get("warnings"):
         print(" warnings summary ".center(60, "="), file=sys.stdout)
         print(result["warnings"], file=sys.stdout)
-    print(results.summary_line(result["summary"], result["duration"]), flush=True)
+    if result.get("session", True):
+        print(results.summary_line(result["summary"], result["duration"]), flush=True)
     if result.get("message"):
         print(result["message"], file=sys.stderr, flush=True)
     return int(result["exitcode"])

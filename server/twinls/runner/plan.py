@@ -177,6 +177,7 @@ class Run:
         messages: list[str] = []
         warnings_text: list[str] = []
         extra = dict.fromkeys(RUN_COUNTS, 0)
+        started = False
         for slot, promise in self.promises:
             try:
                 value = promise.result(timeout)
@@ -193,6 +194,7 @@ class Run:
                 t["twin"] = slot
             tests.extend(value["tests"])
             codes.append(value.get("exitcode"))
+            started = started or value.get("started", True)
             for key in RUN_COUNTS:
                 extra[key] += int(value.get(key) or 0)
             if value.get("message") and value["message"] not in messages:
@@ -214,6 +216,7 @@ class Run:
             "exitcode": code,
             "message": "\n".join(messages) or None,
             "warnings": "\n".join(warnings_text) or None,
+            "session": started or bool(tests),  # False: pytest stopped before a session
             "twins": sorted({slot for slot, _ in self.promises}),
         }
         return result

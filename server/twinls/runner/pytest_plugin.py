@@ -48,11 +48,15 @@ class Reporter:
         self.deselected = 0  # by the project's own selection (-m, -k, --deselect), not shards
         self.warnings = 0
         self.extra_stderr: dict[str, str] = {}  # node id -> faulthandler_timeout dumps
+        self.started = False  # a session began (usage and config errors come before one)
 
     # -- collection ---------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = True
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -418,9 +422,11 @@ def session_end(reporter: Reporter, code: int, output: str) -> dict[str, Any]:
     ``exitcode`` is pytest's; ``message`` the run-level error as pytest printed
     it (not found, usage, config, internal errors, an interrupted collection),
     else None; ``deselected`` and ``warnings`` the closing line's counts that
-    belong to no test; ``warnings_text`` pytest's "warnings summary" section.
+    belong to no test; ``warnings_text`` pytest's "warnings summary" section;
+    ``started`` whether a session began (pytest prints no closing line without).
     """
     return {
+        "started": reporter.started,
         "message": run_error(output) if code in (2, 3, 4) else None,
         "exitcode": code,
         "deselected": reporter.deselected,
