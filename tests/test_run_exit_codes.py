@@ -26,7 +26,7 @@ SUBTESTS = textwrap.dedent(
         def test_odd(self):
             for i in range(4):
                 with self.subTest(i=i):
-                    self.assertEqual(i % 2, 0)
+                    self.assertNotIn(i, (1, 3))
 
         def test_fine(self):
             for i in range(2):
@@ -73,6 +73,9 @@ MIXED = textwrap.dedent(
     """
 )
 
+#: pytest's plural/singular words as twinls's summary keys.
+KEYS = {"warning": "warnings", "errors": "error"}
+
 CLOSING = re.compile(r"^=*\s*(.*?) in [\d.]+s\s*=*$")
 
 
@@ -83,7 +86,8 @@ def closing_counts(stdout: str) -> dict[str, int] | None:
         if m:
             if m.group(1) == "no tests ran":
                 return {}
-            return {w: int(n) for n, w in re.findall(r"(\d+) ([a-z ]+?)(?=,|$)", m.group(1))}
+            found = re.findall(r"(\d+) ([a-z ]+?)(?=,|$)", m.group(1))
+            return {KEYS.get(w, w): int(n) for n, w in found}
     return None
 
 

@@ -106,18 +106,25 @@ class Runs:
         else:
             latest = self.tests.get(path, {}).values()
             entries = [e for e in latest if _in_scope(e["qualname"], kind, qual)]
-        text = titles.of_tests(icons, entries, self.wall_of(entries), example=kind == "example")
         last = self.last.get((path, kind, qual))
+        wall = self.wall_of(entries, last)
+        text = titles.of_tests(icons, entries, wall, example=kind == "example")
         if text is None and last is not None and not last["tests"]:
             text = titles.of_run(icons, last)
         return text or titles.base(icons, kind)
 
-    def wall_of(self, entries: list[dict[str, Any]]) -> float | None:
-        """The wall time of the one finished run these results all came from, if so."""
+    def wall_of(
+        self, entries: list[dict[str, Any]], last: dict[str, Any] | None
+    ) -> float | None:
+        """The wall time of this lens's own last run, if it produced all these results.
+
+        (Results a bigger run brought, a file's for a test lens, show their own
+        durations instead: the file's wall time is not the test's.)
+        """
         runs = {self.run_of.get(e["nodeid"]) for e in entries}
-        if len(runs) != 1:
+        if last is None or runs != {last["runId"]}:
             return None
-        return self.walls.get(runs.pop())  # type: ignore[arg-type]
+        return self.walls.get(last["runId"])
 
     def schedule_refresh(self, now: bool = False) -> None:
         """Ask the client to re-request lenses (at most every REFRESH_EVERY seconds)."""
@@ -171,7 +178,7 @@ class Runs:
         self.walls[run.id] = result["duration"]
         target = run.target
         self.last[(target.path, target.kind, target.qualname)] = {
-            k: result[k] for k in ("outcome", "message", "summary", "duration", "exitcode")
+            k: result[k] for k in ("runId", "outcome", "message", "summary", "duration")
         } | {"tests": len(result["tests"])}
         live = set(self.run_of.values())
         for run_id in [r for r in self.walls if r not in live]:
