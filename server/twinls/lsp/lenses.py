@@ -278,6 +278,7 @@ class Runs:
         tests = []
         for t in result["tests"]:
             entry = self._located(results.public(t), t)
+            entry["fileUri"] = self.ls.uri_of(t["file"]) if t.get("file") else None
             entry["subtests"] = [
                 self._located({k: v for k, v in s.items() if k != "path"}, s)
                 for s in t.get("subtests") or []
