@@ -260,12 +260,12 @@ export class TwinTests implements vscode.Disposable {
     for (const extra of errors.slice(1)) {
       parts.push(`error in ${extra.when}: ${extra.message}`);
     }
-    if (test.traceback) {
-      parts.push(test.traceback);
-    }
     const frames = test.trace ?? [];
     if (frames.length > 0) {
       parts.push(['Traceback (workspace frames):', ...frames.map((f) => `  ${vscode.workspace.asRelativePath(vscode.Uri.parse(f.uri))}:${f.line + 1}`)].join('\n'));
+    }
+    if (test.traceback) {
+      parts.push(test.traceback);
     }
     if (test.stdout) {
       parts.push(`Captured stdout:\n${test.stdout}`);
