@@ -63,6 +63,7 @@ CHECKS = {
     "testing_tree": "the Testing view shows pytest's tree: folder > module > class > test > case",
     "failure_elsewhere": "a failure raised in another file shows at its line, filed under its test",
     "failure_traceback": "the failure's peek carries the traceback and the workspace frames",
+    "test_results_output": "Test Results shows the failure's traceback",
     "rerun_green": "after an unsaved fix, a rerun turns the test green, no red item left",
     "go_to_implementations": "Go to Implementations lists both overrides",
     "references_streaming": "Twinls: Find References (streaming) fills the results view",

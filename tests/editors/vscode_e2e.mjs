@@ -254,7 +254,7 @@ try {
 
   /** The Testing view's row labelled exactly `label`. */
   const testRow = (label) =>
-    page.locator('.test-explorer .monaco-list-row', { has: page.locator('.label, .monaco-icon-label', { hasText: new RegExp(`^${escape(label)}$`) }) }).first();
+    page.locator('.test-explorer .monaco-list-row', { hasText: new RegExp(`^\\s*${escape(label)}\\s*([\\d.]+\\s*m?s)?\\s*$`) }).first();
 
   /** Expand the Testing view down `labels`, outermost first (ArrowRight opens a row). */
   async function expandTree(labels) {
@@ -314,17 +314,26 @@ try {
     // The inline failure message in checks.py opens the peek with the whole message.
     await openFromExplorer(config.elsewhereFile);
     await page.locator('.editor-group-container.active .monaco-editor').getByText(config.elsewhereMessage).first().click();
-    const peek = page.locator('.monaco-editor .peekview-widget, .test-output-peek').first();
-    await peek.waitFor();
-    const text = await poll(async () => {
-      const t = await peek.innerText().catch(() => '');
-      return /Traceback \(workspace frames\)/.test(t) && t.includes(config.elsewhereFile) ? t : undefined;
-    }, 15000).catch(async () => {
-      throw new Error(`the peek lacks the traceback: ${(await peek.innerText().catch(() => '')).slice(0, 400)}`);
+    const peek = page.locator('.peekview-widget', { hasText: 'Traceback (workspace frames):' }).first();
+    await peek.waitFor().catch(() => {
+      throw new Error('no peek with the workspace frames opened from the inline message');
     });
+    const text = await peek.innerText();
+    const frame = new RegExp(`${escape(config.elsewhereFile)}:\\d+`);
+    if (!frame.test(text) || !text.includes(config.elsewhereMessage)) throw new Error(`the peek lacks the frame or the message: ${text.slice(0, 400)}`);
     await page.screenshot({ path: path.join(config.outDir, 'failure-peek.png') });
     await page.keyboard.press('Escape');
     return `peek: ${text.replace(/\s+/g, ' ').slice(0, 200)}`;
+  }, ['testing_tree']);
+
+  await check('test_results_output', async () => {
+    // The status bar item opens Test Results: pytest's failure text is in its output.
+    await statusBar(/test_tree\.py: 1 failed/).click();
+    const out = page.locator('.xterm-rows', { hasText: `${config.elsewhereFile}:4: ValueError` }).first();
+    await out.waitFor({ timeout: 15000 }).catch(() => {
+      throw new Error('Test Results does not show the traceback');
+    });
+    return `Test Results: ${(await out.innerText()).replace(/\s+/g, ' ').slice(-160)}`;
   }, ['testing_tree']);
 
   await check('rerun_green', async () => {
