@@ -212,6 +212,8 @@ try {
     const message = await poll(async () => {
       const lineBox = await line.boundingBox().catch(() => null);
       for (const candidate of lineBox ? await messages.all() : []) {
+        // The lens title says it too (above the test): only the message on the line counts.
+        if (await candidate.evaluate((el) => !!el.closest('.codelens-decoration')).catch(() => true)) continue;
         const box = await candidate.boundingBox().catch(() => null);
         if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
           return candidate;
