@@ -57,8 +57,8 @@ PROJECTS = (
     ),
     Project(
         "attrs",
-        "24.2.0",
-        "hypothesis, conftest, addopts --strict-markers --strict-config, xfail_strict",
+        "25.4.0",
+        "hypothesis, conftest, addopts --strict-markers --strict-config --import-mode=importlib",
         "tests",
         deps=("hypothesis", "pympler", "cloudpickle"),
         skip_files=("tests/test_mypy.py",),

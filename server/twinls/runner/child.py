@@ -43,6 +43,10 @@ _open: set[socket.socket] = set()
 _open_lock = threading.Lock()
 
 STACK_WAIT = 1.0  # seconds to wait for a faulthandler dump before the kill
+#: Seconds an executor may be silent while no test is running (start-up, collection,
+#: between tests) when ``runTimeout`` is shorter: a loaded machine is slow there too,
+#: and ``runTimeout`` is a test's budget, not pytest's.
+BETWEEN_TESTS = 60.0
 REAP_GRACE = 2.0  # seconds an executor has to exit after its last word
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
@@ -275,14 +279,15 @@ class Supervisor:
     def _watch(self, pid: int, sock: socket.socket, stack_r: int, forward: bool) -> Ending:
         reader = FrameReader(sock)
         current: str | None = None
-        deadline = time.monotonic() + self.timeout
+        budget = max(self.timeout, BETWEEN_TESTS)
+        deadline = time.monotonic() + budget
         while True:
             left = deadline - time.monotonic()
             ready = select.select([sock], [], [], max(0.0, left))[0] if left > 0 else []
             if not ready:
                 stack = _dump_stack(pid, stack_r)
                 _kill(pid)
-                why = f"Timeout: still running after {self.timeout:g} s; its process was killed"
+                why = f"Timeout: still running after {budget:g} s; its process was killed"
                 return Ending(False, current=current, why=why, stack=stack)
             try:
                 msg = reader.read()
@@ -290,24 +295,25 @@ class Supervisor:
                 status = _wait_exit(pid)
                 stack = _read_available(stack_r, 0.2)
                 return Ending(False, current=current, why=_describe(status), stack=stack)
-            deadline = time.monotonic() + self.timeout
             kind = msg["k"]
             if kind == "end":
                 self.imported.update(msg.get("imported", []))
                 self.finished.append(pid)
                 return Ending(True, end=msg, current=current)
+            if kind == "start":
+                current = msg["nodeid"]
+            elif kind == "result":
+                self.reported.add(msg["test"]["nodeid"])
+                if msg["test"]["nodeid"] == current:
+                    current = None
+            budget = self.timeout if current is not None else max(self.timeout, BETWEEN_TESTS)
+            deadline = time.monotonic() + budget
             if kind == "collected":
                 for item in msg["items"]:
                     self.collected.append(item["nodeid"])
                     self.lines[item["nodeid"]] = item.get("line")
                 if not forward:
                     continue
-            elif kind == "start":
-                current = msg["nodeid"]
-            elif kind == "result":
-                self.reported.add(msg["test"]["nodeid"])
-                if msg["test"]["nodeid"] == current:
-                    current = None
             self.out.write(msg)
 
 
