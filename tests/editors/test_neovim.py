@@ -51,6 +51,8 @@ CHECKS = [
     "run_example",
     "unsaved_run",
     "run_file",
+    "run_folder",
+    "lens_titles_plain",
     "progress",
     "restart",
     "restart_server",

@@ -29,6 +29,7 @@ from vscode_codeserver import (  # noqa: E402
     package_python_standin,
 )
 from vscode_workspace import (  # noqa: E402
+    ELSEWHERE,
     EXAMPLE,
     FAILING_LINE_TEXT,
     FAILING_MESSAGE,
@@ -36,6 +37,8 @@ from vscode_workspace import (  # noqa: E402
     IMPLEMENTATION_LINES,
     REFERENCES_AT,
     REFERENCES_NAME,
+    TREE,
+    TREE_CASES,
     make_workspace,
     write_user_settings,
 )
@@ -58,6 +61,11 @@ CHECKS = {
     "failing_test": "a failing test's message shows at the failing line",
     "run_at_cursor": "Twinls: Run Test at Cursor runs the example and shows its value",
     "testing_view_rerun": "Run in the Testing view reruns a test in the twin",
+    "testing_tree": "the Testing view shows pytest's tree: folder > module > class > test > case",
+    "failure_elsewhere": "a failure raised in another file shows at its line, filed under its test",
+    "failure_traceback": "the failure's peek carries the traceback and the workspace frames",
+    "test_results_output": "Test Results shows the failure's traceback",
+    "rerun_green": "after an unsaved fix, a rerun turns the test green, no red item left",
     "go_to_implementations": "Go to Implementations lists both overrides",
     "references_streaming": "Twinls: Find References (streaming) fills the results view",
     "find_implementors": "Twinls: Find Implementors… fills the results view",
@@ -111,6 +119,9 @@ def report() -> dict:
                 "referencesName": REFERENCES_NAME,
                 "userSettings": str(home / "user-data" / "User" / "settings.json"),
                 "projectPython": [str(ENVS / f"py{v}/bin/python") for v in ("3.12", "3.13")],
+                "tree": TREE,
+                "treeCases": TREE_CASES,
+                **ELSEWHERE,
                 **EXAMPLE,
             }
             (home / "e2e.json").write_text(json.dumps(config))

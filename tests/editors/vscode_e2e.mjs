@@ -212,6 +212,8 @@ try {
     const message = await poll(async () => {
       const lineBox = await line.boundingBox().catch(() => null);
       for (const candidate of lineBox ? await messages.all() : []) {
+        // The lens title says it too (above the test): only the message on the line counts.
+        if (await candidate.evaluate((el) => !!el.closest('.codelens-decoration')).catch(() => true)) continue;
         const box = await candidate.boundingBox().catch(() => null);
         if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
           return candidate;
@@ -249,6 +251,115 @@ try {
     await item.waitFor({ timeout: 60000 });
     return `status bar: ${(await item.textContent()).trim()}`;
   }, ['testing_view', 'run_at_cursor']);
+
+  // --- the Testing view as pytest's tree (issue 11) ---------------------------------
+
+  /** The Testing view's row labelled exactly `label`. */
+  const testRow = (label) =>
+    page.locator('.test-explorer .monaco-list-row', { hasText: new RegExp(`^\\s*${escape(label)}\\s*([\\d.]+\\s*m?s)?\\s*$`) }).first();
+
+  /** Expand the Testing view down `labels`, outermost first (ArrowRight opens a row). */
+  async function expandTree(labels) {
+    await runCommand('Testing: Focus on Test Explorer View');
+    for (const label of labels) {
+      const row = testRow(label);
+      await row.waitFor();
+      if ((await row.getAttribute('aria-expanded')) === 'false') {
+        await row.click();
+        await page.keyboard.press('ArrowRight');
+        await poll(async () => ((await row.getAttribute('aria-expanded')) === 'true' ? true : undefined), 5000);
+      }
+    }
+  }
+
+  await check('testing_tree', async () => {
+    await runCommand('View: Show Explorer');
+    const folderRow = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(config.tree.folder)}$`) }) }).first();
+    if ((await folderRow.getAttribute('aria-expanded')) !== 'true') await folderRow.click();
+    await openFromExplorer(config.tree.module);
+    const lens = await lensAbove('import pytest', 'Run file');
+    await lens.click();
+    await statusBar(/test_tree\.py: 1 failed, 2 passed/).waitFor({ timeout: 60000 });
+    const { folder, module, class: cls, test } = config.tree;
+    await expandTree([folder, module, cls, test]);
+    for (const label of [...config.treeCases, config.elsewhereTest]) {
+      await testRow(label).waitFor();
+    }
+    await testRow(config.treeCases[0]).locator('.codicon-testing-passed-icon').waitFor();
+    await testRow(config.elsewhereTest).locator('.codicon-testing-failed-icon').waitFor();
+    const labels = await page.locator('.test-explorer .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent));
+    if (labels.some((l) => /checks\.py/.test(l))) throw new Error(`a row for checks.py (where the failure was raised): ${JSON.stringify(labels)}`);
+    await page.screenshot({ path: path.join(config.outDir, 'testing-tree.png') });
+    return `rows: ${JSON.stringify(labels)}`;
+  }, ['workbench']);
+
+  await check('failure_elsewhere', async () => {
+    await openFromExplorer(config.elsewhereFile);
+    const line = page.locator('.view-line', { hasText: config.elsewhereLineText }).first();
+    const messages = page.locator('.editor-group-container.active .monaco-editor').getByText(config.elsewhereMessage);
+    const message = await poll(async () => {
+      const lineBox = await line.boundingBox().catch(() => null);
+      for (const candidate of lineBox ? await messages.all() : []) {
+        const box = await candidate.boundingBox().catch(() => null);
+        if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) {
+          return candidate;
+        }
+      }
+      return undefined;
+    }).catch(() => {
+      throw new Error(`"${config.elsewhereMessage}" is not shown on the line "${config.elsewhereLineText}" of ${config.elsewhereFile}`);
+    });
+    return `shown in ${config.elsewhereFile}: ${(await message.textContent()).trim()}`;
+  }, ['testing_tree']);
+
+  await check('failure_traceback', async () => {
+    // The inline failure message in checks.py opens the peek with the whole message.
+    await openFromExplorer(config.elsewhereFile);
+    await page.locator('.editor-group-container.active .monaco-editor').getByText(config.elsewhereMessage).first().click();
+    const peek = page.locator('.peekview-widget', { hasText: 'Traceback (workspace frames):' }).first();
+    await peek.waitFor().catch(() => {
+      throw new Error('no peek with the workspace frames opened from the inline message');
+    });
+    const text = await peek.innerText();
+    const frame = new RegExp(`${escape(config.elsewhereFile)}:\\d+`);
+    if (!frame.test(text) || !text.includes(config.elsewhereMessage)) throw new Error(`the peek lacks the frame or the message: ${text.slice(0, 400)}`);
+    await page.screenshot({ path: path.join(config.outDir, 'failure-peek.png') });
+    await page.keyboard.press('Escape');
+    return `peek: ${text.replace(/\s+/g, ' ').slice(0, 200)}`;
+  }, ['testing_tree']);
+
+  await check('test_results_output', async () => {
+    // The status bar item opens Test Results: pytest's failure text is in its output.
+    await statusBar(/test_tree\.py: 1 failed/).click();
+    const out = page.locator('.xterm-rows', { hasText: `${config.elsewhereFile}:4: ValueError` }).first();
+    await out.waitFor({ timeout: 15000 }).catch(() => {
+      throw new Error('Test Results does not show the traceback');
+    });
+    return `Test Results: ${(await out.innerText()).replace(/\s+/g, ' ').slice(-160)}`;
+  }, ['testing_tree']);
+
+  await check('rerun_green', async () => {
+    await openFromExplorer('test_tree.py');
+    const line = page.locator('.view-line', { hasText: config.elsewhereBad }).first();
+    await line.click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.insertText(config.elsewhereFixed);
+    await page.locator('.view-line', { hasText: config.elsewhereFixed }).first().waitFor();
+    await expandTree([config.tree.folder, config.tree.module, config.tree.class]);
+    const row = testRow(config.elsewhereTest);
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Run Test"]').click();
+    await row.locator('.codicon-testing-passed-icon').waitFor({ timeout: 60000 });
+    // Green everywhere: the test, its class, module and folder (no red left from before).
+    const { folder, module, class: cls } = config.tree;
+    for (const label of [cls, module, folder]) {
+      await testRow(label).locator('.codicon-testing-passed-icon').waitFor({ timeout: 10000 }).catch(() => {
+        throw new Error(`${label} is not green after ${config.elsewhereTest} passed again`);
+      });
+    }
+    return `${config.elsewhereTest}, ${cls}, ${module}, ${folder}: passed`;
+  }, ['testing_tree']);
 
   await check('go_to_implementations', async () => {
     await openFromExplorer('shapes.py');

@@ -57,12 +57,53 @@ def test_plugin_and_package(probe_token):
     assert lib_token().startswith("probe-lib-")
 """
 
+#: A folder of tests for the Testing view's tree: folder > module > class > test > case,
+#: and a failure raised in a helper module rather than in the test file.
+CHECKS_PY = """\
+def check_area(shape, expected):
+    area = shape.area()
+    if area != expected:
+        raise ValueError(f"area {area} is not {expected}")
+"""
+
+TREE_TESTS = """\
+import pytest
+
+from checks import check_area
+from shapes import Square
+
+
+class TestSquares:
+    @pytest.mark.parametrize("side", [1, 2])
+    def test_area(self, side):
+        assert Square(side).area() == side * side
+
+    def test_checked(self):
+        check_area(Square(2), 5)
+"""
+
+#: The tree the Testing view must show for suite/test_tree.py (labels, outermost first).
+TREE = {"folder": "suite", "module": "test_tree.py", "class": "TestSquares", "test": "test_area"}
+TREE_CASES = ["[1]", "[2]"]
+#: test_checked's failure: raised in checks.py at this line, with this message.
+ELSEWHERE = {
+    "elsewhereFile": "checks.py",
+    "elsewhereLineText": 'raise ValueError(f"area {area} is not {expected}")',
+    "elsewhereMessage": "ValueError: area 4 is not 5",
+    "elsewhereTest": "test_checked",
+    "elsewhereBad": "check_area(Square(2), 5)",
+    "elsewhereFixed": "check_area(Square(2), 4)",
+}
+
 
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "shapes.py").write_text(SHAPES)
     (root / "test_shapes.py").write_text(TESTS)
     (root / "test_env.py").write_text(ENV_TEST)
+    (root / "suite").mkdir(exist_ok=True)
+    (root / "suite" / "checks.py").write_text(CHECKS_PY)
+    (root / "suite" / "test_tree.py").write_text(TREE_TESTS)
     return root
 
 

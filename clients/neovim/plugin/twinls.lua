@@ -28,6 +28,10 @@ cmd('TwinRunFile', function()
   require('twinls').run_file()
 end, { desc = 'twinls: run the tests in this file' })
 
+cmd('TwinRunFolder', function(opts)
+  require('twinls').run_folder(opts.args)
+end, { nargs = '?', complete = 'dir', desc = 'twinls: run the tests under a folder (default: the workspace)' })
+
 cmd('TwinCancelRun', function()
   require('twinls').cancel_run()
 end, { desc = 'twinls: stop the running test or example' })

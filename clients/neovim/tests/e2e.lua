@@ -496,6 +496,29 @@ h.main(function()
     h.expect(result.outcome == 'passed', ':TwinRunFile: outcome %s', tostring(result.outcome))
   end)
 
+  -- A folder run (the whole workspace), summed up in pytest's words.
+  h.check('run_folder', function()
+    local result = run('TwinRunFolder')
+    h.expect(result.kind == 'folder', ':TwinRunFolder: kind %s', tostring(result.kind))
+    -- The workspace's one test module holds two pytest tests (the example is no pytest test).
+    h.expect(#(result.tests or {}) == 2, ':TwinRunFolder ran %d tests, expected 2', #(result.tests or {}))
+    local line = require('twinls.run').summary(result)
+    info.folder_message = line
+    h.expect(line:find(' passed', 1, true), ':TwinRunFolder summary %q names no passed tests', line)
+    h.expect(type(result.exitcode) == 'number', ':TwinRunFolder: exit code %s', tostring(result.exitcode))
+  end)
+
+  -- Neovim shows lens titles as raw text: no codicons, and a lens that ran says it runs again.
+  h.check('lens_titles_plain', function()
+    local def = find(tests, 'def test_circle')
+    local title = h.wait(WAIT, function()
+      local lens = lens_at(tests, def)
+      return lens and lens.command.title:find('Run again', 1, true) and lens.command.title
+    end, 'the lens over test_circle to say it runs again')
+    info.lens_title_plain = title
+    h.expect(not title:find('$(', 1, true), 'a codicon in a Neovim lens title: %q', title)
+  end)
+
   h.check('progress', function()
     local p = require('twinls.progress')
     h.expect(type(p.statusline()) == 'string', 'statusline() is not a string')

@@ -19,10 +19,10 @@ export interface CommandContext {
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const register = (id: string, fn: () => Promise<unknown>): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async () => {
+  const register = (id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await fn();
+        await fn(...args);
       } catch (err) {
         void showError(`twinls: ${id.replace('twinls.', '')} failed: ${errorText(err)}`);
       }
@@ -79,6 +79,19 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
           client.sendRequest('workspace/executeCommand', { command: ServerCommand.runAt, arguments: args }),
         );
       }
+    }),
+
+    // Explorer › a folder's context menu, or the palette (the whole workspace).
+    register('twinls.runTestsInFolder', async (folder?: unknown) => {
+      const client = await ctx.client();
+      if (!client) {
+        return;
+      }
+      const uri = folder instanceof vscode.Uri ? folder : undefined;
+      const name = uri ? vscode.workspace.asRelativePath(uri) : 'workspace';
+      await ctx.tests.track(`twinls: run ${name}`, () =>
+        client.sendRequest('workspace/executeCommand', { command: ServerCommand.runFolder, arguments: uri ? [uri.toString()] : [] }),
+      );
     }),
 
     register('twinls.restartTwin', async () => {

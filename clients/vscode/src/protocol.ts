@@ -10,6 +10,7 @@ export const ServerCommand = {
   runTest: 'twinls.runTest',
   runExample: 'twinls.runExample',
   runFile: 'twinls.runFile',
+  runFolder: 'twinls.runFolder',
   cancelRun: 'twinls.cancelRun',
 } as const;
 
@@ -19,6 +20,7 @@ export const RUN_COMMANDS: ReadonlySet<string> = new Set([
   ServerCommand.runTest,
   ServerCommand.runExample,
   ServerCommand.runFile,
+  ServerCommand.runFolder,
 ]);
 
 export interface InitializationOptions {
@@ -64,6 +66,30 @@ export interface TestResult {
   value?: string | null;
   /** `TestA::test_b`: what runTest / runExample take back. */
   qualname?: string | null;
+  /** The test's own file (`uri`/`line` locate the failure, maybe in another file). */
+  fileUri?: string | null;
+  /** pytest's failure text (the assertion diff, the traceback). */
+  traceback?: string | null;
+  /** The failure's frames inside the workspace, outermost first. */
+  trace?: { uri: string; line: number }[] | null;
+  /** Every failing phase: a teardown error after a failed call is one more. */
+  errors?: { when: string; message: string; traceback?: string | null }[] | null;
+  /** pytest 9 subtests (`subtests.test()`, `self.subTest()`), in order. */
+  subtests?: SubtestResult[] | null;
+}
+
+export interface SubtestResult {
+  /** pytest's description: `[msg] (i=1)`. */
+  name: string;
+  outcome: Outcome;
+  duration?: number | null;
+  message?: string | null;
+  traceback?: string | null;
+  stdout?: string | null;
+  stderr?: string | null;
+  uri?: string | null;
+  line?: number | null;
+  trace?: { uri: string; line: number }[] | null;
 }
 
 /** The argument a server lens passes to runTest / runExample / runFile. */
@@ -77,12 +103,20 @@ export interface LensArgument {
 }
 
 export interface RunResult {
-  kind: 'test' | 'example' | 'file';
+  kind: 'test' | 'example' | 'file' | 'folder';
   uri: string;
+  /** A test's outcome, or `deselected` / `empty` / `error` when no test ran. */
   outcome: Outcome;
   duration?: number | null;
   tests: TestResult[];
-  summary?: Record<string, unknown>;
+  /** pytest's closing-line counts (`failed`, `passed`, `deselected`, `warnings`, …). */
+  summary?: Record<string, number>;
+  /** pytest's exit code. */
+  exitcode?: number | null;
+  /** A run-level error in pytest's words (not found, usage, config). */
+  message?: string | null;
+  /** pytest's warnings summary. */
+  warnings?: string | null;
 }
 
 export interface TwinInfo {

@@ -1,11 +1,11 @@
-"""Code lenses and runs: ``▶ Run test`` to a result, diagnostics and updated titles.
+"""Code lenses and runs (server): ``Run test`` to a result, diagnostics and updated titles.
 
 A lens's command asks the pool for a run (``runner.plan.Run``); while it runs,
 each result arriving from the twin updates the progress bar, the failure
-diagnostics (published at the failing line, cleared once the test passes) and
-the lens titles (``✓ 12 ms``, ``✗ AssertionError: …``, refreshed with
-``workspace/codeLens/refresh``). The command answers with the structured
-result every client renders.
+diagnostics (published at the failing line, and at each failing subtest's;
+cleared once the test passes) and the lens titles (``lsp/titles.py``,
+refreshed with ``workspace/codeLens/refresh``). The command answers with the
+structured result every client renders.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..runner.collect import enclosing
 from ..runner.paths import root_of
 from ..runner.plan import SPLIT_MIN, Durations, Run, Target
 from ..textbuf import from_codepoints
+from . import titles
 from .diagnostics import TESTS, board
 from .progress import WorkDone
 from .server import TwinLanguageServer
@@ -30,15 +31,8 @@ RUN_TEST = "twinls.runTest"
 RUN_EXAMPLE = "twinls.runExample"
 RUN_FILE = "twinls.runFile"
 RUN_AT = "twinls.runAt"
+RUN_FOLDER = "twinls.runFolder"
 CANCEL_RUN = "twinls.cancelRun"
-
-BASE_TITLES = {
-    "file": "▶ Run file",
-    "test": "▶ Run test",
-    "class": "▶ Run test",
-    "example": "▶ Run example",
-}
-RUNNING_TITLE = "⏳ Running…"
 REFRESH_EVERY = 0.25  # seconds between lens refreshes while results stream in
 
 #: Threads that wait for runs (a run may wait a minute; the default pool is small).
@@ -61,6 +55,15 @@ class Runs:
         self.owner: dict[str, tuple[str, str]] = {}  # node id -> (test file, qualname)
         self.warmed: set[int] = set()
         self._refresh: asyncio.TimerHandle | None = None
+        #: (path, kind, qualname) -> the last finished run of that lens (no tests kept)
+        self.last: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.run_of: dict[str, int] = {}  # node id -> the run its latest result came from
+        self.walls: dict[int, float] = {}  # run id -> wall time, once it ended
+
+    @property
+    def icons(self) -> titles.Icons:
+        name = getattr(self.ls, "client_name", None)  # clientInfo.name, set at initialize
+        return titles.icons_for(name, self.ls.options.get("lensIcons"))
 
     # -- lenses -----------------------------------------------------------------------
 
@@ -95,15 +98,34 @@ class Runs:
 
     def title(self, path: str, unit: dict[str, Any]) -> str:
         kind, qual = unit["kind"], unit["qualname"]
+        icons = self.icons
         if self.running.get((path, kind, qual)):
-            return RUNNING_TITLE
+            return titles.running(icons)
         if kind == "example":
             entry = self.examples.get(path, {}).get(qual)
-            text = results.title([entry], example=True) if entry else None
+            entries = [entry] if entry else []
         else:
             latest = self.tests.get(path, {}).values()
-            text = results.title([e for e in latest if _in_scope(e["qualname"], kind, qual)])
-        return text or BASE_TITLES[kind]
+            entries = [e for e in latest if _in_scope(e["qualname"], kind, qual)]
+        last = self.last.get((path, kind, qual))
+        wall = self.wall_of(entries, last)
+        text = titles.of_tests(icons, entries, wall, example=kind == "example")
+        if text is None and last is not None and not last["tests"]:
+            text = titles.of_run(icons, last)
+        return text or titles.base(icons, kind)
+
+    def wall_of(
+        self, entries: list[dict[str, Any]], last: dict[str, Any] | None
+    ) -> float | None:
+        """The wall time of this lens's own last run, if it produced all these results.
+
+        (Results a bigger run brought, a file's for a test lens, show their own
+        durations instead: the file's wall time is not the test's.)
+        """
+        runs = {self.run_of.get(e["nodeid"]) for e in entries}
+        if last is None or runs != {last["runId"]}:
+            return None
+        return self.walls.get(last["runId"])
 
     def schedule_refresh(self, now: bool = False) -> None:
         """Ask the client to re-request lenses (at most every REFRESH_EVERY seconds)."""
@@ -149,20 +171,40 @@ class Runs:
             self.examples.setdefault(file, {})[entry["qualname"]] = entry
         else:
             self.tests.setdefault(file, {})[entry["nodeid"]] = entry
+        self.run_of[entry["nodeid"]] = run.id
         self.diagnose(entry, file)
+
+    def finished(self, run: Run, result: dict[str, Any]) -> None:
+        """A run ended: its wall time for titles, and what it said when it ran no test."""
+        self.walls[run.id] = result["duration"]
+        target = run.target
+        self.last[(target.path, target.kind, target.qualname)] = {
+            k: result[k] for k in ("runId", "outcome", "message", "summary", "duration")
+        } | {"tests": len(result["tests"])}
+        live = set(self.run_of.values())
+        for run_id in [r for r in self.walls if r not in live]:
+            del self.walls[run_id]
 
     def diagnose(self, entry: dict[str, Any], file: str) -> None:
         nodeid = entry["nodeid"]
         touched = {p for p, _ in self.diags.pop(nodeid, [])}
         self.owner.pop(nodeid, None)
-        path, line = entry.get("path"), entry.get("line")
-        if results.failed(entry["outcome"]) and path and line is not None:
-            message = f"{entry['name']}: {entry.get('message') or entry['outcome']}"
-            items = [(path, self._diagnostic(path, line, message, entry))]
-            in_test = [f for f in entry.get("trace") or [] if f["path"] == file]
+        items: list[tuple[str, types.Diagnostic]] = []
+        failures = [s for s in entry.get("subtests") or [] if results.failed(s["outcome"])]
+        if results.failed(entry["outcome"]) and not failures:
+            failures = [entry]  # the test's own failure (a failing subtest says more)
+        for failure in failures:
+            path, line = failure.get("path"), failure.get("line")
+            if path is None or line is None:
+                continue
+            name = entry["name"] if failure is entry else f"{entry['name']} {failure['name']}"
+            message = f"{name}: {failure.get('message') or failure['outcome']}"
+            items.append((path, self._diagnostic(path, line, message, entry)))
+            in_test = [f for f in failure.get("trace") or [] if f["path"] == file]
             if path != file and in_test:
                 where = in_test[-1]
                 items.append((file, self._diagnostic(file, where["line"], message, entry)))
+        if items:
             self.diags[nodeid] = items
             self.owner[nodeid] = (file, entry["qualname"])
             touched.update(p for p, _ in items)
@@ -174,17 +216,20 @@ class Runs:
         kind = target.kind
         if kind == "example":
             return
-        latest = self.tests.get(target.path, {})
-        for nodeid in [n for n, e in latest.items() if n not in seen]:
-            if _in_scope(latest[nodeid]["qualname"], kind, target.qualname):
-                del latest[nodeid]
+
+        def covered(file: str) -> bool:
+            if kind == "folder":
+                return file == target.path or file.startswith(target.path.rstrip(os.sep) + os.sep)
+            return file == target.path
+
+        for file in [f for f in self.tests if covered(f)]:
+            latest = self.tests[file]
+            for nodeid in [n for n, e in latest.items() if n not in seen]:
+                if _in_scope(latest[nodeid]["qualname"], kind, target.qualname):
+                    del latest[nodeid]
         touched: set[str] = set()
         for nodeid, (file, qual) in list(self.owner.items()):
-            if (
-                file == target.path
-                and nodeid not in seen
-                and _in_scope(qual, kind, target.qualname)
-            ):
+            if covered(file) and nodeid not in seen and _in_scope(qual, kind, target.qualname):
                 touched.update(p for p, _ in self.diags.pop(nodeid, []))
                 del self.owner[nodeid]
         for p in touched:
@@ -232,10 +277,11 @@ class Runs:
         """The command's answer: URIs instead of paths, internal keys dropped."""
         tests = []
         for t in result["tests"]:
-            entry = results.public(t)
-            entry["uri"] = self.ls.uri_of(t["path"]) if t.get("path") else None
-            entry["trace"] = [
-                {"uri": self.ls.uri_of(f["path"]), "line": f["line"]} for f in t.get("trace") or []
+            entry = self._located(results.public(t), t)
+            entry["fileUri"] = self.ls.uri_of(t["file"]) if t.get("file") else None
+            entry["subtests"] = [
+                self._located({k: v for k, v in s.items() if k != "path"}, s)
+                for s in t.get("subtests") or []
             ]
             tests.append(entry)
         out = {k: v for k, v in result.items() if k != "path"}
@@ -243,9 +289,18 @@ class Runs:
         out["tests"] = tests
         return out
 
+    def _located(self, entry: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+        """``path``/``trace`` paths of ``source`` as URIs in ``entry``."""
+        entry["uri"] = self.ls.uri_of(source["path"]) if source.get("path") else None
+        entry["trace"] = [
+            {"uri": self.ls.uri_of(f["path"]), "line": f["line"]}
+            for f in source.get("trace") or []
+        ]
+        return entry
+
 
 def _in_scope(qualname: str, kind: str, scope: str) -> bool:
-    if kind == "file":
+    if kind in ("file", "folder"):
         return True
     if kind == "class":
         return qualname.startswith(scope + "::")
@@ -312,7 +367,8 @@ def register(ls: TwinLanguageServer) -> None:
                 runs.record(job, entry)
         if not job.cancelled:
             runs.clear_scope(target, {t["nodeid"] for t in result["tests"]})
-        counts = results.summary_line(result["summary"])
+        runs.finished(job, result)
+        counts = results.summary_line(result["summary"], result["duration"])
         bar.end(f"{result['outcome']}: {counts}")
         runs.schedule_refresh(now=True)
         return runs.public(result)
@@ -360,6 +416,17 @@ def register(ls: TwinLanguageServer) -> None:
     @ls.command(RUN_FILE)
     async def run_file(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
         return await run(await target_of(args[0] if args else None, "file"))
+
+    @ls.command(RUN_FOLDER)
+    async def run_folder(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        """Every test under a folder: ``[uri]`` or ``[{"uri"}]``; none: the first root."""
+        arg = args[0] if args else None
+        uri = arg.get("uri") if isinstance(arg, dict) else arg
+        pool = await ls.twin_pool()
+        path = ls.path_of(uri) if isinstance(uri, str) and uri else pool.roots[0]
+        if not os.path.isdir(path):
+            raise ValueError(f"not a folder: {uri!r}")
+        return await run(Target("folder", path))
 
     @ls.command(RUN_AT)
     async def run_at(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:

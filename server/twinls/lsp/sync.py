@@ -29,6 +29,7 @@ def register(ls: TwinLanguageServer) -> None:
         opts = params.initialization_options
         ls.options = dict(opts) if isinstance(opts, dict) else {}
         features.apply(ls)  # companion mode: providers turned off are never announced
+        ls.client_name = params.client_info.name if params.client_info else None  # lens icons
         # The same choice pygls announces in the capabilities it is about to send.
         enc = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
         ls.encoding = getattr(enc, "value", enc)

@@ -45,6 +45,10 @@ _open_lock = threading.Lock()
 _handles: set[Handle] = set()
 
 STACK_WAIT = 1.0  # seconds to wait for a faulthandler dump before the kill
+#: Seconds an executor may be silent while no test is running (start-up, collection,
+#: between tests) when ``runTimeout`` is shorter: a loaded machine is slow there too,
+#: and ``runTimeout`` is a test's budget, not pytest's.
+BETWEEN_TESTS = 60.0
 REAP_GRACE = 2.0  # seconds an executor has to exit after its last word
 EXIT_DRAIN = 0.5  # seconds to read what an executor wrote before it exited
 
@@ -155,7 +159,8 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
         tests.append(entry)
         ctx.partial([{"k": "result", "test": entry}])
         end = {}
-    return {"tests": tests, "imported": end.get("imported", []), "message": end.get("message")}
+    session = {k: v for k, v in end.items() if k not in ("k", "imported")}
+    return {"tests": tests, "imported": end.get("imported", []), **session}
 
 
 def without_pickles(value: Any) -> Any:
@@ -343,18 +348,20 @@ class Supervisor:
 
     def run(self) -> None:
         first = self.execute(self.spec, forward_collected=True)
-        message = first.end.get("message")
+        session = {k: v for k, v in first.end.items() if k not in ("k", "imported")}
         if not first.ok:
             sweep()
             self.report_lost(first.current or self.target_nodeid(), first)
+            session["exitcode"] = 1  # pytest would have reported the lost test as failed
             rest = [n for n in self.collected if n not in self.reported and n != first.current]
             for nodeid in rest:
                 single = {**self.spec, "targets": [nodeid], "include": [], "exclude": []}
                 ending = self.execute(single, forward_collected=False)
                 sweep()
+                session["warnings"] = session.get("warnings", 0) + ending.end.get("warnings", 0)
                 if not ending.ok and nodeid not in self.reported:
                     self.report_lost(ending.current or nodeid, ending)
-        self.out.write({"k": "end", "imported": sorted(self.imported), "message": message})
+        self.out.write({"k": "end", "imported": sorted(self.imported), **session})
         for pid in self.finished:  # after the answer: a big process takes a while to exit
             _wait_exit(pid, REAP_GRACE)
         sweep()  # nothing a test forked outlives its run
@@ -441,7 +448,8 @@ class Supervisor:
         """
         reader = FrameReader(sock)
         current: str | None = None
-        deadline = time.monotonic() + self.timeout
+        budget = max(self.timeout, BETWEEN_TESTS)
+        deadline = time.monotonic() + budget
         pidfd = _pidfd(pid)
         exited = False
         try:
@@ -454,7 +462,7 @@ class Supervisor:
                         return self._crashed(pid, stack_r, current)
                     stack = _dump_stack(pid, stack_r)
                     _kill(pid)
-                    why = f"Timeout: still running after {self.timeout:g} s; its process was killed"
+                    why = f"Timeout: still running after {budget:g} s; its process was killed"
                     return Ending(False, current=current, why=why, stack=stack)
                 if sock not in ready:  # the pidfd: it exited; drain its socket briefly
                     exited = True
@@ -469,7 +477,7 @@ class Supervisor:
                     stack = _dump_stack(pid, stack_r)
                     _kill(pid)
                     why = (
-                        f"Timeout: still running after {self.timeout:g} s (its last message "
+                        f"Timeout: still running after {budget:g} s (its last message "
                         "stopped half way); its process was killed"
                     )
                     return Ending(False, current=current, why=why, stack=stack)
@@ -477,25 +485,26 @@ class Supervisor:
                     return self._crashed(pid, stack_r, current)
                 finally:
                     sock.settimeout(None)
-                if not exited:
-                    deadline = time.monotonic() + self.timeout
                 kind = msg["k"]
                 if kind == "end":
                     self.imported.update(msg.get("imported", []))
                     self.finished.append(pid)
                     return Ending(True, end=msg, current=current)
+                if kind == "start":
+                    current = msg["nodeid"]
+                elif kind == "result":
+                    self.reported.add(msg["test"]["nodeid"])
+                    if msg["test"]["nodeid"] == current:
+                        current = None
+                if not exited:  # runTimeout is a test's budget; pytest's own work gets more
+                    budget = self.timeout if current else max(self.timeout, BETWEEN_TESTS)
+                    deadline = time.monotonic() + budget
                 if kind == "collected":
                     for item in msg["items"]:
                         self.collected.append(item["nodeid"])
                         self.lines[item["nodeid"]] = item.get("line")
                     if not forward:
                         continue
-                elif kind == "start":
-                    current = msg["nodeid"]
-                elif kind == "result":
-                    self.reported.add(msg["test"]["nodeid"])
-                    if msg["test"]["nodeid"] == current:
-                        current = None
                 self.relay(msg)
         finally:
             if pidfd is not None:
@@ -618,16 +627,17 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the twin ignores it; tests not
     out = FrameWriter(sock)
     before = set(sys.modules)
-    message = None
+    session: dict[str, Any] = {"message": None}
     try:
         if job["kind"] == "example":
-            message = _run_example(state, job, out)
+            _run_example(state, job, out)
         else:
-            message = _run_pytest(state, job, out)
+            session = _run_pytest(state, job, out, stack_w)
     except BaseException:
         message = traceback.format_exc()
+        session = {"message": message}
         out.write({"k": "result", "test": test_entry("run", job.get("path"), message=message)})
-    out.write({"k": "end", "imported": _third_party(before, state.roots), "message": message})
+    out.write({"k": "end", "imported": _third_party(before, state.roots), **session})
 
 
 def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> None:
@@ -647,7 +657,8 @@ def pytest_args(job: dict[str, Any]) -> list[str]:
 
     from .fastconfig import BASE_ARGS
 
-    args = [*BASE_ARGS, "-q", "--color=no", "--rootdir", job["root"]]
+    # No -q: the project's own verbosity decides what pytest counts (passed subtests).
+    args = [*BASE_ARGS, "--color=no", "--rootdir", job["root"]]
     if importlib.util.find_spec("xdist") is not None:
         args += ["-n", "0"]  # a run child is already the parallel unit
     root = job["root"]
@@ -656,24 +667,26 @@ def pytest_args(job: dict[str, Any]) -> list[str]:
     return args
 
 
-def _run_pytest(state: TwinState, job: dict[str, Any], out: FrameWriter) -> str | None:
+def _run_pytest(
+    state: TwinState, job: dict[str, Any], out: FrameWriter, stack_w: int | None = None
+) -> dict[str, Any]:
+    """One pytest session; what the run's ``end`` says about it (see ``session_end``)."""
     import pytest
 
     from . import fastconfig
-    from .pytest_plugin import CacheOptionsIgnored, Reporter
+    from .pytest_plugin import CacheOptionsIgnored, FaulthandlerTimeout, Reporter, session_end
 
     reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
+    plugins = [reporter, CacheOptionsIgnored(), FaulthandlerTimeout(reporter, stack_w)]
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:
         _capture_in_memory()
         fastconfig.use_once()
-        code = pytest.main(pytest_args(job), plugins=[reporter, CacheOptionsIgnored()])
+        code = pytest.main(pytest_args(job), plugins=plugins)
     finally:
         sys.stdout, sys.stderr = saved
-    if int(code) in (0, 1, 5):
-        return None
-    return text.getvalue()[-4000:] or f"pytest exited with code {int(code)}"
+    return session_end(reporter, int(code), text.getvalue())
 
 
 def _capture_in_memory() -> None:

@@ -1,7 +1,9 @@
-"""``twinls run FILE[::TEST]``: a run from the terminal, through a twin like the editor's.
+"""``twinls run [FILE[::TEST] | FOLDER]``: a run from the terminal, through a twin.
 
-Results print as they arrive; the exit status is 1 when anything failed or
-errored, 0 otherwise (pytest's convention).
+Results print as they arrive, then pytest's warnings summary, its closing line
+and any run-level error in pytest's words; the exit status is pytest's
+(0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage, 5 no tests).
+With no target the whole workspace runs.
 """
 
 from __future__ import annotations
@@ -28,20 +30,26 @@ WORDS = {
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", help="a file, or FILE::TEST (a test, class or example)")
+    p.add_argument(
+        "target",
+        nargs="?",
+        default=None,
+        help="a file, FILE::TEST (a test, class or example) or a folder (default: the workspace)",
+    )
     p.add_argument("--root", default=None, help="workspace folder (default: found from FILE)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per test (default 60)")
 
 
 def find_root(path: str) -> str:
-    """The nearest folder above ``path`` with a project marker; else the file's folder."""
-    folder = os.path.dirname(path)
+    """The nearest folder at or above ``path`` with a project marker; else its folder."""
+    start = path if os.path.isdir(path) else os.path.dirname(path)
+    folder = start
     while True:
         if any(os.path.exists(os.path.join(folder, m)) for m in ROOT_MARKERS):
             return folder
         parent = os.path.dirname(folder)
         if parent == folder:
-            return os.path.dirname(path)
+            return start
         folder = parent
 
 
@@ -72,13 +80,21 @@ class Printer:
         line = f"{word} {t['nodeid']} ({results.duration_text(t['duration'])})"
         if t.get("value") is not None:
             line += f" → {t['value']}"
+        for sub in t.get("subtests") or []:
+            if sub["outcome"] == "failed":  # pytest's SUBFAILED lines
+                print(f"SUBFAILED{sub['name']} {t['nodeid']}", file=self.out)
+                self.location(sub)
+                for text in (sub.get("message") or "").splitlines():
+                    print(f"    {text}", file=self.out)
         print(line, file=self.out, flush=True)
         if results.failed(t["outcome"]):
-            if t.get("path") and t.get("line") is not None:
-                where = os.path.relpath(t["path"], self.root)
-                print(f"    at {where}:{t['line'] + 1}", file=self.out)
+            self.location(t)
             for text in (t.get("message") or "").splitlines():
                 print(f"    {text}", file=self.out)
+            for error in (t.get("errors") or [])[1:]:  # a teardown error after a failure
+                print(f"    error in {error['when']}:", file=self.out)
+                for text in (error.get("message") or "").splitlines():
+                    print(f"      {text}", file=self.out)
             if t.get("stack"):
                 print("    stack when killed:", file=self.out)
                 for text in t["stack"].splitlines():
@@ -90,24 +106,38 @@ class Printer:
                         print(f"      {text}", file=self.out)
             self.out.flush()
 
+    def location(self, t: dict[str, Any]) -> None:
+        if t.get("path") and t.get("line") is not None:
+            where = os.path.relpath(t["path"], self.root)
+            print(f"    at {where}:{t['line'] + 1}", file=self.out)
+
 
 @subcommand("run", _configure)
 def run(args: argparse.Namespace) -> int:
-    """Run a test file, test, class or example through a warm twin."""
+    """Run a test file, test, class, example, folder or the whole workspace through a warm twin."""
     from ..api import Twin
 
-    file, _, qualname = args.target.partition("::")
-    path = os.path.abspath(file)
-    if not os.path.isfile(path):
-        print(f"twinls run: no such file: {file}", file=sys.stderr)
+    file, _, qualname = (args.target or "").partition("::")
+    path = os.path.abspath(file or os.curdir)
+    if not os.path.exists(path):
+        print(f"ERROR: file or directory not found: {file}", file=sys.stderr)
         return 4
-    root = os.path.abspath(args.root) if args.root else find_root(path)
+    if args.root:
+        root = os.path.abspath(args.root)
+    elif args.target is None:
+        root = find_root(path)
+        path = root
+    else:
+        root = find_root(path)
     settings = {"runTimeout": args.timeout} if args.timeout else {}
     with Twin.start(
         root, size=args.pool or 1, settings=settings, python=args.python, discover=True
     ) as twin:
-        units = twin.call("run.lenses", path).result(60)
-        target = target_for(units, path, qualname)
+        if os.path.isdir(path):
+            target = Target("folder", path)
+        else:
+            units = twin.call("run.lenses", path).result(60)
+            target = target_for(units, path, qualname)
         job = Run(twin.pool, target, listener=Printer(sys.stdout, root)).start()
         try:
             result = job.wait()
@@ -115,5 +145,11 @@ def run(args: argparse.Namespace) -> int:
             job.cancel()
             print("cancelled", file=sys.stderr)
             return 2
-    print(results.summary_line(result["summary"], result["duration"]), flush=True)
-    return 1 if results.failed(result["outcome"]) else 0
+    if result.get("warnings"):
+        print(" warnings summary ".center(60, "="), file=sys.stdout)
+        print(result["warnings"], file=sys.stdout)
+    if result.get("session", True):
+        print(results.summary_line(result["summary"], result["duration"]), flush=True)
+    if result.get("message"):
+        print(result["message"], file=sys.stderr, flush=True)
+    return int(result["exitcode"])

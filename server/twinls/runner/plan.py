@@ -21,7 +21,7 @@ from typing import Any
 from ..promise import Cancelled, Promise, TwinError
 from ..twin.pool import TwinPool
 from .paths import root_of
-from .results import overall, summarize, test_entry
+from .results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
 
 Listener = Callable[["Run", dict[str, Any]], None]
 
@@ -33,17 +33,19 @@ SPLIT_MIN = 0.2
 class Target:
     """What to run: a test or class (``qualname`` pytest-style), a file, or an example."""
 
-    kind: str  # "test" | "class" | "file" | "example"
-    path: str
+    kind: str  # "test" | "class" | "file" | "folder" | "example"
+    path: str  # a folder's (or the workspace's) own path for "folder"
     qualname: str = ""
     mode: str = "pytest"  # examples: "call" | "doctest"
 
     @property
     def public_kind(self) -> str:
-        return {"example": "example", "file": "file"}.get(self.kind, "test")
+        return {"example": "example", "file": "file", "folder": "folder"}.get(self.kind, "test")
 
     def nodeid(self, root: str) -> str:
         rel = os.path.relpath(self.path, root).replace(os.sep, "/")
+        if self.kind == "folder" and rel == ".":
+            return ""
         if not self.qualname:
             return rel
         return f"{rel}::{self.qualname}"
@@ -171,6 +173,11 @@ class Run:
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until every child answered; the merged result (paths, not URIs)."""
         tests: list[dict[str, Any]] = []
+        codes: list[int | None] = []
+        messages: list[str] = []
+        warnings_text: list[str] = []
+        extra = dict.fromkeys(RUN_COUNTS, 0)
+        started = False
         for slot, promise in self.promises:
             try:
                 value = promise.result(timeout)
@@ -181,34 +188,45 @@ class Run:
                 entry = test_entry(self.target.nodeid(self.root), self.target.path)
                 entry.update(message=str(exc), twin=slot)
                 tests.append(entry)
+                codes.append(3)
                 continue
             for t in value["tests"]:
                 t["twin"] = slot
             tests.extend(value["tests"])
-            if not value["tests"] and value.get("message"):
-                entry = test_entry(self.target.nodeid(self.root), self.target.path)
-                entry.update(message=_error_text(value["message"]), twin=slot)
-                tests.append(entry)
+            codes.append(value.get("exitcode"))
+            started = started or value.get("started", True)
+            for key in RUN_COUNTS:
+                extra[key] += int(value.get(key) or 0)
+            if value.get("message") and value["message"] not in messages:
+                messages.append(value["message"])
+            if value.get("warnings_text"):
+                warnings_text.append(value["warnings_text"])
         if len(self.promises) > 1:
             tests.sort(key=lambda t: (t.get("file") or "", t.get("line") or 0, t["nodeid"]))
         self.durations.record([t for t in tests if t["outcome"] != "error"])
+        code = exit_code(codes, tests)
         result = {
             "kind": self.target.public_kind,
             "path": self.target.path,
             "runId": self.id,
-            "outcome": "cancelled" if self.cancelled else overall(tests),
+            "outcome": "cancelled" if self.cancelled else run_outcome(tests, code, extra),
             "duration": time.monotonic() - self.started,
             "tests": tests,
-            "summary": summarize(tests),
+            "summary": summarize(tests, extra),
+            "exitcode": code,
+            "message": "\n".join(messages) or None,
+            "warnings": "\n".join(warnings_text) or None,
+            "session": started or bool(tests),  # False: pytest stopped before a session
             "twins": sorted({slot for slot, _ in self.promises}),
         }
         return result
 
 
-def _error_text(output: str) -> str:
-    """pytest's ``ERROR: ...`` lines from its output, else its last line."""
-    errors = [ln.strip() for ln in output.splitlines() if ln.strip().startswith("ERROR")]
-    if errors:
-        return "\n".join(errors)
-    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else output
+def run_outcome(tests: list[dict[str, Any]], code: int, extra: dict[str, int]) -> str:
+    """The run's one word: the tests' (``overall``), else why none ran."""
+    if tests:
+        worst = overall(tests)
+        return "error" if code in (2, 3, 4) and not failed(worst) else worst
+    if code == 5:
+        return "deselected" if extra.get("deselected") else "empty"
+    return "error"

@@ -42,12 +42,21 @@ class Reporter:
         self.items: dict[str, pytest.Item] = {}
         self.phases: dict[str, dict[str, Any]] = {}
         self.frames: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        self.last_frames: list[tuple[str, int]] = []
+        self.subtests: dict[str, list[dict[str, Any]]] = {}
         self.reported: set[str] = set()
+        self.deselected = 0  # by the project's own selection (-m, -k, --deselect), not shards
+        self.warnings = 0
+        self.extra_stderr: dict[str, str] = {}  # node id -> faulthandler_timeout dumps
+        self.started = False  # a session began (usage and config errors come before one)
 
     # -- collection ---------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = True
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -60,8 +69,13 @@ class Reporter:
             wanted = item.nodeid in self.include if self.include else True
             (keep if wanted and item.nodeid not in self.exclude else drop).append(item)
         if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+            items[:] = keep  # not pytest_deselected: a shard's split is not the user's selection
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
+
+    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str) -> None:
+        self.warnings += 1  # what pytest's closing line counts as "N warnings"
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         items = []
@@ -102,22 +116,55 @@ class Reporter:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
         report = yield
+        frames = []
         if call.excinfo is not None:
-            frames = []
             for entry in call.excinfo.traceback:
                 path = str(entry.path)
                 if in_workspace(path, self.roots):
                     frames.append((path, entry.lineno))
-            self.frames[(item.nodeid, call.when)] = frames
+        # A subtest's report is made here too, then logged: it takes these frames.
+        self.frames[(item.nodeid, call.when)] = self.last_frames = frames
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         assert self.config is not None
         category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
+        if _is_subtest(report):
+            self._subtest(report, category)
+            return
         state = self.phases.setdefault(report.nodeid, {"start": time.monotonic()})
         state[report.when] = (category, report)
         if report.when == "teardown":
             self._finish(report.nodeid)
+
+    def _subtest(self, report: Any, category: str) -> None:
+        """One ``subtests.test()`` / ``self.subTest()`` block: kept for its test's entry."""
+        frames = self.last_frames if report.failed else []
+        item = self.items.get(report.nodeid)
+        path, line = (str(item.path) if item else None), (_line(item) if item else None)
+        if frames:
+            path, line = frames[-1]
+        outcome = "failed" if report.failed else ("skipped" if report.skipped else "passed")
+        if getattr(report, "wasxfail", None) is not None and report.skipped:
+            outcome = "xfailed"
+        message = _crash_message(report) if report.failed else None
+        if report.skipped and message is None:
+            message = _skip_message(report)
+        self.subtests.setdefault(report.nodeid, []).append(
+            {
+                "name": subtest_name(report.context),
+                "outcome": outcome,
+                "category": category,
+                "duration": report.duration,
+                "message": message,
+                "traceback": report.longreprtext if report.failed else None,
+                "stdout": report.capstdout,
+                "stderr": report.capstderr,
+                "path": path,
+                "line": line,
+                "trace": [{"path": p, "line": n} for p, n in frames],
+            }
+        )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for nodeid in list(self.phases):
@@ -134,18 +181,35 @@ class Reporter:
         item = self.items.get(nodeid)
         file = str(item.path) if item is not None else None
         path, line = file, (_line(item) if item is not None else None)
+        subtests = self.subtests.pop(nodeid, [])
         message = None
         failing = next((w for w, (c, r) in phases.items() if r.failed), None)
-        if failing is not None:
+        sub_failed = [s for s in subtests if s["outcome"] == "failed"]
+        trace = [{"path": p, "line": n} for p, n in self.frames.get((nodeid, failing or ""), [])]
+        if failing is not None and not (sub_failed and _only_summary(phases[failing][1])):
             report = phases[failing][1]
             message = _crash_message(report)
             frames = self.frames.get((nodeid, failing), [])
             if frames:
                 path, line = frames[-1]
+        elif sub_failed:  # a failing subtest fails its test, wherever pytest counts it
+            first = sub_failed[0]
+            message = f"{first['name']}: {first['message']}"
+            path, line, trace = first["path"], first["line"], first["trace"]
         elif outcome in ("skipped", "xfailed"):
             report = next(r for c, r in phases.values() if r.skipped)
             message = _skip_message(report)
-        trace = [{"path": p, "line": n} for p, n in self.frames.get((nodeid, failing or ""), [])]
+        if sub_failed and outcome in ("passed", "xpassed"):
+            outcome = "failed"
+        errors = [
+            {"when": w, "message": _crash_message(r), "traceback": r.longreprtext}
+            for w, (c, r) in phases.items()
+            if r.failed
+        ]
+        tracebacks = [e["traceback"] for e in errors if e["traceback"]]
+        tracebacks = [s["traceback"] for s in sub_failed if s["traceback"]] + [
+            t for t in tracebacks if not (sub_failed and t.startswith("contains "))
+        ]
         self.emit(
             {
                 "k": "result",
@@ -154,15 +218,18 @@ class Reporter:
                     file,
                     name=item.name if item is not None else nodeid.rpartition("::")[2],
                     outcome=outcome,
-                    categories=[c for c in cats.values() if c],
+                    categories=[c for c in cats.values() if c]
+                    + [s["category"] for s in subtests if s["category"]],
                     duration=sum(r.duration for _, r in phases.values()),
                     stdout=last.capstdout,
-                    stderr=last.capstderr,
+                    stderr=last.capstderr + self.extra_stderr.pop(nodeid, ""),
                     message=message,
-                    traceback=last.longreprtext if failing else None,
+                    traceback="\n\n".join(tracebacks) or None,
                     path=path,
                     line=line,
                     trace=trace,
+                    errors=errors,
+                    subtests=subtests,
                 ),
             }
         )
@@ -185,6 +252,26 @@ def _line(item: pytest.Item) -> int | None:
         return item.location[1]
     except Exception:
         return None
+
+
+def subtest_name(context: Any) -> str:
+    """How pytest names a subtest: ``[msg] (i=1, j=2)``, else ``(<subtest>)``."""
+    parts = []
+    if context.msg is not None:
+        parts.append(f"[{context.msg}]")
+    if context.kwargs:
+        parts.append("(" + ", ".join(f"{k}={v}" for k, v in context.kwargs.items()) + ")")
+    return " ".join(parts) or "(<subtest>)"
+
+
+def _is_subtest(report: Any) -> bool:
+    """pytest 9's ``SubtestReport`` (``subtests`` fixture, ``unittest`` ``subTest``)."""
+    return isinstance(report, getattr(pytest, "SubtestReport", ()))
+
+
+def _only_summary(report: Any) -> bool:
+    """pytest's own "contains N failed subtests" failure: the subtests say more."""
+    return isinstance(report.longrepr, str) and report.longrepr.startswith("contains ")
 
 
 def _is_file_report(report: pytest.CollectReport) -> bool:
@@ -225,6 +312,77 @@ def _last_error_line(text: str) -> str | None:
     return lines[-1].strip() if lines else None
 
 
+class FaulthandlerTimeout:
+    """pytest's ``faulthandler`` plugin, less the fatal-signal handler the executor owns.
+
+    Runs block the built-in plugin (it would point the crash dump at the twin's
+    stderr). This one registers its ini keys, so a project that sets
+    ``faulthandler_timeout`` runs under ``--strict-config`` and
+    ``filterwarnings = error``, and keeps what the key does: a test still running
+    after that many seconds has every thread's stack dumped, here into memory (a
+    memfd, never a file) and added to the test's stderr, where a plain run prints
+    it on the terminal. With ``faulthandler_exit_on_timeout`` the dump goes to the
+    supervisor's stack pipe instead: the process exits and the supervisor reports
+    the test as crashed, stack included.
+    """
+
+    def __init__(self, reporter: Reporter, stack_fd: int | None) -> None:
+        self.reporter = reporter
+        self.stack_fd = stack_fd
+        self.dumps: dict[str, int] = {}  # node id -> memfd holding its timeout dump
+
+    def pytest_addoption(self, parser: pytest.Parser) -> None:
+        parser.addini(
+            "faulthandler_timeout",
+            "Dump the traceback of all threads if a test takes more than TIMEOUT seconds",
+            default="0",
+        )
+        parser.addini(
+            "faulthandler_exit_on_timeout",
+            "Exit the test process if a test takes more than faulthandler_timeout seconds",
+            type="bool",
+            default=False,
+        )
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        import faulthandler
+
+        timeout = float(item.config.getini("faulthandler_timeout") or 0.0)
+        if timeout <= 0:
+            return (yield)
+        leave = bool(item.config.getini("faulthandler_exit_on_timeout"))
+        if leave and self.stack_fd is not None:
+            fd = self.stack_fd
+        else:
+            fd = os.memfd_create("twinls-faulthandler")
+            self.dumps[item.nodeid] = fd
+        faulthandler.dump_traceback_later(timeout, file=fd, exit=leave)
+        try:
+            return (yield)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            self._take(item.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":  # before the reporter sends the test's result
+            self._take(report.nodeid)
+
+    def _take(self, nodeid: str) -> None:
+        fd = self.dumps.pop(nodeid, None)
+        if fd is None:
+            return
+        os.lseek(fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        os.close(fd)
+        if chunks:
+            text = b"".join(chunks).decode("utf-8", "replace")
+            self.reporter.extra_stderr[nodeid] = self.reporter.extra_stderr.get(nodeid, "") + text
+
+
 class CacheOptionsIgnored:
     """Accept the options of the plugins a run blocks, so a project's ``addopts`` still parse.
 
@@ -251,3 +409,59 @@ class CacheOptionsIgnored:
         group.addoption("--cache-show", action="append", nargs="?", dest="twinls_cache_show")
         group.addoption("--lfnf", "--last-failed-no-failures", action="store", dest="twinls_lfnf")
         parser.addini("cache_dir", default=".pytest_cache", help="(unused in twinls runs)")
+
+
+# -- the session as a whole ------------------------------------------------------------
+
+_HEADER = re.compile(r"^=+ (?P<title>.+?) =+$")
+
+
+def session_end(reporter: Reporter, code: int, output: str) -> dict[str, Any]:
+    """What the run's ``end`` carries about the pytest session as a whole.
+
+    ``exitcode`` is pytest's; ``message`` the run-level error as pytest printed
+    it (not found, usage, config, internal errors, an interrupted collection),
+    else None; ``deselected`` and ``warnings`` the closing line's counts that
+    belong to no test; ``warnings_text`` pytest's "warnings summary" section;
+    ``started`` whether a session began (pytest prints no closing line without).
+    """
+    return {
+        "started": reporter.started,
+        "message": run_error(output) if code in (2, 3, 4) else None,
+        "exitcode": code,
+        "deselected": reporter.deselected,
+        "warnings": reporter.warnings,
+        "warnings_text": section(output, "warnings summary"),
+    }
+
+
+def run_error(output: str) -> str:
+    """pytest's own words for a run-level error, from its terminal output."""
+    lines = output.rstrip().splitlines()
+    internal = [ln for ln in lines if ln.startswith("INTERNALERROR>")]
+    if internal:
+        return "\n".join(internal)
+    for i, ln in enumerate(lines):
+        if ln.startswith("ERROR:") or ln.startswith("ImportError while loading conftest"):
+            return "\n".join(lines[i:]).strip()
+    for ln in lines:
+        if "Interrupted:" in ln:
+            return ln.strip("! ").strip()
+    return "\n".join(lines[-20:]).strip() or "pytest stopped with no message"
+
+
+def section(output: str, title: str) -> str | None:
+    """One ``==== title ====`` section of pytest's terminal output, without its header."""
+    lines = output.splitlines()
+    start = next(
+        (i for i, ln in enumerate(lines) if (m := _HEADER.match(ln)) and m["title"] == title),
+        None,
+    )
+    if start is None:
+        return None
+    body = []
+    for ln in lines[start + 1 :]:
+        if _HEADER.match(ln):
+            break
+        body.append(ln)
+    return "\n".join(body).strip() or None

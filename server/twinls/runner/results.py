@@ -9,8 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-#: pytest's summary categories, in the order its closing line uses.
-CATEGORIES = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
+#: pytest's summary categories, in the order its closing line uses (``KNOWN_TYPES``).
+CATEGORIES = (
+    "failed",
+    "passed",
+    "skipped",
+    "deselected",
+    "xfailed",
+    "xpassed",
+    "warnings",
+    "error",
+    "subtests passed",
+    "subtests failed",
+    "subtests skipped",
+)
+
+#: Counts a run reports that belong to no test (pytest's ``deselected``, ``warnings``).
+RUN_COUNTS = ("deselected", "warnings")
+
+#: pytest's exit codes (``pytest.ExitCode``), the most telling first when runs merge.
+EXIT_PRIORITY = (3, 2, 4, 1, 0, 5)
 
 Test = dict[str, Any]
 
@@ -96,61 +114,57 @@ def overall(tests: Iterable[Test]) -> str:
     return "passed"
 
 
-def summarize(tests: Iterable[Test]) -> dict[str, int]:
+def summarize(tests: Iterable[Test], extra: dict[str, int] | None = None) -> dict[str, int]:
+    """Counts per pytest category: each test's (and subtest's) plus the run's own
+    (``extra``: deselected, warnings)."""
     counts = dict.fromkeys(CATEGORIES, 0)
     for t in tests:
         for cat in t.get("categories") or [t["outcome"]]:
             if cat:
                 counts[cat] = counts.get(cat, 0) + 1
+    for key, n in (extra or {}).items():
+        counts[key] = counts.get(key, 0) + n
     return counts
 
 
+def _noun(count: int, noun: str) -> str:
+    """pytest's ``pluralize``: only ``error`` and ``warnings`` change with the count."""
+    if noun not in ("error", "warnings"):
+        return noun
+    noun = noun.replace("warnings", "warning")
+    return noun + "s" if count != 1 else noun
+
+
 def summary_line(summary: dict[str, int], seconds: float | None = None) -> str:
-    """pytest's closing line: ``1 failed, 3 passed, 1 skipped in 0.12s``."""
-    parts = [f"{n} {k if k != 'error' or n == 1 else 'errors'}" for k, n in summary.items() if n]
+    """pytest's closing line: ``1 failed, 3 passed, 1 skipped, 1 warning in 0.12s``."""
+    parts = [f"{n} {_noun(n, k)}" for k, n in summary.items() if n]
     text = ", ".join(parts) or "no tests ran"
     return f"{text} in {seconds:.2f}s" if seconds is not None else text
+
+
+def exit_code(codes: Iterable[int | None], tests: Iterable[Test]) -> int:
+    """pytest's exit code for a run made of several pytest sessions (shards, re-runs)."""
+    tests = list(tests)
+    known = {int(c) for c in codes if c is not None}
+    if any(failed(t["outcome"]) for t in tests):
+        known.add(1)
+    elif tests:
+        known.add(0)  # an example run: no pytest session, no code of its own
+    for code in EXIT_PRIORITY:
+        if code in known:
+            return code
+    return min(known) if known else 5
 
 
 def failed(outcome: str) -> bool:
     return outcome in ("failed", "error")
 
 
-# -- how a result reads in one line (lens titles, terminal) ---------------------------
+# -- how a result reads in the terminal -------------------------------------------------
 
 
 def duration_text(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def title(entries: list[Test], example: bool = False) -> str | None:
-    """A lens title for the latest results of one lens (None: never run)."""
-    if not entries:
-        return None
-    if len(entries) == 1:
-        t = entries[0]
-        out = t["outcome"]
-        if failed(out):
-            message = t.get("message") or out
-            if message.startswith("assert "):  # pytest's rewritten assert names no type
-                message = "AssertionError: " + message
-            return "✗ " + shorten(message)
-        if example and t.get("value") is not None:
-            return "✓ → " + shorten(t["value"], 50)
-        if out == "passed":
-            return f"✓ {duration_text(t['duration'])}"
-        if out == "skipped":
-            return "⊘ skipped"
-        return f"✓ {out}" if out in ("xfailed", "xpassed") else out
-    counts = summarize(entries)
-    seconds = sum(t["duration"] for t in entries)
-    mark = "✗" if counts.get("failed") or counts.get("error") else "✓"
-    return f"{mark} {summary_line(counts)} · {duration_text(seconds)}"
 
 
 def public(entry: Test) -> Test:

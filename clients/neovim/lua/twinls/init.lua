@@ -35,6 +35,10 @@ function M.run_file()
   return require('twinls.run').file()
 end
 
+function M.run_folder(dir)
+  return require('twinls.run').folder(dir)
+end
+
 function M.cancel_run()
   return require('twinls.run').cancel()
 end

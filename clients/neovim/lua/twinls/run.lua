@@ -32,12 +32,38 @@ local function first_line(text)
   return ''
 end
 
+-- pytest's closing-line categories, in its order.
+local CATEGORIES = {
+  'failed', 'passed', 'skipped', 'deselected', 'xfailed', 'xpassed', 'warnings', 'error',
+  'subtests passed', 'subtests failed', 'subtests skipped',
+}
+local SINGULAR = { warnings = 'warning' }
+local PLURAL = { error = 'errors', warnings = 'warnings' }
+
+-- pytest's closing line from a result's summary ('1 failed, 2 passed, 1 deselected').
+function M.counts(summary)
+  local parts = {}
+  for _, key in ipairs(CATEGORIES) do
+    local n = type(summary) == 'table' and summary[key] or 0
+    if type(n) == 'number' and n > 0 then
+      local word = n == 1 and (SINGULAR[key] or key) or (PLURAL[key] or key)
+      table.insert(parts, n .. ' ' .. word)
+    end
+  end
+  return table.concat(parts, ', ')
+end
+
 -- One line for a finished run.
 function M.summary(result)
   local tests = result.tests or {}
   local ok = not FAILED[result.outcome]
   local mark = ok and '✓' or '✗'
-  if #tests == 1 and result.kind ~= 'file' then
+  if #tests == 0 then -- deselected, not found, a usage or config error: pytest's words
+    local why = result.message ~= vim.NIL and first_line(result.message) or ''
+    local counts = M.counts(result.summary)
+    return string.format('%s %s', result.outcome == 'deselected' and '⊘' or mark, why ~= '' and why or (counts ~= '' and counts or 'no tests ran'))
+  end
+  if #tests == 1 and result.kind ~= 'file' and result.kind ~= 'folder' then
     local t = tests[1]
     local line = string.format('%s %s %s', mark, t.name or t.nodeid or '?', t.outcome or result.outcome)
     if t.value ~= nil and t.value ~= vim.NIL and not FAILED[t.outcome] then
@@ -47,21 +73,9 @@ function M.summary(result)
     end
     return line .. ms(t.duration or result.duration)
   end
-  local counts, order = {}, {}
-  for _, t in ipairs(tests) do
-    local o = t.outcome or '?'
-    if not counts[o] then
-      table.insert(order, o)
-      counts[o] = 0
-    end
-    counts[o] = counts[o] + 1
-  end
-  local parts = {}
-  for _, o in ipairs(order) do
-    table.insert(parts, counts[o] .. ' ' .. o)
-  end
+  local counts = M.counts(result.summary)
   local name = vim.fn.fnamemodify(vim.uri_to_fname(result.uri or 'file:///?'), ':t')
-  local line = string.format('%s %s: %s', mark, name, #parts > 0 and table.concat(parts, ', ') or result.outcome or '?')
+  local line = string.format('%s %s: %s', mark, name, counts ~= '' and counts or result.outcome or '?')
   for _, t in ipairs(tests) do
     if FAILED[t.outcome] then
       line = line .. ' — ' .. (t.name or t.nodeid or '?')
@@ -113,6 +127,18 @@ function M.file()
   local client, bufnr = current()
   if client then
     M.execute(client, 'twinls.runFile', { vim.uri_from_bufnr(bufnr) })
+  end
+end
+
+-- :TwinRunFolder [DIR] — every test under DIR (default: the whole workspace).
+function M.folder(dir)
+  local client = current()
+  if client then
+    local args = {}
+    if dir and dir ~= '' then
+      args = { vim.uri_from_fname(vim.fn.fnamemodify(dir, ':p'):gsub('/$', '')) }
+    end
+    M.execute(client, 'twinls.runFolder', args)
   end
 end
 
