@@ -10,6 +10,7 @@ from typing import Any
 from ..textbuf import text_sha256
 from ..twin.context import CallContext
 from ..twin.warm import WARM_MODULES
+from . import jedi_world
 from .registry import query
 
 
@@ -25,6 +26,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "deleted": sorted(st.overlay.deleted),
         "hashes": {p: text_sha256(t) for p, t in st.overlay.texts().items()},
         "warm": [m for m in WARM_MODULES if m in sys.modules],
+        "jedi": jedi_world.stats(st),
     }
 
 

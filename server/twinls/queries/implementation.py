@@ -53,15 +53,19 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
 
 
 def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
-    """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source)."""
-    module = world.module(path)
+    """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source).
+
+    In a fresh state per class, so the answer does not depend on what was asked before.
+    """
+    session = world.session()
+    module = session.module(path)
     if module is None:
         return set()
     leaf = name_at(module, d.line, d.col)
     classdef = leaf.parent if leaf is not None else None
     if classdef is None or classdef.type != "classdef":
         return set()
-    world.inference().reset_recursion_limitations()
+    session.reset_limits()
     keys: set[Key] = set()
     try:
         value = module.create_value(classdef)
@@ -82,7 +86,7 @@ def implementation(ctx: CallContext, path: str, line: int, character: int, encod
     """Stream subclasses (on a class) or overrides (on a method), transitively."""
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
-    found = world.name_at_cursor(path, line, character, lines)
+    found = world.session().name_at_cursor(path, line, character, lines)
     try:
         target = _target(*found) if found is not None else None
     except Exception as exc:  # code jedi trips over: no target, an empty answer

@@ -1,11 +1,15 @@
-"""jedi in the twin: one project and one inference state per overlay generation.
+"""jedi in the twin: one project; a fresh inference state per file a search resolves in.
 
-Why one shared inference state: a search resolves names in hundreds of files,
-and each file imports much the same modules; a state per file (what a
-``jedi.Script`` per file means) infers those imports again every time. The
-state is dropped as soon as the overlay changes, so nothing stale survives an
-edit. Names are compared by :data:`Key` (file and position), never by object, so
-results from different twins and states merge.
+Why a fresh state per file, not one shared by a whole search: jedi memoizes
+what it inferred, including what it inferred while one of its recursion or
+execution limits cut it short. With one shared state, which names came out
+short depended on which files (and which searches) ran before in that state,
+so the same request gave different answers on every repeat and on every
+split of the files over the twins. A state per file makes a file's answer a
+function of the texts alone. Parse trees are kept across states (parso's
+memory cache), so a fresh state re-infers, but never re-parses. Names are
+compared by :data:`Key` (file and position), never by object, so results from
+different twins and states merge.
 """
 
 from __future__ import annotations
@@ -16,54 +20,51 @@ from typing import Any
 
 import jedi
 from jedi.file_io import FileIO, KnownContentFileIO
-from jedi.inference import InferenceState
-from jedi.inference.imports import load_module_from_path
 from parso.python.tree import Name
 
 from ..overlay.store import Overlay
 from ..textbuf import from_codepoints, split_lines, to_codepoints
+from .jedi_compat import CountingState, load_module_from_path
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
 Key = tuple[str, int, int]
 
 
-class JediWorld:
-    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
-        self.overlay = overlay
-        root = roots[0] if roots else os.getcwd()
-        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
-        self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
-        self._state: InferenceState | None = None
-        self._generation = -1
-        self._modules: dict[str, Any] = {}  # path -> module context, for this state only
+class Session:
+    """One jedi inference state and the module contexts loaded in it."""
 
-    def inference(self) -> InferenceState:
-        """The shared state, renewed whenever the overlay changed since it was made."""
-        if self._state is None or self._generation != self.overlay.generation:
-            self._state = InferenceState(self.project, environment=self.environment)
-            self._generation = self.overlay.generation
-            self._modules = {}
-        self._state.reset_recursion_limitations()
-        return self._state
+    def __init__(self, world: JediWorld) -> None:
+        self.world = world
+        self.state = CountingState(world.project, environment=world.environment)
+        self._modules: dict[str, Any] = {}  # path -> module context, in this state
+
+    def reset_limits(self) -> None:
+        """jedi's recursion and execution counts back to zero (per name resolved)."""
+        self.state.reset_recursion_limitations()
+
+    @property
+    def refused(self) -> int:
+        """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
+        return self.state.refused
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""
-        state = self.inference()
         known = self._modules.get(path)
         if known is not None:
             return known
-        if not os.path.isabs(path) or not self.overlay.is_file(path):
+        if not os.path.isabs(path) or not self.world.overlay.is_file(path):
             return None  # not a file (an untitled buffer's URI): no cross-file answers
-        state.script_path = Path(path)
-        self._modules[path] = module = self._load(state, path)
+        self.state.script_path = Path(path)
+        self._modules[path] = module = self._load(path)
         return module
 
-    def _load(self, state: InferenceState, path: str) -> Any | None:
+    def _load(self, path: str) -> Any | None:
+        state = self.state
         try:
             try:
                 return load_module_from_path(state, FileIO(path)).as_context()
             except UnicodeDecodeError:  # not UTF-8: the overlay's lenient decoding, as text
-                text = self.overlay.read_text(path)
+                text = self.world.overlay.read_text(path)
                 if text is None:
                     return None
                 return load_module_from_path(state, KnownContentFileIO(path, text)).as_context()
@@ -79,6 +80,22 @@ class JediWorld:
             return None
         leaf = name_at(module, line, lines.codepoint_col(path, line, character))
         return None if leaf is None else (module, leaf)
+
+
+class JediWorld:
+    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
+        self.overlay = overlay
+        root = roots[0] if roots else os.getcwd()
+        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
+        self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
+        # Counted for ``twinls.status`` (see :func:`stats`):
+        self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
+        self.gave_up = 0  # ... and still hit them: the answer may miss those uses
+        self.failed = 0  # names jedi raised an error on
+
+    def session(self) -> Session:
+        """A fresh inference state: what it infers depends on nothing inferred before."""
+        return Session(self)
 
     def script(self, path: str) -> jedi.Script | None:
         """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""
@@ -168,6 +185,12 @@ class Lines:
             text = self.line(path, line0) if text is None else text
             col, end_col = (client_col(text, c, self.encoding) for c in (col, end_col))
         return [path, line0, col, line0, end_col]
+
+
+def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """How often jedi was cut short in this twin (``twinls.status``: ``twins[].jedi``)."""
+    world = get(state)
+    return {"retried": world.retried, "gave_up": world.gave_up, "failed": world.failed}
 
 
 def get(state) -> JediWorld:  # type: ignore[no-untyped-def]

@@ -23,29 +23,22 @@ from jedi.parser_utils import get_parent_scope
 from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_world import Key, Lines, key_of
+from .jedi_compat import find_defining_names, find_names, raised_limits
+from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
-
-try:  # jedi's own first step of a references search: the name and its other spellings
-    from jedi.inference.references import _find_defining_names as _defining
-    from jedi.inference.references import _find_names as _resolve
-except ImportError:  # pragma: no cover - jedi moved them; fall back to plain goto
-    _defining = None
-    _resolve = None
 
 log = logging.getLogger(__name__)
 
 #: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
 CHUNK_BUDGET = 0.05
+#: A name whose resolution hit one of jedi's limits is retried with the limits times this.
+RETRY_FACTOR = 4
 _LOCAL_SCOPES = ("funcdef", "lambdef", "sync_comp_for", "comp_for")
 
 
 def resolve(module_context: Any, leaf: Any) -> set[Any]:
     """jedi names a name leaf stands for (itself included), imports followed."""
-    if _resolve is not None:
-        return set(_resolve(module_context, leaf))
-    name = module_context.create_name(leaf)
-    return {name, *name.goto()}
+    return set(find_names(module_context, leaf))
 
 
 def defining(module_context: Any, leaf: Any) -> set[Any]:
@@ -53,9 +46,7 @@ def defining(module_context: Any, leaf: Any) -> set[Any]:
     state = module_context.inference_state
     state.flow_analysis_enabled = False  # both branches of an ``if`` define the name
     try:
-        if _defining is not None:
-            return set(_defining(module_context, leaf))
-        return resolve(module_context, leaf)
+        return set(find_defining_names(module_context, leaf))
     finally:
         state.flow_analysis_enabled = True
 
@@ -78,8 +69,10 @@ def refs_plan(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
     """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
-    found = jedi_world.get(ctx.state).name_at_cursor(
-        path, line, character, Lines(ctx.overlay, encoding)
+    found = (
+        jedi_world.get(ctx.state)
+        .session()
+        .name_at_cursor(path, line, character, Lines(ctx.overlay, encoding))
     )
     if found is None:
         return None
@@ -139,7 +132,9 @@ def in_file(
     include_declaration: bool,
     lines: Lines,
 ) -> list[list[Any]]:
-    module = world.module(path)
+    """The uses of ``name`` in one file that mean the target, in a state of the file's own."""
+    session = world.session()
+    module = session.module(path)
     if module is None:
         return []
     code_lines = getattr(module.get_value(), "code_lines", None)
@@ -156,20 +151,84 @@ def in_file(
             base = _fixed_base(leaf, used, binding)
             keys = same_as.get(base) if base is not None else None
             if keys is None:
-                world.inference().reset_recursion_limitations()
-                try:
-                    names = resolve(module, leaf)
-                except Exception as exc:  # one name jedi trips over must not end the search
-                    log.debug("jedi failed on %s:%s:%s: %r", path, line, col, exc)
+                keys, whole, session = _resolve_use(world, session, path, leaf, target)
+                if keys is None:
                     continue
-                keys = {key_of(n) for n in names if n.tree_name is not leaf}
-                if base is not None:
+                if base is not None and whole:
                     same_as[base] = keys
             if not keys & target:
                 continue
         text = code_lines[line - 1] if code_lines and line <= len(code_lines) else None
         found.append(lines.location(path, line - 1, col, col + len(name), text))
     return found
+
+
+def _resolve_use(
+    world: jedi_world.JediWorld, session: Session, path: str, leaf: Any, target: set[Key]
+) -> tuple[set[Key] | None, bool, Session]:
+    """(keys the use resolves to or None, whether jedi resolved it whole, the session to go on in).
+
+    A resolution that hit one of jedi's limits may be short, and what jedi
+    memoized on the way is short too: the file goes on in a fresh state, and
+    the use, unless it already meets the target, is retried alone with the
+    limits raised. Still short: counted (``twinls.status``) and logged.
+    """
+    session.reset_limits()
+    keys = _keys(session, path, leaf)
+    if not session.refused:
+        return keys, True, session
+    world.retried += 1
+    session = world.session()
+    if keys is not None and keys & target:
+        return keys, False, session
+    retry = world.session()
+    with raised_limits(RETRY_FACTOR):
+        retry.reset_limits()
+        keys = _keys(retry, path, leaf)
+    if retry.refused:
+        world.gave_up += 1
+        log.warning(
+            "jedi gave up on %s at %s:%s:%s (limits hit %d times, even raised x%d)",
+            leaf.value,
+            path,
+            *leaf.start_pos,
+            retry.refused,
+            RETRY_FACTOR,
+        )
+        return keys, False, session
+    return keys, True, session
+
+
+def _keys(session: Session, path: str, leaf: Any) -> set[Key] | None:
+    """What the use ``leaf`` (a leaf of ``path``'s tree) resolves to in ``session``."""
+    module = session.module(path)
+    if module is None:
+        return None
+    own = _same_leaf(module.tree_node, leaf)
+    if own is None:
+        return None
+    try:
+        names = resolve(module, own)
+    except Exception as exc:  # one name jedi trips over must not end the search
+        session.world.failed += 1
+        log.debug("jedi failed on %s:%s:%s: %r", path, *own.start_pos, exc)
+        return None
+    return {key_of(n) for n in names if n.tree_name is not own}
+
+
+def _same_leaf(tree: Any, leaf: Any) -> Any | None:
+    """``leaf`` in ``tree``: itself if the tree is its own (parso's cache), else re-found."""
+    if leaf.get_root_node() is tree:
+        return leaf
+    try:
+        own = tree.get_leaf_for_position(leaf.start_pos)
+    except ValueError:
+        return None
+    if own is not None and own.start_pos != leaf.start_pos:
+        own = own.get_next_leaf()  # the position is also the end of the leaf before
+    if own is None or own.type != "name" or own.value != leaf.value:
+        return None
+    return own
 
 
 def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
