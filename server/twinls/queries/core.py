@@ -53,3 +53,7 @@ def sleep(ctx: CallContext, seconds: float, step: float = 0.01) -> float:
         if n % 10 == 0:
             ctx.partial([n])
     return seconds
+
+
+#: The same, in the search lane: a stand-in for a search that never ends by itself.
+query("sleep.bulk", bulk=True)(sleep)

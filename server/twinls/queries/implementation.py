@@ -81,7 +81,7 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
     return keys
 
 
-@query("search.implementation")
+@query("search.implementation", bulk=True)
 def implementation(ctx: CallContext, path: str, line: int, character: int, encoding: str) -> int:
     """Stream subclasses (on a class) or overrides (on a method), transitively."""
     world = jedi_world.get(ctx.state)

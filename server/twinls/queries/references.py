@@ -64,7 +64,7 @@ def _is_local(name: Any) -> bool:
     return scope is not None and scope.type in _LOCAL_SCOPES
 
 
-@query("search.refs_plan")
+@query("search.refs_plan", bulk=True)
 def refs_plan(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
@@ -101,7 +101,7 @@ def refs_plan(
     return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files}
 
 
-@query("search.refs_in")
+@query("search.refs_in", bulk=True)
 def refs_in(
     ctx: CallContext,
     files: list[str],

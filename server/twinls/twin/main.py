@@ -1,9 +1,14 @@
 """The twin's side of the channel: replay edits in order, answer calls.
 
-Two threads. The reader takes frames off the socket and answers what must not
-wait behind work (ping, cancel); everything else goes, in arrival order, to one
-queue that the worker drains. One worker means a call sees every edit sent
-before it (ordering is free) and jedi is only ever used by one thread.
+Three threads. The reader takes frames off the socket and answers what must
+not wait behind work (ping, cancel); everything else goes, in arrival order, to
+one queue that the worker drains: it applies edits and answers calls, so a call
+sees every edit sent before it. A call of a *bulk* query (a search, marked
+``@query(..., bulk=True)``) is handed, once the worker reaches it, to the search
+lane: one more thread that runs bulk calls in order. So hover, outline, lenses
+and any query not marked bulk never wait behind a search, however long one
+file of it takes; the search sees every edit sent before it (and may see later
+ones: the overlay's lock keeps each read whole).
 """
 
 from __future__ import annotations
@@ -103,6 +108,13 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
         {"k": "hello", "proto": PROTOCOL, "pid": os.getpid(), "queries": sorted(registry.QUERIES)}
     )
 
+    lane = SearchLane(state, cancelled)
+    # A run child is forked while the lane may be reading a document: fork only
+    # between reads, so the child never inherits the overlay's lock held.
+    lock = state.overlay.lock
+    os.register_at_fork(
+        before=lock.acquire, after_in_parent=lock.release, after_in_child=lock.release
+    )
     stale: set[str] = set()  # diverged documents waiting for their full text
     deferred: list[dict[str, Any]] = []  # calls held until every stale document is resent
 
@@ -128,18 +140,42 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             state.applied_seq = msg["seq"]
             if not stale and deferred:
                 for call in deferred:
-                    run_call(state, call, cancelled)
+                    lane.dispatch(call)
                 deferred.clear()
         elif kind == "call":
             if stale:
                 deferred.append(msg)
             else:
-                run_call(state, msg, cancelled)
+                lane.dispatch(msg)
         elif kind == "settings":
             state.settings.update(msg["settings"])
             state.overlay.excluded = list(state.settings.get("exclude", []))
         else:
             writer.write({"k": "log", "level": "warning", "msg": f"unknown message kind {kind!r}"})
+
+
+class SearchLane:
+    """The thread that runs bulk calls, so the worker stays free for interactive ones."""
+
+    def __init__(self, state: TwinState, cancelled: set[int]) -> None:
+        self.state = state
+        self.cancelled = cancelled
+        self.inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def dispatch(self, msg: dict[str, Any]) -> None:
+        """Run a call now on the worker (interactive), or queue it in the lane (bulk)."""
+        if not registry.is_bulk(msg["q"]):
+            run_call(self.state, msg, self.cancelled)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="twin-search", daemon=True)
+            self._thread.start()
+        self.inbox.put(msg)
+
+    def _drain(self) -> None:
+        while True:
+            run_call(self.state, self.inbox.get(), self.cancelled)
 
 
 def run_call(state: TwinState, msg: dict[str, Any], cancelled: set[int]) -> None:
