@@ -139,7 +139,7 @@ def in_file(
         return []
     code_lines = getattr(module.get_value(), "code_lines", None)
     used = module.tree_node.get_used_names()
-    same_as: dict[str, set[Key]] = {}  # N -> what every fixed ``N.<name>`` resolves to
+    same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
     binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
     found: list[list[Any]] = []
     for leaf in used.get(name, []):
@@ -232,32 +232,69 @@ def _same_leaf(tree: Any, leaf: Any) -> Any | None:
 
 
 def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
-    """``N`` if ``leaf`` is a use of ``N.<leaf>`` where N can only mean its one binding.
+    """A key shared by every use of the same meaning as ``leaf`` in its file, or None.
 
-    That is: N is bound once in the file, at module level, and the use is in a
-    function (which sees the module's binding wherever it stands) or after the
-    binding. Such uses all mean the same, so jedi resolves them once per file:
-    ``re.compile`` used 170 times in one file costs one resolution, not 170.
+    ``N.a.<leaf>`` (a chain of plain attributes) or a plain ``<leaf>``, where
+    the chain's head can only mean its one binding: bound once in the file, at
+    module level, and the use is in a function (which sees the module's binding
+    wherever it stands) or after the binding. Such uses all mean the same, so
+    jedi resolves them once per file: ``re.compile`` used 170 times in one file,
+    or an imported ``target`` called 15,000 times, costs one resolution.
     """
-    trailer = leaf.parent
-    if trailer is None or trailer.type != "trailer" or trailer.children[0] != ".":
+    if leaf.is_definition():
         return None
-    power = trailer.parent
-    if power is None or len(power.children) < 2 or power.children[1] is not trailer:
+    parent = leaf.parent
+    if parent is not None and parent.type == "trailer":
+        if parent.children[0] != ".":
+            return None
+        power = parent.parent
+        if power is None or power.type not in ("power", "atom_expr"):
+            return None
+        at = power.children.index(parent)
+        head = power.children[0]
+        chain = power.children[1:at]
+        if at < 1 or head.type != "name" or not all(_is_dot_name(t) for t in chain):
+            return None
+        key = ".".join([head.value, *(t.children[1].value for t in chain)])
+    elif parent is not None and parent.type in _NOT_PLAIN:
         return None
-    base = power.children[0]
-    if base.type != "name" or leaf.is_definition():
-        return None
-    if base.value not in binding:
-        bindings = [n for n in used.get(base.value, ()) if n.is_definition()]
+    elif parent is not None and parent.type == "argument" and parent.children[0] is leaf:
+        return None  # ``f(name=...)``: a keyword, the callee's parameter
+    else:
+        head, key = leaf, "=" + leaf.value
+    if head.value not in binding:
+        bindings = [n for n in used.get(head.value, ()) if n.is_definition()]
         single = len(bindings) == 1 and get_parent_scope(bindings[0]).type == "file_input"
-        binding[base.value] = bindings[0] if single else None
-    bound = binding[base.value]
+        binding[head.value] = bindings[0] if single else None
+    bound = binding[head.value]
     if bound is None:
         return None
-    if bound.start_pos < base.start_pos:
-        return base.value
+    if bound.start_pos < head.start_pos:
+        return key
     scope = get_parent_scope(leaf)
     while scope is not None and scope.type not in ("funcdef", "lambdef"):
         scope = scope.parent
-    return base.value if scope is not None else None
+    return key if scope is not None else None
+
+
+#: Parents of a name that is not a plain use (imports, ``global``, decorators' dotted names).
+_NOT_PLAIN = (
+    "dotted_name",
+    "import_from",
+    "import_name",
+    "import_as_name",
+    "dotted_as_name",
+    "global_stmt",
+    "nonlocal_stmt",
+)
+
+
+def _is_dot_name(node: Any) -> bool:
+    children = getattr(node, "children", None)
+    return (
+        node.type == "trailer"
+        and children is not None
+        and len(children) == 2
+        and children[0] == "."
+        and children[1].type == "name"
+    )
