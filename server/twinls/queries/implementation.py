@@ -55,9 +55,10 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
 def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
     """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source).
 
-    In a fresh state per class, so the answer does not depend on what was asked before.
+    In the shared state, inside a journal (:meth:`Session.attempt`): a limit hit
+    leaves no trace, so the answer does not depend on what was asked before.
     """
-    session = world.session()
+    session = world.shared()
     module = session.module(path)
     if module is None:
         return set()
@@ -65,19 +66,25 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
     classdef = leaf.parent if leaf is not None else None
     if classdef is None or classdef.type != "classdef":
         return set()
-    session.reset_limits()
-    keys: set[Key] = set()
-    try:
-        value = module.create_value(classdef)
-        for lazy in value.py__bases__():
-            inferred = lazy.infer()
-            for base in inferred | convert_values(inferred, prefer_stubs=False):
-                name = getattr(base, "name", None)
-                key = key_of(name) if name is not None and base.is_class() else None
-                if key is not None:
-                    keys.add(key)
-    except Exception as exc:  # a class jedi cannot infer is no subclass, not a failure
-        log.debug("bases of %s in %s: %r", d.name, path, exc)
+
+    def infer() -> set[Key]:
+        keys: set[Key] = set()
+        try:
+            value = module.create_value(classdef)
+            for lazy in value.py__bases__():
+                inferred = lazy.infer()
+                for base in inferred | convert_values(inferred, prefer_stubs=False):
+                    name = getattr(base, "name", None)
+                    key = key_of(name) if name is not None and base.is_class() else None
+                    if key is not None:
+                        keys.add(key)
+        except Exception as exc:  # a class jedi cannot infer is no subclass, not a failure
+            log.debug("bases of %s in %s: %r", d.name, path, exc)
+        return keys
+
+    keys, whole = session.attempt(infer, lambda _keys: False)
+    if not whole:
+        log.warning("jedi gave up on the bases of %s in %s", d.name, path)
     return keys
 
 

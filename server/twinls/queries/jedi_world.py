@@ -1,22 +1,25 @@
-"""jedi in the twin: one project; a fresh inference state per file a search resolves in.
+"""jedi in the twin: one project; one inference state per overlay generation, kept clean.
 
-Why a fresh state per file, not one shared by a whole search: jedi memoizes
-what it inferred, including what it inferred while one of its recursion or
-execution limits cut it short. With one shared state, which names came out
-short depended on which files (and which searches) ran before in that state,
-so the same request gave different answers on every repeat and on every
-split of the files over the twins. A state per file makes a file's answer a
-function of the texts alone. Parse trees are kept across states (parso's
-memory cache), so a fresh state re-infers, but never re-parses. Names are
-compared by :data:`Key` (file and position), never by object, so results from
-different twins and states merge.
+Why one shared state: a search resolves names in hundreds of files, and each
+file imports much the same modules; a state per file infers those again every
+time (minutes instead of seconds on jedi's own source). Why it must be kept
+clean: jedi memoizes what it inferred, including what it inferred while one of
+its recursion or execution limits cut it short, so with a plain shared state
+the answer to a name depended on which names (files, searches) came before it,
+and repeats of one request decayed (380, 175, 1). Here every name is resolved
+inside a journal of the memo (:class:`jedi_compat.CountingState`): a name that
+hit a limit leaves nothing behind and is retried with the limits raised. The
+state is dropped as soon as the overlay changes, so nothing stale survives an
+edit. Names are compared by :data:`Key` (file and position), never by object,
+so results from different twins and states merge.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jedi
 from jedi.file_io import FileIO, KnownContentFileIO
@@ -24,10 +27,13 @@ from parso.python.tree import Name
 
 from ..overlay.store import Overlay
 from ..textbuf import from_codepoints, split_lines, to_codepoints
-from .jedi_compat import CountingState, load_module_from_path
+from .jedi_compat import CountingState, load_module_from_path, raised_limits
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
 Key = tuple[str, int, int]
+T = TypeVar("T")
+#: A name whose resolution hit one of jedi's limits is retried with the limits times this.
+RETRY_FACTOR = 4
 
 
 class Session:
@@ -46,6 +52,34 @@ class Session:
     def refused(self) -> int:
         """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
         return self.state.refused
+
+    def attempt(self, work: Callable[[], T], enough: Callable[[T], bool]) -> tuple[T, bool]:
+        """``(work(), whole)``: run ``work`` so that a limit it hits leaves no trace.
+
+        ``work`` runs in a journal of the memo. Cut short by a limit: its memo
+        entries are dropped, and unless ``enough`` accepts the short answer it
+        runs again with the limits raised. ``whole`` is False if the answer may
+        still be short (counted and logged as jedi giving up).
+        """
+        world, state = self.world, self.state
+        state.begin()
+        value = work()
+        if not state.refused:
+            state.commit()
+            return value, True
+        state.rollback()
+        world.retried += 1
+        if enough(value):
+            return value, False
+        with raised_limits(RETRY_FACTOR):
+            state.begin()
+            value = work()
+        if not state.refused:
+            state.commit()
+            return value, True
+        state.rollback()
+        world.gave_up += 1
+        return value, False
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""
@@ -93,9 +127,19 @@ class JediWorld:
         self.gave_up = 0  # ... and still hit them: the answer may miss those uses
         self.failed = 0  # names jedi raised an error on
 
+        self._shared: Session | None = None
+        self._generation = -1
+
     def session(self) -> Session:
         """A fresh inference state: what it infers depends on nothing inferred before."""
         return Session(self)
+
+    def shared(self) -> Session:
+        """The search lane's state for the overlay as it is now (renewed by any edit)."""
+        if self._shared is None or self._generation != self.overlay.generation:
+            self._shared = Session(self)
+            self._generation = self.overlay.generation
+        return self._shared
 
     def script(self, path: str) -> jedi.Script | None:
         """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""

@@ -23,7 +23,7 @@ from jedi.parser_utils import get_parent_scope
 from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_compat import find_defining_names, find_names, raised_limits
+from .jedi_compat import find_defining_names, find_names
 from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
 
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
 CHUNK_BUDGET = 0.05
-#: A name whose resolution hit one of jedi's limits is retried with the limits times this.
-RETRY_FACTOR = 4
 _LOCAL_SCOPES = ("funcdef", "lambdef", "sync_comp_for", "comp_for")
 
 
@@ -132,8 +130,8 @@ def in_file(
     include_declaration: bool,
     lines: Lines,
 ) -> list[list[Any]]:
-    """The uses of ``name`` in one file that mean the target, in a state of the file's own."""
-    session = world.session()
+    """The uses of ``name`` in one file that mean the target."""
+    session = world.shared()
     module = session.module(path)
     if module is None:
         return []
@@ -151,7 +149,7 @@ def in_file(
             base = _fixed_base(leaf, used, binding)
             keys = same_as.get(base) if base is not None else None
             if keys is None:
-                keys, whole, session = _resolve_use(world, session, path, leaf, target)
+                keys, whole = _resolve_use(world, session, path, leaf, target)
                 if keys is None:
                     continue
                 if base is not None and whole:
@@ -165,38 +163,25 @@ def in_file(
 
 def _resolve_use(
     world: jedi_world.JediWorld, session: Session, path: str, leaf: Any, target: set[Key]
-) -> tuple[set[Key] | None, bool, Session]:
-    """(keys the use resolves to or None, whether jedi resolved it whole, the session to go on in).
+) -> tuple[set[Key] | None, bool]:
+    """(keys the use resolves to or None, whether jedi resolved it whole).
 
-    A resolution that hit one of jedi's limits may be short, and what jedi
-    memoized on the way is short too: the file goes on in a fresh state, and
-    the use, unless it already meets the target, is retried alone with the
-    limits raised. Still short: counted (``twinls.status``) and logged.
+    A resolution that hit one of jedi's limits leaves nothing in the memo and,
+    unless it already meets the target, is retried with the limits raised
+    (:meth:`Session.attempt`). Still short: counted (``twinls.status``) and logged.
     """
-    session.reset_limits()
-    keys = _keys(session, path, leaf)
-    if not session.refused:
-        return keys, True, session
-    world.retried += 1
-    session = world.session()
-    if keys is not None and keys & target:
-        return keys, False, session
-    retry = world.session()
-    with raised_limits(RETRY_FACTOR):
-        retry.reset_limits()
-        keys = _keys(retry, path, leaf)
-    if retry.refused:
-        world.gave_up += 1
+    keys, whole = session.attempt(
+        lambda: _keys(session, path, leaf), lambda k: bool(k is not None and k & target)
+    )
+    if not whole and not (keys and keys & target):
         log.warning(
-            "jedi gave up on %s at %s:%s:%s (limits hit %d times, even raised x%d)",
+            "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
             leaf.value,
             path,
             *leaf.start_pos,
-            retry.refused,
-            RETRY_FACTOR,
+            jedi_world.RETRY_FACTOR,
         )
-        return keys, False, session
-    return keys, True, session
+    return keys, whole
 
 
 def _keys(session: Session, path: str, leaf: Any) -> set[Key] | None:
