@@ -19,7 +19,7 @@ from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
 from .extract import Def
-from .jedi_world import Key, Lines, key_of, name_at
+from .jedi_world import Key, Lines, Session, key_of, name_at
 from .references import resolve
 from .registry import query
 
@@ -67,10 +67,11 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
     if classdef is None or classdef.type != "classdef":
         return set()
 
-    def infer() -> set[Key]:
+    def infer(session: Session) -> set[Key]:
         keys: set[Key] = set()
         try:
-            value = module.create_value(classdef)
+            own = session.module(path)
+            value = (own or module).create_value(_same_node(own, classdef))
             for lazy in value.py__bases__():
                 inferred = lazy.infer()
                 for base in inferred | convert_values(inferred, prefer_stubs=False):
@@ -82,10 +83,19 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
             log.debug("bases of %s in %s: %r", d.name, path, exc)
         return keys
 
-    keys, whole = session.attempt(infer, lambda _keys: False)
+    keys, whole = session.attempt(infer)
     if not whole:
         log.warning("jedi gave up on the bases of %s in %s", d.name, path)
     return keys
+
+
+def _same_node(module: Any, classdef: Any) -> Any:
+    """``classdef`` in ``module``'s tree (parso's cache gives every state the same tree)."""
+    if module is None or classdef.get_root_node() is module.tree_node:
+        return classdef
+    leaf = module.tree_node.get_leaf_for_position(classdef.name.start_pos)
+    node = leaf.parent if leaf is not None else None
+    return node if node is not None and node.type == "classdef" else classdef
 
 
 @query("search.implementation", bulk=True)

@@ -53,33 +53,31 @@ class Session:
         """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
         return self.state.refused
 
-    def attempt(self, work: Callable[[], T], enough: Callable[[T], bool]) -> tuple[T, bool]:
-        """``(work(), whole)``: run ``work`` so that a limit it hits leaves no trace.
+    def attempt(self, work: Callable[[Session], T]) -> tuple[T, bool]:
+        """``(work(session), whole)``: run ``work`` so that a limit it hits leaves no trace.
 
-        ``work`` runs in a journal of the memo. Cut short by a limit: its memo
-        entries are dropped, and unless ``enough`` accepts the short answer it
-        runs again with the limits raised. ``whole`` is False if the answer may
-        still be short (counted and logged as jedi giving up).
+        ``work`` runs here, in a journal of the memo. Cut short by a limit, its
+        memo entries are dropped and it runs again in a fresh state with the
+        limits raised: that answer depends on the texts alone, never on what
+        this state inferred before (so repeats agree). ``whole`` is False if
+        even that was cut short (counted: jedi gave up).
         """
         world, state = self.world, self.state
         state.begin()
-        value = work()
+        value = work(self)
         if not state.refused:
             state.commit()
             return value, True
         state.rollback()
         world.retried += 1
-        if enough(value):
-            return value, False
+        fresh = Session(world)
         with raised_limits(RETRY_FACTOR):
-            state.begin()
-            value = work()
-        if not state.refused:
-            state.commit()
-            return value, True
-        state.rollback()
-        world.gave_up += 1
-        return value, False
+            fresh.state.begin()
+            value = work(fresh)
+        if fresh.state.refused:
+            world.gave_up += 1
+            return value, False
+        return value, True
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""

@@ -166,13 +166,11 @@ def _resolve_use(
 ) -> tuple[set[Key] | None, bool]:
     """(keys the use resolves to or None, whether jedi resolved it whole).
 
-    A resolution that hit one of jedi's limits leaves nothing in the memo and,
-    unless it already meets the target, is retried with the limits raised
-    (:meth:`Session.attempt`). Still short: counted (``twinls.status``) and logged.
+    A resolution that hit one of jedi's limits leaves nothing in the memo and
+    is redone in a fresh state with the limits raised (:meth:`Session.attempt`).
+    Still short: counted (``twinls.status``) and logged.
     """
-    keys, whole = session.attempt(
-        lambda: _keys(session, path, leaf), lambda k: bool(k is not None and k & target)
-    )
+    keys, whole = session.attempt(lambda s: _keys(s, path, leaf))
     if not whole and not (keys and keys & target):
         log.warning(
             "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
