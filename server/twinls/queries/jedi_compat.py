@@ -12,15 +12,20 @@ every limit it hits and its memo can drop what one question added.
 
 from __future__ import annotations
 
+import ast
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from jedi.inference import InferenceState, recursion
+from jedi.inference import InferenceState, flow_analysis, recursion
+from jedi.inference.cache import inference_state_method_cache
 from jedi.inference.imports import load_module_from_path  # noqa: F401 - re-exported
 from jedi.inference.references import _find_defining_names as find_defining_names  # noqa: F401
 from jedi.inference.references import _find_names as find_names  # noqa: F401
+from jedi.inference.value import module as module_mod
 
 #: jedi's limits (module globals of ``jedi.inference.recursion``), read at every execution.
 LIMITS = (
@@ -122,3 +127,149 @@ def raised_limits(factor: int) -> Iterator[None]:
         finally:
             for name, value in saved.items():
                 setattr(recursion, name, value)
+
+
+# -- platform branches, as on the running platform (as pyright does) -------------------
+
+
+def platform_test(node: Any) -> bool | None:
+    """The value of an ``if`` test about the platform (``sys.platform``, ``os.name``) here.
+
+    None when the test is anything else (jedi decides those as it always did).
+    Only comparisons, ``in``, ``startswith``, ``not``/``and``/``or`` of these
+    and string constants are understood: nothing is executed.
+    """
+    try:
+        tree = ast.parse(node.get_code().strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    value = _platform_value(tree.body)
+    return value if isinstance(value, bool) else None
+
+
+_PLATFORM = {("sys", "platform"): sys.platform, ("os", "name"): os.name}
+_UNKNOWN = object()
+
+
+def _platform_value(node: ast.AST) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [_platform_value(e) for e in node.elts]
+        return _UNKNOWN if any(not isinstance(i, str) for i in items) else tuple(items)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return _PLATFORM.get((node.value.id, node.attr), _UNKNOWN)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _platform_value(node.operand)
+        return not inner if isinstance(inner, bool) else _UNKNOWN
+    if isinstance(node, ast.BoolOp):
+        values = [_platform_value(v) for v in node.values]
+        if any(not isinstance(v, bool) for v in values):
+            return _UNKNOWN
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right = _platform_value(node.left), _platform_value(node.comparators[0])
+        if not isinstance(left, (str, tuple)) or not isinstance(right, (str, tuple)):
+            return _UNKNOWN
+        op = node.ops[0]
+        if isinstance(op, ast.Eq):
+            return left == right
+        if isinstance(op, ast.NotEq):
+            return left != right
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(left, str):
+            return (left in right) == isinstance(op, ast.In)
+        return _UNKNOWN
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "startswith"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        subject, prefix = _platform_value(node.func.value), _platform_value(node.args[0])
+        if isinstance(subject, str) and isinstance(prefix, (str, tuple)):
+            return subject.startswith(prefix)
+    return _UNKNOWN
+
+
+def platform_reachable(node: Any) -> bool:
+    """False if ``node`` sits in a branch of an ``if`` that this platform never takes."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type == "if_stmt":
+            taken = _branch_taken(parent, child)
+            if taken is False:
+                return False
+        child, parent = parent, parent.parent
+    return True
+
+
+def _branch_taken(if_stmt: Any, child: Any) -> bool | None:
+    """Does this platform take the branch of ``if_stmt`` whose suite is ``child``? None: unknown."""
+    parts = if_stmt.children
+    earlier: bool | None = True  # True: every earlier test is false here; False: one is true
+    for i, part in enumerate(parts):
+        if part not in ("if", "elif", "else"):
+            continue
+        if part == "else":
+            test, suite = None, parts[i + 2]
+        else:
+            test, suite = parts[i + 1], parts[i + 3]
+        value = True if test is None else platform_test(test)
+        if suite is child:
+            if earlier is False or value is False:
+                return False
+            return True if earlier is True and value is True else None
+        if value is True:
+            earlier = False
+        elif value is None and earlier is True:
+            earlier = None
+    return None  # ``child`` is a test, not a branch
+
+
+def _decide_platform_ifs() -> None:
+    """Teach jedi's flow analysis and star imports the running platform (idempotent).
+
+    jedi leaves ``if sys.platform == "win32":`` undecided, so ``os.path`` (a
+    typeshed stub star-importing ``ntpath`` on Windows and ``posixpath``
+    elsewhere) resolved to ``ntpath`` on Linux. pyright follows the running
+    platform; so does twinls now.
+    """
+    if getattr(flow_analysis, "_twinls_platform", False):
+        return
+    original = flow_analysis._check_if
+
+    def check_if(context: Any, node: Any) -> Any:
+        code = node.get_code()
+        if "platform" in code or "os.name" in code:
+            decided = platform_test(node)
+            if decided is not None:
+                return flow_analysis.REACHABLE if decided else flow_analysis.UNREACHABLE
+        return original(context, node)
+
+    @inference_state_method_cache([])
+    def star_imports(self: Any) -> list[Any]:  # jedi's ModuleMixin.star_imports, platform-aware
+        from jedi.inference.imports import Importer
+
+        modules: list[Any] = []
+        module_context = self.as_context()
+        for i in self.tree_node.iter_imports():
+            if i.is_star_import() and platform_reachable(i):
+                new = Importer(
+                    self.inference_state,
+                    import_path=i.get_paths()[-1],
+                    module_context=module_context,
+                    level=i.level,
+                ).follow()
+                for module in new:
+                    if isinstance(module, module_mod.ModuleValue):
+                        modules += module.star_imports()
+                modules += new
+        return modules
+
+    flow_analysis._check_if = check_if
+    module_mod.ModuleMixin.star_imports = star_imports
+    flow_analysis._twinls_platform = True
+
+
+_decide_platform_ifs()

@@ -119,7 +119,9 @@ class JediWorld:
         self.overlay = overlay
         root = roots[0] if roots else os.getcwd()
         self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
-        self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
+        # A ``src`` layout's packages import as the tests import them (pyright does the same).
+        src = [os.path.join(r, "src") for r in roots if os.path.isdir(os.path.join(r, "src"))]
+        self.project = jedi.Project(root, added_sys_path=[*roots[1:], *src], smart_sys_path=True)
         # Counted for ``twinls.status`` (see :func:`stats`):
         self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
         self.gave_up = 0  # ... and still hit them: the answer may miss those uses
