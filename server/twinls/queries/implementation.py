@@ -83,7 +83,7 @@ def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
             log.debug("bases of %s in %s: %r", d.name, path, exc)
         return keys
 
-    keys, whole = session.attempt(infer)
+    keys, whole = session.attempt(infer, ("bases", path, d.line, d.col))
     if not whole:
         log.warning("jedi gave up on the bases of %s in %s", d.name, path)
     return keys

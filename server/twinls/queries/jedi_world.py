@@ -53,16 +53,20 @@ class Session:
         """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
         return self.state.refused
 
-    def attempt(self, work: Callable[[Session], T]) -> tuple[T, bool]:
+    def attempt(self, work: Callable[[Session], T], key: Any = None) -> tuple[T, bool]:
         """``(work(session), whole)``: run ``work`` so that a limit it hits leaves no trace.
 
         ``work`` runs here, in a journal of the memo. Cut short by a limit, its
         memo entries are dropped and it runs again in a fresh state with the
         limits raised: that answer depends on the texts alone, never on what
         this state inferred before (so repeats agree). ``whole`` is False if
-        even that was cut short (counted: jedi gave up).
+        even that was cut short (counted: jedi gave up). With a ``key``, that
+        answer is kept until the overlay changes: a repeat takes it at once.
         """
         world, state = self.world, self.state
+        redone = world.redone()
+        if key is not None and key in redone:
+            return redone[key]
         state.begin()
         value = work(self)
         if not state.refused:
@@ -74,10 +78,12 @@ class Session:
         with raised_limits(RETRY_FACTOR):
             fresh.state.begin()
             value = work(fresh)
-        if fresh.state.refused:
+        whole = not fresh.state.refused
+        if not whole:
             world.gave_up += 1
-            return value, False
-        return value, True
+        if key is not None:
+            redone[key] = (value, whole)
+        return value, whole
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""
@@ -129,10 +135,19 @@ class JediWorld:
 
         self._shared: Session | None = None
         self._generation = -1
+        self._redone: dict[Any, Any] = {}
+        self._redone_generation = -1
 
     def session(self) -> Session:
         """A fresh inference state: what it infers depends on nothing inferred before."""
         return Session(self)
+
+    def redone(self) -> dict[Any, Any]:
+        """Answers redone in a fresh state (:meth:`Session.attempt`), for this generation."""
+        if self._redone_generation != self.overlay.generation:
+            self._redone = {}
+            self._redone_generation = self.overlay.generation
+        return self._redone
 
     def shared(self) -> Session:
         """The search lane's state for the overlay as it is now (renewed by any edit)."""

@@ -170,7 +170,7 @@ def _resolve_use(
     is redone in a fresh state with the limits raised (:meth:`Session.attempt`).
     Still short: counted (``twinls.status``) and logged.
     """
-    keys, whole = session.attempt(lambda s: _keys(s, path, leaf))
+    keys, whole = session.attempt(lambda s: _keys(s, path, leaf), ("use", path, leaf.start_pos))
     if not whole and not (keys and keys & target):
         log.warning(
             "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
