@@ -217,6 +217,8 @@ def register(ls: TwinLanguageServer) -> None:
                 plan["keys"],
                 ls.encoding,
                 bool(params.context.include_declaration) if params.context else True,
+                None,  # the twin's chunk budget
+                plan.get("search"),  # one jedi state per search, in every twin
             )
             return await stream_locations(
                 ls,

@@ -52,13 +52,13 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
     return None
 
 
-def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
+def base_keys(world: jedi_world.JediWorld, path: str, d: Def, search: Any = None) -> set[Key]:
     """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source).
 
     In the shared state, inside a journal (:meth:`Session.attempt`): a limit hit
     leaves no trace, so the answer does not depend on what was asked before.
     """
-    session = world.shared()
+    session = world.shared(search)
     module = session.module(path)
     if module is None:
         return set()
@@ -125,7 +125,7 @@ def implementation(ctx: CallContext, path: str, line: int, character: int, encod
                 continue
             ctx.check()
             if key not in bases_of:
-                bases_of[key] = base_keys(world, cpath, d)
+                bases_of[key] = base_keys(world, cpath, d, ("implementation", ctx.id))
             if not bases_of[key] & known:
                 continue
             known.add(key)

@@ -134,7 +134,7 @@ class JediWorld:
         self.failed = 0  # names jedi raised an error on
 
         self._shared: Session | None = None
-        self._generation = -1
+        self._generation: Any = None
         self._redone: dict[Any, Any] = {}
         self._redone_generation = -1
 
@@ -149,11 +149,17 @@ class JediWorld:
             self._redone_generation = self.overlay.generation
         return self._redone
 
-    def shared(self) -> Session:
-        """The search lane's state for the overlay as it is now (renewed by any edit)."""
-        if self._shared is None or self._generation != self.overlay.generation:
+    def shared(self, search: Any = None) -> Session:
+        """The state of one search (``search``: its id) over the overlay as it is now.
+
+        Renewed by a new search and by any edit: a search's answer must not
+        depend on what an earlier search inferred (jedi's memo keeps what it
+        inferred half way through a cycle, which no journal can tell apart).
+        """
+        now = (self.overlay.generation, search)
+        if self._shared is None or self._generation != now:
             self._shared = Session(self)
-            self._generation = self.overlay.generation
+            self._generation = now
         return self._shared
 
     def script(self, path: str) -> jedi.Script | None:

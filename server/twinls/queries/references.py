@@ -14,7 +14,9 @@ which :meth:`TwinPool.call_sharded` spreads over the pool.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 from typing import Any
 
@@ -28,6 +30,7 @@ from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
 
 log = logging.getLogger(__name__)
+_plans = itertools.count()
 
 #: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
 CHUNK_BUDGET = 0.05
@@ -96,7 +99,8 @@ def refs_plan(
         # Biggest first: the pool ends together.
         rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
         files = first + rest
-    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files}
+    search = f"{os.getpid()}-{next(_plans)}"
+    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files, "search": search}
 
 
 @query("search.refs_in", bulk=True)
@@ -107,9 +111,14 @@ def refs_in(
     keys: list[list[Any]],
     encoding: str,
     include_declaration: bool = True,
-    budget: float = CHUNK_BUDGET,
+    budget: float | None = None,
+    search: str | None = None,
 ) -> int:
-    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done."""
+    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done.
+
+    ``search``: the plan's id; every chunk of one search shares one jedi state.
+    """
+    budget = CHUNK_BUDGET if budget is None else budget
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
@@ -118,7 +127,7 @@ def refs_in(
         if i and time.monotonic() - start > budget:
             return i
         ctx.check()
-        ctx.partial(in_file(world, path, name, target, include_declaration, lines))
+        ctx.partial(in_file(world, path, name, target, include_declaration, lines, search))
     return len(files)
 
 
@@ -129,9 +138,10 @@ def in_file(
     target: set[Key],
     include_declaration: bool,
     lines: Lines,
+    search: str | None = None,
 ) -> list[list[Any]]:
     """The uses of ``name`` in one file that mean the target."""
-    session = world.shared()
+    session = world.shared(search)
     module = session.module(path)
     if module is None:
         return []
