@@ -463,11 +463,14 @@ def main() -> int:
         "--truth-cache", default=None, help="keep the ground truth in this file between runs"
     )
     parser.add_argument("--servers", default="twinls,pyright,basedpyright,jls")
-    parser.add_argument("--queries", default="", help="only queries whose label holds this")
+    parser.add_argument(
+        "--queries", default="", help="only queries whose label holds one of these (a,b,...)"
+    )
     args = parser.parse_args()
     servers = args.servers.split(",")
     jls = ensure_jls() if "jls" in servers else ""
-    QUERIES[:] = [q for q in QUERIES if args.queries in q[0]]
+    wanted = args.queries.split(",")
+    QUERIES[:] = [q for q in QUERIES if any(w in q[0] for w in wanted)]
 
     started = time.perf_counter()
     truth: dict[str, set] = {}
