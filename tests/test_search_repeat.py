@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import jedi
+import pytest
 from lsprotocol import types
 
 from lsp_harness import TwinClient, lsp_session
@@ -39,6 +40,7 @@ async def refs(client: TwinClient, rel: str, pos: types.Position) -> set[tuple[s
     return {(loc.uri, loc.range.start.line, loc.range.start.character) for loc in found or []}
 
 
+@pytest.mark.timeout(900)  # ~4 min on a machine shared by five test suites, ~1 alone
 async def test_five_repeats_give_identical_answers_on_the_jedi_package(tmp_path):
     method = where(FILE, "    def execute_with_values(self, *value_list)")
     other = where(FILE, "    def is_stub(self)")
