@@ -1,4 +1,4 @@
-"""jedi in the twin: one project; one inference state per overlay generation, kept clean.
+"""jedi in the twin: one project; one inference state per search (and per edit), kept clean.
 
 Why one shared state: a search resolves names in hundreds of files, and each
 file imports much the same modules; a state per file infers those again every
@@ -8,10 +8,11 @@ its recursion or execution limits cut it short, so with a plain shared state
 the answer to a name depended on which names (files, searches) came before it,
 and repeats of one request decayed (380, 175, 1). Here every name is resolved
 inside a journal of the memo (:class:`jedi_compat.CountingState`): a name that
-hit a limit leaves nothing behind and is retried with the limits raised. The
-state is dropped as soon as the overlay changes, so nothing stale survives an
-edit. Names are compared by :data:`Key` (file and position), never by object,
-so results from different twins and states merge.
+hit a limit leaves nothing behind and is redone in a fresh state with the
+limits raised. A new search, or any edit, gets a new state, so nothing stale
+survives an edit and no search depends on an earlier one. Names are compared
+by :data:`Key` (file and position), never by object, so results from
+different twins and states merge.
 """
 
 from __future__ import annotations
