@@ -8,6 +8,10 @@ running, a cancel answered with RequestCancelled) and never compare wall times.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -101,37 +105,59 @@ def cancelled(exc: BaseException) -> bool:
     return isinstance(exc, JsonRpcException) and exc.code == -32800
 
 
+@asynccontextmanager
+async def frozen_twins(client: TwinClient) -> AsyncIterator[None]:
+    """Every twin stopped (SIGSTOP) meanwhile: a search running now cannot finish.
+
+    So a test can cancel "a search still running" without racing its end. The
+    session's ``hangAfter`` must outlast the freeze (the twins answer no pings).
+    """
+    pids = [twin["pid"] for twin in (await client.status())["twins"]]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
 async def test_cancel_and_supersede_answer_request_cancelled(big):
-    async with lsp_session(big) as client:
+    async with lsp_session(big, {"hangAfter": 600}) as client:
         first = send(client, refs_params(client, "cancel-me"), msg_id="cancel-me")
         await client.wait_for(lambda: streamed(client, "cancel-me"), what="a first batch")
-        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
-        with pytest.raises(JsonRpcException) as err:
-            await first
+        async with frozen_twins(client):  # the search is still running when the cancel lands
+            client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
+            with pytest.raises(JsonRpcException) as err:
+                await first
         assert cancelled(err.value)
         # The twin stopped between files: the next call is answered, and in full.
         found = await client.command("twinls.findImplementors", "target")
         assert len(found) == 1
 
         # Cancelling the bar the server made for a long search cancels the search.
+        # Frozen twins: the search cannot end before the bar the server makes after 0.5 s.
         client.progress_values.clear()
-        quiet = send(client, refs_params(client))
-        made = await client.wait_for(
-            lambda: [t for t in client.progress_values if str(t).startswith("twinls-")],
-            what="a server-made progress bar",
-        )
-        client.protocol.notify(
-            types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
-            types.WorkDoneProgressCancelParams(token=made[0]),
-        )
-        with pytest.raises(JsonRpcException) as err:
-            await quiet
+        async with frozen_twins(client):
+            quiet = send(client, refs_params(client))
+            made = await client.wait_for(
+                lambda: [t for t in client.progress_values if str(t).startswith("twinls-")],
+                what="a server-made progress bar",
+            )
+            client.protocol.notify(
+                types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+                types.WorkDoneProgressCancelParams(token=made[0]),
+            )
+            with pytest.raises(JsonRpcException) as err:
+                await quiet
         assert cancelled(err.value)
 
         # A new references request supersedes the running one.
         old = send(client, refs_params(client, "old"))
         await client.wait_for(lambda: streamed(client, "old"), what="a first batch")
-        new = send(client, refs_params(client, "new"))
-        results = await asyncio.gather(old, new, return_exceptions=True)
-        assert cancelled(results[0])
-        assert not results[1] and len(streamed(client, "new")) == EXPECTED
+        async with frozen_twins(client):
+            new = send(client, refs_params(client, "new"))
+            with pytest.raises(JsonRpcException) as err:
+                await old
+        assert cancelled(err.value)
+        assert not await new and len(streamed(client, "new")) == EXPECTED

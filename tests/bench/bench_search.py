@@ -1,11 +1,18 @@
-"""Searches, side by side: twinls vs jedi-language-server on this machine's standard library.
+"""Searches, side by side: twinls vs pyright, basedpyright, jedi-language-server on the stdlib.
 
+    bash tests/bench/setup.sh     # the peers: pyright (npm), basedpyright, jedi-language-server
     .venv/bin/python tests/bench/bench_search.py [--pool N] [--repeat 5] [--json out.json]
+        [--servers twinls,pyright,basedpyright,jls] [--queries SUBSTRING]
 
-Installs jedi-language-server into this venv if it is missing (the ``bench``
-extra). For each server: ``textDocument/references`` on a popular name
-(``re.compile``) and a rare one (``shutil.copyfileobj``), and
-``textDocument/implementation`` on ``ast.NodeVisitor.visit`` and
+Every server is started fresh, gets the same requests, and is measured the
+same way; the count and recall of EVERY repeat is kept (``counts``, and
+``stable``: every repeat found exactly the first answer's set). Peak RSS is
+the sum over the server's process tree (twinls: server + twins), sampled
+every 50 ms; "hover during search" is a hover sent 50 ms into the cold first
+query, answered before or after the search (and how long it took). For each
+server: ``textDocument/references`` on a popular name (``re.compile``), the
+issue's ``os.path.join`` (asked at ``posixpath.join``), a rare one
+(``shutil.copyfileobj``), and ``textDocument/implementation`` on ``ast.NodeVisitor.visit`` and
 ``logging.Handler.emit``; the first request after start ("cold", twinls's
 includes building its index) and the best and median of ``--repeat`` more
 ("warm"). Time to the first result is the first ``$/progress`` batch (twinls
@@ -45,6 +52,7 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 REFS, IMPL = "references", "implementation"
 QUERIES = [
     ("references re.compile (popular)", REFS, "re/__init__.py", "def compile(", None),
+    ("references os.path.join (posixpath.join)", REFS, "posixpath.py", "def join(", None),
     ("references shutil.copyfileobj (rare)", REFS, "shutil.py", "def copyfileobj(", None),
     ("implementation ast.NodeVisitor.visit", IMPL, "ast.py", "class NodeVisitor", "visit"),
     ("implementation logging.Handler.emit", IMPL, "logging/__init__.py", "class Handler(", "emit"),
@@ -60,6 +68,11 @@ UNLIMITED_JLS = [
     "r._OPENED_FILE_LIMIT = r._PARSED_FILE_LIMIT = 10**9; "
     "from jedi_language_server.cli import cli; cli()",
 ]
+
+
+ROOT = HERE.parents[1]
+PYRIGHT = ROOT / ".bench-tools/pyright/node_modules/.bin/pyright-langserver"
+BASEDPYRIGHT = Path(sys.executable).with_name("basedpyright-langserver")
 
 
 def ensure_jls() -> str:
@@ -100,6 +113,8 @@ def stdlib_files() -> list[str]:
 
 def truth_references(path: Path, line: int, col: int) -> set[tuple[str, int, int]]:
     import jedi
+
+    import twinls.queries.jedi_compat  # noqa: F401 - platform branches as on this platform
 
     env = jedi.InterpreterEnvironment()
     project = jedi.Project(STDLIB)
@@ -280,10 +295,71 @@ def _path_of(uri: str) -> str:
     return unquote(urlparse(uri).path)
 
 
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * page
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total
+
+
+class PeakRss:
+    """Samples a process tree's RSS every 50 ms in a thread; ``peak`` in bytes."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, tree_rss(self.pid))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+async def hover_during(client, first: asyncio.Task, path: Path) -> dict[str, Any]:
+    """A hover 50 ms into a search: its latency, and whether it beat the search."""
+    from lsprotocol import types
+
+    await asyncio.sleep(0.05)
+    start = time.perf_counter()
+    await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            position=types.Position(0, 0),
+        )
+    )
+    return {"latency": time.perf_counter() - start, "before_search_end": not first.done()}
+
+
 async def run_server(
     name: str, command: list[str], init: dict[str, Any] | None, repeat: int, open_docs: bool
 ) -> dict[str, Any]:
     client = await session(command, init)
+    server_pid = client._server.pid
+    rss = PeakRss(server_pid)
     out: dict[str, Any] = {}
     try:
         if name == "twinls":
@@ -307,11 +383,17 @@ async def run_server(
                 )
             runs = []
             for i in range(repeat + 1):
-                runs.append(await ask(client, kind, path, line, col, f"{name}-{label}-{i}"))
+                asked = asyncio.ensure_future(
+                    ask(client, kind, path, line, col, f"{name}-{label}-{i}")
+                )
+                if i == 0 and "hover" not in out:
+                    out["hover"] = await hover_during(client, asked, STDLIB / "shutil.py")
+                runs.append(await asked)
                 if "error" in runs[-1]:
                     break
             out[label] = runs
     finally:
+        out["peak_rss"] = rss.stop()
         try:
             await asyncio.wait_for(client.shutdown_session(), 30)
         finally:
@@ -361,6 +443,14 @@ def summarize(
         "results": len(found),
         "truth": len(truth),
         "recall": len(hits) / len(true_cols) if true_cols else 1.0,
+        "counts": [len(r["found"]) for r in runs],
+        "recalls": [
+            len({(p, line) for p, line, _ in r["found"]} & true_cols) / len(true_cols)
+            if true_cols
+            else 1.0
+            for r in runs
+        ],
+        "stable": all(r["found"] == runs[0]["found"] for r in runs),
     }
 
 
@@ -372,8 +462,15 @@ def main() -> int:
     parser.add_argument(
         "--truth-cache", default=None, help="keep the ground truth in this file between runs"
     )
+    parser.add_argument("--servers", default="twinls,pyright,basedpyright,jls")
+    parser.add_argument(
+        "--queries", default="", help="only queries whose label holds one of these (a,b,...)"
+    )
     args = parser.parse_args()
-    jls = ensure_jls()
+    servers = args.servers.split(",")
+    jls = ensure_jls() if "jls" in servers else ""
+    wanted = args.queries.split(",")
+    QUERIES[:] = [q for q in QUERIES if any(w in q[0] for w in wanted)]
 
     started = time.perf_counter()
     truth: dict[str, set] = {}
@@ -394,40 +491,64 @@ def main() -> int:
         cache.write_text(json.dumps({k: sorted(v) for k, v in truth.items()}))
 
     pool = {"pool": args.pool} if args.pool else {}
-    twin = asyncio.run(
-        run_server("twinls", [sys.executable, "-m", "twinls"], pool, args.repeat, False)
-    )
-    jedi_ls = asyncio.run(run_server("jls", [jls], None, args.repeat, True))
-    unlimited = asyncio.run(run_server("jls-all", UNLIMITED_JLS, None, args.repeat, True))
+    commands = {
+        "twinls": ([sys.executable, "-m", "twinls"], pool, False),
+        "pyright": ([str(PYRIGHT), "--stdio"], None, True),
+        "basedpyright": ([str(BASEDPYRIGHT), "--stdio"], None, True),
+        "jls": ([jls], None, True),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for server in servers:  # one at a time: each gets the machine to itself
+        command, init, open_docs = commands[server]
+        results[server] = asyncio.run(run_server(server, command, init, args.repeat, open_docs))
 
     rows = []
-    rival = {label: summarize(label, runs, truth[label]) for label, runs in jedi_ls.items()}
-    for label, runs in twin.items():
-        hits = rival[label].get("hits")
-        rows.append({"server": "twinls", **summarize(label, runs, truth[label], hits)})
-    rows += [{"server": "jedi-language-server", **r} for r in rival.values()]
-    for label, runs in unlimited.items():
-        if label.startswith(REFS):
-            row = summarize(label, runs, truth[label])
-            rows.append({"server": "jedi-language-server, file limits lifted", **row})
+    peers = [s for s in servers if s != "twinls"]
+    summaries = {
+        server: {
+            label: summarize(label, runs, truth[label])
+            for label, runs in results[server].items()
+            if label not in ("hover", "peak_rss")
+        }
+        for server in peers
+    }
+    for label, runs in results.get("twinls", {}).items():
+        if label in ("hover", "peak_rss"):
+            continue
+        best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
+        rows.append({"server": "twinls", **summarize(label, runs, truth[label], best or None)})
+    for server in peers:
+        rows += [{"server": server, **r} for r in summaries[server].values()]
     print(f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}")
     print(
-        "| query | server | first result (warm) | jls's recall reached (warm) | "
-        "total (warm, best / median) | cold first / total | results | recall |"
+        "| query | server | first result (warm) | best peer's recall reached (warm) | "
+        "total (warm, best / median) | cold first / total | results (every run) | recall | "
+        "every repeat identical |"
     )
-    print("|" + "---|" * 8)
+    print("|" + "---|" * 9)
     for r in rows:
         if "error" in r:
             what = "not supported" if "MethodNotFound" in r["error"] else f"fails: {r['error']}"
-            print(f"| {r['query']} | {r['server']} | — | — | {what} | — | — | — |")
+            print(f"| {r['query']} | {r['server']} | — | — | {what} | — | — | — | — |")
             continue
         parity = _ms(r["parity"]) if r.get("parity") is not None else "—"
         print(
             f"| {r['query']} | {r['server']} | {_ms(r['warm_first'])} | {parity} | "
             f"{_ms(r['warm_total_best'])} / {_ms(r['warm_total_median'])} | "
-            f"{_ms(r['cold_first'])} / {_ms(r['cold_total'])} | {r['results']} | "
-            f"{r['recall']:.0%} of {r['truth']} |"
+            f"{_ms(r['cold_first'])} / {_ms(r['cold_total'])} | "
+            f"{' '.join(map(str, r['counts']))} | {r['recall']:.0%} of {r['truth']} | "
+            f"{'yes' if r['stable'] else 'NO'} |"
         )
+    print("\n| server | peak RSS (process tree) | hover 50 ms into the cold first search |")
+    print("|---|---|---|")
+    for server, res in results.items():
+        hover = res.get("hover") or {}
+        when = "before the search ended" if hover.get("before_search_end") else "after it"
+        print(
+            f"| {server} | {res['peak_rss'] / 2**20:.0f} MiB | "
+            f"{_ms(hover['latency']) if hover else '—'} ({when}) |"
+        )
+    rows.append({"rss": {k: v["peak_rss"] for k, v in results.items()}})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -136,8 +136,12 @@ async def stream_locations(
     partial_token: types.ProgressToken | None,
     work_done_token: types.ProgressToken | None,
     bar: bool = True,
+    progress: Bar | None = None,
 ) -> list[types.Location]:
-    """Await a promise of location batches; stream or gather them, de-duplicated."""
+    """Await a promise of location batches; stream or gather them, de-duplicated.
+
+    ``progress``: a bar the caller began already (it covers the caller's own steps too).
+    """
     partial = PartialResults(ls, partial_token)
     batcher = Batcher(ls, partial)
     seen: set[tuple] = set()
@@ -154,7 +158,8 @@ async def stream_locations(
             batcher.add(fresh)
 
     promise.on_partial(on_batch)
-    progress = Bar(ls, work_done_token, title, asyncio.current_task()) if bar else None
+    if progress is None and bar:
+        progress = Bar(ls, work_done_token, title, asyncio.current_task())
     if progress is not None:
         promise.on_progress(progress.report)
     try:
@@ -197,25 +202,34 @@ def register(ls: TwinLanguageServer) -> None:
     @ls.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
     async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
         supersede("references")
-        pool = await pool_for_search()
-        plan = await ls.await_promise(pool.call("search.refs_plan", *where(params)))
-        if not plan:
-            return []
-        promise = pool.call_sharded(
-            "search.refs_in",
-            plan["files"],
-            plan["name"],
-            plan["keys"],
-            ls.encoding,
-            bool(params.context.include_declaration) if params.context else True,
-        )
-        return await stream_locations(
-            ls,
-            promise,
-            f"References to {plan['name']}",
-            params.partial_result_token,
-            params.work_done_token,
-        )
+        # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
+        progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+        try:
+            pool = await pool_for_search()
+            plan = await ls.await_promise(pool.call("search.refs_plan", *where(params)))
+            if not plan:
+                return []
+            progress.title = f"References to {plan['name']}"
+            promise = pool.call_sharded(
+                "search.refs_in",
+                plan["files"],
+                plan["name"],
+                plan["keys"],
+                ls.encoding,
+                bool(params.context.include_declaration) if params.context else True,
+                None,  # the twin's chunk budget
+                plan.get("search"),  # one jedi state per search, in every twin
+            )
+            return await stream_locations(
+                ls,
+                promise,
+                progress.title,
+                params.partial_result_token,
+                params.work_done_token,
+                progress=progress,
+            )
+        finally:
+            progress.end()
 
     @ls.feature(
         types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)

@@ -160,7 +160,8 @@ class Overlay:
         """The editor's text of a file: memory first, then disk; None if absent."""
         doc = self.docs.get(path)
         if doc is not None:
-            return doc.buffer.text
+            with self.lock:  # never half way through an edit (the search lane reads meanwhile)
+                return doc.buffer.text
         if self.is_hidden(path):
             return None
         data = self.read_disk(path)
@@ -169,7 +170,8 @@ class Overlay:
     def read_bytes(self, path: str) -> bytes | None:
         doc = self.docs.get(path)
         if doc is not None:
-            return doc.buffer.text.encode("utf-8", "surrogateescape")
+            with self.lock:
+                return doc.buffer.text.encode("utf-8", "surrogateescape")
         if self.is_hidden(path):
             return None
         return self.read_disk(path)

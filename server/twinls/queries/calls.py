@@ -96,7 +96,7 @@ def _scope(leaf: Any) -> Any:
     return node
 
 
-@query("lang.incoming_in")
+@query("lang.incoming_in", bulk=True)
 def incoming_in(
     ctx: CallContext,
     files: list[str],

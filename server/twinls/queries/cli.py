@@ -82,7 +82,14 @@ def references(args: argparse.Namespace) -> int:
             print(f"no name at {args.where}", file=sys.stderr)
             return 1
         promise = twin.pool.call_sharded(
-            "search.refs_in", plan["files"], plan["name"], plan["keys"], ENCODING, True
+            "search.refs_in",
+            plan["files"],
+            plan["name"],
+            plan["keys"],
+            ENCODING,
+            True,
+            None,
+            plan.get("search"),
         )
         seen: set[tuple] = set()
         files: set[str] = set()

@@ -10,6 +10,7 @@ from typing import Any
 from ..textbuf import text_sha256
 from ..twin.context import CallContext
 from ..twin.warm import WARM_MODULES
+from . import jedi_world
 from .registry import query
 
 
@@ -27,6 +28,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "warm": [m for m in WARM_MODULES if m in sys.modules],
         "python": python_info(),
         "skipped": dict(sorted(st.overlay.skipped.items())),
+        "jedi": jedi_world.stats(st),
     }
 
 
@@ -64,3 +66,7 @@ def sleep(ctx: CallContext, seconds: float, step: float = 0.01) -> float:
         if n % 10 == 0:
             ctx.partial([n])
     return seconds
+
+
+#: The same, in the search lane: a stand-in for a search that never ends by itself.
+query("sleep.bulk", bulk=True)(sleep)

@@ -19,7 +19,7 @@ from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
 from .extract import Def
-from .jedi_world import Key, Lines, key_of, name_at
+from .jedi_world import Key, Lines, Session, key_of, name_at
 from .references import resolve
 from .registry import query
 
@@ -53,37 +53,58 @@ def _target(module: Any, leaf: Any) -> tuple[Key, str, str | None] | None:
     return None
 
 
-def base_keys(world: jedi_world.JediWorld, path: str, d: Def) -> set[Key]:
-    """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source)."""
-    module = world.module(path)
+def base_keys(world: jedi_world.JediWorld, path: str, d: Def, search: Any = None) -> set[Key]:
+    """The classes ``d``'s bases are, as jedi infers them (stubs mapped to their source).
+
+    In the shared state, inside a journal (:meth:`Session.attempt`): a limit hit
+    leaves no trace, so the answer does not depend on what was asked before.
+    """
+    session = world.shared(search)
+    module = session.module(path)
     if module is None:
         return set()
     leaf = name_at(module, d.line, d.col)
     classdef = leaf.parent if leaf is not None else None
     if classdef is None or classdef.type != "classdef":
         return set()
-    world.inference().reset_recursion_limitations()
-    keys: set[Key] = set()
-    try:
-        value = module.create_value(classdef)
-        for lazy in value.py__bases__():
-            inferred = lazy.infer()
-            for base in inferred | convert_values(inferred, prefer_stubs=False):
-                name = getattr(base, "name", None)
-                key = key_of(name) if name is not None and base.is_class() else None
-                if key is not None:
-                    keys.add(key)
-    except Exception as exc:  # a class jedi cannot infer is no subclass, not a failure
-        log.debug("bases of %s in %s: %r", d.name, path, exc)
+
+    def infer(session: Session) -> set[Key]:
+        keys: set[Key] = set()
+        try:
+            own = session.module(path)
+            value = (own or module).create_value(_same_node(own, classdef))
+            for lazy in value.py__bases__():
+                inferred = lazy.infer()
+                for base in inferred | convert_values(inferred, prefer_stubs=False):
+                    name = getattr(base, "name", None)
+                    key = key_of(name) if name is not None and base.is_class() else None
+                    if key is not None:
+                        keys.add(key)
+        except Exception as exc:  # a class jedi cannot infer is no subclass, not a failure
+            log.debug("bases of %s in %s: %r", d.name, path, exc)
+        return keys
+
+    keys, whole = session.attempt(infer, ("bases", path, d.line, d.col))
+    if not whole:
+        log.warning("jedi gave up on the bases of %s in %s", d.name, path)
     return keys
 
 
-@query("search.implementation")
+def _same_node(module: Any, classdef: Any) -> Any:
+    """``classdef`` in ``module``'s tree (parso's cache gives every state the same tree)."""
+    if module is None or classdef.get_root_node() is module.tree_node:
+        return classdef
+    leaf = module.tree_node.get_leaf_for_position(classdef.name.start_pos)
+    node = leaf.parent if leaf is not None else None
+    return node if node is not None and node.type == "classdef" else classdef
+
+
+@query("search.implementation", bulk=True)
 def implementation(ctx: CallContext, path: str, line: int, character: int, encoding: str) -> int:
     """Stream subclasses (on a class) or overrides (on a method), transitively."""
     world = jedi_world.get(ctx.state)
     lines = Lines(ctx.overlay, encoding)
-    found = world.name_at_cursor(path, line, character, lines)
+    found = world.session().name_at_cursor(path, line, character, lines)
     try:
         target = _target(*found) if found is not None else None
     except Exception as exc:  # code jedi trips over: no target, an empty answer
@@ -105,7 +126,7 @@ def implementation(ctx: CallContext, path: str, line: int, character: int, encod
                 continue
             ctx.check()
             if key not in bases_of:
-                bases_of[key] = base_keys(world, cpath, d)
+                bases_of[key] = base_keys(world, cpath, d, ("implementation", ctx.id))
             if not bases_of[key] & known:
                 continue
             known.add(key)

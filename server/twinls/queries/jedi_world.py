@@ -1,69 +1,111 @@
-"""jedi in the twin: one project and one inference state per overlay generation.
+"""jedi in the twin: one project; one inference state per search (and per edit), kept clean.
 
-Why one shared inference state: a search resolves names in hundreds of files,
-and each file imports much the same modules; a state per file (what a
-``jedi.Script`` per file means) infers those imports again every time. The
-state is dropped as soon as the overlay changes, so nothing stale survives an
-edit. Names are compared by :data:`Key` (file and position), never by object, so
-results from different twins and states merge.
+Why one shared state: a search resolves names in hundreds of files, and each
+file imports much the same modules; a state per file infers those again every
+time (minutes instead of seconds on jedi's own source). Why it must be kept
+clean: jedi memoizes what it inferred, including what it inferred while one of
+its recursion or execution limits cut it short, so with a plain shared state
+the answer to a name depended on which names (files, searches) came before it,
+and repeats of one request decayed (380, 175, 1). Here every name is resolved
+inside a journal of the memo (:class:`jedi_compat.CountingState`): a name that
+hit a limit leaves nothing behind and is redone in a fresh state with the
+limits raised. A new search, or any edit, gets a new state, so nothing stale
+survives an edit and no search depends on an earlier one. Names are compared
+by :data:`Key` (file and position), never by object, so results from
+different twins and states merge.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jedi
 from jedi.file_io import FileIO, KnownContentFileIO
-from jedi.inference import InferenceState
-from jedi.inference.imports import load_module_from_path
 from parso.python.tree import Name
 
 from ..overlay.store import Overlay
 from ..textbuf import from_codepoints, split_lines, to_codepoints
+from ..twin.gate import gate as jedi_gate
+from .jedi_compat import CountingState, load_module_from_path, raised_limits
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
 Key = tuple[str, int, int]
+T = TypeVar("T")
+#: A name whose resolution hit one of jedi's limits is retried with the limits times this.
+RETRY_FACTOR = 4
 
 
-class JediWorld:
-    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
-        self.overlay = overlay
-        root = roots[0] if roots else os.getcwd()
-        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
-        self.project = jedi.Project(root, added_sys_path=list(roots[1:]), smart_sys_path=True)
-        self._state: InferenceState | None = None
-        self._generation = -1
-        self._modules: dict[str, Any] = {}  # path -> module context, for this state only
+class Session:
+    """One jedi inference state and the module contexts loaded in it."""
 
-    def inference(self) -> InferenceState:
-        """The shared state, renewed whenever the overlay changed since it was made."""
-        if self._state is None or self._generation != self.overlay.generation:
-            self._state = InferenceState(self.project, environment=self.environment)
-            self._generation = self.overlay.generation
-            self._modules = {}
-        self._state.reset_recursion_limitations()
-        return self._state
+    def __init__(self, world: JediWorld) -> None:
+        self.world = world
+        self.state = CountingState(world.project, environment=world.environment)
+        self._modules: dict[str, Any] = {}  # path -> module context, in this state
+
+    def reset_limits(self) -> None:
+        """jedi's recursion and execution counts back to zero (per name resolved)."""
+        self.state.reset_recursion_limitations()
+
+    @property
+    def refused(self) -> int:
+        """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
+        return self.state.refused
+
+    def attempt(self, work: Callable[[Session], T], key: Any = None) -> tuple[T, bool]:
+        """``(work(session), whole)``: run ``work`` so that a limit it hits leaves no trace.
+
+        ``work`` runs here, in a journal of the memo. Cut short by a limit, its
+        memo entries are dropped and it runs again in a fresh state with the
+        limits raised: that answer depends on the texts alone, never on what
+        this state inferred before (so repeats agree). ``whole`` is False if
+        even that was cut short (counted: jedi gave up). With a ``key``, that
+        answer is kept until the overlay changes: a repeat takes it at once.
+        """
+        jedi_gate.pause()  # a safe point: no name half resolved, the limits as they were
+        world, state = self.world, self.state
+        redone = world.redone()
+        if key is not None and key in redone:
+            return redone[key]
+        state.begin()
+        value = work(self)
+        if not state.refused:
+            state.commit()
+            return value, True
+        state.rollback()
+        world.retried += 1
+        fresh = Session(world)
+        with raised_limits(RETRY_FACTOR):
+            fresh.state.begin()
+            value = work(fresh)
+        whole = not fresh.state.refused
+        if not whole:
+            world.gave_up += 1
+        if key is not None:
+            redone[key] = (value, whole)
+        return value, whole
 
     def module(self, path: str) -> Any | None:
         """The module context of ``path`` as the overlay has it; None if it cannot be read."""
-        state = self.inference()
         known = self._modules.get(path)
         if known is not None:
             return known
-        if not os.path.isabs(path) or not self.overlay.is_file(path):
+        if not os.path.isabs(path) or not self.world.overlay.is_file(path):
             return None  # not a file (an untitled buffer's URI): no cross-file answers
-        state.script_path = Path(path)
-        self._modules[path] = module = self._load(state, path)
+        self.state.script_path = Path(path)
+        self._modules[path] = module = self._load(path)
         return module
 
-    def _load(self, state: InferenceState, path: str) -> Any | None:
+    def _load(self, path: str) -> Any | None:
+        state = self.state
         try:
             try:
                 return load_module_from_path(state, FileIO(path)).as_context()
             except UnicodeDecodeError:  # not UTF-8: the overlay's lenient decoding, as text
-                text = self.overlay.read_text(path)
+                text = self.world.overlay.read_text(path)
                 if text is None:
                     return None
                 return load_module_from_path(state, KnownContentFileIO(path, text)).as_context()
@@ -79,6 +121,49 @@ class JediWorld:
             return None
         leaf = name_at(module, line, lines.codepoint_col(path, line, character))
         return None if leaf is None else (module, leaf)
+
+
+class JediWorld:
+    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
+        self.overlay = overlay
+        root = roots[0] if roots else os.getcwd()
+        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
+        # A ``src`` layout's packages import as the tests import them (pyright does the same).
+        src = [os.path.join(r, "src") for r in roots if os.path.isdir(os.path.join(r, "src"))]
+        self.project = jedi.Project(root, added_sys_path=[*roots[1:], *src], smart_sys_path=True)
+        # Counted for ``twinls.status`` (see :func:`stats`):
+        self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
+        self.gave_up = 0  # ... and still hit them: the answer may miss those uses
+        self.failed = 0  # names jedi raised an error on
+
+        self._shared: Session | None = None
+        self._generation: Any = None
+        self._redone: dict[Any, Any] = {}
+        self._redone_generation = -1
+
+    def session(self) -> Session:
+        """A fresh inference state: what it infers depends on nothing inferred before."""
+        return Session(self)
+
+    def redone(self) -> dict[Any, Any]:
+        """Answers redone in a fresh state (:meth:`Session.attempt`), for this generation."""
+        if self._redone_generation != self.overlay.generation:
+            self._redone = {}
+            self._redone_generation = self.overlay.generation
+        return self._redone
+
+    def shared(self, search: Any = None) -> Session:
+        """The state of one search (``search``: its id) over the overlay as it is now.
+
+        Renewed by a new search and by any edit: a search's answer must not
+        depend on what an earlier search inferred (jedi's memo keeps what it
+        inferred half way through a cycle, which no journal can tell apart).
+        """
+        now = (self.overlay.generation, search)
+        if self._shared is None or self._generation != now:
+            self._shared = Session(self)
+            self._generation = now
+        return self._shared
 
     def script(self, path: str) -> jedi.Script | None:
         """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""
@@ -168,6 +253,12 @@ class Lines:
             text = self.line(path, line0) if text is None else text
             col, end_col = (client_col(text, c, self.encoding) for c in (col, end_col))
         return [path, line0, col, line0, end_col]
+
+
+def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """How often jedi was cut short in this twin (``twinls.status``: ``twins[].jedi``)."""
+    world = get(state)
+    return {"retried": world.retried, "gave_up": world.gave_up, "failed": world.failed}
 
 
 def get(state) -> JediWorld:  # type: ignore[no-untyped-def]

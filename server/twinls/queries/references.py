@@ -14,7 +14,9 @@ which :meth:`TwinPool.call_sharded` spreads over the pool.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 from typing import Any
 
@@ -23,17 +25,12 @@ from jedi.parser_utils import get_parent_scope
 from ..twin.context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_world import Key, Lines, key_of
+from .jedi_compat import find_defining_names, find_names
+from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
 
-try:  # jedi's own first step of a references search: the name and its other spellings
-    from jedi.inference.references import _find_defining_names as _defining
-    from jedi.inference.references import _find_names as _resolve
-except ImportError:  # pragma: no cover - jedi moved them; fall back to plain goto
-    _defining = None
-    _resolve = None
-
 log = logging.getLogger(__name__)
+_plans = itertools.count()
 
 #: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
 CHUNK_BUDGET = 0.05
@@ -42,10 +39,7 @@ _LOCAL_SCOPES = ("funcdef", "lambdef", "sync_comp_for", "comp_for")
 
 def resolve(module_context: Any, leaf: Any) -> set[Any]:
     """jedi names a name leaf stands for (itself included), imports followed."""
-    if _resolve is not None:
-        return set(_resolve(module_context, leaf))
-    name = module_context.create_name(leaf)
-    return {name, *name.goto()}
+    return set(find_names(module_context, leaf))
 
 
 def defining(module_context: Any, leaf: Any) -> set[Any]:
@@ -53,9 +47,7 @@ def defining(module_context: Any, leaf: Any) -> set[Any]:
     state = module_context.inference_state
     state.flow_analysis_enabled = False  # both branches of an ``if`` define the name
     try:
-        if _defining is not None:
-            return set(_defining(module_context, leaf))
-        return resolve(module_context, leaf)
+        return set(find_defining_names(module_context, leaf))
     finally:
         state.flow_analysis_enabled = True
 
@@ -73,13 +65,15 @@ def _is_local(name: Any) -> bool:
     return scope is not None and scope.type in _LOCAL_SCOPES
 
 
-@query("search.refs_plan")
+@query("search.refs_plan", bulk=True)
 def refs_plan(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
     """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
-    found = jedi_world.get(ctx.state).name_at_cursor(
-        path, line, character, Lines(ctx.overlay, encoding)
+    found = (
+        jedi_world.get(ctx.state)
+        .session()
+        .name_at_cursor(path, line, character, Lines(ctx.overlay, encoding))
     )
     if found is None:
         return None
@@ -105,10 +99,11 @@ def refs_plan(
         # Biggest first: the pool ends together.
         rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
         files = first + rest
-    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files}
+    search = f"{os.getpid()}-{next(_plans)}"
+    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files, "search": search}
 
 
-@query("search.refs_in")
+@query("search.refs_in", bulk=True)
 def refs_in(
     ctx: CallContext,
     files: list[str],
@@ -116,9 +111,14 @@ def refs_in(
     keys: list[list[Any]],
     encoding: str,
     include_declaration: bool = True,
-    budget: float = CHUNK_BUDGET,
+    budget: float | None = None,
+    search: str | None = None,
 ) -> int:
-    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done."""
+    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done.
+
+    ``search``: the plan's id; every chunk of one search shares one jedi state.
+    """
+    budget = CHUNK_BUDGET if budget is None else budget
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
@@ -127,7 +127,7 @@ def refs_in(
         if i and time.monotonic() - start > budget:
             return i
         ctx.check()
-        ctx.partial(in_file(world, path, name, target, include_declaration, lines))
+        ctx.partial(in_file(world, path, name, target, include_declaration, lines, search))
     return len(files)
 
 
@@ -138,13 +138,16 @@ def in_file(
     target: set[Key],
     include_declaration: bool,
     lines: Lines,
+    search: str | None = None,
 ) -> list[list[Any]]:
-    module = world.module(path)
+    """The uses of ``name`` in one file that mean the target."""
+    session = world.shared(search)
+    module = session.module(path)
     if module is None:
         return []
     code_lines = getattr(module.get_value(), "code_lines", None)
     used = module.tree_node.get_used_names()
-    same_as: dict[str, set[Key]] = {}  # N -> what every fixed ``N.<name>`` resolves to
+    same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
     binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
     found: list[list[Any]] = []
     for leaf in used.get(name, []):
@@ -156,14 +159,10 @@ def in_file(
             base = _fixed_base(leaf, used, binding)
             keys = same_as.get(base) if base is not None else None
             if keys is None:
-                world.inference().reset_recursion_limitations()
-                try:
-                    names = resolve(module, leaf)
-                except Exception as exc:  # one name jedi trips over must not end the search
-                    log.debug("jedi failed on %s:%s:%s: %r", path, line, col, exc)
+                keys, whole = _resolve_use(world, session, path, leaf, target)
+                if keys is None:
                     continue
-                keys = {key_of(n) for n in names if n.tree_name is not leaf}
-                if base is not None:
+                if base is not None and whole:
                     same_as[base] = keys
             if not keys & target:
                 continue
@@ -172,33 +171,123 @@ def in_file(
     return found
 
 
-def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
-    """``N`` if ``leaf`` is a use of ``N.<leaf>`` where N can only mean its one binding.
+def _resolve_use(
+    world: jedi_world.JediWorld, session: Session, path: str, leaf: Any, target: set[Key]
+) -> tuple[set[Key] | None, bool]:
+    """(keys the use resolves to or None, whether jedi resolved it whole).
 
-    That is: N is bound once in the file, at module level, and the use is in a
-    function (which sees the module's binding wherever it stands) or after the
-    binding. Such uses all mean the same, so jedi resolves them once per file:
-    ``re.compile`` used 170 times in one file costs one resolution, not 170.
+    A resolution that hit one of jedi's limits leaves nothing in the memo and
+    is redone in a fresh state with the limits raised (:meth:`Session.attempt`).
+    Still short: counted (``twinls.status``) and logged.
     """
-    trailer = leaf.parent
-    if trailer is None or trailer.type != "trailer" or trailer.children[0] != ".":
+    keys, whole = session.attempt(lambda s: _keys(s, path, leaf), ("use", path, leaf.start_pos))
+    if not whole and not (keys and keys & target):
+        log.warning(
+            "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
+            leaf.value,
+            path,
+            *leaf.start_pos,
+            jedi_world.RETRY_FACTOR,
+        )
+    return keys, whole
+
+
+def _keys(session: Session, path: str, leaf: Any) -> set[Key] | None:
+    """What the use ``leaf`` (a leaf of ``path``'s tree) resolves to in ``session``."""
+    module = session.module(path)
+    if module is None:
         return None
-    power = trailer.parent
-    if power is None or len(power.children) < 2 or power.children[1] is not trailer:
+    own = _same_leaf(module.tree_node, leaf)
+    if own is None:
         return None
-    base = power.children[0]
-    if base.type != "name" or leaf.is_definition():
+    try:
+        names = resolve(module, own)
+    except Exception as exc:  # one name jedi trips over must not end the search
+        session.world.failed += 1
+        log.debug("jedi failed on %s:%s:%s: %r", path, *own.start_pos, exc)
         return None
-    if base.value not in binding:
-        bindings = [n for n in used.get(base.value, ()) if n.is_definition()]
+    return {key_of(n) for n in names if n.tree_name is not own}
+
+
+def _same_leaf(tree: Any, leaf: Any) -> Any | None:
+    """``leaf`` in ``tree``: itself if the tree is its own (parso's cache), else re-found."""
+    if leaf.get_root_node() is tree:
+        return leaf
+    try:
+        own = tree.get_leaf_for_position(leaf.start_pos)
+    except ValueError:
+        return None
+    if own is not None and own.start_pos != leaf.start_pos:
+        own = own.get_next_leaf()  # the position is also the end of the leaf before
+    if own is None or own.type != "name" or own.value != leaf.value:
+        return None
+    return own
+
+
+def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
+    """A key shared by every use of the same meaning as ``leaf`` in its file, or None.
+
+    ``N.a.<leaf>`` (a chain of plain attributes) or a plain ``<leaf>``, where
+    the chain's head can only mean its one binding: bound once in the file, at
+    module level, and the use is in a function (which sees the module's binding
+    wherever it stands) or after the binding. Such uses all mean the same, so
+    jedi resolves them once per file: ``re.compile`` used 170 times in one file,
+    or an imported ``target`` called 15,000 times, costs one resolution.
+    """
+    if leaf.is_definition():
+        return None
+    parent = leaf.parent
+    if parent is not None and parent.type == "trailer":
+        if parent.children[0] != ".":
+            return None
+        power = parent.parent
+        if power is None or power.type not in ("power", "atom_expr"):
+            return None
+        at = power.children.index(parent)
+        head = power.children[0]
+        chain = power.children[1:at]
+        if at < 1 or head.type != "name" or not all(_is_dot_name(t) for t in chain):
+            return None
+        key = ".".join([head.value, *(t.children[1].value for t in chain)])
+    elif parent is not None and parent.type in _NOT_PLAIN:
+        return None
+    elif parent is not None and parent.type == "argument" and parent.children[0] is leaf:
+        return None  # ``f(name=...)``: a keyword, the callee's parameter
+    else:
+        head, key = leaf, "=" + leaf.value
+    if head.value not in binding:
+        bindings = [n for n in used.get(head.value, ()) if n.is_definition()]
         single = len(bindings) == 1 and get_parent_scope(bindings[0]).type == "file_input"
-        binding[base.value] = bindings[0] if single else None
-    bound = binding[base.value]
+        binding[head.value] = bindings[0] if single else None
+    bound = binding[head.value]
     if bound is None:
         return None
-    if bound.start_pos < base.start_pos:
-        return base.value
+    if bound.start_pos < head.start_pos:
+        return key
     scope = get_parent_scope(leaf)
     while scope is not None and scope.type not in ("funcdef", "lambdef"):
         scope = scope.parent
-    return base.value if scope is not None else None
+    return key if scope is not None else None
+
+
+#: Parents of a name that is not a plain use (imports, ``global``, decorators' dotted names).
+_NOT_PLAIN = (
+    "dotted_name",
+    "import_from",
+    "import_name",
+    "import_as_name",
+    "dotted_as_name",
+    "global_stmt",
+    "nonlocal_stmt",
+)
+
+
+def _is_dot_name(node: Any) -> bool:
+    children = getattr(node, "children", None)
+    return (
+        node.type == "trailer"
+        and children is not None
+        and len(children) == 2
+        and children[0] == "."
+        and children[1].type == "name"
+    )

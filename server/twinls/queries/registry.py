@@ -14,6 +14,9 @@ from typing import Any
 QueryFn = Callable[..., Any]
 
 QUERIES: dict[str, QueryFn] = {}
+#: Queries that run in the twin's search lane (``bulk=True``); every other query is
+#: interactive, so a query added later never waits behind a search unless it says so.
+BULK: set[str] = set()
 
 #: Modules whose import registers queries; the twin imports them all before forking runs.
 MODULES = [
@@ -28,9 +31,13 @@ class UnknownQuery(LookupError):
     pass
 
 
-def query(name: str) -> Callable[[QueryFn], QueryFn]:
+def query(name: str, bulk: bool = False) -> Callable[[QueryFn], QueryFn]:
+    """Register ``fn`` as query ``name``; ``bulk``: long search work, run in the search lane."""
+
     def register(fn: QueryFn) -> QueryFn:
         QUERIES[name] = fn
+        if bulk:
+            BULK.add(name)
         return fn
 
     return register
@@ -39,6 +46,11 @@ def query(name: str) -> Callable[[QueryFn], QueryFn]:
 def load_all() -> None:
     for module in MODULES:
         importlib.import_module(module)
+
+
+def is_bulk(target: Any) -> bool:
+    """Does a call of ``target`` (a query name or a pickled callable) go to the search lane?"""
+    return isinstance(target, str) and target in BULK
 
 
 def resolve(name: str) -> QueryFn:

@@ -83,7 +83,7 @@ def prepare_rename(
     )
 
 
-@query("lang.rename_in")
+@query("lang.rename_in", bulk=True)
 def rename_in(
     ctx: CallContext,
     files: list[str],

@@ -29,7 +29,7 @@ def _ascii_line(entry: FileEntry | None) -> str | None:
     return "" if entry is not None and entry.ascii else None
 
 
-@query("search.implementors")
+@query("search.implementors", bulk=True)
 def implementors(ctx: CallContext, name: str, encoding: str) -> int:
     """Stream every function or method called ``name`` (Smalltalk's ``gtImplementors``).
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .gate import gate as jedi_gate
+
 if TYPE_CHECKING:
     from .state import TwinState
 
@@ -37,6 +39,8 @@ class CallContext:
         return self.state.overlay
 
     def check(self) -> None:
+        """Between units of work: stop if cancelled; let interactive calls into jedi."""
+        jedi_gate.pause()
         if self.cancelled.is_set():
             raise Cancelled(f"call {self.id} was cancelled")
 

@@ -1,9 +1,14 @@
 """The twin's side of the channel: replay edits in order, answer calls.
 
-Two threads. The reader takes frames off the socket and answers what must not
-wait behind work (ping, cancel); everything else goes, in arrival order, to one
-queue that the worker drains. One worker means a call sees every edit sent
-before it (ordering is free) and jedi is only ever used by one thread.
+Three threads. The reader takes frames off the socket and answers what must
+not wait behind work (ping, cancel); everything else goes, in arrival order, to
+one queue that the worker drains: it applies edits and answers calls, so a call
+sees every edit sent before it. A call of a *bulk* query (a search, marked
+``@query(..., bulk=True)``) is handed, once the worker reaches it, to the search
+lane: one more thread that runs bulk calls in order. So hover, outline, lenses
+and any query not marked bulk never wait behind a search, however long one
+file of it takes; the search sees every edit sent before it (and may see later
+ones: the overlay's lock keeps each read whole).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..channel import ChannelClosed, FrameError, FrameReader, FrameWriter
 from ..overlay import Divergence, apply_entry
 from ..queries import registry
 from .context import CallContext
+from .gate import gate as jedi_gate
 from .state import TwinState
 
 PROTOCOL = 1
@@ -78,6 +84,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
     inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
     cancelled: set[int] = set()
     worker = WorkerWatch()
+    lane = SearchLane(state, cancelled, worker)
 
     def read_loop() -> None:
         try:
@@ -86,7 +93,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
                 kind = msg["k"]
                 if kind == "ping":
                     pong = {"k": "pong", "n": msg.get("n"), "seq": state.applied_seq}
-                    writer.write({**pong, **worker.health()})
+                    writer.write({**pong, **lane.health()})
                 elif kind == "cancel":
                     ctx = state.calls.get(msg["id"])
                     if ctx is not None:
@@ -111,6 +118,12 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
         {"k": "hello", "proto": PROTOCOL, "pid": os.getpid(), "queries": sorted(registry.QUERIES)}
     )
 
+    # A run child is forked while the lane may be reading a document: fork only
+    # between reads, so the child never inherits the overlay's lock held.
+    lock = state.overlay.lock
+    os.register_at_fork(
+        before=lock.acquire, after_in_parent=lock.release, after_in_child=lock.release
+    )
     stale: set[str] = set()  # diverged documents waiting for their full text
     deferred: list[dict[str, Any]] = []  # calls held until every stale document is resent
 
@@ -136,15 +149,13 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             state.applied_seq = msg["seq"]
             if not stale and deferred:
                 for call in deferred:
-                    with worker.on(state, call["id"]):
-                        run_call(state, call, cancelled)
+                    lane.dispatch(call)
                 deferred.clear()
         elif kind == "call":
             if stale:
                 deferred.append(msg)
             else:
-                with worker.on(state, msg["id"]):
-                    run_call(state, msg, cancelled)
+                lane.dispatch(msg)
         elif kind == "settings":
             state.settings.update(msg["settings"])
             state.apply_settings()
@@ -181,6 +192,45 @@ class WorkerWatch:
         ctx = state.calls.get(call_id) if call_id is not None else None
         at = ctx.cancelled_at if ctx is not None else None
         return {"busy": now - since, "cancelled_for": now - at if at is not None else 0.0}
+
+
+class SearchLane:
+    """The thread that runs bulk calls, so the worker stays free for interactive ones.
+
+    Interactive calls run on the worker under ``worker`` (the server's watchdog
+    reads how long it has been busy); bulk calls under ``watch`` of their own, so
+    a search that ignores its cancel is seen too, but a long one is not a hang.
+    """
+
+    def __init__(self, state: TwinState, cancelled: set[int], worker: WorkerWatch) -> None:
+        self.state = state
+        self.cancelled = cancelled
+        self.worker = worker
+        self.watch = WorkerWatch()
+        self.inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def dispatch(self, msg: dict[str, Any]) -> None:
+        """Run a call now on the worker (interactive), or queue it in the lane (bulk)."""
+        if not registry.is_bulk(msg["q"]):
+            with self.worker.on(self.state, msg["id"]), jedi_gate.interactive():
+                run_call(self.state, msg, self.cancelled)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="twin-search", daemon=True)
+            self._thread.start()
+        self.inbox.put(msg)
+
+    def health(self) -> dict[str, float]:
+        """The worker's busy time; the longer time a cancel has gone unheeded on either."""
+        mine, lane = self.worker.health(), self.watch.health()
+        return {**mine, "cancelled_for": max(mine["cancelled_for"], lane["cancelled_for"])}
+
+    def _drain(self) -> None:
+        while True:
+            msg = self.inbox.get()
+            with self.watch.on(self.state, msg["id"]), jedi_gate.bulk():
+                run_call(self.state, msg, self.cancelled)
 
 
 def run_call(state: TwinState, msg: dict[str, Any], cancelled: set[int]) -> None:

@@ -1,0 +1,70 @@
+"""Canary for jedi's private API (queries/jedi_compat.py): a jedi upgrade that moves it fails here.
+
+Also checks, in process and without a server, the two things the compat layer
+adds: a memo journal that undoes what a limit-hit question left, and platform
+branches decided as on the running platform.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import jedi
+import parso
+import pytest
+
+from twinls.queries import jedi_compat
+
+
+def test_private_names_are_where_we_expect_them():
+    from jedi.inference import recursion
+
+    for name in jedi_compat.LIMITS:
+        assert isinstance(getattr(recursion, name), int)
+    assert callable(jedi_compat.find_names) and callable(jedi_compat.find_defining_names)
+    assert callable(jedi_compat.load_module_from_path)
+    detector = recursion.ExecutionRecursionDetector.__init__
+    assert detector.__code__.co_varnames[:2] == ("self", "inference_state")
+
+
+def test_the_memo_journal_undoes_only_what_was_added_meanwhile():
+    project = jedi.Project(".")
+    state = jedi_compat.CountingState(project, environment=jedi.InterpreterEnvironment())
+    memo = state.memoize_cache["f"]
+    memo["kept"] = 1
+    state.begin()
+    memo["added"] = 2
+    state.memoize_cache["g"]["also"] = 3
+    state.rollback()
+    assert dict(memo) == {"kept": 1} and dict(state.memoize_cache["g"]) == {}
+    state.begin()
+    memo["committed"] = 4
+    state.commit()
+    memo["outside"] = 5
+    state.rollback()  # nothing open: nothing dropped
+    assert set(memo) == {"kept", "committed", "outside"}
+    assert state.refused == 0
+
+
+@pytest.mark.parametrize(
+    "test, value",
+    [
+        ('sys.platform == "win32"', sys.platform == "win32"),
+        ('sys.platform != "win32"', sys.platform != "win32"),
+        ('sys.platform.startswith("linux")', sys.platform.startswith("linux")),
+        ('os.name == "nt" or sys.platform == "darwin"', sys.platform in ("win32", "darwin")),
+        ('not sys.platform in ("win32", "cygwin")', sys.platform not in ("win32", "cygwin")),
+        ("sys.version_info >= (3, 8)", None),
+        ("DEBUG", None),
+    ],
+)
+def test_platform_tests_are_decided_here_and_nothing_else_is(test, value):
+    node = parso.parse(f"if {test}:\n    pass\n").children[0].children[1]
+    assert jedi_compat.platform_test(node) is value
+
+
+def test_os_path_is_the_running_platforms_module():
+    script = jedi.Script("import os\nos.path.join\n", path="x.py")
+    (name,) = script.goto(2, 9, follow_imports=True)
+    expected = "ntpath" if sys.platform == "win32" else "posixpath"
+    assert name.module_path.stem == expected
