@@ -1,9 +1,12 @@
 """The search lane: interactive requests never wait behind a search.
 
 Checked by the order of answers, never by wall times: a hover, an outline and
-lenses are answered while a references search is provably still running (its
-one big file is still being resolved), and over the Python API, interactive
-calls and edits are served while a bulk call that never ends by itself runs.
+lenses are answered while a references search is provably still running, and
+over the Python API, interactive calls and edits are served while a bulk call
+that never ends by itself runs. jedi is not thread-safe, so an interactive call
+waits for the search to reach its next safe point (one name or one file,
+``twin/gate.py``): the search here has thousands of names left to resolve one by
+one when the requests arrive, so it cannot end before they are answered.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from twinls import Twin
 
 HUB = "def target(value=None):\n    return value\n"
 USES_PER_LINE = 10
-LINES = 600  # one file whose parse and resolution take far longer than a hover
+LINES = 600  # one big file (its uses share one meaning: resolved once)
+SLOW = 1500  # functions each importing the target for itself: every use resolved alone
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +33,18 @@ def workspace(tmp_path_factory) -> Path:
     calls = " + ".join(f"target({i})" for i in range(USES_PER_LINE))
     body = "".join(f"    x{n} = {calls}\n" for n in range(LINES))
     (root / "huge.py").write_text(f"from hub import target\n\n\ndef use():\n{body}")
+    slow = "".join(
+        f"def use{n}():\n    from hub import target\n\n    return target({n})\n\n\n"
+        for n in range(SLOW)
+    )
+    (root / "slow.py").write_text(slow)
     (root / "small.py").write_text('import os\n\n\ndef helper():\n    """Help."""\n    return 1\n')
     (root / "test_small.py").write_text("def test_one():\n    assert True\n")
     return root
 
 
 async def test_hover_outline_and_lenses_answer_while_a_search_runs(workspace):
-    expected = 1 + 1 + LINES * USES_PER_LINE  # the def, the import, every call
+    expected = 1 + 1 + LINES * USES_PER_LINE + 2 * SLOW  # the def, the imports, every call
     async with lsp_session(workspace) as client:  # one twin: the search and the rest share it
         refs = asyncio.ensure_future(
             client.protocol.send_request_async(

@@ -10,6 +10,7 @@ the standard library only.
 """
 
 import importlib.machinery
+import importlib.metadata
 import json
 import sys
 
@@ -25,6 +26,21 @@ class NamedFinder:
         if folder is None or path is not None:
             return None
         return importlib.machinery.PathFinder.find_spec(name, [folder])
+
+    def find_distributions(self, context=None):
+        """The metadata of exactly these names (pytest's header asks for pluggy's version).
+
+        Never every distribution of a folder: twinls's site-packages holds plugins
+        (``pytest11`` entry points) that must not load into the project's runs.
+        """
+        context = context or importlib.metadata.DistributionFinder.Context()
+        wanted = [context.name] if context.name is not None else list(self.folders)
+        for name in wanted:
+            folder = self.folders.get(name.replace("-", "_").lower())
+            if folder is None:
+                continue
+            where = importlib.metadata.DistributionFinder.Context(name=name, path=[folder])
+            yield from importlib.metadata.MetadataPathFinder.find_distributions(where)
 
     def invalidate_caches(self):
         pass
