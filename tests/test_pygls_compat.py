@@ -38,3 +38,13 @@ def test_the_protocol_keeps_its_futures_and_flags_as_attributes():
     assert types.INITIALIZE in {
         getattr(getattr(TwinProtocol, n), "method_name", None) for n in dir(TwinProtocol)
     }
+
+
+def test_progress_tokens_are_a_dict_of_futures_that_a_cancel_cancels():
+    """lsp/progress.py registers a made bar's token before the client hears of it."""
+    from pygls.progress import Progress
+
+    source = inspect.getsource(LanguageServerProtocol.lsp_work_done_progress_cancel)
+    assert "self.progress.tokens.get(params.token)" in source and ".cancel()" in source
+
+    assert Progress(None).tokens == {}  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ out before any ``report`` (Neovim 0.7 crashes on a report for an unknown token).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import logging
 from collections.abc import Callable
@@ -50,10 +51,22 @@ class WorkDone:
         """Start a bar. With no token and a willing client, create one (as pyright does)."""
         if token is None and create and client_creates_progress(ls):
             candidate = f"twinls-{next(_tokens)}"
+            # The token's cancel future exists before the client hears of the token:
+            # pygls's create_async registers it only once the answer is processed, and
+            # a cancel read in between would be dropped ("unknown token").
+            progress = ls.work_done_progress
+            progress.tokens[candidate] = concurrent.futures.Future()  # pygls's own kind
             try:
-                await asyncio.wait_for(ls.work_done_progress.create_async(candidate), 10)
+                await asyncio.wait_for(
+                    ls.protocol.send_request_async(
+                        types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+                        types.WorkDoneProgressCreateParams(token=candidate),
+                    ),
+                    10,
+                )
                 token = candidate
             except Exception as exc:  # the client said no: work goes on without a bar
+                progress.tokens.pop(candidate, None)
                 log.info("client refused progress token: %s", exc)
         wd = cls(ls, token)
         if token is not None:
