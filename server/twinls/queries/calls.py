@@ -13,7 +13,6 @@ jedi to what it calls.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from ..twin.context import CallContext
@@ -21,7 +20,7 @@ from . import jedi_world
 from .jedi_world import Key, Lines, name_at
 from .lang_schema import HierarchyItem, IncomingRow, OutgoingRow
 from .places import definition_of, item_of, jedi_state
-from .references import CHUNK_BUDGET, in_file, resolve
+from .references import CHUNK_BUDGET, each_file, in_file, resolve
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -109,13 +108,9 @@ def incoming_in(
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
-    start = time.monotonic()
-    for i, path in enumerate(files):
-        if i and time.monotonic() - start > budget:
-            return i
-        ctx.check()
-        ctx.partial(_incoming_in_file(world, path, name, target, lines))
-    return len(files)
+    return each_file(
+        ctx, files, budget, lambda path: _incoming_in_file(world, path, name, target, lines)
+    )
 
 
 def _incoming_in_file(

@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from jedi.parser_utils import get_parent_scope
@@ -122,12 +123,28 @@ def refs_in(
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
+    return each_file(
+        ctx,
+        files,
+        budget,
+        lambda path: in_file(world, path, name, target, include_declaration, lines, search),
+    )
+
+
+def each_file(
+    ctx: CallContext, files: list[str], budget: float, batch_of: Callable[[str], list[Any]]
+) -> int:
+    """The loop of every sharded chunk: one batch per file until ``budget`` runs out.
+
+    Returns how many files it did (the rest go back to the queue); stops between
+    files when cancelled, and lets interactive calls into jedi there.
+    """
     start = time.monotonic()
     for i, path in enumerate(files):
         if i and time.monotonic() - start > budget:
             return i
         ctx.check()
-        ctx.partial(in_file(world, path, name, target, include_declaration, lines, search))
+        ctx.partial(batch_of(path))
     return len(files)
 
 

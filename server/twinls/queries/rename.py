@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import keyword
 import logging
-import time
 from typing import Any
 
 from ..twin.context import CallContext
@@ -23,7 +22,7 @@ from . import jedi_world
 from .jedi_world import Key, Lines
 from .lang_schema import RenamePlan
 from .places import jedi_state
-from .references import CHUNK_BUDGET, defining, in_file, refs_plan, resolve
+from .references import CHUNK_BUDGET, defining, each_file, in_file, refs_plan, resolve
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -96,16 +95,13 @@ def rename_in(
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
-    start = time.monotonic()
-    for i, path in enumerate(files):
-        if i and time.monotonic() - start > budget:
-            return i
-        ctx.check()
+
+    def batch_of(path: str) -> list[list[Any]]:
         uses = in_file(world, path, name, target, True, lines)
         batch: list[list[Any]] = [["use", loc] for loc in uses]
-        batch += [["unsure", loc] for loc in _unsure(world, path, name, uses, lines)]
-        ctx.partial(batch)
-    return len(files)
+        return batch + [["unsure", loc] for loc in _unsure(world, path, name, uses, lines)]
+
+    return each_file(ctx, files, budget, batch_of)
 
 
 def _unsure(
