@@ -114,9 +114,7 @@ class Runs:
             text = titles.of_run(icons, last)
         return text or titles.base(icons, kind)
 
-    def wall_of(
-        self, entries: list[dict[str, Any]], last: dict[str, Any] | None
-    ) -> float | None:
+    def wall_of(self, entries: list[dict[str, Any]], last: dict[str, Any] | None) -> float | None:
         """The wall time of this lens's own last run, if it produced all these results.
 
         (Results a bigger run brought, a file's for a test lens, show their own
@@ -293,8 +291,7 @@ class Runs:
         """``path``/``trace`` paths of ``source`` as URIs in ``entry``."""
         entry["uri"] = self.ls.uri_of(source["path"]) if source.get("path") else None
         entry["trace"] = [
-            {"uri": self.ls.uri_of(f["path"]), "line": f["line"]}
-            for f in source.get("trace") or []
+            {"uri": self.ls.uri_of(f["path"]), "line": f["line"]} for f in source.get("trace") or []
         ]
         return entry
 
@@ -309,6 +306,7 @@ def _in_scope(qualname: str, kind: str, scope: str) -> bool:
 
 def register(ls: TwinLanguageServer) -> None:
     runs = Runs(ls)
+    ls.runs = runs  # live runs (lsp/live.py) land in the same results
 
     async def warm(pool: Any) -> None:
         for twin in pool.live():

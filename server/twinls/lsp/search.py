@@ -175,6 +175,7 @@ async def stream_locations(
 
 def register(ls: TwinLanguageServer) -> None:
     running: dict[str, asyncio.Task] = {}
+    ls.searches_running = running  # live runs wait while one is going (lsp/live.py)
     warmed: set[int] = set()
 
     async def pool_for_search():

@@ -160,6 +160,10 @@ class TwinLanguageServer(LanguageServer):
         self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
         #: Documents whose text we lost after an invalid edit, until the next open or save.
         self.untracked: set[str] = set()
+        #: Set by feature modules: ``lsp/lenses.py``'s ``Runs``, ``lsp/live.py``'s ``Live``.
+        self.runs: Any = None
+        self.live: Any = None
+        self.searches_running: dict[str, asyncio.Task] = {}  # ``lsp/search.py``'s, by kind
 
     # -- paths and positions ----------------------------------------------------------
 
@@ -317,6 +321,7 @@ def create_server(pool_size: int | None = None, python: str | None = None) -> Tw
 FEATURE_MODULES: list[str] = [
     "search",
     "lenses",
+    "live",
     "navigation",
     "completion",
     "rename",

@@ -673,11 +673,12 @@ def _run_pytest(
     """One pytest session; what the run's ``end`` says about it (see ``session_end``)."""
     import pytest
 
-    from . import fastconfig
+    from . import fastconfig, trace
     from .pytest_plugin import CacheOptionsIgnored, FaulthandlerTimeout, Reporter, session_end
 
     reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
     plugins = [reporter, CacheOptionsIgnored(), FaulthandlerTimeout(reporter, stack_w)]
+    plugins += trace.plugins(job, out.write, state.overlay.read_text, state.roots)  # live runs
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:

@@ -1,0 +1,194 @@
+"""Live tests over a real LSP pipe: unsaved edits re-run exactly the tests they affect."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from lsp_harness import TwinClient, lsp_session
+
+T = 180.0  # seconds before a wait gives up (a loaded machine; nothing asserts a time)
+
+CALC = textwrap.dedent(
+    """\
+    def add(a, b):
+        return a + b
+
+
+    def mul(a, b):
+        return a * b
+    """
+)
+
+TESTS = textwrap.dedent(
+    """\
+    import pathlib
+    import time
+
+    from calc import add, mul
+
+    STARTED = pathlib.Path(__file__).with_name("started")
+
+
+    def test_add():
+        assert add(1, 2) == 3
+
+
+    def test_add_zero():
+        assert add(0, 0) == 0
+
+
+    def test_mul():
+        assert mul(2, 3) == 6
+
+
+    def test_mul_known_bad():
+        assert mul(1, 1) == 2
+
+
+    def test_waits():
+        if mul.__doc__ == "slow":
+            STARTED.touch()
+            while True:
+                time.sleep(0.01)
+        assert mul(2, 2) == 4
+    """
+)
+
+
+def listen(client: TwinClient) -> list[dict[str, Any]]:
+    """Every ``twinls/runResults`` notification, as plain dicts, in order."""
+    got: list[dict[str, Any]] = []
+
+    @client.feature("twinls/runResults")
+    def on_results(params: Any) -> None:
+        got.append(_plain(params))
+
+    return got
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    elif hasattr(value, "__dict__") and not isinstance(value, (str, int, float)):
+        value = dict(vars(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def outcomes(note: dict[str, Any]) -> dict[str, str]:
+    return {t["nodeid"]: t["outcome"] for t in note["result"]["tests"]}
+
+
+def failing_lines(client: TwinClient, uri: str) -> list[str]:
+    return sorted(d.message.split(":")[0] for d in client.diagnostics.get(uri, []))
+
+
+def edit(client: TwinClient, line: int, old: str, new: str) -> None:
+    client.change(
+        "calc.py",
+        types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(line, 4), types.Position(line, 4 + len(old))),
+            text=new,
+        ),
+    )
+
+
+async def test_an_unsaved_edit_reruns_only_the_tests_that_call_it(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(TESTS)
+    async with lsp_session(tmp_path, init_options={"liveTests": True}) as client:
+        notes = listen(client)
+        client.open("calc.py")
+        client.open("test_calc.py")
+        test_uri = client.uri("test_calc.py")
+
+        # The first live run records every test once.
+        await client.wait_for(lambda: notes, what="the baseline run", timeout=T)
+        first = notes[0]
+        assert first["live"] is True and first["reason"] == "baseline"
+        assert outcomes(first) == {
+            "test_calc.py::test_add": "passed",
+            "test_calc.py::test_add_zero": "passed",
+            "test_calc.py::test_mul": "passed",
+            "test_calc.py::test_mul_known_bad": "failed",
+            "test_calc.py::test_waits": "passed",
+        }
+        await client.wait_for(
+            lambda: failing_lines(client, test_uri) == ["test_mul_known_bad"],
+            what="the known failure's diagnostic",
+        )
+
+        # Break add (unsaved): only add's two tests run; the one that breaks is reported.
+        edit(client, 1, "return a + b", "return a - b")
+        await client.wait_for(
+            lambda: len(notes) >= 2, what="the live run after the edit", timeout=T
+        )
+        broken = notes[1]
+        assert broken["reason"] == "edit"
+        assert broken["changed"] == [{"uri": client.uri("calc.py"), "units": ["add"]}]
+        assert outcomes(broken) == {
+            "test_calc.py::test_add": "failed",
+            "test_calc.py::test_add_zero": "passed",
+        }
+        await client.wait_for(
+            lambda: failing_lines(client, test_uri) == ["test_add", "test_mul_known_bad"],
+            what="test_add's diagnostic beside the known failure's",
+        )
+
+        # Fix it: the diagnostic clears, the other test's stays.
+        edit(client, 1, "return a - b", "return a + b")
+        await client.wait_for(lambda: len(notes) >= 3, what="the live run after the fix", timeout=T)
+        assert outcomes(notes[2]) == {
+            "test_calc.py::test_add": "passed",
+            "test_calc.py::test_add_zero": "passed",
+        }
+        await client.wait_for(
+            lambda: failing_lines(client, test_uri) == ["test_mul_known_bad"],
+            what="test_add's diagnostic cleared",
+        )
+
+        # A run still going when the next edit comes is stale: it is cancelled.
+        started = tmp_path / "started"
+        edit(client, 5, "return a * b", '"slow"; return a * b')
+        await client.wait_for(started.exists, what="the slow live run to start", timeout=T)
+        edit(client, 5, '"slow"; return a * b', "return a * b")
+        await client.wait_for(
+            lambda: len(notes) >= 5, what="the stale run and its successor", timeout=T
+        )
+        stale, fresh = notes[3], notes[4]
+        assert stale["result"]["outcome"] == "cancelled"
+        assert "test_calc.py::test_waits" not in outcomes(stale)
+        assert outcomes(fresh) == {
+            "test_calc.py::test_mul": "passed",
+            "test_calc.py::test_mul_known_bad": "failed",
+            "test_calc.py::test_waits": "passed",
+        }
+        assert failing_lines(client, test_uri) == ["test_mul_known_bad"]
+
+
+async def test_toggle_turns_live_tests_on_and_off(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(TESTS)
+    async with lsp_session(tmp_path) as client:
+        notes = listen(client)
+        client.open("calc.py")
+        edit(client, 1, "return a + b", "return a - b")
+        assert await client.command("twinls.toggleLiveTests") == {"liveTests": True}
+        await client.wait_for(lambda: notes, what="the baseline run once turned on", timeout=T)
+        assert notes[0]["reason"] == "baseline"
+        assert outcomes(notes[0])["test_calc.py::test_add"] == "failed"  # the unsaved text
+        assert await client.command("twinls.toggleLiveTests", False) == {"liveTests": False}
+        edit(client, 1, "return a - b", "return a + b")  # off: no live run follows
+        assert await client.command("twinls.toggleLiveTests", True) == {"liveTests": True}
+        await client.wait_for(
+            lambda: len(notes) >= 2, what="the baseline run once on again", timeout=T
+        )
+        assert notes[1]["reason"] == "baseline"
+        assert outcomes(notes[1])["test_calc.py::test_add"] == "passed"
