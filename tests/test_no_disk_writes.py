@@ -106,3 +106,48 @@ def exercised_requests(client) -> list[tuple[str, object]]:
             ),
         ),
     ]
+
+
+@pytest.mark.parametrize("python", ["server", "project venv"])
+async def test_live_runs_leave_disk_and_home_untouched(tmp_path, python):
+    """Live mode records what each test executes (sys.monitoring on 3.12, setprofile on
+    the server's 3.11): the recording stays in memory, the run child writes nothing."""
+    from test_live import listen
+
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    options, watched = {"liveTests": True}, []
+    if python == "project venv":
+        if not (PROJECT_ENV / "bin" / "python").exists():
+            pytest.skip("no project venv: run scripts/setup-interp.sh")
+        options["python"] = str(PROJECT_ENV / "bin" / "python")
+        watched = [PROJECT_ENV]
+    (ws / "pkg").mkdir(parents=True)
+    (home / ".cache").mkdir(parents=True)
+    (home / "tmp").mkdir()
+    (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
+    (ws / "pkg" / "shapes.py").write_text(SHAPES)
+    (ws / "test_shapes.py").write_text(TEST)
+    env = {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+    }
+    before = snapshot(ws, home, *watched)
+    async with lsp_session(ws, env=env, init_options=options) as client:
+        notes = listen(client)
+        client.open("pkg/shapes.py")
+        await client.wait_for(lambda: notes, what="the baseline live run", timeout=180)
+        client.change(
+            "pkg/shapes.py",
+            types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(7, 15), types.Position(7, 16)), text="5"
+            ),
+        )
+        await client.wait_for(lambda: len(notes) >= 2, what="the live run", timeout=180)
+        assert notes[1]["changed"][0]["units"] == ["Square.area"]
+        assert [(t["nodeid"], t["outcome"]) for t in notes[1]["result"]["tests"]] == [
+            ("test_shapes.py::test_area", "failed")
+        ]
+        await client.status()
+    assert diff(before, snapshot(ws, home, *watched)) == []
