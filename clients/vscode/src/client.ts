@@ -16,6 +16,8 @@ import { InitializationOptions, RUN_COMMANDS } from './protocol';
 export interface ClientHooks {
   /** A lens (or any caller) ran a server run command; `next` sends it. */
   onRun(command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown>;
+  /** A client was made (before it starts): its notification handlers go on here. */
+  onClient?(client: LanguageClient): void;
 }
 
 export function createClient(
@@ -62,5 +64,6 @@ export function createClient(
       void vscode.window.showInformationMessage(text);
     }
   });
+  hooks.onClient?.(client);
   return client;
 }

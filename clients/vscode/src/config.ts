@@ -102,6 +102,13 @@ export function initializationOptions(
     problems.push(`"twinls.runTimeout" must be a number of seconds > 0, not ${JSON.stringify(timeout)}`);
   }
 
+  const live = cfg.get<unknown>('liveTests');
+  if (typeof live === 'boolean') {
+    options.liveTests = live;
+  } else if (live !== undefined) {
+    problems.push(`"twinls.liveTests" must be true or false, not ${JSON.stringify(live)}`);
+  }
+
   const features = featureOptions(cfg, problems);
   if (Object.keys(features).length > 0) {
     options.features = features;

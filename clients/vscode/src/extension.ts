@@ -1,6 +1,7 @@
 // Entry point: wires the server, the Testing view, the results view and the commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { LiveTests } from './live';
 import { LensArgument } from './protocol';
 import { setExtensionRoot } from './config';
 import { setErrorTargets } from './errors';
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   setExtensionRoot(context.extensionPath);
 
   let tests: TwinTests | undefined;
+  let live: LiveTests | undefined;
   server = new ServerManager(output, {
     // Lens clicks: show the run in the Testing view and the status bar.
     onRun: (command, args, next) => {
@@ -24,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const what = lens?.name ?? command.replace('twinls.', '');
       return tests!.track(`twinls: ${what}`, async () => await next(command, args), undefined, lens);
     },
+    onClient: (client) => live?.attach(client),
   });
   const manager = server;
   tests = new TwinTests(async (command, args) => {
@@ -31,12 +34,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
   }, output);
   const results = new ResultsView();
+  live = new LiveTests(tests, output);
+  const liveTests = live;
 
   context.subscriptions.push(
     output,
     server,
     tests,
     results,
+    liveTests,
+    vscode.commands.registerCommand('twinls.toggleLive', async () => await liveTests.toggle(await manager.client())),
     ...registerCommands({ client: () => manager.client(), results, tests, output, restartServer: () => manager.restart() }),
   );
   await server.client();

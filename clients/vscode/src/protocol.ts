@@ -29,6 +29,8 @@ export interface InitializationOptions {
   runTimeout: number;
   /** Providers turned off (companion mode): `{completion: false, ...}`. */
   features?: Record<string, boolean>;
+  /** Re-run the tests each unsaved edit affects (server: lsp/live.py). */
+  liveTests?: boolean;
   /** The project's interpreter for the twins (server: twin/interpreter.py). */
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
@@ -143,4 +145,21 @@ export interface StatusResult {
 
 export function isRunResult(value: unknown): value is RunResult {
   return typeof value === 'object' && value !== null && Array.isArray((value as RunResult).tests);
+}
+
+/** Server → client (lsp/live.py): a live run ended. */
+export const RUN_RESULTS = 'twinls/runResults';
+
+export interface RunResultsParams {
+  live: true;
+  /** "baseline" (every test recorded once) or "edit". */
+  reason: string;
+  /** Each edited file and the units (functions, classes, `<module>`) the edit changed; null: all. */
+  changed: { uri: string; units: string[] | null }[];
+  result: RunResult;
+}
+
+/** `twinls.toggleLiveTests`'s answer. */
+export interface LiveState {
+  liveTests: boolean;
 }

@@ -1,0 +1,70 @@
+// Live tests: the toggle, the "live" status bar item, and runs nobody asked for.
+//
+// The server (lsp/live.py) re-runs the tests an unsaved edit affects and sends
+// `twinls/runResults` with the run commands' structured result; each lands in the
+// Testing view as a run of its own, so its outcomes show there as a lens run's do.
+import * as vscode from 'vscode';
+import { LanguageClient } from 'vscode-languageclient/node';
+import { LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
+import { TwinTests } from './tests';
+
+export const TOGGLE_SERVER = 'twinls.toggleLiveTests';
+
+export class LiveTests implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('twinls.live', vscode.StatusBarAlignment.Left, 49);
+  private on = false;
+  /** How many live runs arrived (the e2e test and the tooltip read it). */
+  runs = 0;
+
+  constructor(
+    private readonly tests: TwinTests,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
+    this.item.name = 'twinls: live tests';
+    this.item.command = 'twinls.toggleLive';
+    this.show(vscode.workspace.getConfiguration('twinls').get<boolean>('liveTests') === true);
+  }
+
+  /** A new client: its live state is the setting's until toggled. */
+  attach(client: LanguageClient): void {
+    this.show(vscode.workspace.getConfiguration('twinls').get<boolean>('liveTests') === true);
+    client.onNotification(RUN_RESULTS, (params: RunResultsParams) => this.onResults(params));
+  }
+
+  async toggle(client: LanguageClient | undefined): Promise<void> {
+    if (!client) {
+      return;
+    }
+    const state = (await client.sendRequest('workspace/executeCommand', { command: TOGGLE_SERVER, arguments: [!this.on] })) as LiveState;
+    this.show(state.liveTests);
+  }
+
+  onResults(params: RunResultsParams): void {
+    this.runs += 1;
+    const result = params.result;
+    const run = this.tests.controller.createTestRun(new vscode.TestRunRequest(), `twinls: live (${params.reason})`, false);
+    try {
+      this.tests.record(result, run);
+    } finally {
+      run.end();
+    }
+    const failed = result.tests.filter((t) => t.outcome === 'failed' || t.outcome === 'error').length;
+    this.output.info(`live run (${params.reason}): ${result.outcome}, ${result.tests.length} tests, ${failed} failing`);
+    this.item.tooltip = `twinls: live tests on — last live run ${result.outcome} (${result.tests.length} tests); click to turn off`;
+  }
+
+  private show(on: boolean): void {
+    this.on = on;
+    this.item.text = on ? '$(beaker) live' : '$(circle-slash) live';
+    this.item.tooltip = on ? 'twinls: live tests on — click to turn off' : 'twinls: live tests off — click to turn on';
+    this.item.show();
+  }
+
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
