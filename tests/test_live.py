@@ -192,3 +192,46 @@ async def test_toggle_turns_live_tests_on_and_off(tmp_path: Path) -> None:
         )
         assert notes[1]["reason"] == "baseline"
         assert outcomes(notes[1])["test_calc.py::test_add"] == "passed"
+
+
+async def test_discovery_lists_every_test_before_any_run(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(TESTS)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "test_more.py").write_text(
+        "import pytest\n\n\nclass TestMore:\n    def test_one(self):\n        pass\n\n\n"
+        "@pytest.mark.parametrize('n', [1, 2])\ndef test_cases(n):\n    pass\n"
+    )
+    async with lsp_session(tmp_path) as client:
+        client.open("sub/test_more.py")
+        client.change(
+            "sub/test_more.py",
+            types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                text="def test_unsaved():\n    pass\n\n\n",
+            ),
+        )
+        found = await client.command("twinls.discoverTests")
+        listed = {f["uri"]: [t["nodeid"] for t in f["tests"]] for f in found["files"]}
+        assert listed == {
+            client.uri("sub/test_more.py"): [
+                "sub/test_more.py::test_unsaved",
+                "sub/test_more.py::TestMore",
+                "sub/test_more.py::TestMore::test_one",
+                "sub/test_more.py::test_cases",
+            ],
+            client.uri("test_calc.py"): [
+                "test_calc.py::test_add",
+                "test_calc.py::test_add_zero",
+                "test_calc.py::test_mul",
+                "test_calc.py::test_mul_known_bad",
+                "test_calc.py::test_waits",
+            ],
+        }
+        await client.command("twinls.runFile", client.uri("sub/test_more.py"))
+        found = await client.command("twinls.discoverTests")
+        more = next(f for f in found["files"] if f["uri"].endswith("test_more.py"))
+        assert [t["nodeid"] for t in more["tests"] if t["kind"] == "case"] == [
+            "sub/test_more.py::test_cases[1]",
+            "sub/test_more.py::test_cases[2]",
+        ]

@@ -43,3 +43,13 @@ end, { desc = 'twinls: server, pool and twin status' })
 cmd('TwinRestart', function(args)
   require('twinls').restart(args.bang)
 end, { bang = true, desc = 'twinls: restart the twins (with !: the whole server)' })
+
+cmd('TwinLive', function(args)
+  require('twinls').live(args.args)
+end, { nargs = '?', complete = function()
+  return { 'on', 'off' }
+end, desc = 'twinls: toggle live tests (the tests each unsaved edit affects re-run)' })
+
+cmd('TwinTests', function()
+  require('twinls').tests()
+end, { desc = 'twinls: every test of the workspace with its last outcome, into quickfix' })

@@ -322,6 +322,7 @@ FEATURE_MODULES: list[str] = [
     "search",
     "lenses",
     "live",
+    "discovery",
     "navigation",
     "completion",
     "rename",

@@ -64,3 +64,22 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
         return result
 
     ctx.detach(wait)
+
+
+@query("run.discover")
+def discover(ctx: CallContext) -> list[dict[str, Any]]:
+    """Every test module of the workspace and its tests (the lenses' ``ast`` index).
+
+    Parametrized cases are one entry each test (their ids need a collection).
+    """
+    from .collect import is_test_module
+
+    out = []
+    index = _lenses(ctx)
+    for path in ctx.overlay.python_files(ctx.state.roots):
+        if not is_test_module(path):
+            continue
+        tests = [u for u in index.units(path) if u["kind"] in ("test", "class")]
+        if tests:
+            out.append({"path": path, "tests": tests})
+    return out

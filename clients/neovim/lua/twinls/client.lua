@@ -48,6 +48,7 @@ function M.make_config(root_dir)
     handlers = vim.tbl_extend('force', {
       ['$/progress'] = progress.handler,
       ['workspace/codeLens/refresh'] = require('twinls.lenses').on_refresh,
+      ['twinls/runResults'] = require('twinls.live').handler,
     }, o.handlers or {}),
     -- Lens commands run here so their results can be shown (Neovim drops them).
     commands = {

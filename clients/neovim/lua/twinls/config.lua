@@ -13,6 +13,7 @@ M.defaults = {
   run_timeout = nil, -- seconds before a test/example run is killed
   features = nil, -- companion mode: { completion = false, hover = false, ... } turns providers off
   python = nil, -- the project's interpreter for the twins (default: VIRTUAL_ENV, .venv, ...)
+  live_tests = nil, -- re-run the tests each unsaved edit affects (:TwinLive toggles)
   init_options = {}, -- anything else for initializationOptions
   -- Client side.
   lenses = true, -- show `▶ Run test` lenses and keep them fresh
@@ -42,6 +43,7 @@ function M.init_options()
     runTimeout = o.run_timeout,
     features = o.features,
     python = o.python,
+    liveTests = o.live_tests,
   }, o.init_options or {})
 end
 

@@ -66,6 +66,19 @@ function M.restart(full)
   end, bufnr)
 end
 
+function M.live(arg)
+  return require('twinls.live').toggle(arg)
+end
+
+function M.tests()
+  return require('twinls.live').quickfix()
+end
+
+-- 'live ✓' / 'live ✗ N' while live tests are on, else ''.
+function M.live_statusline()
+  return require('twinls.live').statusline()
+end
+
 -- One short line of running work for the statusline ('' when idle).
 function M.statusline()
   return require('twinls.progress').statusline()

@@ -97,6 +97,7 @@ function M.execute(client, command, arguments)
       return
     end
     M.last = result
+    require('twinls.live').remember(result)
     if config.options.notify_runs then
       local level = FAILED[result.outcome] and vim.log.levels.WARN or vim.log.levels.INFO
       vim.notify('twinls: ' .. M.summary(result), level)
