@@ -172,6 +172,14 @@ async def test_an_unsaved_edit_reruns_only_the_tests_that_call_it(tmp_path: Path
         }
         assert failing_lines(client, test_uri) == ["test_mul_known_bad"]
 
+        # What the recorded tests executed, per function (twinls.coverage).
+        cov = await client.command("twinls.coverage")
+        calc = next(f for f in cov["files"] if f["uri"] == client.uri("calc.py"))
+        assert [(u["name"], u["startLine"], u["tests"]) for u in calc["units"]] == [
+            ("add", 0, 2),
+            ("mul", 4, 3),
+        ]
+
 
 async def test_toggle_turns_live_tests_on_and_off(tmp_path: Path) -> None:
     (tmp_path / "calc.py").write_text(CALC)

@@ -28,6 +28,7 @@ from .server import TwinLanguageServer
 log = logging.getLogger(__name__)
 
 TOGGLE = "twinls.toggleLiveTests"
+COVERAGE = "twinls.coverage"
 RUN_RESULTS = "twinls/runResults"
 DEBOUNCE = 0.15  # seconds of quiet after an edit before the live run starts
 NICE = 10  # live run children's CPU priority, below the twins and the editor
@@ -56,6 +57,24 @@ class LiveState(TypedDict):
     """``twinls.toggleLiveTests``'s answer."""
 
     liveTests: bool
+
+
+class CoveredUnit(TypedDict):
+    name: str  # the unit's qualname (runner/units.py)
+    startLine: int  # 0-based, decorators included
+    endLine: int
+    tests: int  # recorded tests that executed it
+
+
+class CoveredFile(TypedDict):
+    uri: str
+    units: list[CoveredUnit]
+
+
+class Coverage(TypedDict):
+    """``twinls.coverage``'s answer: function-level coverage of the recorded tests."""
+
+    files: list[CoveredFile]
 
 
 class LiveRun(Run):
@@ -309,6 +328,32 @@ class Live:
         else:
             self.ls.runs.on_event(run, msg, [])
 
+    def coverage(self) -> Coverage:
+        """Per file the recorded tests touched: each unit and how many tests executed it."""
+        counts: dict[str, dict[str, int]] = {}
+        for m in self.maps.values():
+            for per_file in m.executed.values():
+                for path, units in per_file.items():
+                    mine = counts.setdefault(path, {})
+                    for unit in units:
+                        mine[unit] = mine.get(unit, 0) + 1
+        files: list[CoveredFile] = []
+        for path in sorted(counts):
+            parsed = self._parse(path)
+            if parsed is None:
+                continue
+            units: list[CoveredUnit] = [
+                {
+                    "name": span.qualname,
+                    "startLine": span.start - 1,
+                    "endLine": span.end - 1,
+                    "tests": counts[path].get(span.qualname, 0),
+                }
+                for span in parsed.spans
+            ]
+            files.append({"uri": self.ls.uri_of(path), "units": units})
+        return {"files": files}
+
     def test_files(self) -> list[str]:
         """Test files the map knows (recorded), for discovery."""
         return sorted({f for m in self.maps.values() for f in m.test_file.values()})
@@ -318,6 +363,11 @@ def register(ls: TwinLanguageServer) -> None:
     live = Live(ls)
     ls.live = live
     ls.edit_listeners.append(live.on_edit)
+
+    @ls.command(COVERAGE)
+    async def coverage(ls: TwinLanguageServer, *args: Any) -> Coverage:
+        """Which functions and classes the tests live mode recorded executed (per file)."""
+        return live.coverage()
 
     @ls.command(TOGGLE)
     async def toggle(ls: TwinLanguageServer, *args: Any) -> LiveState:
