@@ -25,7 +25,7 @@ SCRIPT = PLUGIN / "tests" / "e2e.lua"
 SERVER = [sys.executable, "-m", "twinls"]
 
 #: Seconds one Neovim session may take; the script's own watchdog fires first.
-TIMEOUT = 120
+TIMEOUT = 240
 
 #: The checks e2e.lua reports, in its order.
 CHECKS = [
@@ -54,6 +54,8 @@ CHECKS = [
     "run_folder",
     "lens_titles_plain",
     "progress",
+    "twin_tests",
+    "live_diagnostics",
     "restart",
     "restart_server",
 ]

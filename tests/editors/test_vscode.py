@@ -74,6 +74,8 @@ CHECKS = {
     "call_hierarchy": "Peek Call Hierarchy lists the callers of a method",
     "type_hierarchy": "Peek Type Hierarchy lists the subclasses",
     "bad_setting": "a server that cannot be found is a clear error with Show Output",
+    "discovered_tests": "the Testing view lists the sample workspace's tests before any run",
+    "live_result": "live tests: an unsaved edit re-runs the affected test (Testing view)",
     "twin_status": "Twinls: Show Twin Status reports live twins",
     "restart_twin": "Twinls: Restart Twin starts a new twin",
     "bundled_server": "with no serverCommand (and no twinls on PATH) the bundled server starts, "

@@ -179,6 +179,25 @@ try {
     return `lens: ${await lens.textContent()}`;
   }, ['workbench']);
 
+  // Discovery (server: twinls.discoverTests): the Testing view lists the tests before any run.
+  await check('discovered_tests', async () => {
+    await runCommand('Testing: Focus on Test Explorer View');
+    const file = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_shapes.py' }).first();
+    await file.waitFor({ timeout: 60000 });
+    const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_square_area' }).first();
+    await row.waitFor({ timeout: 3000 }).catch(async () => {
+      await file.click();
+      await page.keyboard.press('ArrowRight');
+      await row.waitFor();
+    });
+    const ran = await row.locator('.codicon-testing-passed-icon, .codicon-testing-failed-icon').count();
+    await openFromExplorer('test_shapes.py');
+    if (ran) {
+      throw new Error('test_square_area already has an outcome: listed by a run, not by discovery');
+    }
+    return 'test_square_area is listed before any run';
+  }, ['lens']);
+
   await check('run_from_lens', async () => {
     const lens = await lensAbove('def test_square_area', 'Run test');
     await lens.click();
@@ -519,6 +538,34 @@ try {
     const text = await twinStatus().catch(() => '');
     return pattern.test(text) ? text : undefined;
   }, 90000);
+
+  // Live tests: toggled on, an unsaved edit of shapes.py re-runs the test that calls it.
+  await check('live_result', async () => {
+    await runCommand('Twinls: Toggle Live Tests');
+    await page.locator('.part.statusbar .statusbar-item .codicon-beaker').waitFor({ timeout: 30000 });
+    await openFromExplorer('shapes.py');
+    await goTo(11, 26); // `*` in Square.area's `return self.side * self.side`
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('+');
+    await runCommand('Testing: Focus on Test Explorer View');
+    const file = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_shapes.py' }).first();
+    const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_square_area' }).first();
+    await row.waitFor({ timeout: 3000 }).catch(async () => {
+      await file.click();
+      await page.keyboard.press('ArrowRight');
+      await row.waitFor();
+    });
+    await row.locator('.codicon-testing-failed-icon').waitFor({ timeout: 60000 });
+    // Undo the edit: the live run after it passes the test again; then live goes off.
+    await openFromExplorer('shapes.py');
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+z');
+    await runCommand('Testing: Focus on Test Explorer View');
+    await row.locator('.codicon-testing-passed-icon').waitFor({ timeout: 60000 });
+    await runCommand('Twinls: Toggle Live Tests');
+    await page.locator('.part.statusbar .statusbar-item .codicon-circle-slash').waitFor({ timeout: 30000 });
+    return 'an unsaved edit failed test_square_area live; undoing it passed it again';
+  }, ['workbench']);
 
   await check('bundled_server', async () => {
     const settings = JSON.parse(fs.readFileSync(config.userSettings, 'utf8'));

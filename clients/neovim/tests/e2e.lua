@@ -525,6 +525,63 @@ h.main(function()
     h.expect(p.seen > 0, 'no work-done progress was seen during the runs')
   end)
 
+  -- issue 15: :TwinTests lists every test of the workspace with its last outcome.
+  h.check('twin_tests', function()
+    vim.fn.setqflist({}, 'r', { title = '', items = {} })
+    vim.cmd('TwinTests')
+    local items = h.wait(WAIT, function()
+      local q = vim.fn.getqflist({ title = 1, items = 1 })
+      return q.title == 'twinls: tests' and #q.items > 0 and q.items
+    end, 'the :TwinTests quickfix list')
+    local texts = {}
+    for _, item in ipairs(items) do
+      table.insert(texts, item.text)
+    end
+    local all = table.concat(texts, '\n')
+    info.twin_tests = all
+    h.expect(all:find('test_shapes.py::test_square', 1, true), ':TwinTests lacks test_square:\n%s', all)
+    h.expect(all:find('✓ test_shapes.py::test_circle', 1, true), ':TwinTests lacks test_circle passed (its last run):\n%s', all)
+    vim.cmd('cclose')
+  end)
+
+  -- issue 15: with :TwinLive on, an unsaved edit re-runs the tests it affects; the failure
+  -- arrives as a diagnostic and clears when the edit is undone.
+  h.check('live_diagnostics', function()
+    local live = require('twinls.live')
+    vim.cmd('TwinLive on')
+    h.wait(WAIT, function()
+      return live.on == true
+    end, ':TwinLive on')
+    h.expect(live.statusline():find('live', 1, true), 'statusline while live: %q', live.statusline())
+    h.wait(WAIT * 3, function()
+      return live.runs >= 1
+    end, 'the first live run')
+    local line = find(shapes, 'return self.side * self.side')
+    vim.api.nvim_buf_set_lines(shapes, line, line + 1, false, { '        return self.side - self.side' })
+    local tline = find(tests, 'assert Square(2).area() == 4')
+    h.wait(WAIT * 3, function()
+      return #diagnostics_at(tests, tline) > 0
+    end, 'test_square failing live after the unsaved edit')
+    local note = h.wait(WAIT * 3, function()
+      local n = live.last
+      return n and n.reason == 'edit' and n.result.outcome ~= 'cancelled' and n
+    end, 'the live run of the edit')
+    local ran = {}
+    for _, t in ipairs(note.result.tests) do
+      table.insert(ran, t.nodeid)
+    end
+    info.live_ran = ran
+    h.expect(#ran == 1 and ran[1] == 'test_shapes.py::test_square', 'the live run ran %s, expected test_square only', vim.inspect(ran))
+    vim.api.nvim_buf_set_lines(shapes, line, line + 1, false, { '        return self.side * self.side' })
+    h.wait(WAIT * 3, function()
+      return #diagnostics_at(tests, tline) == 0
+    end, 'the live failure to clear after undoing the edit')
+    vim.cmd('TwinLive off')
+    h.wait(WAIT, function()
+      return live.on == false
+    end, ':TwinLive off')
+  end)
+
   h.check('restart', function()
     local before = command_sync(shapes, 'twinls.status').twins[1].pid
     vim.cmd('TwinRestart')
@@ -558,4 +615,4 @@ h.main(function()
     local text = table.concat(vim.api.nvim_buf_get_lines(shapes, 0, -1, false), '\n') .. '\n'
     h.expect(status.server.hashes[path] == vim.fn.sha256(text), 'the new server did not get the open buffer %s', path)
   end)
-end, 110000)
+end, 230000)

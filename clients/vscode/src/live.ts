@@ -4,11 +4,12 @@
 // `twinls/runResults` with the run commands' structured result; each lands in the
 // Testing view as a run of its own, so its outcomes show there as a lens run's do.
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/node';
-import { LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
+import { LanguageClient, State } from 'vscode-languageclient/node';
+import { DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
 import { TwinTests } from './tests';
 
 export const TOGGLE_SERVER = 'twinls.toggleLiveTests';
+export const DISCOVER = 'twinls.discoverTests';
 
 export class LiveTests implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('twinls.live', vscode.StatusBarAlignment.Left, 49);
@@ -25,10 +26,42 @@ export class LiveTests implements vscode.Disposable {
     this.show(vscode.workspace.getConfiguration('twinls').get<boolean>('liveTests') === true);
   }
 
-  /** A new client: its live state is the setting's until toggled. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly watching = vscode.workspace.onDidChangeTextDocument((e) => {
+    if (this.client && /(^|\/)(test_[^/]*|[^/]*_test)\.py$/.test(e.document.uri.path)) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.discover(), 500); // kept current with edits
+    }
+  });
+  private client: LanguageClient | undefined;
+  /** Tests the last discovery listed (the e2e test reads it). */
+  discoveredCount = 0;
+
+  /** A new client: its live state is the setting's until toggled; its tests are listed once it runs. */
   attach(client: LanguageClient): void {
     this.show(vscode.workspace.getConfiguration('twinls').get<boolean>('liveTests') === true);
     client.onNotification(RUN_RESULTS, (params: RunResultsParams) => this.onResults(params));
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        this.client = client;
+        void this.discover();
+      }
+    });
+  }
+
+  /** Every test of the workspace into the Testing view (server: twinls.discoverTests). */
+  async discover(): Promise<void> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      return;
+    }
+    try {
+      const found = (await client.sendRequest('workspace/executeCommand', { command: DISCOVER, arguments: [] })) as { files: DiscoveredFile[] };
+      this.discoveredCount = this.tests.discovered(found.files);
+      this.output.info(`discovered ${this.discoveredCount} tests in ${found.files.length} files`);
+    } catch (err) {
+      this.output.warn(`test discovery failed: ${String(err)}`);
+    }
   }
 
   async toggle(client: LanguageClient | undefined): Promise<void> {
@@ -65,6 +98,8 @@ export class LiveTests implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.timer);
+    this.watching.dispose();
     this.item.dispose();
   }
 }

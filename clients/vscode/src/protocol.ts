@@ -163,3 +163,9 @@ export interface RunResultsParams {
 export interface LiveState {
   liveTests: boolean;
 }
+
+/** `twinls.discoverTests`'s answer (server: lsp/discovery.py). */
+export interface DiscoveredFile {
+  uri: string;
+  tests: { nodeid: string; name: string; qualname: string; kind: 'test' | 'class' | 'case'; line: number }[];
+}

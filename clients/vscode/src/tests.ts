@@ -8,7 +8,7 @@
 // to Test Results.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LensArgument, RunResult, ServerCommand, SubtestResult, TestResult, isRunResult } from './protocol';
+import { DiscoveredFile, LensArgument, RunResult, ServerCommand, SubtestResult, TestResult, isRunResult } from './protocol';
 
 /** Sends a server command (bypassing the lens middleware) and returns its result. */
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
@@ -193,6 +193,35 @@ export class TwinTests implements vscode.Disposable {
     }
     this.status.text = text;
     this.status.tooltip = 'twinls: last run (click for its output)';
+  }
+
+  /**
+   * Discovery (server: twinls.discoverTests): every listed test gets its item before
+   * any run; a module's items that its listing no longer has (a test deleted or
+   * renamed in the editor) go. Returns how many tests were listed.
+   */
+  discovered(files: DiscoveredFile[]): number {
+    let n = 0;
+    for (const file of files) {
+      const uri = vscode.Uri.parse(file.uri);
+      const keep = new Set<string>();
+      let module: vscode.TestItem | undefined;
+      for (const t of file.tests) {
+        const kind: Kind | undefined = t.kind === 'class' ? 'class' : t.kind === 'case' ? undefined : 'test';
+        const item = this.itemForNodeid(t.nodeid, uri, kind, t.qualname);
+        item.range ??= new vscode.Range(t.line, 0, t.line, 0);
+        const top = t.nodeid.split('::').slice(0, 2).join('::').split('[')[0];
+        keep.add(top);
+        module ??= this.itemForNodeid(t.nodeid.split('::')[0], uri);
+        n++;
+      }
+      module?.children.forEach((child) => {
+        if (!keep.has(child.id)) {
+          module!.children.delete(child.id);
+        }
+      });
+    }
+    return n;
   }
 
   /** The item for a node id, with every parent (folders, module, classes, the test) made. */
