@@ -13,7 +13,7 @@ import jedi
 import parso
 import pytest
 
-from twinls.queries import jedi_compat
+from twinls.twin.queries import jedi_compat
 
 
 def test_private_names_are_where_we_expect_them():

@@ -9,7 +9,7 @@ import inspect
 from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
-from twinls.lsp.server import TwinProtocol, create_server
+from twinls.server.lsp.server import TwinProtocol, create_server
 
 
 def test_private_hooks_are_where_the_subclass_expects_them():

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ..overlay.store import Overlay
+from ..shared.overlay import Overlay
 from .context import CallContext, Cancelled, set_current
 
 

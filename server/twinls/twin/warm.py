@@ -22,7 +22,7 @@ def preload() -> None:
                 importlib.import_module(name)
             except ImportError:
                 pass
-        from ..queries import registry
+        from .queries import registry
 
         registry.load_all()
         _done.set()
