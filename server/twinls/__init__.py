@@ -1,4 +1,4 @@
-"""twinls: a Python language server with a warm, synced twin process."""
+"""Server side (the caller's process): twinls's public API, a language server with twins."""
 
 from .api import Twin
 from .server.promise import Promise, TwinDied, TwinError, TwinUnavailable

@@ -1,4 +1,4 @@
-"""The public Python API: ``runRemotely`` for Python.
+"""Server side (the caller's process): the public Python API, ``runRemotely`` for Python.
 
 from twinls import Twin
 with Twin.start("path/to/project") as twin:

@@ -1,4 +1,4 @@
-"""``twinls``: the stdio/TCP server and the terminal front doors over the same twin."""
+"""Server: ``twinls``, the stdio/TCP server and the terminal front doors over the same twin."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Test and example runs: a child forked from the warm twin per run."""
+"""Run child: a test or example run, forked from the warm twin per run."""

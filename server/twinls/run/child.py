@@ -1,4 +1,4 @@
-"""Run children: a supervisor forked from the twin, and executors forked from it.
+"""Run child: a supervisor forked from the twin, and executors forked from it.
 
 The twin forks a **supervisor** on its worker thread, so the child's copy of the
 overlay is exactly the text the run was asked for. The supervisor is single

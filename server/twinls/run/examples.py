@@ -1,4 +1,4 @@
-"""Running an example: call ``example_*()`` or run a docstring's doctests; keep the value.
+"""Run child: running an example, call ``example_*()`` or its doctests; keep the value.
 
 As in moldable development, an example is code that returns an object worth
 looking at; its ``repr`` is the result. A doctest's value is what its last

@@ -1,4 +1,4 @@
-"""Imports in a run child: the editor's text, asserts rewritten, nothing written.
+"""Run child: imports of the editor's text, asserts rewritten, nothing written.
 
 The twin's overlay finder already serves edited modules from memory. pytest
 puts its own assertion-rewriting finder in front of it, and that one reads

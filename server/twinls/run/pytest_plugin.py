@@ -1,4 +1,4 @@
-"""The pytest plugin a run child loads: every test's result, streamed as it happens.
+"""Run child: the pytest plugin it loads; every test's result, streamed as it happens.
 
 It reports in pytest's own terms (each phase's category from
 ``pytest_report_teststatus``) so outcomes and counts match a plain pytest run,

@@ -1,4 +1,4 @@
-"""A run as the server and the terminal see it: one or more twin calls, merged.
+"""Server: a run as the server and the terminal see it; one or more twin calls, merged.
 
 A run of a file or a class with a history is split across the pool: the tests
 whose durations earlier runs recorded are dealt out longest first to the least

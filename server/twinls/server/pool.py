@@ -1,4 +1,4 @@
-"""The pool: every twin gets every edit, in one order; dead or stuck twins come back.
+"""Server: the pool; every twin gets every edit, in one order; dead or stuck twins come back.
 
 The pool owns the authoritative mirror (an :class:`Overlay` in the server) and
 the edit log's sequence numbers. Applying an entry to the mirror and sending it

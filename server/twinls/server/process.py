@@ -1,4 +1,4 @@
-"""The server's handle on one twin: fork it, talk to it, notice when it dies."""
+"""Server: the handle on one twin; fork it, talk to it, notice when it dies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one Promise type: a value the twin will send, usable from threads and asyncio.
+"""Server: the one Promise type, a value the twin will send, for threads and asyncio.
 
 The channel's reader thread fills it in (partial batches, progress, the final
 value or error); callers block on :meth:`Promise.result`, iterate

@@ -1,4 +1,4 @@
-"""``twinls run [FILE[::TEST] | FOLDER]``: a run from the terminal, through a twin.
+"""Server: ``twinls run [FILE[::TEST] | FOLDER]``, a run from the terminal, through a twin.
 
 Results print as they arrive, then pytest's warnings summary, its closing line
 and any run-level error in pytest's words; the exit status is pytest's

@@ -1,4 +1,4 @@
-"""``twinls implementors NAME [ROOT]`` and ``twinls references FILE:LINE:COL``.
+"""Server: ``twinls implementors NAME [ROOT]`` and ``twinls references FILE:LINE:COL``.
 
 The same twin queries the editor uses, printed as ``path:line:col: text`` (1-based,
 columns in characters) as they stream in, so a terminal, grep or an editor's

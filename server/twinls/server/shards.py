@@ -1,4 +1,4 @@
-"""The calling side of a sharded query: files dealt to the pool's twins a chunk at a time.
+"""Server: the calling side of a sharded query; files dealt to the twins a chunk at a time.
 
 Why chunks and not one call per twin: a twin has one worker, so a call that
 runs for seconds would keep hovers and symbols waiting behind it. Each twin

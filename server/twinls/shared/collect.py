@@ -1,4 +1,4 @@
-"""What can be run in a file: pytest tests and examples, found with ``ast`` in overlay text.
+"""Shared: what can be run in a file, pytest tests and examples found with ``ast``.
 
 Lenses must follow the editor's unsaved text, so discovery parses the text the
 twin holds rather than importing anything: a file with a syntax error or an

@@ -1,4 +1,4 @@
-"""Edit entries: the one stream of changes the server applies and every twin replays.
+"""Shared: edit entries, the one stream of changes the server applies and every twin replays.
 
 The server applies an entry to its own overlay (the authoritative mirror) and
 sends the very same entry to each twin, which applies it with this same

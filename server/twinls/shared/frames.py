@@ -1,4 +1,4 @@
-"""Framing and codec for the channel (shared: server, twin and run children).
+"""Shared (server, twin and run children): framing and codec for the channel.
 
 A frame is a 4-byte big-endian length and a msgpack map. Plain data stays
 msgpack; any Python ``str`` is carried, lone surrogates included

@@ -1,4 +1,4 @@
-"""The overlay: the editor's view of the workspace, read through to disk.
+"""Shared: the overlay, the editor's view of the workspace, read through to disk.
 
 Like rust-analyzer's VFS and the remote image's changes file: an untouched file
 is read from disk when asked for, an edited one from memory; unsaved new files

@@ -1,4 +1,4 @@
-"""Which files are the user's workspace and which belong to the interpreter.
+"""Shared: which files are the user's workspace and which belong to the interpreter.
 
 Runs report failures in workspace files only (a frame inside pytest or numpy is
 no place for a diagnostic), and the twin preloads only modules that live with

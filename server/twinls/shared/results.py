@@ -1,4 +1,4 @@
-"""The shape of a run's result, shared by the twin, the server and the terminal.
+"""Shared (twin, server, terminal): the shape of a run's result.
 
 Outcomes and the summary follow pytest's own categories (``pytest_report_teststatus``),
 so a summary counts what a plain ``pytest`` run would print on its last line.

@@ -1,4 +1,4 @@
-"""Text buffers and position encodings shared by the server and the twin.
+"""Shared: text buffers and position encodings, the same code on the server and the twin.
 
 Both sides apply the *same* code-point edits with the same code, so a twin's copy
 can only diverge through a bug or a lost frame, and a CRC of the result catches

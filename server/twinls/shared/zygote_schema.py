@@ -1,7 +1,7 @@
 """Shared: the messages between the server and a zygote (the twin starter), typed.
 
 The zygote speaks on its own control socket, apart from the twins' channel
-(``channel/frames.py`` kinds are in docs/architecture.md): one packet per message,
+(``shared/frames.py`` kinds are in docs/architecture.md): one packet per message,
 encoded as a channel frame.
 """
 

@@ -1,4 +1,4 @@
-"""A pytest ``Config`` built once in the twin, so a run child skips building one.
+"""Twin: a pytest ``Config`` built once, so a run child skips building one.
 
 ``pytest.main`` starts by creating a plugin manager and importing and
 registering pytest's ~30 built-in plugins: a quarter of a warm run's time,

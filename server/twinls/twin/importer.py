@@ -1,4 +1,4 @@
-"""Imports through the overlay: a ``sys.meta_path`` finder for workspace modules.
+"""Twin (and run child): imports through the overlay, a ``sys.meta_path`` finder.
 
 Installed in the twin (jedi's module search walks ``sys.meta_path`` and reads
 source from the finder's loader) and in every run child (so a test imports the

@@ -1,4 +1,4 @@
-"""Make jedi and parso see the overlay and leave the disk alone.
+"""Twin: make jedi and parso see the overlay and leave the disk alone.
 
 parso keeps pickled parse trees under ``~/.cache/parso`` and jedi reads other
 modules with ``FileIO``; in the twin both must go through the overlay and

@@ -1,4 +1,4 @@
-"""The twin's side of the channel: replay edits in order, answer calls.
+"""Twin: its side of the channel; replay edits in order, answer calls.
 
 Three threads. The reader takes frames off the socket and answers what must
 not wait behind work (ping, cancel); everything else goes, in arrival order, to

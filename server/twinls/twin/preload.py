@@ -1,4 +1,4 @@
-"""Keeping a twin warm for runs: pytest's plugins and the workspace's third-party imports.
+"""Twin: keeping warm for runs, pytest's plugins and the workspace's third-party imports.
 
 A run child is forked from the twin, so whatever the twin has imported a run
 gets for free. Three sources say what to import: pytest's own plugins (its

@@ -1,4 +1,4 @@
-"""Everything one twin holds: the overlay, settings, and warm singletons."""
+"""Twin: everything one twin holds; the overlay, settings, and warm singletons."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The LSP side: pygls handlers over the twin pool."""
+"""Server: the LSP side, pygls handlers over the twin pool."""

@@ -1,4 +1,4 @@
-"""Commands every client gets: status (to prove the twin matches) and restart."""
+"""Server: commands every client gets: status (to prove the twin matches) and restart."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 LSP replaces a document's diagnostics with each ``publishDiagnostics``, so two
 sources publishing on their own would wipe each other's. :class:`Board` keeps
-each source's list per document (test failures from ``lsp/lenses.py``, syntax
+each source's list per document (test failures from ``server/lsp/lenses.py``, syntax
 errors from here) and always publishes them all together.
 
 Syntax errors: each edit of an open document (re)starts a debounce timer for

@@ -43,7 +43,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "documentSymbol": (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL,),
     "workspaceSymbol": (types.WORKSPACE_SYMBOL,),
     "codeLens": (types.TEXT_DOCUMENT_CODE_LENS,),
-    "syntaxDiagnostics": (),  # published, not requested: lsp/diagnostics.py checks it
+    "syntaxDiagnostics": (),  # published, not requested: server/lsp/diagnostics.py checks it
 }
 
 

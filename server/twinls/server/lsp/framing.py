@@ -1,4 +1,4 @@
-"""LSP base-protocol framing and the message loop (server).
+"""Server: LSP base-protocol framing and the message loop.
 
 pygls's loop skips any header line it does not know (so an HTTP ``POST`` with
 a ``text/plain`` body reads as LSP), answers nothing to a body that is not

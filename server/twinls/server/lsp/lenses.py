@@ -1,9 +1,9 @@
-"""Code lenses and runs (server): ``Run test`` to a result, diagnostics and updated titles.
+"""Server: code lenses and runs, ``Run test`` to a result, diagnostics and updated titles.
 
-A lens's command asks the pool for a run (``runner.plan.Run``); while it runs,
+A lens's command asks the pool for a run (``server.plan.Run``); while it runs,
 each result arriving from the twin updates the progress bar, the failure
 diagnostics (published at the failing line, and at each failing subtest's;
-cleared once the test passes) and the lens titles (``lsp/titles.py``,
+cleared once the test passes) and the lens titles (``server/lsp/titles.py``,
 refreshed with ``workspace/codeLens/refresh``). The command answers with the
 structured result every client renders.
 """

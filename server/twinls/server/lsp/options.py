@@ -1,4 +1,4 @@
-"""initializationOptions, range-checked (server).
+"""Server: initializationOptions, range-checked.
 
 An out-of-range or mistyped option is replaced by the nearest sensible value
 and said so (one ``window/showMessage``), never taken as it is: ``pool: 12``

@@ -1,4 +1,4 @@
-"""LSP 3.17 progress: work-done bars and partial-result batches, from any thread.
+"""Server: LSP 3.17 progress, work-done bars and partial-result batches, from any thread.
 
 The twin's batches arrive on a channel reader thread; everything that writes to
 the client is marshalled onto the event loop here, and ``begin`` always goes

@@ -1,4 +1,4 @@
-"""Search requests over the twins: references, implementation, implementors, symbols, hover.
+"""Server: search requests over the twins (references, implementation, implementors, ...).
 
 Every answer is computed in a twin; this side only turns the twin's location
 batches into LSP: ``$/progress`` partial results when the client gave a

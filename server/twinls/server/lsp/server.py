@@ -1,4 +1,4 @@
-"""The language server: owns the documents, forwards every edit, awaits the twins.
+"""Server: the language server; owns the documents, forwards every edit, awaits the twins.
 
 Handlers here are thin: document sync turns notifications into edit entries for
 the pool; request handlers await a twin's promise. Nothing in this process runs

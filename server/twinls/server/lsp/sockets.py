@@ -1,4 +1,4 @@
-"""TCP and Unix-socket transports with one authenticated client (server).
+"""Server: TCP and Unix-socket transports with one authenticated client.
 
 Whoever can talk to the LSP server can run code as its user (``twinls.runFile``,
 or ``didOpen`` a module and run its example), so a socket is no open door:

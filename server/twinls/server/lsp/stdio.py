@@ -1,4 +1,4 @@
-"""A stdio transport without a thread hop per line.
+"""Server: a stdio transport without a thread hop per line.
 
 pygls reads stdin through a thread pool, one ``readline``/``read`` per executor
 call: a few hundred microseconds per message, so a fast typist's stream of

@@ -1,4 +1,4 @@
-"""Document sync: every notification becomes one edit entry, applied and forwarded.
+"""Server: document sync; every notification becomes one edit entry, applied and forwarded.
 
 These handlers are synchronous on purpose: pygls runs them as they are read, so
 entries keep the editor's order without any await in between.

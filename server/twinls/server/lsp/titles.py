@@ -1,4 +1,4 @@
-"""Lens titles (server): what a lens says before, during and after its runs.
+"""Server: lens titles, what a lens says before, during and after its runs.
 
 VS Code draws codicons (``$(pass)``, ``$(loading~spin)``) in lens titles;
 other clients (Neovim) show a title as raw text, so they get plain marks

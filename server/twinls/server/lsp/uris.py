@@ -1,4 +1,4 @@
-"""File URIs and paths, built from the bytes of the path (server).
+"""Server: file URIs and paths, built from the bytes of the path.
 
 A file name need not be UTF-8 (``os.listdir`` hands it over with
 ``surrogateescape``): the URI percent-encodes the path's own bytes, and the

@@ -1,1 +1,1 @@
-"""Work the twin answers: searches over the overlay, status, user callables."""
+"""Twin: the work it answers; searches over the overlay, status, user callables."""

@@ -1,4 +1,4 @@
-"""Queries every twin answers: its status, and small probes the tests lean on."""
+"""Twin: queries every twin answers, its status and small probes the tests lean on."""
 
 from __future__ import annotations
 

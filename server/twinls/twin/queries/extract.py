@@ -1,4 +1,4 @@
-"""One file's index entry from its text: definitions, identifiers and imports, via ``ast``.
+"""Twin: one file's index entry from its text (definitions, identifiers, imports), by ``ast``.
 
 Why ``ast`` and not parso: it is several times faster, and the index reads every
 file of the workspace. Columns here are code points (``ast`` counts UTF-8 bytes;

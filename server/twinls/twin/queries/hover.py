@@ -1,4 +1,4 @@
-"""Hover in the twin: jedi's signature and docstring of the name at the cursor.
+"""Twin: hover, jedi's signature and docstring of the name at the cursor.
 
 A cheap request that must stay answered while a long search runs (the search
 hands the twin back between chunks), and a way to see jedi read unsaved text.

@@ -1,4 +1,4 @@
-"""textDocument/implementation in the twin: subclasses of a class, overrides of a method.
+"""Twin: textDocument/implementation, subclasses of a class, overrides of a method.
 
 The index proposes candidates cheaply (classes with a base spelled like the
 target's name, import aliases expanded); jedi then infers each candidate's

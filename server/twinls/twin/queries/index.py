@@ -1,4 +1,4 @@
-"""The twin's symbol index over the overlay: one :class:`FileEntry` per Python file.
+"""Twin: the symbol index over the overlay, one :class:`FileEntry` per Python file.
 
 Every search starts here: find-implementors and workspace/symbol read it
 directly, references take their candidate files from its identifier sets, and

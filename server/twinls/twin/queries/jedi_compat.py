@@ -1,4 +1,4 @@
-"""jedi's private API, in one place (twin): what the searches use of jedi beyond ``jedi.Script``.
+"""Twin: jedi's private API in one place, what the searches use beyond ``jedi.Script``.
 
 ``tests/test_jedi_compat.py`` is the canary: it fails when a jedi upgrade moves
 or renames anything here.

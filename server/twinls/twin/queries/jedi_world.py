@@ -1,4 +1,4 @@
-"""jedi in the twin: one project; one inference state per search (and per edit), kept clean.
+"""Twin: jedi; one project, one inference state per search (and per edit), kept clean.
 
 Why one shared state: a search resolves names in hundreds of files, and each
 file imports much the same modules; a state per file infers those again every

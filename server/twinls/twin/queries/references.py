@@ -1,4 +1,4 @@
-"""textDocument/references in the twin: plan from the index, then jedi checks each use.
+"""Twin: textDocument/references; plan from the index, then jedi checks each use.
 
 Why not ``jedi.Script.get_references``: it opens at most 2,000 files, parses at
 most 30 that contain the name, skips names of two characters or fewer outside

@@ -1,4 +1,4 @@
-"""Names the server may call in a twin, and the modules that define them.
+"""Twin: the names the server may call, and the modules that define them.
 
 A query is ``fn(ctx, *args)`` running in the twin; it returns plain data, may
 stream ``ctx.partial(items)`` and must call ``ctx.check()`` between units of work

@@ -1,4 +1,4 @@
-"""The twin's run queries: lenses for a file, start a run, warm up.
+"""Twin: the run queries; lenses for a file, start a run, warm up.
 
 ``run.start`` forks the run's supervisor right here on the worker thread (so
 the run sees exactly the edits sent before it) and then hands the wait to a

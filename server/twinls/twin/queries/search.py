@@ -1,4 +1,4 @@
-"""The search queries, registered in every twin: index, references, implementation, symbols.
+"""Twin: the search queries (index, references, implementation, symbols), registered.
 
 Importing this module is what registers them (the twin's module list names it).
 """

@@ -1,4 +1,4 @@
-"""Answers read straight off the index: implementors, workspace and document symbols.
+"""Twin: answers read straight off the index; implementors, workspace and document symbols.
 
 No jedi here: these are the cheap questions, answered from ``ast`` facts the
 index already holds, so they stay fast on any workspace size.
