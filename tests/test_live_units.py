@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from twinls.runner.testmap import TestMap
-from twinls.runner.units import MODULE, changed, parse
+from twinls.server.testmap import TestMap
+from twinls.shared.units import MODULE, changed, parse
 
 SOURCE = textwrap.dedent(
     """\

@@ -1,6 +1,6 @@
 // Live tests: the toggle, the "live" status bar item, and runs nobody asked for.
 //
-// The server (lsp/live.py) re-runs the tests an unsaved edit affects and sends
+// The server (server/lsp/live.py) re-runs the tests an unsaved edit affects and sends
 // `twinls/runResults` with the run commands' structured result; each lands in the
 // Testing view as a run of its own, so its outcomes show there as a lens run's do.
 import * as vscode from 'vscode';

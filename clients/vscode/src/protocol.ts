@@ -29,15 +29,15 @@ export interface InitializationOptions {
   runTimeout: number;
   /** Providers turned off (companion mode): `{completion: false, ...}`. */
   features?: Record<string, boolean>;
-  /** Re-run the tests each unsaved edit affects (server: lsp/live.py). */
+  /** Re-run the tests each unsaved edit affects (server: server/lsp/live.py). */
   liveTests?: boolean;
-  /** The project's interpreter for the twins (server: twin/interpreter.py). */
+  /** The project's interpreter for the twins (server: server/interpreter.py). */
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
 }
 
-/** `workspace/didChangeConfiguration` settings the server follows (lsp/interpreter.py). */
+/** `workspace/didChangeConfiguration` settings the server follows (server/lsp/interpreter.py). */
 export interface PythonSettingChange {
   twinls: { python: string | null; pythonSource?: string };
 }
@@ -147,7 +147,7 @@ export function isRunResult(value: unknown): value is RunResult {
   return typeof value === 'object' && value !== null && Array.isArray((value as RunResult).tests);
 }
 
-/** Server → client (lsp/live.py): a live run ended. */
+/** Server → client (server/lsp/live.py): a live run ended. */
 export const RUN_RESULTS = 'twinls/runResults';
 
 export interface RunResultsParams {
@@ -164,7 +164,7 @@ export interface LiveState {
   liveTests: boolean;
 }
 
-/** `twinls.discoverTests`'s answer (server: lsp/discovery.py). */
+/** `twinls.discoverTests`'s answer (server: server/lsp/discovery.py). */
 export interface DiscoveredFile {
   uri: string;
   tests: { nodeid: string; name: string; qualname: string; kind: 'test' | 'class' | 'case'; line: number }[];

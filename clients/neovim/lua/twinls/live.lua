@@ -1,5 +1,5 @@
 -- Live tests: the server re-runs the tests each unsaved edit affects and sends
--- `twinls/runResults` (lsp/live.py); failures arrive as diagnostics as for any run.
+-- `twinls/runResults` (server/lsp/live.py); failures arrive as diagnostics as for any run.
 -- This keeps the last outcome of every test for :TwinTests and the statusline, and
 -- toggles live mode (:TwinLive).
 local compat = require('twinls.compat')

@@ -1,0 +1,381 @@
+"""Server: live tests, the tests an unsaved edit affects re-run as you type.
+
+With ``liveTests`` on (initializationOptions, or ``twinls.toggleLiveTests``),
+every edit of a workspace file cancels the live run still going (it is stale)
+and, after ``DEBOUNCE`` seconds of quiet, compares the file's units before and
+after (``shared/units.py``), asks the map which tests that touches
+(``server/testmap.py``) and runs them in one run child per workspace folder,
+niced, recording what each test executes (``run/trace.py``). The first run
+covers the whole workspace (nothing is recorded yet). Results land where a lens
+run's do (``server/lsp/lenses.py``: diagnostics at the failing line, lens titles) and
+in a ``twinls/runResults`` notification carrying the run commands' structured
+result. A live run waits while a search is running (searches come first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Literal, TypedDict
+
+from ...shared.paths import in_workspace, root_of
+from ...shared.units import FileUnits, changed, parse
+from ..plan import Run, Target
+from ..testmap import Selection, TestMap, is_dependency_file
+from .lenses import WAITERS
+from .server import TwinLanguageServer
+
+log = logging.getLogger(__name__)
+
+TOGGLE = "twinls.toggleLiveTests"
+COVERAGE = "twinls.coverage"
+RUN_RESULTS = "twinls/runResults"
+DEBOUNCE = 0.15  # seconds of quiet after an edit before the live run starts
+NICE = 10  # live run children's CPU priority, below the twins and the editor
+
+
+class Changed(TypedDict):
+    uri: str
+    units: list[str] | None
+
+
+class RunResults(TypedDict):
+    """server → client: a run nobody asked for (live mode) ended.
+
+    ``result`` is exactly what the run commands answer; ``reason`` says why it
+    ran ("baseline": recording every test once; "edit"); ``changed`` names each
+    edited file and the units the edit changed (``units`` None: all of it).
+    """
+
+    live: Literal[True]
+    reason: str
+    changed: list[Changed]
+    result: dict[str, Any]
+
+
+class LiveState(TypedDict):
+    """``twinls.toggleLiveTests``'s answer."""
+
+    liveTests: bool
+
+
+class CoveredUnit(TypedDict):
+    name: str  # the unit's qualname (shared/units.py)
+    startLine: int  # 0-based, decorators included
+    endLine: int
+    tests: int  # recorded tests that executed it
+
+
+class CoveredFile(TypedDict):
+    uri: str
+    units: list[CoveredUnit]
+
+
+class Coverage(TypedDict):
+    """``twinls.coverage``'s answer: function-level coverage of the recorded tests."""
+
+    files: list[CoveredFile]
+
+
+class LiveRun(Run):
+    """A run of exact specs (one per workspace folder), never split across twins."""
+
+    def __init__(self, pool: Any, specs: list[dict[str, Any]], **kwargs: Any) -> None:
+        root = specs[0]["root_hint"]
+        super().__init__(pool, Target("folder", root), **kwargs)
+        self.specs = specs
+
+    def jobs(self) -> list[tuple[Any, dict[str, Any]]]:
+        return [(None, {k: v for k, v in s.items() if k != "root_hint"}) for s in self.specs]
+
+
+class Live:
+    def __init__(self, ls: TwinLanguageServer) -> None:
+        self.ls = ls
+        self.enabled: bool | None = None  # None: not read from the options yet
+        self.maps: dict[str, TestMap] = {}
+        self.before: dict[str, FileUnits | None] = {}
+        self.pending: set[str] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.current: LiveRun | None = None
+        self.task: asyncio.Task | None = None
+        self.started = False  # the first (baseline) run was asked for
+
+    # -- state ------------------------------------------------------------------------
+
+    def on(self) -> bool:
+        if self.enabled is None:
+            self.enabled = self.ls.options.get("liveTests") is True
+        return self.enabled
+
+    def set(self, value: bool) -> None:
+        was = self.on()
+        self.enabled = value
+        if value and not was:
+            for m in self.maps.values():
+                m.complete = False  # edits made while off are unknown: record everything again
+            self.snapshot()
+            self.schedule_baseline()
+        elif not value:
+            self.stale()
+            self.pending.clear()
+
+    def roots(self) -> list[str]:
+        pool = self.ls.pool
+        return list(pool.roots) if pool is not None else self.ls.roots()
+
+    def map_of(self, root: str) -> TestMap:
+        if root not in self.maps:
+            self.maps[root] = TestMap(root)
+        return self.maps[root]
+
+    def snapshot(self) -> None:
+        """Units of every open document, as the 'before' of the next edit."""
+        pool = self.ls.pool
+        if pool is None:
+            return
+        for path in list(pool.mirror.docs):
+            self.before[path] = self._parse(path)
+
+    def _parse(self, path: str) -> FileUnits | None:
+        pool = self.ls.pool
+        text = pool.mirror.read_text(path) if pool is not None else None
+        if text is None:
+            return None
+        try:
+            return parse(text, path)
+        except SyntaxError:
+            return None
+
+    # -- edits ------------------------------------------------------------------------
+
+    def relevant(self, path: str) -> bool:
+        if not in_workspace(path, self.roots()):
+            return False
+        return path.endswith(".py") or is_dependency_file(path)
+
+    def on_edit(self, entry: dict[str, Any]) -> None:
+        path, op = entry.get("path"), entry.get("op")
+        if not isinstance(path, str) or not self.relevant(path):
+            return
+        if not self.on():
+            self.before.pop(path, None)  # its old text is unknown by the time live is on
+            return
+        if not self.started:
+            self.snapshot()
+            self.schedule_baseline()
+        if op == "open" and path not in self.before and path.endswith(".py"):
+            try:
+                self.before[path] = parse(entry.get("text") or "", path)
+            except SyntaxError:
+                self.before[path] = None
+            return
+        if op == "save":
+            return
+        self.stale()
+        self.pending.add(path)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
+
+    def stale(self) -> None:
+        """A newer edit: the live run still going ran the old text."""
+        if self.current is not None:
+            self.current.cancel()
+
+    def fire(self) -> None:
+        self.timer = None
+        if self.searching():
+            self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
+            return
+        changes: dict[str, set[str] | None] = {}
+        for path in sorted(self.pending):
+            if not path.endswith(".py"):
+                changes[path] = None
+                self.pending.discard(path)
+                continue
+            pool = self.ls.pool
+            text = pool.mirror.read_text(path) if pool is not None else None
+            if text is None:
+                changes[path] = None
+                self.before.pop(path, None)
+                self.pending.discard(path)
+                continue
+            try:
+                after = parse(text, path)
+            except SyntaxError:
+                continue  # mid-edit: wait for text that parses (the path stays pending)
+            self.pending.discard(path)
+            old = self.before.get(path)
+            self.before[path] = after
+            units = None if old is None else changed(old, after)
+            if units is None or units:
+                changes[path] = units
+        if changes:
+            self.launch(changes, "edit")
+
+    def searching(self) -> bool:
+        running = getattr(self.ls, "searches_running", None) or {}
+        return any(not t.done() for t in running.values())
+
+    # -- runs -------------------------------------------------------------------------
+
+    def schedule_baseline(self) -> None:
+        self.started = True
+        asyncio.get_running_loop().call_soon(self.launch, {}, "baseline")
+
+    def launch(self, changes: dict[str, set[str] | None], reason: str) -> None:
+        by_root: dict[str, dict[str, set[str] | None]] = {r: {} for r in self.roots()}
+        for path, units in changes.items():
+            by_root.setdefault(root_of(path, self.roots()), {})[path] = units
+        selections = {}
+        for root, mine in by_root.items():
+            if reason == "baseline" or mine:
+                sel = self.map_of(root).affected(mine)
+                if sel:
+                    selections[root] = sel
+        if not selections:
+            return
+        previous = self.task
+        self.task = asyncio.ensure_future(self.run(selections, changes, reason, previous))
+
+    def spec(self, root: str, sel: Selection) -> dict[str, Any] | None:
+        pool = self.ls.pool
+        files = set(sel.files) | {sel.tests_of[n] for n in sel.nodeids if n in sel.tests_of}
+        exists = [f for f in files if pool is not None and pool.mirror.read_text(f) is not None]
+        targets = sorted(sel.folders) + sorted(exists)
+        if not targets:
+            return None
+        select = None
+        if exists or sel.nodeids:
+            select = {
+                "folders": sorted(sel.folders),
+                "files": sorted(sel.files),
+                "nodeids": sorted(sel.nodeids),
+            }
+        return {
+            "kind": "tests",
+            "path": targets[0],
+            "root_hint": root,
+            "targets": targets,
+            "select": select,
+            "record": True,
+            "nice": NICE,
+        }
+
+    async def run(
+        self,
+        selections: dict[str, Selection],
+        changes: dict[str, set[str] | None],
+        reason: str,
+        previous: asyncio.Task | None,
+    ) -> None:
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])  # it was cancelled: one live run at a time
+        runs = self.ls.runs
+        pool = await self.ls.twin_pool()
+        specs = [s for r, sel in selections.items() if (s := self.spec(r, sel)) is not None]
+        if not specs or runs is None:
+            return
+        loop = asyncio.get_running_loop()
+        streamed: set[str] = set()
+
+        def listener(run: Run, msg: dict[str, Any]) -> None:
+            if msg["k"] == "result":
+                streamed.add(msg["test"]["nodeid"])
+            loop.call_soon_threadsafe(self.on_event, run, msg)
+
+        job = LiveRun(pool, specs, durations=runs.durations, listener=listener)
+        self.current = job
+        try:
+            job.start()
+            result = await loop.run_in_executor(WAITERS, job.wait)
+        finally:
+            if self.current is job:
+                self.current = None
+        for entry in result["tests"]:
+            if entry["nodeid"] not in streamed:
+                runs.record(job, entry)
+        if not job.cancelled and result.get("session"):
+            for root, sel in selections.items():
+                if root in sel.folders:
+                    self.map_of(root).complete = True
+        runs.walls[job.id] = result["duration"]
+        runs.schedule_refresh(now=True)
+        params: RunResults = {
+            "live": True,
+            "reason": reason,
+            "changed": [
+                {"uri": self.ls.uri_of(p), "units": sorted(u) if u is not None else None}
+                for p, u in changes.items()
+            ],
+            "result": runs.public(result),
+        }
+        self.ls.protocol.notify(RUN_RESULTS, params)
+
+    def on_event(self, run: Run, msg: dict[str, Any]) -> None:
+        """One event of a live run (on the event loop)."""
+        kind = msg["k"]
+        if kind == "executed":
+            root = root_of(msg["file"], self.roots())
+            self.map_of(root).record(msg)
+            for path in msg["units"]:
+                if path not in self.before:  # its 'before' for the next edit of it
+                    self.before[path] = self._parse(path)
+        elif kind == "imports":
+            for root in {root_of(t, self.roots()) for t in msg["tests"]}:
+                self.map_of(root).record_imports(msg)
+        else:
+            self.ls.runs.on_event(run, msg, [])
+
+    def coverage(self) -> Coverage:
+        """Per file the recorded tests touched: each unit and how many tests executed it."""
+        counts: dict[str, dict[str, int]] = {}
+        for m in self.maps.values():
+            for per_file in m.executed.values():
+                for path, units in per_file.items():
+                    mine = counts.setdefault(path, {})
+                    for unit in units:
+                        mine[unit] = mine.get(unit, 0) + 1
+        files: list[CoveredFile] = []
+        for path in sorted(counts):
+            parsed = self._parse(path)
+            if parsed is None:
+                continue
+            units: list[CoveredUnit] = [
+                {
+                    "name": span.qualname,
+                    "startLine": span.start - 1,
+                    "endLine": span.end - 1,
+                    "tests": counts[path].get(span.qualname, 0),
+                }
+                for span in parsed.spans
+            ]
+            files.append({"uri": self.ls.uri_of(path), "units": units})
+        return {"files": files}
+
+    def test_files(self) -> list[str]:
+        """Test files the map knows (recorded), for discovery."""
+        return sorted({f for m in self.maps.values() for f in m.test_file.values()})
+
+
+def register(ls: TwinLanguageServer) -> None:
+    live = Live(ls)
+    ls.live = live
+    ls.edit_listeners.append(live.on_edit)
+
+    @ls.command(COVERAGE)
+    async def coverage(ls: TwinLanguageServer, *args: Any) -> Coverage:
+        """Which functions and classes the tests live mode recorded executed (per file)."""
+        return live.coverage()
+
+    @ls.command(TOGGLE)
+    async def toggle(ls: TwinLanguageServer, *args: Any) -> LiveState:
+        """``[]`` flips live tests; ``[true]`` / ``[false]`` (or ``[{"on": bool}]``) sets them."""
+        arg = args[0] if args else None
+        if isinstance(arg, dict):
+            arg = arg.get("on")
+        value = (not live.on()) if not isinstance(arg, bool) else arg
+        await ls.twin_pool()
+        live.set(value)
+        return {"liveTests": value}

@@ -1,0 +1,157 @@
+"""Server: which tests executed which units, and which tests an edit affects.
+
+Fed by live runs' ``executed`` and ``imports`` events (``run/trace.py``),
+kept in this process's memory only. ``affected`` turns an edit's changed units
+(``shared/units.py``) into a selection:
+
+- a changed function or method: the tests that executed it;
+- a changed class (its own statements, bases, a method added or removed): the
+  tests that executed anything in it;
+- a changed module-level statement (an import, a constant, a def added or
+  removed), a file whose old text is unknown, or a deleted file: the tests that
+  executed anything in that file, plus every test of a test file collected
+  while that file was imported;
+- an edited test file: all its tests (and the above for helpers it defines);
+- a conftest: every test under its folder; a dependency file (pyproject,
+  requirements, setup.cfg...): everything, and the map is dropped.
+
+Until one run of the whole workspace has recorded every test (``complete``),
+every selection is the whole workspace: an unrecorded test is never missed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from ..shared.collect import is_test_module
+from ..shared.units import MODULE
+
+#: Files whose change means the recorded map can no longer be trusted.
+DEPENDENCY_FILES = (
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "tox.ini",
+    "pytest.ini",
+    "requirements*.txt",
+    "*.pth",
+)
+
+
+class Executed(TypedDict):
+    """run child → server (live runs): the units one test executed, per workspace file."""
+
+    k: Literal["executed"]
+    nodeid: str
+    file: str
+    units: dict[str, list[str]]
+
+
+class Imports(TypedDict):
+    """run child → server (live runs): workspace files imported once these were collected."""
+
+    k: Literal["imports"]
+    tests: list[str]
+    files: list[str]
+
+
+@dataclass
+class Selection:
+    """What a live run runs: whole folders and files, and exact tests (node ids)."""
+
+    folders: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+    nodeids: set[str] = field(default_factory=set)
+    tests_of: dict[str, str] = field(default_factory=dict)  # node id -> its test file
+
+    def __bool__(self) -> bool:
+        return bool(self.folders or self.files or self.nodeids)
+
+    def narrowed(self) -> Selection:
+        """Without the files and tests a chosen folder or file already covers."""
+        folders = {f for f in self.folders if not any(_under(f, o) for o in self.folders - {f})}
+        files = {f for f in self.files if not any(_under(f, d) for d in folders)}
+        nodeids = {
+            n
+            for n in self.nodeids
+            if (t := self.tests_of.get(n)) is None
+            or (t not in files and not any(_under(t, d) for d in folders))
+        }
+        return Selection(folders, files, nodeids, {n: self.tests_of[n] for n in nodeids})
+
+
+def is_dependency_file(path: str) -> bool:
+    name = os.path.basename(path)
+    return any(fnmatch.fnmatch(name, pat) for pat in DEPENDENCY_FILES)
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class TestMap:
+    """node id -> (workspace file -> units it executed), in memory."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.executed: dict[str, dict[str, set[str]]] = {}
+        self.test_file: dict[str, str] = {}
+        self.imports: dict[str, set[str]] = {}
+        self.complete = False  # every test of the workspace recorded once
+
+    def clear(self) -> None:
+        self.executed.clear()
+        self.test_file.clear()
+        self.imports.clear()
+        self.complete = False
+
+    def record(self, event: Executed | dict[str, Any]) -> None:
+        self.executed[event["nodeid"]] = {p: set(u) for p, u in event["units"].items()}
+        self.test_file[event["nodeid"]] = event["file"]
+
+    def record_imports(self, event: Imports | dict[str, Any]) -> None:
+        files = set(event["files"])
+        for test in event["tests"]:
+            self.imports[test] = files
+
+    def touching(self, path: str, prefix: str | None = None) -> set[str]:
+        """Tests that executed ``prefix`` (or a unit inside it) in ``path``; None: anything."""
+        found = set()
+        for nodeid, files in self.executed.items():
+            units = files.get(path)
+            if not units:
+                continue
+            if prefix is None or any(u == prefix or u.startswith(prefix + ".") for u in units):
+                found.add(nodeid)
+        return found
+
+    def affected(self, changes: dict[str, set[str] | None]) -> Selection:
+        """The tests to run for these changes (path -> changed units; None: all of it)."""
+        sel = Selection()
+        if not self.complete:
+            sel.folders.add(self.root)
+            return sel
+        for path, units in changes.items():
+            name = os.path.basename(path)
+            if is_dependency_file(path):
+                self.clear()
+                sel.folders.add(self.root)
+                continue
+            if name == "conftest.py":
+                sel.folders.add(os.path.dirname(path))
+                continue
+            if is_test_module(path):
+                sel.files.add(path)
+            if units is None or MODULE in units:
+                sel.nodeids |= self.touching(path)
+                sel.files |= {t for t, files in self.imports.items() if path in files}
+                continue
+            for unit in units:
+                sel.nodeids |= self.touching(path, unit)
+        sel.tests_of = {n: self.test_file[n] for n in sel.nodeids if n in self.test_file}
+        return sel.narrowed()
