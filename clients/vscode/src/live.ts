@@ -5,11 +5,12 @@
 // Testing view as a run of its own, so its outcomes show there as a lens run's do.
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
+import { CoverageResult, DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
 import { TwinTests } from './tests';
 
 export const TOGGLE_SERVER = 'twinls.toggleLiveTests';
 export const DISCOVER = 'twinls.discoverTests';
+export const COVERAGE = 'twinls.coverage';
 
 export class LiveTests implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('twinls.live', vscode.StatusBarAlignment.Left, 49);
@@ -21,6 +22,8 @@ export class LiveTests implements vscode.Disposable {
     private readonly tests: TwinTests,
     private readonly output: vscode.LogOutputChannel,
   ) {
+    this.coverageProfile = tests.controller.createRunProfile('Coverage (live tests)', vscode.TestRunProfileKind.Coverage, (req) => this.coverageRun(req), false);
+    this.coverageProfile.loadDetailedCoverage = async (_run, fc) => this.details.get(fc) ?? [];
     this.item.name = 'twinls: live tests';
     this.item.command = 'twinls.toggleLive';
     this.show(vscode.workspace.getConfiguration('twinls').get<boolean>('liveTests') === true);
@@ -36,6 +39,43 @@ export class LiveTests implements vscode.Disposable {
   private client: LanguageClient | undefined;
   /** Tests the last discovery listed (the e2e test reads it). */
   discoveredCount = 0;
+
+  /** What each file's coverage holds in detail (per function), for loadDetailedCoverage. */
+  private readonly details = new WeakMap<vscode.FileCoverage, vscode.FileCoverageDetail[]>();
+  private readonly coverageProfile: vscode.TestRunProfile;
+
+  /**
+   * The Coverage profile: what the tests live mode recorded executed (server:
+   * twinls.coverage). Granularity is the function: each function or class is one
+   * statement spanning its lines, and one declaration, executed by N tests.
+   */
+  async coverageRun(req: vscode.TestRunRequest): Promise<void> {
+    const client = this.client;
+    const run = this.tests.controller.createTestRun(req, 'twinls: coverage', false);
+    try {
+      if (!client?.isRunning()) {
+        return;
+      }
+      const cov = (await client.sendRequest('workspace/executeCommand', { command: COVERAGE, arguments: [] })) as CoverageResult;
+      if (cov.files.length === 0) {
+        run.appendOutput('twinls: nothing recorded yet: turn live tests on (Twinls: Toggle Live Tests)\r\n');
+      }
+      for (const file of cov.files) {
+        const details: vscode.FileCoverageDetail[] = [];
+        for (const u of file.units) {
+          const range = new vscode.Range(u.startLine, 0, u.endLine, 0);
+          details.push(new vscode.StatementCoverage(u.tests, range), new vscode.DeclarationCoverage(u.name, u.tests, range));
+        }
+        const covered = file.units.filter((u) => u.tests > 0).length;
+        const count = new vscode.TestCoverageCount(covered, file.units.length);
+        const fc = new vscode.FileCoverage(vscode.Uri.parse(file.uri), count, undefined, count);
+        this.details.set(fc, details);
+        run.addCoverage(fc);
+      }
+    } finally {
+      run.end();
+    }
+  }
 
   /** A new client: its live state is the setting's until toggled; its tests are listed once it runs. */
   attach(client: LanguageClient): void {
@@ -100,6 +140,7 @@ export class LiveTests implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.timer);
     this.watching.dispose();
+    this.coverageProfile.dispose();
     this.item.dispose();
   }
 }

@@ -169,3 +169,8 @@ export interface DiscoveredFile {
   uri: string;
   tests: { nodeid: string; name: string; qualname: string; kind: 'test' | 'class' | 'case'; line: number }[];
 }
+
+/** `twinls.coverage`'s answer (server: server/lsp/live.py): per function, from live runs. */
+export interface CoverageResult {
+  files: { uri: string; units: { name: string; startLine: number; endLine: number; tests: number }[] }[];
+}
