@@ -92,3 +92,15 @@ def test_an_incomplete_or_untrusted_map_runs_everything():
     tm = _map(root)
     assert tm.affected({"/ws/pyproject.toml": None}).folders == {root}
     assert not tm.complete and not tm.executed  # dependencies changed: recorded again
+
+
+def test_a_cancelled_runs_tests_are_owed_to_the_next():
+    """Rapid edits: the stale run's selection joins the next one's (nothing is lost)."""
+    from twinls.server.testmap import Selection
+
+    stale = Selection(nodeids={"test_t.py::a"}, tests_of={"test_t.py::a": "/ws/test_t.py"})
+    fresh = Selection(nodeids={"test_u.py::c"}, tests_of={"test_u.py::c": "/ws/test_u.py"})
+    both = fresh.merged(stale)
+    assert both.nodeids == {"test_t.py::a", "test_u.py::c"}
+    covered = Selection(files={"/ws/test_t.py"}).merged(stale)
+    assert covered.files == {"/ws/test_t.py"} and not covered.nodeids  # the file covers it

@@ -44,14 +44,14 @@ from vscode_workspace import (  # noqa: E402
 )
 
 #: Generous: starting code-server and the whole browser session count in the first test.
-pytestmark = [pytest.mark.editor, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(780)]
 
 #: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
 SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
 SCRIPT = Path(__file__).with_name("vscode_e2e.mjs")
 OUT = REPO / ".test-out" / "vscode"
 #: Seconds the whole browser session may take.
-TIMEOUT = 420
+TIMEOUT = 600
 
 CHECKS = {
     "workbench": "code-server shows the sample workspace",

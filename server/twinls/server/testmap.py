@@ -70,6 +70,16 @@ class Selection:
     def __bool__(self) -> bool:
         return bool(self.folders or self.files or self.nodeids)
 
+    def merged(self, other: Selection) -> Selection:
+        """Both selections (a cancelled run's tests are owed to the next one)."""
+        tests_of = {**self.tests_of, **other.tests_of}
+        return Selection(
+            self.folders | other.folders,
+            self.files | other.files,
+            self.nodeids | other.nodeids,
+            tests_of,
+        ).narrowed()
+
     def narrowed(self) -> Selection:
         """Without the files and tests a chosen folder or file already covers."""
         folders = {f for f in self.folders if not any(_under(f, o) for o in self.folders - {f})}

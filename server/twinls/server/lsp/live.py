@@ -18,6 +18,7 @@ import asyncio
 import logging
 from typing import Any, Literal, TypedDict
 
+from ...shared.collect import is_test_module
 from ...shared.paths import in_workspace, root_of
 from ...shared.units import FileUnits, changed, parse
 from ..plan import Run, Target
@@ -43,7 +44,8 @@ class RunResults(TypedDict):
     """server → client: a run nobody asked for (live mode) ended.
 
     ``result`` is exactly what the run commands answer; ``reason`` says why it
-    ran ("baseline": recording every test once; "edit"); ``changed`` names each
+    ran ("baseline": recording every test once; "edit"; "unrecorded": a test file
+    opened whose tests were never recorded); ``changed`` names each
     edited file and the units the edit changed (``units`` None: all of it).
     """
 
@@ -100,6 +102,8 @@ class Live:
         self.current: LiveRun | None = None
         self.task: asyncio.Task | None = None
         self.started = False  # the first (baseline) run was asked for
+        #: What cancelled live runs were to run, per root: the next run runs it too.
+        self.owed: dict[str, Selection] = {}
 
     # -- state ------------------------------------------------------------------------
 
@@ -169,6 +173,8 @@ class Live:
                 self.before[path] = parse(entry.get("text") or "", path)
             except SyntaxError:
                 self.before[path] = None
+            if is_test_module(path) and not self.recorded(path):
+                self.launch({path: None}, "unrecorded")  # its tests run once, to be mapped
             return
         if op == "save":
             return
@@ -177,6 +183,11 @@ class Live:
         if self.timer is not None:
             self.timer.cancel()
         self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
+
+    def recorded(self, test_file: str) -> bool:
+        """Has any test of ``test_file`` been recorded (or is the map still filling)?"""
+        m = self.maps.get(root_of(test_file, self.roots()))
+        return m is None or not m.complete or test_file in m.test_file.values()
 
     def stale(self) -> None:
         """A newer edit: the live run still going ran the old text."""
@@ -272,6 +283,9 @@ class Live:
     ) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # it was cancelled: one live run at a time
+        owed, self.owed = self.owed, {}
+        for root, sel in owed.items():
+            selections[root] = selections[root].merged(sel) if root in selections else sel
         runs = self.ls.runs
         pool = await self.ls.twin_pool()
         specs = [s for r, sel in selections.items() if (s := self.spec(r, sel)) is not None]
@@ -296,6 +310,12 @@ class Live:
         for entry in result["tests"]:
             if entry["nodeid"] not in streamed:
                 runs.record(job, entry)
+        if job.cancelled:  # stale: what it did not finish is owed to the next live run
+            done = {t["nodeid"] for t in result["tests"]}
+            for root, sel in selections.items():
+                left = Selection(sel.folders, sel.files, sel.nodeids - done, sel.tests_of)
+                if left:
+                    self.owed[root] = self.owed[root].merged(left) if root in self.owed else left
         if not job.cancelled and result.get("session"):
             for root, sel in selections.items():
                 if root in sel.folders:
