@@ -28,6 +28,8 @@ from twinls.shared.results import bounded
         ({"maxFileSize": 10}, "maxFileSize", 1024, "maxFileSize 10 is outside"),
         ({"runMemoryLimit": None}, "runMemoryLimit", None, None),
         ([], "heartbeat", 2.0, None),  # Neovim's empty table
+        ({"liveTests": "yes"}, "liveTests", False, "liveTests must be true or false"),
+        ({"liveTests": True}, "liveTests", True, None),
     ],
 )
 def test_options_are_range_checked(raw, key, expected, problem):

@@ -85,6 +85,10 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
             problems.append(f"pool {pool} is more than this machine's {top} cores; using {top}")
             pool = top
     opts["pool"] = pool
+    live = opts.get("liveTests")
+    if live is not None and not isinstance(live, bool):
+        problems.append(f"liveTests must be true or false, got {live!r}; using false")
+        opts["liveTests"] = False
     exclude = opts.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         problems.append("exclude must be a list of glob strings; ignored")
