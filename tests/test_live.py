@@ -103,6 +103,8 @@ def edit(client: TwinClient, line: int, old: str, new: str) -> None:
 async def test_an_unsaved_edit_reruns_only_the_tests_that_call_it(tmp_path: Path) -> None:
     (tmp_path / "calc.py").write_text(CALC)
     (tmp_path / "test_calc.py").write_text(TESTS)
+    # A test file that does not import stops no live run of the others.
+    (tmp_path / "test_broken.py").write_text("import not_installed_anywhere\n")
     async with lsp_session(tmp_path, init_options={"liveTests": True}) as client:
         notes = listen(client)
         client.open("calc.py")
@@ -114,6 +116,7 @@ async def test_an_unsaved_edit_reruns_only_the_tests_that_call_it(tmp_path: Path
         first = notes[0]
         assert first["live"] is True and first["reason"] == "baseline"
         assert outcomes(first) == {
+            "test_broken.py": "error",
             "test_calc.py::test_add": "passed",
             "test_calc.py::test_add_zero": "passed",
             "test_calc.py::test_mul": "passed",

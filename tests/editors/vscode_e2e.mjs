@@ -265,7 +265,7 @@ try {
     await runCommand('Testing: Focus on Test Explorer View');
     const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_square_area' }).first();
     await row.hover();
-    await row.locator('.action-label[aria-label^="Run Test"]').click();
+    await row.locator('.action-label[aria-label^="Run Test"]:not([aria-label*="Coverage"])').click();
     const item = statusBar(/test_square_area passed/);
     await item.waitFor({ timeout: 60000 });
     return `status bar: ${(await item.textContent()).trim()}`;
@@ -368,7 +368,7 @@ try {
     await expandTree([config.tree.folder, config.tree.module, config.tree.class]);
     const row = testRow(config.elsewhereTest);
     await row.hover();
-    await row.locator('.action-label[aria-label^="Run Test"]').click();
+    await row.locator('.action-label[aria-label^="Run Test"]:not([aria-label*="Coverage"])').click();
     await row.locator('.codicon-testing-passed-icon').waitFor({ timeout: 60000 });
     // Green everywhere: the test, its class, module and folder (no red left from before).
     const { folder, module, class: cls } = config.tree;

@@ -85,6 +85,10 @@ class Recorder:
         self.files: dict[str, FileUnits | None] = {}
         self.select = select  # {"folders", "files", "nodeids"} or None: everything
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """One file that does not import must not stop a live run of all the others."""
+        config.option.continue_on_collection_errors = True
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
