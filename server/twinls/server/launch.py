@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..shared.frames import ChannelClosed, decode, encode
-from ..shared.zygote_schema import ZygoteFork
+from ..shared.schema import ZygoteFork
 from .interpreter import Interpreter, InterpreterError
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from .. import stubs
 from .navigation import range_of, where
 from .server import TwinLanguageServer
 
@@ -34,7 +35,7 @@ def register(ls: TwinLanguageServer) -> None:
     )
     async def completion(ls: TwinLanguageServer, params: types.CompletionParams):
         path, line, character, encoding = where(ls, params)
-        rows = await ls.ask("lang.completion", path, line, character, encoding)
+        rows = await ls.ask(stubs.completion(path, line, character, encoding))
         data = {"path": path, "line": line, "character": character}
         items = [
             types.CompletionItem(
@@ -56,12 +57,13 @@ def register(ls: TwinLanguageServer) -> None:
         if not isinstance(data, dict) or not {"path", "line", "character"} <= set(data):
             return item
         found = await ls.ask(
-            "lang.completion_resolve",
-            data["path"],
-            data["line"],
-            data["character"],
-            ls.encoding,
-            data.get("label", item.label),
+            stubs.completion_resolve(
+                data["path"],
+                data["line"],
+                data["character"],
+                ls.encoding,
+                data.get("label", item.label),
+            )
         )
         if found:
             item.detail = found["detail"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from .. import stubs
 from . import features
 from .navigation import range_of
 from .server import TwinLanguageServer
@@ -119,7 +120,7 @@ class SyntaxChecker:
         if stamp is None:
             return
         try:
-            rows = await self.ls.ask("lang.syntax_errors", path, self.ls.encoding)
+            rows = await self.ls.ask(stubs.syntax_errors(path, self.ls.encoding))
         except Exception as exc:  # a twin restarting: the next edit checks again
             log.debug("syntax check of %s failed: %r", path, exc)
             return

@@ -16,6 +16,8 @@ from typing import Any
 
 from lsprotocol import types
 
+from ...shared.schema import Found
+from .. import stubs
 from .navigation import range_of, where
 from .progress import PartialResults
 from .search import Bar
@@ -105,7 +107,7 @@ def register(ls: TwinLanguageServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
     async def prepare_calls(ls: TwinLanguageServer, params: types.CallHierarchyPrepareParams):
-        rows = await ls.ask("lang.call_item", *where(ls, params))
+        rows = await ls.ask(stubs.call_item(*where(ls, params)))
         return [call_item(ls, r) for r in rows] or None
 
     @ls.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
@@ -115,11 +117,11 @@ def register(ls: TwinLanguageServer) -> None:
             return []
         pool = await ls.twin_pool()
         at = (data["path"], data["line"], data["character"], ls.encoding)
-        plan = await ls.await_promise(pool.call("search.refs_plan", *at))
+        plan = await ls.await_promise(pool.call(stubs.refs_plan(*at)))
         if not plan:
             return []
         promise = pool.call_sharded(
-            "lang.incoming_in", plan["files"], plan["name"], plan["keys"], ls.encoding
+            stubs.incoming_in(plan["files"], plan["name"], plan["keys"], ls.encoding)
         )
 
         def convert(row: dict[str, Any]) -> types.CallHierarchyIncomingCall:
@@ -144,7 +146,7 @@ def register(ls: TwinLanguageServer) -> None:
         if data is None:
             return []
         rows = await ls.ask(
-            "lang.outgoing", data["path"], data["line"], data["character"], ls.encoding
+            stubs.outgoing(data["path"], data["line"], data["character"], ls.encoding)
         )
         return [
             types.CallHierarchyOutgoingCall(
@@ -157,7 +159,7 @@ def register(ls: TwinLanguageServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
     async def prepare_types(ls: TwinLanguageServer, params: types.TypeHierarchyPrepareParams):
-        rows = await ls.ask("lang.type_item", *where(ls, params))
+        rows = await ls.ask(stubs.type_item(*where(ls, params)))
         return [type_item(ls, r) for r in rows] or None
 
     @ls.feature(types.TYPE_HIERARCHY_SUPERTYPES)
@@ -166,7 +168,7 @@ def register(ls: TwinLanguageServer) -> None:
         if data is None:
             return []
         rows = await ls.ask(
-            "lang.supertypes", data["path"], data["line"], data["character"], ls.encoding
+            stubs.supertypes(data["path"], data["line"], data["character"], ls.encoding)
         )
         return [type_item(ls, r) for r in rows]
 
@@ -177,11 +179,11 @@ def register(ls: TwinLanguageServer) -> None:
             return []
         pool = await ls.twin_pool()
         promise = pool.call(
-            "search.implementation", data["path"], data["line"], data["character"], ls.encoding
+            stubs.implementation(data["path"], data["line"], data["character"], ls.encoding)
         )
 
         def convert(raw: list[Any]) -> types.TypeHierarchyItem:
-            path, sl, sc, el, ec, qualname = raw[:6]
+            path, sl, sc, el, ec, qualname = Found(*raw)
             name = qualname.rsplit(".", 1)[-1]
             module = path.rsplit("/", 1)[-1].removesuffix(".py")
             sel = [path, sl, sc, el, ec]

@@ -20,7 +20,9 @@ from lsprotocol import types
 from ...shared import results
 from ...shared.collect import enclosing
 from ...shared.paths import root_of
-from ...shared.textbuf import from_codepoints
+from ...shared.schema import LensArgument, lens_argument, lens_payload
+from ...shared.textbuf import from_codepoints, split_lines
+from .. import stubs
 from ..plan import SPLIT_MIN, Durations, Run, Target
 from . import titles
 from .diagnostics import TESTS, board
@@ -53,7 +55,6 @@ class Runs:
         #: node id -> its diagnostics as (path, diagnostic), and the test they belong to
         self.diags: dict[str, list[tuple[str, types.Diagnostic]]] = {}
         self.owner: dict[str, tuple[str, str]] = {}  # node id -> (test file, qualname)
-        self.warmed: set[int] = set()
         self._refresh: asyncio.TimerHandle | None = None
         #: (path, kind, qualname) -> the last finished run of that lens (no tests kept)
         self.last: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -71,29 +72,25 @@ class Runs:
         uri = self.ls.uri_of(path)
         title = self.title(path, unit)
         kind = unit["kind"]
-        arg: dict[str, Any] = {"uri": uri, "line": unit["line"]}
+        arg = LensArgument(uri=uri, line=unit["line"])
         if kind == "file":
             command = RUN_FILE
         elif kind == "example":
             command = RUN_EXAMPLE
-            arg.update(name=unit["name"], qualname=unit["qualname"], mode=unit["mode"])
+            arg.name, arg.qualname, arg.mode = unit["name"], unit["qualname"], unit["mode"]
         else:
             command = RUN_TEST
             root = self._root(path)
             rel = os.path.relpath(path, root).replace(os.sep, "/")
-            arg.update(
-                name=unit["name"],
-                qualname=unit["qualname"],
-                nodeid=f"{rel}::{unit['qualname']}",
-                kind=kind,
-            )
+            arg.name, arg.qualname, arg.kind = unit["name"], unit["qualname"], kind
+            arg.nodeid = f"{rel}::{unit['qualname']}"
         line_text = lines[unit["line"]] if unit["line"] < len(lines) else ""
         enc = self.ls.encoding
         start = types.Position(unit["line"], from_codepoints(line_text, unit["col"], enc))
         end = types.Position(unit["line"], from_codepoints(line_text, unit["end_col"], enc))
         return types.CodeLens(
             range=types.Range(start, end),
-            command=types.Command(title=title, command=command, arguments=[arg]),
+            command=types.Command(title=title, command=command, arguments=[lens_payload(arg)]),
         )
 
     def title(self, path: str, unit: dict[str, Any]) -> str:
@@ -264,7 +261,7 @@ class Runs:
         """The editor's text of ``path`` (the server's mirror, else the disk), in lines."""
         pool = self.ls.pool
         text = pool.mirror.read_text(path) if pool is not None else None
-        return (text or "").splitlines()
+        return split_lines(text or "")  # LSP's lines: a form feed breaks none
 
     def _line(self, path: str, line: int) -> str:
         lines = self.lines(path)
@@ -311,17 +308,14 @@ def register(ls: TwinLanguageServer) -> None:
     runs = Runs(ls)
 
     async def warm(pool: Any) -> None:
-        for twin in pool.live():
-            if twin.pid not in runs.warmed:
-                runs.warmed.add(twin.pid)
-                pool.call("run.warm", twin=twin)
+        ls.once_per_twin(pool, stubs.run_warm())
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     async def code_lens(
         ls: TwinLanguageServer, params: types.CodeLensParams
     ) -> list[types.CodeLens]:
         path = ls.path_of(params.text_document.uri)
-        units = await ls.ask("run.lenses", path)
+        units = await ls.ask(stubs.lenses(path))
         await warm(await ls.twin_pool())
         lines = runs.lines(path)
         return [runs.lens(path, u, lines) for u in units]
@@ -373,28 +367,25 @@ def register(ls: TwinLanguageServer) -> None:
         runs.schedule_refresh(now=True)
         return runs.public(result)
 
-    async def target_of(arg: Any, kind: str) -> Target:
+    async def target_of(value: Any, kind: str) -> Target:
         """What a command's argument names; a lens's carries it all, a client's may not."""
-        if isinstance(arg, str):
-            arg = {"uri": arg}
-        if not isinstance(arg, dict) or "uri" not in arg:
-            raise ValueError(f"expected a dict with a 'uri', got {arg!r}")
-        path = ls.workspace_file(arg["uri"])
+        arg = lens_argument(value)
+        path = ls.workspace_file(arg.uri)
         if kind == "file":
             return Target("file", path)
-        qualname = arg.get("qualname") or (arg.get("name") if kind == "example" else None)
-        if not qualname and arg.get("nodeid"):
-            qualname = arg["nodeid"].partition("::")[2]
+        qualname = arg.qualname or (arg.name if kind == "example" else None)
+        if not qualname and arg.nodeid:
+            qualname = arg.nodeid.partition("::")[2]
         if not qualname:
             return Target("file", path)
-        if kind == "example" and arg.get("mode"):
-            return Target("example", path, qualname, arg["mode"])
-        if kind == "test" and arg.get("kind") in ("test", "class"):
-            return Target(arg["kind"], path, qualname)
+        if kind == "example" and arg.mode:
+            return Target("example", path, qualname, arg.mode)
+        if kind == "test" and arg.kind in ("test", "class"):
+            return Target(arg.kind, path, qualname)
         # Ask the twin what the name is (a class, or a doctest rather than a call).
         plain = qualname.split("[", 1)[0]
         wanted = ("example",) if kind == "example" else ("test", "class")
-        for unit in await ls.ask("run.lenses", path):
+        for unit in await ls.ask(stubs.lenses(path)):
             if unit["qualname"] == plain and unit["kind"] in wanted:
                 if kind == "example":
                     return Target("example", path, qualname, unit["mode"])
@@ -433,7 +424,7 @@ def register(ls: TwinLanguageServer) -> None:
         """Run the test or example around a position: ``[uri, {"line", "character"}]``."""
         uri, position = args[0], (args[1] if len(args) > 1 else {"line": 0})
         path = ls.workspace_file(uri)
-        units = await ls.ask("run.lenses", path)
+        units = await ls.ask(stubs.lenses(path))
         unit = enclosing(units, int(position["line"]))
         if unit is None:
             if any(u["kind"] == "file" for u in units):

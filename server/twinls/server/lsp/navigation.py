@@ -7,10 +7,12 @@ LSP. A cancelled request cancels the twin's call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
 
+from .. import stubs
 from .server import TwinLanguageServer
 
 
@@ -31,24 +33,26 @@ def location_of(ls: TwinLanguageServer, raw: list[Any]) -> types.Location:
 
 
 def register(ls: TwinLanguageServer) -> None:
-    async def locations(ls: TwinLanguageServer, query: str, params: Any) -> list[types.Location]:
-        return [location_of(ls, r) for r in await ls.ask(query, *where(ls, params))]
+    async def locations(
+        ls: TwinLanguageServer, stub: Callable[..., stubs.Query[list[Any]]], params: Any
+    ) -> list[types.Location]:
+        return [location_of(ls, r) for r in await ls.ask(stub(*where(ls, params)))]
 
     @ls.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(ls: TwinLanguageServer, params: types.DefinitionParams):
-        return await locations(ls, "lang.definition", params)
+        return await locations(ls, stubs.definition, params)
 
     @ls.feature(types.TEXT_DOCUMENT_DECLARATION)
     async def declaration(ls: TwinLanguageServer, params: types.DeclarationParams):
-        return await locations(ls, "lang.declaration", params)
+        return await locations(ls, stubs.declaration, params)
 
     @ls.feature(types.TEXT_DOCUMENT_TYPE_DEFINITION)
     async def type_definition(ls: TwinLanguageServer, params: types.TypeDefinitionParams):
-        return await locations(ls, "lang.type_definition", params)
+        return await locations(ls, stubs.type_definition, params)
 
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
     async def highlight(ls: TwinLanguageServer, params: types.DocumentHighlightParams):
-        rows = await ls.ask("lang.highlight", *where(ls, params))
+        rows = await ls.ask(stubs.highlight(*where(ls, params)))
         kinds = types.DocumentHighlightKind
         return [
             types.DocumentHighlight(range=range_of(r[:4]), kind=kinds.Write if r[4] else kinds.Read)
@@ -60,7 +64,7 @@ def register(ls: TwinLanguageServer) -> None:
         types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[")"]),
     )
     async def signature_help(ls: TwinLanguageServer, params: types.SignatureHelpParams):
-        rows = await ls.ask("lang.signature_help", *where(ls, params))
+        rows = await ls.ask(stubs.signature_help(*where(ls, params)))
         if not rows:
             return None
         signatures = [

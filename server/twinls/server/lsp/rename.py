@@ -17,6 +17,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from .. import stubs
 from .navigation import location_of, range_of, where
 from .search import Bar
 from .server import TwinLanguageServer
@@ -30,7 +31,7 @@ class RenameRefused(JsonRpcException):
 
 def register(ls: TwinLanguageServer) -> None:
     async def plan(ls: TwinLanguageServer, params: Any) -> dict[str, Any]:
-        found = await ls.ask("lang.prepare_rename", *where(ls, params))
+        found = await ls.ask(stubs.prepare_rename(*where(ls, params)))
         if found["refused"]:
             raise RenameRefused(found["refused"])
         return found
@@ -62,7 +63,7 @@ def register(ls: TwinLanguageServer) -> None:
                         unsure.append(loc)
 
         promise = pool.call_sharded(
-            "lang.rename_in", found["files"], found["name"], found["keys"], ls.encoding
+            stubs.rename_in(found["files"], found["name"], found["keys"], ls.encoding)
         )
         promise.on_partial(gather)
         bar = Bar(ls, params.work_done_token, f"Rename {found['name']}", asyncio.current_task())
