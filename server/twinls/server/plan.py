@@ -20,6 +20,7 @@ from typing import Any
 
 from ..shared.paths import root_of
 from ..shared.results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
+from ..shared.schema import DEFAULTS
 from . import stubs
 from .pool import TwinPool
 from .promise import Cancelled, Promise, TwinError
@@ -27,7 +28,7 @@ from .promise import Cancelled, Promise, TwinError
 Listener = Callable[["Run", dict[str, Any]], None]
 
 #: Below this many recorded seconds a split costs more than it saves.
-SPLIT_MIN = 0.2
+SPLIT_MIN = DEFAULTS["runSplitMin"]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 from ..shared.entries import apply_entry
 from ..shared.frames import ChannelClosed, encode
 from ..shared.overlay import Overlay
+from ..shared.schema import DEFAULTS
 from ..shared.textbuf import text_crc, text_sha256
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
@@ -55,9 +56,9 @@ class TwinPool:
         size: int | None = None,
         settings: dict[str, Any] | None = None,
         notice: Notice | None = None,
-        heartbeat: float = 2.0,
-        hang_after: float = 15.0,
-        max_restarts: int = 5,
+        heartbeat: float = DEFAULTS["heartbeat"],
+        hang_after: float = DEFAULTS["hangAfter"],
+        max_restarts: int = int(DEFAULTS["maxRestarts"]),
         restart_window: float = 120.0,
         interpreter: Interpreter | None = None,
         worker_timeout: float | None = None,

@@ -409,6 +409,19 @@ def lens_payload(arg: LensArgument) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(arg).items() if v is not None}
 
 
+#: The one home of each option's default (``server/lsp/options.py`` checks the ranges;
+#: the twins, the pool and the run planner read their defaults here).
+DEFAULTS: dict[str, float] = {
+    "heartbeat": 2.0,
+    "hangAfter": 15.0,
+    "runTimeout": 60.0,
+    "maxRestarts": 5,
+    "workerTimeout": 300.0,
+    "runSplitMin": 0.2,
+    "syntaxDebounce": 0.3,
+}
+
+
 class InitializationOptions(TypedDict, total=False):
     """What a client may send at ``initialize`` (``server/lsp/options.py`` checks ranges)."""
 
