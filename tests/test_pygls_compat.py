@@ -9,7 +9,8 @@ import inspect
 from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
-from twinls.server.lsp.server import TwinProtocol, create_server
+from twinls.server.lsp.app import create_server
+from twinls.server.lsp.server import TwinProtocol
 
 
 def test_private_hooks_are_where_the_subclass_expects_them():

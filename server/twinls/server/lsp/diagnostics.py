@@ -21,6 +21,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from ...shared.schema import DEFAULTS
 from .. import stubs
 from . import features
 from .navigation import range_of
@@ -29,7 +30,7 @@ from .server import TwinLanguageServer
 log = logging.getLogger(__name__)
 
 #: Seconds after the last edit of a document before it is checked (option ``syntaxDebounce``).
-DEBOUNCE = 0.3
+DEBOUNCE = DEFAULTS["syntaxDebounce"]
 TESTS, SYNTAX = "tests", "syntax"
 CODE = "syntax-error"
 
@@ -140,7 +141,7 @@ class SyntaxChecker:
             board(self.ls).publish(path, SYNTAX, diagnostics)
 
 
-def register(ls: TwinLanguageServer) -> None:
+def setup(ls: TwinLanguageServer) -> None:
     checker = SyntaxChecker(ls)
 
     def on_edit(entry: dict[str, Any]) -> None:

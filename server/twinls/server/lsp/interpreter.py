@@ -37,4 +37,3 @@ def apply_python_setting(ls: TwinLanguageServer, section: dict[str, Any]) -> Non
         return
     if pool.set_interpreter(interp):
         log.info("twins move to %s (%s)", interp.path, interp.source)
-

@@ -21,6 +21,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from ...shared.schema import Loc, SymbolRow
 from .. import stubs
 from ..promise import Promise
+from . import app
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
 
@@ -183,132 +184,145 @@ async def stream_locations(
     return [_location(ls, r) for r in sorted(gathered, key=_loc)]
 
 
-def register(ls: TwinLanguageServer) -> None:
-    running: dict[str, asyncio.Task] = {}
+class Running:
+    """This server's running search per kind (a newer one supersedes it)."""
 
-    async def pool_for_search():
-        """The pool, with every twin told to build its index (once per twin process)."""
-        pool = await ls.twin_pool()
-        ls.once_per_twin(pool, stubs.search_warm())
-        return pool
+    def __init__(self, ls: TwinLanguageServer) -> None:
+        self.tasks: dict[str, asyncio.Task] = {}
 
-    def supersede(kind: str) -> None:
-        """A newer search of the same kind cancels the one still running."""
-        previous = running.get(kind)
-        if previous is not None and not previous.done():
-            previous.cancel()
-        task = asyncio.current_task()
-        if task is not None:
-            running[kind] = task
 
-    def where(params: types.TextDocumentPositionParams) -> tuple[str, int, int, str]:
-        pos = params.position
-        return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
+async def pool_for_search(ls: TwinLanguageServer):
+    """The pool, with every twin told to build its index (once per twin process)."""
+    pool = await ls.twin_pool()
+    ls.once_per_twin(pool, stubs.search_warm())
+    return pool
 
-    @ls.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
-    async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
-        supersede("references")
-        # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
-        progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
-        try:
-            pool = await pool_for_search()
-            plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(params))))
-            if not plan:
-                return []
-            progress.title = f"References to {plan['name']}"
-            promise = pool.call_sharded(
-                stubs.refs_in(
-                    plan["files"],
-                    plan["name"],
-                    plan["keys"],
-                    ls.encoding,
-                    bool(params.context.include_declaration) if params.context else True,
-                    None,  # the twin's chunk budget
-                    plan.get("search"),  # one jedi state per search, in every twin
-                )
+
+def supersede(ls: TwinLanguageServer, kind: str) -> None:
+    """A newer search of the same kind cancels the one still running."""
+    running = ls.part(Running).tasks
+    previous = running.get(kind)
+    if previous is not None and not previous.done():
+        previous.cancel()
+    task = asyncio.current_task()
+    if task is not None:
+        running[kind] = task
+
+
+def where(
+    ls: TwinLanguageServer, params: types.TextDocumentPositionParams
+) -> tuple[str, int, int, str]:
+    pos = params.position
+    return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
+
+
+@app.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
+async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
+    supersede(ls, "references")
+    # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
+    progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+    try:
+        pool = await pool_for_search(ls)
+        plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        if not plan:
+            return []
+        progress.title = f"References to {plan['name']}"
+        promise = pool.call_sharded(
+            stubs.refs_in(
+                plan["files"],
+                plan["name"],
+                plan["keys"],
+                ls.encoding,
+                bool(params.context.include_declaration) if params.context else True,
+                None,  # the twin's chunk budget
+                plan.get("search"),  # one jedi state per search, in every twin
             )
-            return await stream_locations(
-                ls,
-                promise,
-                progress.title,
-                params.partial_result_token,
-                params.work_done_token,
-                progress=progress,
-            )
-        finally:
-            progress.end()
-
-    @ls.feature(
-        types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)
-    )
-    async def implementation(ls: TwinLanguageServer, params: types.ImplementationParams):
-        pool = await pool_for_search()
-        promise = pool.call(stubs.implementation(*where(params)))
-        return await stream_locations(
-            ls, promise, "Implementations", params.partial_result_token, params.work_done_token
         )
-
-    @ls.command(FIND_IMPLEMENTORS)
-    async def find_implementors(ls: TwinLanguageServer, *args: Any) -> list[types.Location]:
-        """``[name]`` or ``[name, {"partialResultToken": t}]`` -> every def called ``name``."""
-        if not args or not isinstance(args[0], str) or not args[0].strip():
-            raise JsonRpcInvalidParams(f"{FIND_IMPLEMENTORS} wants [name], got {list(args)!r}")
-        options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-        pool = await pool_for_search()
-        promise = pool.call(stubs.implementors(args[0].strip(), ls.encoding))
         return await stream_locations(
             ls,
             promise,
-            f"Implementors of {args[0]}",
-            options.get("partialResultToken"),
-            options.get("workDoneToken"),
+            progress.title,
+            params.partial_result_token,
+            params.work_done_token,
+            progress=progress,
         )
+    finally:
+        progress.end()
 
-    @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(work_done_progress=False))
-    async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbolParams):
-        pool = await pool_for_search()
-        rows = await ls.await_promise(pool.call(stubs.workspace_symbols(params.query, ls.encoding)))
-        symbols = [
-            types.SymbolInformation(
-                name=row.name,
-                kind=_KINDS.get(row.kind, types.SymbolKind.Variable),
-                location=_location(ls, row.loc),
-                container_name=row.container or None,
-            )
-            for row in map(SymbolRow._make, rows)
-        ]
-        if params.partial_result_token is not None and symbols:
-            PartialResults(ls, params.partial_result_token).send(symbols)
-            return []
-        return symbols
 
-    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
-        pool = await pool_for_search()
-        path = ls.path_of(params.text_document.uri)
-        tree = await ls.await_promise(pool.call(stubs.document_symbols(path, ls.encoding)))
-        caps = ls.client_capabilities.text_document
-        nested = bool(
-            caps
-            and caps.document_symbol
-            and caps.document_symbol.hierarchical_document_symbol_support
+@app.feature(
+    types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)
+)
+async def implementation(ls: TwinLanguageServer, params: types.ImplementationParams):
+    pool = await pool_for_search(ls)
+    promise = pool.call(stubs.implementation(*where(ls, params)))
+    return await stream_locations(
+        ls, promise, "Implementations", params.partial_result_token, params.work_done_token
+    )
+
+
+@app.command(FIND_IMPLEMENTORS)
+async def find_implementors(ls: TwinLanguageServer, *args: Any) -> list[types.Location]:
+    """``[name]`` or ``[name, {"partialResultToken": t}]`` -> every def called ``name``."""
+    if not args or not isinstance(args[0], str) or not args[0].strip():
+        raise JsonRpcInvalidParams(f"{FIND_IMPLEMENTORS} wants [name], got {list(args)!r}")
+    options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+    pool = await pool_for_search(ls)
+    promise = pool.call(stubs.implementors(args[0].strip(), ls.encoding))
+    return await stream_locations(
+        ls,
+        promise,
+        f"Implementors of {args[0]}",
+        options.get("partialResultToken"),
+        options.get("workDoneToken"),
+    )
+
+
+@app.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(work_done_progress=False))
+async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbolParams):
+    pool = await pool_for_search(ls)
+    rows = await ls.await_promise(pool.call(stubs.workspace_symbols(params.query, ls.encoding)))
+    symbols = [
+        types.SymbolInformation(
+            name=row.name,
+            kind=_KINDS.get(row.kind, types.SymbolKind.Variable),
+            location=_location(ls, row.loc),
+            container_name=row.container or None,
         )
-        if nested:
-            return [_document_symbol(node) for node in tree]
-        flat: list[types.SymbolInformation] = []
-        _flatten(params.text_document.uri, tree, None, flat)
-        return flat
+        for row in map(SymbolRow._make, rows)
+    ]
+    if params.partial_result_token is not None and symbols:
+        PartialResults(ls, params.partial_result_token).send(symbols)
+        return []
+    return symbols
 
-    @ls.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: TwinLanguageServer, params: types.HoverParams):
-        pool = await pool_for_search()
-        found = await ls.await_promise(pool.call(stubs.hover(*where(params))))
-        if not found:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
-            range=_range(found["range"]),
-        )
+
+@app.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
+    pool = await pool_for_search(ls)
+    path = ls.path_of(params.text_document.uri)
+    tree = await ls.await_promise(pool.call(stubs.document_symbols(path, ls.encoding)))
+    caps = ls.client_capabilities.text_document
+    nested = bool(
+        caps and caps.document_symbol and caps.document_symbol.hierarchical_document_symbol_support
+    )
+    if nested:
+        return [_document_symbol(node) for node in tree]
+    flat: list[types.SymbolInformation] = []
+    _flatten(params.text_document.uri, tree, None, flat)
+    return flat
+
+
+@app.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: TwinLanguageServer, params: types.HoverParams):
+    pool = await pool_for_search(ls)
+    found = await ls.await_promise(pool.call(stubs.hover(*where(ls, params))))
+    if not found:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
+        range=_range(found["range"]),
+    )
 
 
 def _range(r: list[int]) -> types.Range:

@@ -35,6 +35,7 @@ from . import options, pygls_compat, uris
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class TwinProtocol(LanguageServerProtocol):
@@ -165,6 +166,14 @@ class TwinLanguageServer(LanguageServer):
         self.untracked: set[str] = set()
         #: query name -> pids of the twin processes that were sent it (:meth:`once_per_twin`).
         self._sent_once: dict[str, set[int]] = {}
+        self._parts: dict[type, Any] = {}
+
+    def part(self, cls: type[P]) -> P:
+        """This server's one ``cls(self)``: a feature's state (its runs, its running searches)."""
+        found = self._parts.get(cls)
+        if found is None:
+            found = self._parts[cls] = cls(self)
+        return found
 
     # -- paths and positions ----------------------------------------------------------
 
@@ -328,27 +337,3 @@ class TwinLanguageServer(LanguageServer):
         except asyncio.CancelledError:
             promise.cancel()
             raise
-
-
-def create_server(pool_size: int | None = None, python: str | None = None) -> TwinLanguageServer:
-    ls = TwinLanguageServer(pool_size=pool_size, python=python)
-    from . import commands, sync
-
-    sync.register(ls)
-    commands.register(ls)
-    for name in FEATURE_MODULES:
-        __import__(f"twinls.server.lsp.{name}", fromlist=["register"]).register(ls)
-    return ls
-
-
-#: Feature modules beyond sync and commands; each has ``register(ls)``.
-FEATURE_MODULES: list[str] = [
-    "search",
-    "lenses",
-    "navigation",
-    "completion",
-    "rename",
-    "hierarchy",
-    "diagnostics",
-    "settings",
-]

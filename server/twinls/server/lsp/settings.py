@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from . import options
+from . import app, options
 from .interpreter import apply_python_setting
 from .server import TwinLanguageServer
 
@@ -46,12 +46,11 @@ def apply_twin_settings(ls: TwinLanguageServer, section: dict[str, Any]) -> None
     log.info("settings sent to the twins: %s", sorted(twin_settings))
 
 
-def register(ls: TwinLanguageServer) -> None:
-    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(
-        ls: TwinLanguageServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        section = settings_of(params)
-        if section is not None:
-            apply_python_setting(ls, section)
-            apply_twin_settings(ls, section)
+@app.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(
+    ls: TwinLanguageServer, params: types.DidChangeConfigurationParams
+) -> None:
+    section = settings_of(params)
+    if section is not None:
+        apply_python_setting(ls, section)
+        apply_twin_settings(ls, section)
