@@ -24,9 +24,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 from ..shared.collect import is_test_module
+from ..shared.schema import Executed, Imports
 from ..shared.units import MODULE
 
 #: Files whose change means the recorded map can no longer be trusted.
@@ -39,23 +40,6 @@ DEPENDENCY_FILES = (
     "requirements*.txt",
     "*.pth",
 )
-
-
-class Executed(TypedDict):
-    """run child → server (live runs): the units one test executed, per workspace file."""
-
-    k: Literal["executed"]
-    nodeid: str
-    file: str
-    units: dict[str, list[str]]
-
-
-class Imports(TypedDict):
-    """run child → server (live runs): workspace files imported once these were collected."""
-
-    k: Literal["imports"]
-    tests: list[str]
-    files: list[str]
 
 
 @dataclass

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 from ...shared.collect import is_test_module
 from ...shared.paths import in_workspace, root_of
+from ...shared.schema import Coverage, CoveredFile, CoveredUnit, LiveState, RunResults
 from ...shared.units import FileUnits, changed, parse
 from ..plan import Run, Target
 from ..testmap import Selection, TestMap, is_dependency_file
+from . import app
 from .lenses import WAITERS
+from .runs import Runs
+from .search import Running
 from .server import TwinLanguageServer
 
 log = logging.getLogger(__name__)
@@ -33,50 +37,6 @@ COVERAGE = "twinls.coverage"
 RUN_RESULTS = "twinls/runResults"
 DEBOUNCE = 0.15  # seconds of quiet after an edit before the live run starts
 NICE = 10  # live run children's CPU priority, below the twins and the editor
-
-
-class Changed(TypedDict):
-    uri: str
-    units: list[str] | None
-
-
-class RunResults(TypedDict):
-    """server → client: a run nobody asked for (live mode) ended.
-
-    ``result`` is exactly what the run commands answer; ``reason`` says why it
-    ran ("baseline": recording every test once; "edit"; "unrecorded": a test file
-    opened whose tests were never recorded); ``changed`` names each
-    edited file and the units the edit changed (``units`` None: all of it).
-    """
-
-    live: Literal[True]
-    reason: str
-    changed: list[Changed]
-    result: dict[str, Any]
-
-
-class LiveState(TypedDict):
-    """``twinls.toggleLiveTests``'s answer."""
-
-    liveTests: bool
-
-
-class CoveredUnit(TypedDict):
-    name: str  # the unit's qualname (shared/units.py)
-    startLine: int  # 0-based, decorators included
-    endLine: int
-    tests: int  # recorded tests that executed it
-
-
-class CoveredFile(TypedDict):
-    uri: str
-    units: list[CoveredUnit]
-
-
-class Coverage(TypedDict):
-    """``twinls.coverage``'s answer: function-level coverage of the recorded tests."""
-
-    files: list[CoveredFile]
 
 
 class LiveRun(Run):
@@ -226,8 +186,7 @@ class Live:
             self.launch(changes, "edit")
 
     def searching(self) -> bool:
-        running = getattr(self.ls, "searches_running", None) or {}
-        return any(not t.done() for t in running.values())
+        return any(not t.done() for t in self.ls.part(Running).tasks.values())
 
     # -- runs -------------------------------------------------------------------------
 
@@ -286,10 +245,10 @@ class Live:
         owed, self.owed = self.owed, {}
         for root, sel in owed.items():
             selections[root] = selections[root].merged(sel) if root in selections else sel
-        runs = self.ls.runs
+        runs = self.ls.part(Runs)
         pool = await self.ls.twin_pool()
         specs = [s for r, sel in selections.items() if (s := self.spec(r, sel)) is not None]
-        if not specs or runs is None:
+        if not specs:
             return
         loop = asyncio.get_running_loop()
         streamed: set[str] = set()
@@ -346,7 +305,7 @@ class Live:
             for root in {root_of(t, self.roots()) for t in msg["tests"]}:
                 self.map_of(root).record_imports(msg)
         else:
-            self.ls.runs.on_event(run, msg, [])
+            self.ls.part(Runs).on_event(run, msg, [])
 
     def coverage(self) -> Coverage:
         """Per file the recorded tests touched: each unit and how many tests executed it."""
@@ -379,23 +338,24 @@ class Live:
         return sorted({f for m in self.maps.values() for f in m.test_file.values()})
 
 
-def register(ls: TwinLanguageServer) -> None:
-    live = Live(ls)
-    ls.live = live
-    ls.edit_listeners.append(live.on_edit)
+def setup(ls: TwinLanguageServer) -> None:
+    ls.edit_listeners.append(ls.part(Live).on_edit)
 
-    @ls.command(COVERAGE)
-    async def coverage(ls: TwinLanguageServer, *args: Any) -> Coverage:
-        """Which functions and classes the tests live mode recorded executed (per file)."""
-        return live.coverage()
 
-    @ls.command(TOGGLE)
-    async def toggle(ls: TwinLanguageServer, *args: Any) -> LiveState:
-        """``[]`` flips live tests; ``[true]`` / ``[false]`` (or ``[{"on": bool}]``) sets them."""
-        arg = args[0] if args else None
-        if isinstance(arg, dict):
-            arg = arg.get("on")
-        value = (not live.on()) if not isinstance(arg, bool) else arg
-        await ls.twin_pool()
-        live.set(value)
-        return {"liveTests": value}
+@app.command(COVERAGE)
+async def coverage(ls: TwinLanguageServer, *args: Any) -> Coverage:
+    """Which functions and classes the tests live mode recorded executed (per file)."""
+    return ls.part(Live).coverage()
+
+
+@app.command(TOGGLE)
+async def toggle(ls: TwinLanguageServer, *args: Any) -> LiveState:
+    """``[]`` flips live tests; ``[true]`` / ``[false]`` (or ``[{"on": bool}]``) sets them."""
+    live = ls.part(Live)
+    arg = args[0] if args else None
+    if isinstance(arg, dict):
+        arg = arg.get("on")
+    value = (not live.on()) if not isinstance(arg, bool) else arg
+    await ls.twin_pool()
+    live.set(value)
+    return {"liveTests": value}

@@ -12,11 +12,12 @@ from typing import Any
 from ...run import child
 from ...shared.collect import Lenses, Unit
 from ...shared.paths import root_of
+from ...shared.schema import DEFAULTS, TestModule
 from .. import fastconfig, preload
 from ..context import CallContext
 from .registry import query
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = DEFAULTS["runTimeout"]
 
 
 def _lenses(ctx: CallContext) -> Lenses:
@@ -68,7 +69,7 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
 
 
 @query("run.discover")
-def discover(ctx: CallContext) -> list[dict[str, Any]]:
+def discover(ctx: CallContext) -> list[TestModule]:
     """Every test module of the workspace and its tests (the lenses' ``ast`` index).
 
     Parametrized cases are one entry each test (their ids need a collection).
@@ -82,5 +83,5 @@ def discover(ctx: CallContext) -> list[dict[str, Any]]:
             continue
         tests = [u for u in index.units(path) if u["kind"] in ("test", "class")]
         if tests:
-            out.append({"path": path, "tests": tests})
+            out.append(TestModule(path=path, tests=tests))
     return out

@@ -30,6 +30,10 @@ from twinls.shared.results import bounded
         ([], "heartbeat", 2.0, None),  # Neovim's empty table
         ({"liveTests": "yes"}, "liveTests", False, "liveTests must be true or false"),
         ({"liveTests": True}, "liveTests", True, None),
+        ({"maxRestarts": 3.7}, "maxRestarts", 3, None),
+        ({"exclude": "x"}, "exclude", None, "exclude must be a list of glob strings; ignored"),
+        ({"exclude": ["build/*"]}, "exclude", ["build/*"], None),
+        ("x", "heartbeat", 2.0, "initializationOptions must be an object, not str"),
     ],
 )
 def test_options_are_range_checked(raw, key, expected, problem):
