@@ -556,10 +556,11 @@ try {
       await row.waitFor();
     });
     await row.locator('.codicon-testing-failed-icon').waitFor({ timeout: 60000 });
-    // Undo the edit: the live run after it passes the test again; then live goes off.
+    // Put the `*` back: the live run after it passes the test again; then live goes off.
     await openFromExplorer('shapes.py');
-    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+z');
+    await goTo(11, 26);
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('*');
     await runCommand('Testing: Focus on Test Explorer View');
     await row.locator('.codicon-testing-passed-icon').waitFor({ timeout: 60000 });
     await runCommand('Twinls: Toggle Live Tests');
