@@ -5,12 +5,12 @@
 // Testing view as a run of its own, so its outcomes show there as a lens run's do.
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { CoverageResult, DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams } from './protocol';
+import { CoverageResult, DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams, ServerCommand } from './protocol';
 import { TwinTests } from './tests';
 
-export const TOGGLE_SERVER = 'twinls.toggleLiveTests';
-export const DISCOVER = 'twinls.discoverTests';
-export const COVERAGE = 'twinls.coverage';
+const TOGGLE_SERVER = ServerCommand.toggleLiveTests;
+const DISCOVER = ServerCommand.discoverTests;
+const COVERAGE = ServerCommand.coverage;
 
 export class LiveTests implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('twinls.live', vscode.StatusBarAlignment.Left, 49);

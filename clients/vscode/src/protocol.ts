@@ -12,6 +12,9 @@ export const ServerCommand = {
   runFile: 'twinls.runFile',
   runFolder: 'twinls.runFolder',
   cancelRun: 'twinls.cancelRun',
+  toggleLiveTests: 'twinls.toggleLiveTests',
+  discoverTests: 'twinls.discoverTests',
+  coverage: 'twinls.coverage',
 } as const;
 
 /** Commands that lenses carry; their results feed the Testing view. */
