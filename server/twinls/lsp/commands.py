@@ -14,6 +14,16 @@ RESTART = "twinls.restart"
 _started = time.time()
 
 
+def twin_link(twin: Any) -> dict[str, Any]:
+    """How the server reaches a twin: ``remote`` (its gateway; absent for a local one),
+    the last ping's round trip, the calls (and chunks) it answered, its measured speed."""
+    link: dict[str, Any] = {"rtt": twin.rtt, "calls": twin.calls, "files_per_s": twin.files_per_s}
+    if twin.host is not None:
+        link["remote"] = twin.host.spec
+        link["root"] = twin.host.root
+    return link
+
+
 def register(ls: TwinLanguageServer) -> None:
     @ls.command(STATUS)
     async def status(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
@@ -22,6 +32,7 @@ def register(ls: TwinLanguageServer) -> None:
         for twin, promise in pool.call_each("status"):
             info = await ls.await_promise(promise)
             info["slot"] = twin.slot
+            info.update(twin_link(twin))
             twins.append(info)
         return {
             "server": {
@@ -43,6 +54,7 @@ def register(ls: TwinLanguageServer) -> None:
                 "gave_up": sorted(pool.gave_up),
                 "resyncs": pool.resyncs,
             },
+            "remotes": pool.remotes_info(),
             "twins": twins,
         }
 
