@@ -17,7 +17,12 @@ _started = time.time()
 def twin_link(twin: Any) -> dict[str, Any]:
     """How the server reaches a twin: ``remote`` (its gateway; absent for a local one),
     the last ping's round trip, the calls (and chunks) it answered, its measured speed."""
-    link: dict[str, Any] = {"rtt": twin.rtt, "calls": twin.calls, "files_per_s": twin.files_per_s}
+    link: dict[str, Any] = {
+        "rtt": twin.rtt,
+        "calls": twin.calls,
+        "chunks": twin.chunks,
+        "files_per_s": twin.files_per_s,
+    }
     if twin.host is not None:
         link["remote"] = twin.host.spec
         link["root"] = twin.host.root

@@ -60,6 +60,7 @@ class TwinProcess:
         self.host: Any = None
         self.rtt = 0.0  # seconds of the last ping's round trip
         self.calls = 0  # calls (chunks of sharded ones included) it has answered
+        self.chunks = 0  # of which chunks of sharded calls that finished files
         self.files_per_s = 0.0  # measured by sharded calls (``queries/shards.py``)
         self._pinged: dict[int, float] = {}
 

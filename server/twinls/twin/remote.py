@@ -183,7 +183,7 @@ class RemoteHost:
         self.failures = 0
         self.next_try = 0.0
         self.connects = 0
-        self.rtt = 0.0
+        self.connect_s = 0.0  # how long the last connect took (rsync, base, zygote)
         self.slots: list[int] = []
         self._lock = threading.Lock()
 
@@ -207,6 +207,7 @@ class RemoteHost:
         """
         self.close()
         self.state = "connecting"
+        started = time.monotonic()
         spec = self.spec
         if self.setting.get("ssh_config") and "ssh_config=" not in spec:
             spec += f"//ssh_config={self.setting['ssh_config']}"
@@ -220,9 +221,7 @@ class RemoteHost:
             source = bootstrap_source() + "\n" + _agent_source()
             self.ctl = gateway.remote_exec(source)
             self.ctl.send({"k": "boot", **folders})
-            started = time.monotonic()
             self.facts = self._receive()
-            self.rtt = time.monotonic() - started
             git, files = local_base(self.local_root)
             answer = self.request({"k": "base", "root": self.root, "git": git, "files": files})
             if not answer.get("ok"):
@@ -240,6 +239,7 @@ class RemoteHost:
         except Exception as exc:
             self.close()
             raise RemoteError(f"{self.spec}: {type(exc).__name__}: {exc}") from exc
+        self.connect_s = time.monotonic() - started
         self.state = "up"
         self.error = ""
         self.failures = 0
@@ -373,7 +373,7 @@ class RemoteHost:
             "cap": self.cap,
             "facts": {k: v for k, v in self.facts.items() if k != "k"},
             "python": self.zygote.get("info", {}).get("executable") or self.facts.get("python"),
-            "rtt": self.rtt,
+            "connect_s": round(self.connect_s, 2),
         }
 
     # -- twinls's code, sent there ------------------------------------------------------
