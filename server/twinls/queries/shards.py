@@ -49,8 +49,9 @@ def weights(twins: list[TwinProcess]) -> dict[int, float]:
             w = t.files_per_s / fastest
         else:
             w = 1.0 / (1.0 + t.rtt / RTT_UNIT)
-        out[t.slot] = min(1.0, max(0.05, w))
-    return out
+        out[t.slot] = w
+    top = max(out.values(), default=1.0)
+    return {slot: max(0.05, w / top) for slot, w in out.items()}
 
 
 def chunk_scale(rtt: float) -> int:

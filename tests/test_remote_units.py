@@ -1,0 +1,51 @@
+"""Units of the remote-twin code: path mapping, edits sent back to disk, dealing by weight."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from twinls.queries.shards import chunk_scale, home, weights
+from twinls.twin.remote_relay import PathMap, to_host_entry
+
+
+def test_paths_move_out_by_prefix_and_come_back_everywhere():
+    m = PathMap("/home/me/ws", "/srv/ws")
+    msg = {"k": "edit", "path": "/home/me/ws/a.py", "text": "/home/me/ws/a.py"}
+    assert m.out(msg) == {"k": "edit", "path": "/srv/ws/a.py", "text": "/home/me/ws/a.py"}
+    assert m.out_str("/home/me/ws2/a.py") == "/home/me/ws2/a.py"  # another folder
+    assert m.out_str("file:///home/me/ws/a.py") == "file:///srv/ws/a.py"
+    back = m.into({"items": [["/srv/ws/a.py", 1]], "tb": 'File "/srv/ws/a.py", line 1'})
+    assert back == {"items": [["/home/me/ws/a.py", 1]], "tb": 'File "/home/me/ws/a.py", line 1'}
+    assert m.into({"/srv/ws/b.py": "h"}) == {"/home/me/ws/b.py": "h"}  # keys too (hashes)
+
+
+def test_back_to_disk_entries_carry_the_local_disk_text(tmp_path):
+    f = tmp_path / "a.py"
+    f.write_text("x = 1\n")
+    entry = {"k": "edit", "seq": 3, "op": "close", "path": str(f)}
+    sent = to_host_entry(entry, lambda p: False)
+    assert sent == {"k": "edit", "seq": 3, "op": "open", "path": str(f), "version": 0,
+                    "text": "x = 1\n"}  # fmt: skip
+    assert to_host_entry(entry, lambda p: True) == entry  # the editor's text still rules
+    change = {"k": "edit", "seq": 4, "op": "change", "path": str(f), "edits": []}
+    assert to_host_entry(change, lambda p: False) is change
+
+
+def twin(slot, rtt=0.0, speed=0.0):
+    return SimpleNamespace(slot=slot, rtt=rtt, files_per_s=speed)
+
+
+def test_a_far_twin_gets_a_smaller_share_and_bigger_chunks_until_measured():
+    near, far = twin(0, rtt=0.0001), twin(1, rtt=0.06)
+    shares = weights([near, far])
+    assert shares[0] == 1.0 and shares[1] < 0.3
+    assert chunk_scale(near.rtt) == 1 and chunk_scale(far.rtt) == 8
+    files = [f"/ws/f{i}.py" for i in range(400)]
+    homes = [home(f, shares) for f in files]
+    assert 0 < homes.count(1) < homes.count(0)
+    assert homes == [home(f, shares) for f in files]  # stable while the shares are
+
+
+def test_measured_speed_decides_once_known():
+    shares = weights([twin(0, speed=100.0), twin(1, rtt=0.06, speed=100.0), twin(2, speed=25.0)])
+    assert shares == {0: 1.0, 1: 1.0, 2: 0.25}
