@@ -159,6 +159,19 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         assert status["remotes"][0]["state"] == "up"
         await check_sharded_references(client, want)
 
+        # Interactive requests stay local: the remote twin answers only the status calls.
+        calls = remote_twins(await client.status())[0]["calls"]
+        for _ in range(3):
+            place = {
+                "text_document": types.TextDocumentIdentifier(uri=client.uri("u0.py")),
+                "position": types.Position(6, 12),
+            }
+            hover = await client.text_document_hover_async(types.HoverParams(**place))
+            assert hover is not None and "target" in str(hover.contents)
+            found = await client.text_document_definition_async(types.DefinitionParams(**place))
+            assert found and found[0].uri == client.uri("hub.py")
+        assert remote_twins(await client.status())[0]["calls"] == calls + 1
+
         # A split run: the second run of the file has durations, so it is dealt to both.
         uri = client.uri("test_hub.py")
         first = await client.command("twinls.runFile", uri)
@@ -179,7 +192,8 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         assert await search == want
         client.open("u1.py", USER.format(i=1) + "\nAWAY = target()\n")  # while it is away
         back = await wait_remote(client, connects=2)
-        assert back["remotes"][0]["facts"]["pid"] != agent
+        assert back["remotes"][0]["facts"]["pid"] != agent and back["remotes"][0]["lost"] == 1
+        assert any("went away" in m.message for m in client.messages)
         (again,) = remote_twins(back)
         server = back["server"]["hashes"]
         for path in (str(root / "u0.py"), str(root / "u1.py")):

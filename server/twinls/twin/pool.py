@@ -406,6 +406,7 @@ class TwinPool:
                 continue
             if host.state == "up":  # it went away since the last look
                 host.close()
+                host.lost += 1
                 host.failed("the gateway went away")
                 self.notice(
                     "warning",

@@ -183,6 +183,7 @@ class RemoteHost:
         self.failures = 0
         self.next_try = 0.0
         self.connects = 0
+        self.lost = 0  # times it went away while up
         self.connect_s = 0.0  # how long the last connect took (rsync, base, zygote)
         self.slots: list[int] = []
         self._lock = threading.Lock()
@@ -369,6 +370,7 @@ class RemoteHost:
             "failures": self.failures,
             "retry_in": round(left, 1) if self.state in ("down", "mismatch") else None,
             "connects": self.connects,
+            "lost": self.lost,
             "slots": list(self.slots),
             "cap": self.cap,
             "facts": {k: v for k, v in self.facts.items() if k != "k"},
