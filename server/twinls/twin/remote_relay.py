@@ -16,6 +16,7 @@ unloaded.
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import threading
 from collections.abc import Callable
@@ -121,21 +122,35 @@ class Relay:
         self.on_frame = on_frame
         self._buf = bytearray()
         self._closed = threading.Event()
+        #: Frames read off the pool's socket, waiting for the link: the pool never blocks
+        #: on a slow or stalled link (it writes edits under its lock), memory grows instead.
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def start(self) -> Relay:
         self.channel.setcallback(self._from_host, endmarker=None)
-        threading.Thread(target=self._to_host, name="remote-relay", daemon=True).start()
+        threading.Thread(target=self._read_pool, name="remote-relay-in", daemon=True).start()
+        threading.Thread(target=self._to_host, name="remote-relay-out", daemon=True).start()
         return self
 
-    def _to_host(self) -> None:
+    def _read_pool(self) -> None:
         reader = FrameReader(self.sock)
         try:
             while True:
                 msg = reader.read()
-                msg = self.paths.out(to_host_entry(msg, self.has_document))
-                self.channel.send(encode(msg))
+                self._outbox.put(encode(self.paths.out(to_host_entry(msg, self.has_document))))
         except (ChannelClosed, OSError, EOFError):
             pass
+        except Exception:
+            log.exception("relay to the host failed")
+        finally:
+            self._outbox.put(None)
+
+    def _to_host(self) -> None:
+        try:
+            while (frame := self._outbox.get()) is not None:
+                self.channel.send(frame)
+        except (OSError, EOFError) as exc:
+            log.warning("relay to the host stopped: %s", exc)
         except Exception:
             log.exception("relay to the host failed")
         finally:
