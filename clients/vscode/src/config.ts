@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { featureOptions } from './companion';
-import { InitializationOptions } from './protocol';
+import { InitializationOptions, RemoteSetting } from './protocol';
 
 export interface ServerLaunch {
   command: string;
@@ -100,6 +100,20 @@ export function initializationOptions(
     options.runTimeout = timeout;
   } else if (timeout !== undefined) {
     problems.push(`"twinls.runTimeout" must be a number of seconds > 0, not ${JSON.stringify(timeout)}`);
+  }
+
+  const remotes = cfg.get<unknown>('remotes');
+  if (
+    Array.isArray(remotes) &&
+    remotes.every(
+      (r) => typeof r === 'object' && r !== null && typeof r.gateway === 'string' && typeof r.root === 'string',
+    )
+  ) {
+    if (remotes.length > 0) {
+      options.remotes = remotes as RemoteSetting[];
+    }
+  } else if (remotes !== undefined) {
+    problems.push(`"twinls.remotes" must be a list of {gateway, root}, not ${JSON.stringify(remotes)}`);
   }
 
   const features = featureOptions(cfg, problems);
