@@ -49,3 +49,13 @@ def test_a_far_twin_gets_a_smaller_share_and_bigger_chunks_until_measured():
 def test_measured_speed_decides_once_known():
     shares = weights([twin(0, speed=100.0), twin(1, rtt=0.06, speed=100.0), twin(2, speed=25.0)])
     assert shares == {0: 1.0, 1: 1.0, 2: 0.25}
+
+
+def test_a_slower_twin_gets_a_lighter_share_of_a_split_run():
+    from twinls.runner.plan import shard, shard_weighted
+
+    seconds = {f"t{i}": 1.0 for i in range(9)}
+    fast, slow = shard_weighted(seconds, [1.0, 0.5])
+    assert len(fast) == 6 and len(slow) == 3
+    assert sorted(fast + slow) == sorted(seconds)
+    assert [len(g) for g in shard(seconds, 3)] == [3, 3, 3]
