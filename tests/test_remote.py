@@ -21,7 +21,7 @@ from lsprotocol import types
 
 from lsp_harness import TwinClient, lsp_session
 from remote_hosts import PY312, PY313, checkout, git, make_repo, python_or_skip, sshd
-from twinls.twin.remote import check_setting
+from twinls.server.remote import check_setting
 
 USERS = 24
 HUB = "def target():\n    return 1\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from twinls.queries.shards import chunk_scale, home, weights
-from twinls.twin.remote_relay import PathMap, to_host_entry
+from twinls.server.remote_relay import PathMap, to_host_entry
+from twinls.server.shards import chunk_scale, home, weights
 
 
 def test_paths_move_out_by_prefix_and_come_back_everywhere():
@@ -52,7 +52,7 @@ def test_measured_speed_decides_once_known():
 
 
 def test_a_slower_twin_gets_a_lighter_share_of_a_split_run():
-    from twinls.runner.plan import shard, shard_weighted
+    from twinls.server.plan import shard, shard_weighted
 
     seconds = {f"t{i}": 1.0 for i in range(9)}
     fast, slow = shard_weighted(seconds, [1.0, 0.5])

@@ -1,0 +1,203 @@
+"""Server: the calling side of a sharded query; files dealt to the twins a chunk at a time.
+
+Why chunks and not one call per twin: a twin has one worker, so a call that
+runs for seconds would keep hovers and symbols waiting behind it. Each twin
+gets a small chunk, hands back what it did not reach within its time budget,
+and gets the next chunk as soon as it is free, answering other calls between.
+
+Why home shards: a twin keeps the parse trees of the files it has searched,
+and parsing is most of a cold search. So each file has a home twin (a stable
+hash of its path), and the next search sends it there again. A twin whose own
+queue is empty steals from the tail of the longest other queue (the smallest
+files: cheapest to parse cold), so twins still end together. A twin that dies
+mid-chunk has its chunk dealt to the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+import zlib
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .promise import Cancelled, Promise, TwinDied, TwinUnavailable
+
+if TYPE_CHECKING:
+    from .pool import TwinPool
+    from .process import TwinProcess
+
+#: Files per chunk: the first chunk is small, for a quick first result.
+FIRST_CHUNK = 2
+MAX_CHUNK = 32
+#: A round trip this long halves a twin's share before its speed is measured ...
+RTT_UNIT = 0.02
+#: ... and each this long of round trip makes its chunks one step bigger (at most 8×).
+RTT_STEP = 0.005
+MAX_SCALE = 8
+
+
+def weights(twins: list[TwinProcess]) -> dict[int, float]:
+    """Each twin's share of the files, in (0, 1]: its measured files/s against the fastest's,
+    else (not measured yet) less the longer its round trip (a twin on another host)."""
+    fastest = max((t.files_per_s for t in twins), default=0.0)
+    out: dict[int, float] = {}
+    for t in twins:
+        if t.files_per_s > 0 and fastest > 0:
+            w = t.files_per_s / fastest
+        else:
+            w = 1.0 / (1.0 + t.rtt / RTT_UNIT)
+        out[t.slot] = w
+    top = max(out.values(), default=1.0)
+    return {slot: max(0.05, w / top) for slot, w in out.items()}
+
+
+def chunk_scale(rtt: float) -> int:
+    """How many times bigger a twin's chunks are: a slow link gets fewer, larger ones."""
+    return min(MAX_SCALE, 1 + int(rtt / RTT_STEP))
+
+
+def home(item: Any, shares: dict[int, float]) -> int:
+    """The item's home twin: weighted rendezvous hashing, stable while the shares are."""
+    key = str(item).encode()
+
+    def score(slot: int) -> float:
+        u = (zlib.crc32(key, slot * 2654435761 & 0xFFFFFFFF) + 1) / (2**32 + 1)
+        return shares[slot] / -math.log(u)
+
+    return max(sorted(shares), key=score)
+
+
+class ShardedCall:
+    """One promise over many chunked calls of ``target(ctx, items, *args) -> items done``."""
+
+    def __init__(self, pool: TwinPool, target: str, items: list[Any], args: tuple) -> None:
+        self.pool = pool
+        self.target = target
+        self.args = args
+        self.items = items
+        self.queues: dict[int, deque[Any]] = {}
+        self.total = len(items)
+        self.done = 0
+        self.chunk: dict[int, int] = {}
+        self.scale: dict[int, int] = {}
+        self.running: dict[int, tuple[TwinProcess, Promise | None, list[Any]]] = {}
+        self._tickets = itertools.count()
+        self.lock = threading.Lock()
+        self.promise = Promise(0, None, self.cancel)
+        self._stopped = False
+
+    def start(self) -> Promise:
+        twins = self.pool.live()
+        if not twins:
+            self.promise._reject(self.pool.unavailable())
+            return self.promise
+        if not self.items:
+            self.promise._resolve({"done": 0, "total": 0})
+            return self.promise
+        shares = weights(twins)
+        self.scale = {t.slot: chunk_scale(t.rtt) for t in twins}
+        self.queues = {slot: deque() for slot in sorted(shares)}
+        for item in self.items:  # order kept within each queue: the caller's priority
+            self.queues[home(item, shares)].append(item)
+        for twin in twins:
+            self._deal(twin)
+        return self.promise
+
+    def _take(self, slot: int) -> list[Any]:
+        """The next chunk for ``slot``: its own queue's head, else the tail of the longest."""
+        scale = self.scale.get(slot, 1)
+        size = self.chunk.get(slot, FIRST_CHUNK * scale)
+        own = self.queues.setdefault(slot, deque())
+        if own:
+            self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
+            return [own.popleft() for _ in range(min(size, len(own)))]
+        longest = max(self.queues.values(), key=len)
+        return [longest.pop()] if longest else []
+
+    def _deal(self, twin: TwinProcess) -> None:
+        with self.lock:
+            if self._stopped:
+                return
+            chunk = self._take(twin.slot)
+            finished = not chunk and not self.running
+            if finished:
+                self._stopped = True
+            elif not chunk:
+                return
+            else:  # counted as running from the moment it leaves the queue
+                ticket = next(self._tickets)
+                self.running[ticket] = (twin, None, chunk)
+        if finished:
+            self.promise._resolve({"done": self.done, "total": self.total})
+            return
+        p = self.pool.call(self.target, chunk, *self.args, twin=twin)
+        with self.lock:
+            stopped = self._stopped
+            if not stopped:
+                self.running[ticket] = (twin, p, chunk)
+        if stopped:  # cancelled while the call was being sent
+            p.cancel()
+            return
+        p.on_partial(self.promise._add_partial)
+        sent = time.monotonic()
+        p._future.add_done_callback(lambda _f: self._settled(twin, p, chunk, ticket, sent))
+
+    def _settled(
+        self, twin: TwinProcess, p: Promise, chunk: list[Any], ticket: int, sent: float = 0.0
+    ) -> None:
+        try:
+            value, error = p.result(0), None
+        except BaseException as exc:
+            value, error = None, exc
+        if isinstance(error, Cancelled):
+            return
+        died = isinstance(error, (TwinDied, TwinUnavailable))
+        others = [t for t in self.pool.live() if t is not twin] if died else []
+        with self.lock:
+            # One step under the lock: the chunk leaves ``running`` only once its
+            # unfinished files are back in a queue, so no twin can see "nothing
+            # queued, nothing running" in between and end the call early.
+            self.running.pop(ticket, None)
+            if self._stopped:
+                return
+            if died and others:  # its chunk and its queue go to a twin still alive
+                orphans = [*chunk, *self.queues.pop(twin.slot, ())]
+                self.queues.setdefault(others[0].slot, deque()).extend(orphans)
+            elif error is None:
+                n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
+                self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))
+                self.done += n
+                twin.chunks += 1
+                took = time.monotonic() - sent
+                if n and sent and took > 0:  # files/s, round trip included: the link counts
+                    rate = n / took
+                    old = twin.files_per_s
+                    twin.files_per_s = rate if old <= 0 else 0.7 * old + 0.3 * rate
+            done = self.done
+            busy = {id(r[0]) for r in self.running.values()}
+        if died and not others:
+            self._fail(self.pool.unavailable())
+            return
+        if error is not None and not died:
+            self._fail(error)
+            return
+        self.promise._progress(done, self.total, f"{done}/{self.total} files")
+        for t in self.pool.live() if not died else others:
+            if t is twin or id(t) not in busy:  # idle twins may steal handed-back files
+                self._deal(t)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.cancel()
+        self.promise._reject(exc)
+
+    def cancel(self) -> None:
+        """Stop dealing and cancel every chunk in flight (each twin stops between files)."""
+        with self.lock:
+            self._stopped = True
+            running, self.running = list(self.running.values()), {}
+        for _, p, _ in running:
+            if p is not None:
+                p.cancel()
