@@ -59,3 +59,46 @@ def test_a_slower_twin_gets_a_lighter_share_of_a_split_run():
     assert len(fast) == 6 and len(slow) == 3
     assert sorted(fast + slow) == sorted(seconds)
     assert [len(g) for g in shard(seconds, 3)] == [3, 3, 3]
+
+
+def test_the_overlay_is_every_difference_from_head_staged_or_not(tmp_path):
+    from remote_hosts import git, make_repo
+    from twinls.server.remote import git_overlay, local_base
+
+    make_repo(tmp_path, {"a.py": "a\n", "b.py": "b\n", "c.py": "c\n", ".gitignore": "*.log\n"})
+    (tmp_path / "a.py").write_text("a2\n")  # modified
+    (tmp_path / "b.py").write_text("b2\n")
+    git(tmp_path, "add", "b.py")  # staged
+    (tmp_path / "c.py").unlink()  # deleted
+    (tmp_path / "new.py").write_text("n\n")  # untracked
+    (tmp_path / "x.log").write_text("ignored\n")
+    changed, deleted = git_overlay(str(tmp_path))
+    assert changed == [str(tmp_path / n) for n in ("a.py", "b.py", "new.py")]
+    assert deleted == [str(tmp_path / "c.py")]
+    head, files = local_base(str(tmp_path))
+    assert head == git(tmp_path, "rev-parse", "HEAD").strip() and files is None
+
+
+def test_without_git_the_base_is_file_hashes(tmp_path):
+    from twinls.server.remote import hashed_overlay, local_base
+    from twinls.server.remote_agent import check_base
+
+    (tmp_path / "a.py").write_text("a\n")
+    (tmp_path / "b.py").write_text("b\n")
+    head, base = local_base(str(tmp_path))
+    assert head is None and set(base) == {"a.py", "b.py"}
+    assert check_base(str(tmp_path), None, base)["ok"]
+    (tmp_path / "a.py").write_text("changed\n")
+    (tmp_path / "b.py").unlink()
+    (tmp_path / "c.py").write_text("c\n")
+    assert hashed_overlay(str(tmp_path), base) == (
+        [str(tmp_path / "a.py"), str(tmp_path / "c.py")],
+        [str(tmp_path / "b.py")],
+    )
+    answer = check_base(str(tmp_path), None, base)
+    assert not answer["ok"] and "2 files differ" in answer["why"]
+    assert check_base(str(tmp_path), "0" * 40, None) == {
+        "k": "base",
+        "ok": False,
+        "why": f"{tmp_path} is not a git checkout here",
+    }

@@ -146,11 +146,12 @@ def _file_hashes(root: str) -> dict[str, str]:
 
 
 def git_overlay(root: str) -> tuple[list[str], list[str]]:
-    """(files whose disk text differs from HEAD or that git does not track, files deleted)."""
+    """(files whose disk text differs from HEAD, staged or not, or that git does not track
+    (ignored ones aside), files deleted since HEAD), under ``root``."""
 
-    def ls(*flags: str) -> list[str]:
+    def git(*args: str) -> list[str]:
         out = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", *flags],
+            ["git", "-C", root, *args],
             capture_output=True,
             timeout=60,
             stdin=subprocess.DEVNULL,
@@ -159,9 +160,18 @@ def git_overlay(root: str) -> tuple[list[str], list[str]]:
         names = out.decode("utf-8", "surrogateescape").split("\0")
         return [os.path.join(root, p) for p in names if p]
 
-    deleted = ls("--deleted")
-    changed = [p for p in ls("--modified", "--others", "--exclude-standard") if p not in deleted]
-    return sorted(set(changed)), sorted(set(deleted))
+    deleted = set(git("diff", "--name-only", "-z", "--relative", "--diff-filter=D", "HEAD"))
+    changed = git("diff", "--name-only", "-z", "--relative", "HEAD")
+    changed += git("ls-files", "-z", "--others", "--exclude-standard")
+    return sorted(set(changed) - deleted), sorted(deleted)
+
+
+def hashed_overlay(root: str, base: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The same against a base of file hashes (no git): what differs now, what is gone."""
+    now = _file_hashes(root)
+    changed = [os.path.join(root, rel) for rel, h in now.items() if base.get(rel) != h]
+    deleted = [os.path.join(root, rel) for rel in base if rel not in now]
+    return sorted(changed), sorted(deleted)
 
 
 class RemoteHost:
@@ -186,6 +196,9 @@ class RemoteHost:
         self.lost = 0  # times it went away while up
         self.connect_s = 0.0  # how long the last connect took (rsync, base, zygote)
         self.slots: list[int] = []
+        #: Without git, the base is the workspace's file hashes at the first connect: later
+        #: connects expect the same, and the overlay is what differs from it since.
+        self.base_files: dict[str, str] | None = None
         self._lock = threading.Lock()
 
     # -- life ---------------------------------------------------------------------------
@@ -224,6 +237,8 @@ class RemoteHost:
             self.ctl.send({"k": "boot", **folders})
             self.facts = self._receive()
             git, files = local_base(self.local_root)
+            if git is None:
+                files = self.base_files = self.base_files or files
             answer = self.request({"k": "base", "root": self.root, "git": git, "files": files})
             if not answer.get("ok"):
                 self.state = "mismatch"
@@ -339,9 +354,12 @@ class RemoteHost:
         from ..shared.overlay import decode_source
 
         try:
-            changed, deleted = git_overlay(self.local_root)
+            if self.base_files is not None:
+                changed, deleted = hashed_overlay(self.local_root, self.base_files)
+            else:
+                changed, deleted = git_overlay(self.local_root)
         except (OSError, subprocess.SubprocessError) as exc:
-            log.info("%s: no git overlay (%s): files hashed equal at connect", self.spec, exc)
+            log.warning("%s: the disk's changes are not sent (%s)", self.spec, exc)
             return []
         entries: list[dict[str, Any]] = [
             {"k": "edit", "seq": seq, "op": "deleted", "path": p} for p in deleted

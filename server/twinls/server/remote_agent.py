@@ -27,6 +27,7 @@ from ..shared.zygote_schema import HostFacts, RemoteBaseAnswer
 #: Run by ``gateway.remote_exec`` after bootstrap.py's source (which defines NamedFinder).
 AGENT = """
 def _twinls_agent(channel):
+    sys.dont_write_bytecode = True  # nothing in the cache folder but what was sent
     boot = channel.receive()
     sys.meta_path.insert(0, NamedFinder(boot["own"]))
     from twinls.server import remote_agent
