@@ -102,3 +102,18 @@ def test_without_git_the_base_is_file_hashes(tmp_path):
         "ok": False,
         "why": f"{tmp_path} is not a git checkout here",
     }
+
+
+def test_a_lost_host_is_retried_with_backoff_and_sized_by_what_it_has_free():
+    from twinls.server.remote import TWIN_MEMORY, RemoteHost
+
+    host = RemoteHost({"gateway": "popen", "root": "/srv/ws"}, "/home/me/ws")
+    waits = [host.failed("gone") for _ in range(8)]
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert host.describe()["state"] == "down" and host.describe()["error"] == "gone"
+    host.facts = {"cpus": 16, "load": 4.2, "mem_available": 3 * TWIN_MEMORY}
+    assert host.size() == 3  # memory is shorter than the 12 free cores
+    host.facts["mem_available"] = 100 * TWIN_MEMORY
+    assert host.size() == 8  # at most MAX_TWINS
+    host.cap = 2
+    assert host.size() == 2
