@@ -83,6 +83,19 @@ async def references(client: TwinClient) -> set[tuple[str, int, int]]:
     }
 
 
+def ssh_client(ssh_config: str) -> int:
+    """The pid of the gateway's ssh client: the one process run with this test's config."""
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"ssh") and ssh_config.encode() in argv:
+            return int(entry)
+    raise AssertionError("no ssh client runs with the test's config")
+
+
 def remote_twins(status: dict[str, Any]) -> list[dict[str, Any]]:
     return [t for t in status["twins"] if t.get("remote")]
 
@@ -212,7 +225,17 @@ async def test_ssh_host_shares_references(tmp_path):
             status = await wait_remote(client)
             (twin,) = remote_twins(status)[:1]
             assert twin["python"]["version_info"][:2] == [3, 13]
+            assert {"rtt", "calls", "chunks"} <= set(twin)
             await check_sharded_references(client, want)
+
+            # ssh drops mid-search (its client killed): nothing is lost, the host comes back.
+            search = asyncio.ensure_future(references(client))
+            await client.wait_for(lambda: search.done() or client.progress_values, what="a search")
+            assert not search.done()
+            os.kill(ssh_client(ssh_config), signal.SIGKILL)
+            assert await search == want
+            back = await wait_remote(client, connects=2)
+            assert back["remotes"][0]["lost"] == 1
 
 
 async def test_a_host_at_another_commit_is_reported_and_not_used(tmp_path):

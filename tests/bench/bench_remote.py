@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -51,47 +52,54 @@ def workspace(tmp: Path, files: int) -> tuple[Path, Path]:
     return root, checkout(root, tmp / "host" / "ws")
 
 
-async def lsp_figures(root: Path, options: dict, repeats: int) -> dict[str, float]:
-    async with lsp_session(root, options) as client:
-        if options.get("remotes"):
-            while True:
-                status = await client.status()
-                if any(t.get("remote") for t in status["twins"]):
-                    break
-                await asyncio.sleep(0.2)
-        else:
-            while (await client.status())["pool"]["live"] < options["pool"]:
-                await asyncio.sleep(0.2)
-        params = types.ReferenceParams(
-            text_document=types.TextDocumentIdentifier(uri=client.uri("hub.py")),
-            position=types.Position(0, 5),
-            context=types.ReferenceContext(include_declaration=True),
-        )
-        times, count = [], 0
-        await client.text_document_references_async(params)  # warm: parse trees, index
-        for _ in range(repeats):
-            t = time.perf_counter()
-            count = len(await client.text_document_references_async(params) or [])
-            times.append(time.perf_counter() - t)
-        uri = client.uri("test_slow.py")
-        await client.command("twinls.runFile", uri)  # durations for the split
-        runs, twins = [], []
-        for _ in range(max(2, repeats // 2)):
-            t = time.perf_counter()
-            result = await client.command("twinls.runFile", uri)
-            runs.append(time.perf_counter() - t)
-            twins = result["twins"]
-            assert result["summary"].get("passed") == 12, result["summary"]
+async def ready(client, options: dict) -> None:
+    """Until every local twin (and, with remotes, a remote one) is live."""
+    while True:
         status = await client.status()
-        chunks = {t["slot"]: t["chunks"] for t in status["twins"]}
-        return {
-            "refs_median": statistics.median(times),
-            "refs_min": min(times),
-            "locations": count,
-            "run_median": statistics.median(runs),
-            "run_twins": len(twins),
-            "chunks": chunks,
+        local = [t for t in status["twins"] if not t.get("remote")]
+        if len(local) >= options["pool"] and (
+            not options.get("remotes") or any(t.get("remote") for t in status["twins"])
+        ):
+            return
+        await asyncio.sleep(0.2)
+
+
+async def side_by_side(root: Path, configs: dict[str, dict], repeats: int) -> dict[str, dict]:
+    """Both servers up at once, their requests interleaved: the same load for each."""
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {}
+        for name, options in configs.items():
+            clients[name] = await stack.enter_async_context(lsp_session(root, options))
+            await ready(clients[name], options)
+        params = {
+            name: types.ReferenceParams(
+                text_document=types.TextDocumentIdentifier(uri=c.uri("hub.py")),
+                position=types.Position(0, 5),
+                context=types.ReferenceContext(include_declaration=True),
+            )
+            for name, c in clients.items()
         }
+        figures: dict[str, dict] = {n: {"refs": [], "runs": []} for n in clients}
+        for name, c in clients.items():  # warm: parse trees, index; durations for the split
+            await c.text_document_references_async(params[name])
+            await c.command("twinls.runFile", c.uri("test_slow.py"))
+        for _ in range(repeats):
+            for name, c in clients.items():
+                t = time.perf_counter()
+                found = await c.text_document_references_async(params[name]) or []
+                figures[name]["refs"].append(time.perf_counter() - t)
+                figures[name]["locations"] = len(found)
+        for _ in range(max(2, repeats // 2)):
+            for name, c in clients.items():
+                t = time.perf_counter()
+                result = await c.command("twinls.runFile", c.uri("test_slow.py"))
+                figures[name]["runs"].append(time.perf_counter() - t)
+                figures[name]["run_twins"] = len(result["twins"])
+                assert result["summary"].get("passed") == 12, result["summary"]
+        for name, c in clients.items():
+            status = await c.status()
+            figures[name]["chunks"] = {t["slot"]: t["chunks"] for t in status["twins"]}
+        return figures
 
 
 def ssh_latency(root: Path, host: Path, tmp: Path, n: int) -> dict[str, float]:
@@ -136,17 +144,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         root, host = workspace(tmp, args.files)
-        local = asyncio.run(lsp_figures(root, {"pool": 2, "runSplitMin": 0}, args.repeats))
         remotes = [{"gateway": f"popen//python={PY312}", "root": str(host), "twins": 1}]
-        both = asyncio.run(
-            lsp_figures(root, {"pool": 2, "runSplitMin": 0, "remotes": remotes}, args.repeats)
-        )
-        print(f"files {args.files + 2}, repeats {args.repeats}")
-        for name, fig in (("local x2", local), ("local x2 + popen x1", both)):
+        configs = {
+            "local x2": {"pool": 2, "runSplitMin": 0},
+            "local x2 + popen x1": {"pool": 2, "runSplitMin": 0, "remotes": remotes},
+        }
+        figures = asyncio.run(side_by_side(root, configs, args.repeats))
+        print(f"files {args.files + 2}, repeats {args.repeats} (interleaved)")
+        for name, fig in figures.items():
+            refs, runs = sorted(fig["refs"]), sorted(fig["runs"])
             print(
-                f"{name:22} references median {fig['refs_median']:.2f} s (min "
-                f"{fig['refs_min']:.2f}), {fig['locations']} locations; split run median "
-                f"{fig['run_median']:.2f} s on {fig['run_twins']} twins; chunks {fig['chunks']}"
+                f"{name:22} references median {statistics.median(refs):.2f} s "
+                f"({refs[0]:.2f}-{refs[-1]:.2f}), {fig['locations']} locations; split run "
+                f"median {statistics.median(runs):.2f} s ({runs[0]:.2f}-{runs[-1]:.2f}) on "
+                f"{fig['run_twins']} twins; chunks {fig['chunks']}"
             )
         lat = ssh_latency(root, host, tmp, args.edits)
         print(
