@@ -5,9 +5,10 @@
 The remote host is this machine (a ``popen`` gateway to pyenv's CPython 3.12 on a
 clone of the workspace), so the figures are the overhead of the remote path
 (execnet relay, path mapping, a second interpreter), not a speed-up. Over LSP
-(a real server on a stdio pipe): a references search over ``--files`` files
-with two local twins, then with two local twins plus the host's; a split run of
-a test file (the second run, with durations known). Then, through the Python API
+(real servers on stdio pipes, both up at once, their requests interleaved so
+each sees the same load): a references search over ``--files`` files with two
+local twins vs two local twins plus the host's; a split run of a test file (after
+a first run, so durations are known). Then, through the Python API
 over ssh to an sshd started here (tests/remote_hosts.py), edit-to-remote-twin
 latency: an edit applied, then a call on the remote twin that reads the edited
 text back (a call is answered after every edit before it).
