@@ -185,6 +185,7 @@ class RemoteHost:
         self.paths = PathMap(local_root, self.root)
         self.cap = setting.get("twins")
         self.gateway: Any = None
+        self.group: Any = None  # its own execnet.Group: terminate() also reaps the process
         self.ctl: Any = None
         self.facts: dict[str, Any] = {}
         self.zygote: dict[str, Any] = {}
@@ -225,9 +226,11 @@ class RemoteHost:
         spec = self.spec
         if self.setting.get("ssh_config") and "ssh_config=" not in spec:
             spec += f"//ssh_config={self.setting['ssh_config']}"
+        self.group = execnet.Group()
         try:
-            gateway = execnet.makegateway(spec)
+            gateway = self.group.makegateway(spec)
         except Exception as exc:
+            self.close()
             raise RemoteError(f"cannot open gateway {self.spec}: {exc}") from exc
         self.gateway = gateway
         try:
@@ -282,17 +285,18 @@ class RemoteHost:
         return wait
 
     def close(self) -> None:
-        ctl, gw = self.ctl, self.gateway
-        self.ctl = self.gateway = None
+        """Close the gateway; its process is waited for 2 s, then killed (and reaped)."""
+        ctl, group = self.ctl, self.group
+        self.ctl = self.gateway = self.group = None
         if self.state == "up":
             self.state = "down"
-        for thing in (ctl, gw):
-            if thing is None:
-                continue
-            try:
-                thing.close() if thing is ctl else thing.exit()
-            except Exception:
-                pass
+        try:
+            if ctl is not None:
+                ctl.close()
+            if group is not None:
+                group.terminate(timeout=2.0)
+        except Exception as exc:
+            log.info("%s: closing: %s", self.spec, exc)
 
     # -- requests -----------------------------------------------------------------------
 
