@@ -15,8 +15,16 @@ mapped (``remote_relay.py``); its snapshot starts with :meth:`overlay_entries`
 usual one (open documents, hidden files), then the log.
 
 A host that goes away (gateway killed, ssh dropped) is noticed by the pool's
-supervisor, its twins' chunks are dealt to the others, and it is reconnected
-with backoff (``twinls.status`` → ``remotes``).
+keeper thread for it, its twins' chunks are dealt to the others, and it is
+reconnected with backoff, 1 s doubling to 60 s (``twinls.status`` → ``remotes``:
+``state``, ``error``, ``lost``, ``retry_in``).
+
+Known limits: only the first workspace folder's paths are mapped (another root's
+reach the host unmapped); a host is sized once, at its first connect; a split
+run's shares come from search speeds and round trips, not from test timings per
+twin; a git base needs ``git`` on the host, and the host must be at the
+workspace's HEAD; the cache folder on the host (``$TMPDIR/twinls-remote-UID``) is
+written by this deployment, not by a twin, and kept for the next connect.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from typing import Any
 
 import execnet
 
-from ..shared.zygote_schema import RemoteSetting
+from ..shared.schema import RemoteSetting
 from .launch import FALLBACK, OWN, bootstrap_source, folder_of
 from .remote_relay import PathMap, Relay
 

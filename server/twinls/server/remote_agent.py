@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Any
 
-from ..shared.zygote_schema import HostFacts, RemoteBaseAnswer
+from ..shared.schema import HostFacts, RemoteBaseAnswer
 
 #: Run by ``gateway.remote_exec`` after bootstrap.py's source (which defines NamedFinder).
 AGENT = """
