@@ -176,3 +176,13 @@ def test_the_notice_codes_are_the_same_on_both_sides():
     ts = set(re.findall(r"'(\w+)'", union.group(1)))
     assert ts == set(get_args(schema.NoticeCode))
     assert "code?: NoticeCode" in text
+
+
+def test_the_client_knows_every_server_command_and_no_other():
+    from twinls.server.lsp.app import create_server
+
+    text = PROTOCOL.read_text(encoding="utf-8")
+    block = re.search(r"export const ServerCommand = \{(.*?)\} as const;", text, re.S)
+    assert block, "protocol.ts has no ServerCommand"
+    client = set(re.findall(r"'(twinls\.\w+)'", block.group(1)))
+    assert client == set(create_server().protocol.fm.commands)

@@ -65,10 +65,11 @@ def type_item(ls: TwinLanguageServer, raw: dict[str, Any]) -> types.TypeHierarch
     )
 
 
-def _item_data(item: Any) -> dict[str, Any] | None:
+def _item_at(ls: TwinLanguageServer, item: Any) -> tuple[str, int, int, str] | None:
+    """Where a hierarchy item's name is, as a position query takes it (None: not ours)."""
     data = item.data
     if isinstance(data, dict) and {"path", "line", "character"} <= set(data):
-        return data
+        return data["path"], data["line"], data["character"], ls.encoding
     return None
 
 
@@ -114,11 +115,10 @@ async def prepare_calls(ls: TwinLanguageServer, params: types.CallHierarchyPrepa
 
 @app.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
 async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCallsParams):
-    data = _item_data(params.item)
-    if data is None:
+    at = _item_at(ls, params.item)
+    if at is None:
         return []
     pool = await ls.twin_pool()
-    at = (data["path"], data["line"], data["character"], ls.encoding)
     plan = await ls.await_promise(pool.call(stubs.refs_plan(*at)))
     if not plan:
         return []
@@ -145,10 +145,10 @@ async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCa
 
 @app.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
 async def outgoing(ls: TwinLanguageServer, params: types.CallHierarchyOutgoingCallsParams):
-    data = _item_data(params.item)
-    if data is None:
+    at = _item_at(ls, params.item)
+    if at is None:
         return []
-    rows = await ls.ask(stubs.outgoing(data["path"], data["line"], data["character"], ls.encoding))
+    rows = await ls.ask(stubs.outgoing(*at))
     return [
         types.CallHierarchyOutgoingCall(
             to=call_item(ls, r["callee"]), from_ranges=[range_of(x) for x in r["ranges"]]
@@ -168,24 +168,20 @@ async def prepare_types(ls: TwinLanguageServer, params: types.TypeHierarchyPrepa
 
 @app.feature(types.TYPE_HIERARCHY_SUPERTYPES)
 async def supertypes(ls: TwinLanguageServer, params: types.TypeHierarchySupertypesParams):
-    data = _item_data(params.item)
-    if data is None:
+    at = _item_at(ls, params.item)
+    if at is None:
         return []
-    rows = await ls.ask(
-        stubs.supertypes(data["path"], data["line"], data["character"], ls.encoding)
-    )
+    rows = await ls.ask(stubs.supertypes(*at))
     return [type_item(ls, r) for r in rows]
 
 
 @app.feature(types.TYPE_HIERARCHY_SUBTYPES)
 async def subtypes(ls: TwinLanguageServer, params: types.TypeHierarchySubtypesParams):
-    data = _item_data(params.item)
-    if data is None:
+    at = _item_at(ls, params.item)
+    if at is None:
         return []
     pool = await ls.twin_pool()
-    promise = pool.call(
-        stubs.implementation(data["path"], data["line"], data["character"], ls.encoding)
-    )
+    promise = pool.call(stubs.implementation(*at))
 
     def convert(raw: list[Any]) -> types.TypeHierarchyItem:
         path, sl, sc, el, ec, qualname = Found(*raw)
