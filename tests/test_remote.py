@@ -199,7 +199,7 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         # The host disappears mid-search: nothing is lost, it comes back, edits reach it.
         agent = status["remotes"][0]["facts"]["pid"]
         search = asyncio.ensure_future(references(client))
-        await client.wait_for(lambda: search.done() or client.progress_values, what="a search")
+        await asyncio.sleep(0)  # the request is out; its answer cannot be back yet
         assert not search.done()  # the kill lands while the search runs
         os.kill(agent, signal.SIGKILL)
         assert await search == want
@@ -230,7 +230,7 @@ async def test_ssh_host_shares_references(tmp_path):
 
             # ssh drops mid-search (its client killed): nothing is lost, the host comes back.
             search = asyncio.ensure_future(references(client))
-            await client.wait_for(lambda: search.done() or client.progress_values, what="a search")
+            await asyncio.sleep(0)  # the request is out; its answer cannot be back yet
             assert not search.done()
             os.kill(ssh_client(ssh_config), signal.SIGKILL)
             assert await search == want

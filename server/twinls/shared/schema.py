@@ -539,6 +539,7 @@ class InitializationOptions(TypedDict, total=False):
     syntaxDebounce: float
     python: str | None  # the twins' interpreter (an executable or an environment)
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
+    remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
 
 
 class ServerStatus(TypedDict):
