@@ -35,6 +35,7 @@ class Twin:
         settings: dict[str, Any] | None = None,
         python: str | None = None,
         discover: bool = False,
+        remotes: list[dict[str, Any]] | None = None,
     ) -> Twin:
         """Twins over ``root``: forked from this process, or in ``python`` (a path) if given.
 
@@ -43,12 +44,21 @@ class Twin:
         CPython versions, so with another ``python`` pass named queries or functions
         importable by name there. ``discover`` chooses as the server does
         (``python``, else ``VIRTUAL_ENV``, ``CONDA_PREFIX``, ``.venv``/``venv``): the
-        terminal commands use it.
+        terminal commands use it. ``remotes`` as the server's option: twin hosts over
+        execnet that take sharded calls (``pool.hosts``; they connect in the background).
         """
         interp = None
         if python or discover:
             interp = choose(os.fspath(root), python, "--python")
-        pool = TwinPool([os.fspath(root)], size=size, settings=settings, interpreter=interp)
+        if remotes:
+            from .server.remote import check_setting
+
+            remotes, problems = check_setting(remotes)
+            if problems:
+                raise ValueError("; ".join(problems))
+        pool = TwinPool(
+            [os.fspath(root)], size=size, settings=settings, interpreter=interp, remotes=remotes
+        )
         pool.start(wait=True)
         if not pool.live():
             pool.close()

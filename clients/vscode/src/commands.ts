@@ -152,7 +152,9 @@ async function search(ctx: CommandContext, title: string, run: Stream): Promise<
 export function describeStatus(status: StatusResult): string {
   const pool = status.pool;
   const gaveUp = pool.gave_up.length ? `, gave up on slot ${pool.gave_up.join(', ')}` : '';
-  const twins = status.twins.map((t) => `pid ${t.pid} at seq ${t.seq}`).join('; ');
+  const twins = status.twins
+    .map((t) => `pid ${t.pid} at seq ${t.seq}${t.remote ? ` on ${t.remote}` : ''}`)
+    .join('; ');
   const interp = status.server.interpreter;
   const python = interp
     ? interp.error

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { featureOptions } from './companion';
-import { InitializationOptions } from './protocol';
+import { InitializationOptions, RemoteSetting } from './protocol';
 
 export interface ServerLaunch {
   command: string;
@@ -107,6 +107,20 @@ export function initializationOptions(
     options.liveTests = live;
   } else if (live !== undefined) {
     problems.push(`"twinls.liveTests" must be true or false, not ${JSON.stringify(live)}`);
+  }
+
+  const remotes = cfg.get<unknown>('remotes');
+  if (
+    Array.isArray(remotes) &&
+    remotes.every(
+      (r) => typeof r === 'object' && r !== null && typeof r.gateway === 'string' && typeof r.root === 'string',
+    )
+  ) {
+    if (remotes.length > 0) {
+      options.remotes = remotes as RemoteSetting[];
+    }
+  } else if (remotes !== undefined) {
+    problems.push(`"twinls.remotes" must be a list of {gateway, root}, not ${JSON.stringify(remotes)}`);
   }
 
   const features = featureOptions(cfg, problems);

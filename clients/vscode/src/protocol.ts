@@ -38,6 +38,16 @@ export interface InitializationOptions {
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
+  /** Twin hosts over execnet (server: twin/schema.py RemoteSetting). */
+  remotes?: RemoteSetting[];
+}
+
+/** One twin host (server: twin/schema.py `RemoteSetting`, checked by twin/remote.py). */
+export interface RemoteSetting {
+  gateway: string;
+  root: string;
+  twins?: number;
+  ssh_config?: string;
 }
 
 /** `workspace/didChangeConfiguration` settings the server follows (server/lsp/interpreter.py). */
@@ -134,6 +144,13 @@ export interface TwinInfo {
   overlay_files: number | string[];
   hashes?: Record<string, string>;
   slot: number;
+  /** Its gateway when it runs on another host (absent: local). */
+  remote?: string;
+  /** Seconds of the last ping's round trip. */
+  rtt?: number;
+  /** Calls (chunks of sharded ones included) it answered. */
+  calls?: number;
+  chunks?: number;
 }
 
 /** `twinls.status`'s `server` (schema.ServerStatus). */
@@ -166,6 +183,8 @@ export interface StatusResult {
   server: ServerStatus;
   pool: PoolStatus;
   twins: TwinInfo[];
+  /** Twin hosts (server: RemoteHost.describe). */
+  remotes?: { gateway: string; state: string; error: string | null; slots: number[] }[];
 }
 
 /** What a server message is about (schema.NoticeCode); it chooses the error buttons. */

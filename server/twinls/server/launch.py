@@ -116,7 +116,11 @@ def folder_of(name: str) -> str | None:
     return None
 
 
-def boot_spec(ctl_fd: int) -> dict[str, Any]:
+def boot_spec(ctl_fd: int, folders: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The bootstrap's argument; ``folders`` (``own``, ``fallback``) where they are not ours
+    (a twin host's copies, ``remote_agent.py``)."""
+    if folders is not None:
+        return {"own": folders["own"], "fallback": folders["fallback"], "ctl_fd": ctl_fd}
     own = {n: f for n in OWN if (f := folder_of(n))}
     missing = [n for n in OWN if n not in own]
     if missing:
@@ -135,8 +139,9 @@ def bootstrap_source() -> str:
 class Zygote:
     """The server's handle on one zygote: start it, ask it for twins, stop it."""
 
-    def __init__(self, interpreter: Interpreter) -> None:
+    def __init__(self, interpreter: Interpreter, folders: dict[str, Any] | None = None) -> None:
         self.interpreter = interpreter
+        self.folders = folders
         self.proc: subprocess.Popen[bytes] | None = None
         self.ctl: socket.socket | None = None
         self.info: dict[str, Any] = {}
@@ -149,7 +154,7 @@ class Zygote:
     def start(self, timeout: float = HELLO_TIMEOUT) -> None:
         """Run the interpreter with the bootstrap and wait until it has preloaded."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        spec = boot_spec(theirs.fileno())
+        spec = boot_spec(theirs.fileno(), self.folders)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             self.proc = subprocess.Popen(

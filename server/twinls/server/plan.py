@@ -1,11 +1,12 @@
 """Server: a run as the server and the terminal see it; one or more twin calls, merged.
 
 A run of a file or a class with a history is split across the pool: the tests
-whose durations earlier runs recorded are dealt out longest first to the least
-loaded shard, and the lightest shard also takes every test it has never seen
-(new tests are never lost). Shards name exact node ids; each shard's child
-collects the scope and keeps only its own. Durations stay in this process's
-memory, never on disk.
+whose durations earlier runs recorded are dealt out longest first to the shard
+that would end soonest (each twin's load over its share, ``server/shards.py``
+``weights``: a twin on another host or a slow link gets less), and the lightest
+shard also takes every test it has never seen (new tests are never lost). Shards
+name exact node ids; each shard's child collects the scope and keeps only its
+own. Durations stay in this process's memory, never on disk.
 """
 
 from __future__ import annotations
@@ -89,13 +90,22 @@ class Durations:
 
 def shard(seconds: dict[str, float], n: int) -> list[list[str]]:
     """Longest first onto the least loaded of ``n`` groups; heaviest group first."""
-    groups: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(n)]
+    groups = shard_weighted(seconds, [1.0] * n)
+    groups.sort(key=lambda g: -sum(seconds[k] for k in g))
+    return [g for g in groups if g]
+
+
+def shard_weighted(seconds: dict[str, float], speeds: list[float]) -> list[list[str]]:
+    """Like :func:`shard`, each group for one twin of relative ``speeds`` (aligned, may be
+    empty): a test goes where it would end soonest, so a slower twin (another host, a
+    slow link) gets less."""
+    loads = [0.0] * len(speeds)
+    groups: list[list[str]] = [[] for _ in speeds]
     for nodeid in sorted(seconds, key=lambda k: (-seconds[k], k)):
-        i = min(range(n), key=lambda j: groups[j][0])
-        load, names = groups[i]
-        groups[i] = (load + seconds[nodeid], [*names, nodeid])
-    groups.sort(key=lambda g: -g[0])
-    return [names for _, names in groups if names]
+        i = min(range(len(speeds)), key=lambda j: ((loads[j] + seconds[nodeid]) / speeds[j], j))
+        loads[i] += seconds[nodeid]
+        groups[i].append(nodeid)
+    return groups
 
 
 class Run:
@@ -135,12 +145,19 @@ class Run:
         known = self.durations.known(self.target.path, self.target.qualname)
         if len(known) < 2 or sum(known.values()) < self.split_min:
             return [(None, spec)]
-        groups = shard(known, min(len(live), len(known)))
-        if len(groups) < 2:
+        from .shards import weights
+
+        shares = weights(live)  # measured speed, else round trip: remote twins get less
+        live.sort(key=lambda t: (t.in_flight, -shares[t.slot]))
+        twins = live[: min(len(live), len(known))]
+        dealt = shard_weighted(known, [shares[t.slot] for t in twins])
+        pairs = [(t, g) for t, g in zip(twins, dealt, strict=True) if g]
+        pairs.sort(key=lambda p: -sum(known[k] for k in p[1]))  # the lightest takes new tests
+        if len(pairs) < 2:
             return [(None, spec)]
-        jobs = [(live[i], {**spec, "include": g}) for i, g in enumerate(groups[:-1])]
-        taken = [n for g in groups[:-1] for n in g]
-        jobs.append((live[len(groups) - 1], {**spec, "exclude": taken}))
+        jobs = [(t, {**spec, "include": g}) for t, g in pairs[:-1]]
+        taken = [n for _, g in pairs[:-1] for n in g]
+        jobs.append((pairs[-1][0], {**spec, "exclude": taken}))
         return jobs
 
     def start(self) -> Run:

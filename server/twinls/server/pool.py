@@ -63,6 +63,7 @@ class TwinPool:
         interpreter: Interpreter | None = None,
         worker_timeout: float | None = None,
         cancel_grace: float | None = CANCEL_GRACE,
+        remotes: list[Any] | None = None,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         self.size = size or default_size()
@@ -95,6 +96,13 @@ class TwinPool:
         self.interpreter = interpreter  # None: the server's own, twins forked from here
         self._zygote: Any = None  # launch.Zygote when the interpreter is another one
         self.start_error = ""  # why no twin can start (a bad interpreter), shown to callers
+        #: Twin hosts over execnet (``remote.RemoteHost``); their slots follow the local ones.
+        self.hosts: list[Any] = []
+        self.host_of: dict[int, Any] = {}
+        if remotes:
+            from .remote import RemoteHost
+
+            self.hosts = [RemoteHost(r, self.roots[0]) for r in remotes]
 
     # -- life ------------------------------------------------------------------------
 
@@ -111,6 +119,10 @@ class TwinPool:
                 self._pending.update(range(self.size))
         self._supervisor = threading.Thread(target=self._supervise, name="twin-pool", daemon=True)
         self._supervisor.start()
+        for host in self.hosts:
+            threading.Thread(
+                target=self._keep_host, args=(host,), name="twin-host", daemon=True
+            ).start()
         self._wake.set()
         if wait:
             self.ready.wait(60)
@@ -133,13 +145,15 @@ class TwinPool:
             t.stop(grace)
         if self._zygote is not None:
             self._zygote.close()
+        for host in self.hosts:
+            host.close()
 
     def live(self) -> list[TwinProcess]:
         return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
 
     def restart(self, slots: Iterable[int] | None = None) -> None:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
-        slots = list(range(self.size)) if slots is None else list(slots)
+        slots = list(range(len(self.twins))) if slots is None else list(slots)
         with self._lock:
             self.start_error = ""
             for slot in slots:
@@ -208,16 +222,25 @@ class TwinPool:
         return True
 
     def _spawn(self, slot: int) -> None:
-        try:
-            launcher = self._launcher()
-        except Exception as exc:
-            self._start_failed(str(exc))
-            return
-        if launcher is None:
-            preload()
+        host = self.host_of.get(slot)
+        if host is not None:
+            if not host.up:
+                return  # _keep_host makes it pending again once the host is back
+
+            def launcher(s: int, roots: list[str], settings: dict[str, Any]) -> Any:
+                return host.spawn(s, roots, settings, self.mirror.docs.__contains__)
+        else:
+            try:
+                launcher = self._launcher()
+            except Exception as exc:
+                self._start_failed(str(exc))
+                return
+            if launcher is None:
+                preload()
         twin = TwinProcess(
             slot, self.roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
         )
+        twin.host = host
         with self._fork_lock:
             try:
                 twin.start(close_in_child=self._sockets, launcher=launcher)
@@ -234,13 +257,16 @@ class TwinPool:
             # Snapshot under the edit lock: everything before is in it, everything
             # after reaches this twin through broadcast.
             try:
-                for entry in self._snapshot():
+                entries = self._snapshot()
+                if host is not None:  # the host's disk is the base: the local disk's diff first
+                    entries = host.overlay_entries(self.seq) + entries
+                for entry in entries:
                     self._send_snapshot_entry(twin, entry)
             except ChannelClosed:
                 twin.kill("died during its snapshot")
                 return  # _on_exit schedules the next try
             self.twins[slot] = twin
-        if len(self.live()) == self.size or not self._pending:
+        if len(self.live()) >= self.size or not self._pending:
             self.ready.set()
 
     def _start_failed(self, message: str) -> None:
@@ -292,6 +318,10 @@ class TwinPool:
         with self._lock:
             if self.twins[slot] is twin or self.twins[slot] is None:
                 self.twins[slot] = None
+            host = self.host_of.get(slot)
+            if host is not None and not host.up:
+                log.warning("remote twin %s (%s) lost: %s", slot, host.spec, reason)
+                return  # the host is gone: _keep_host brings its twins back with it
             history = [t for t in self._restarts.get(slot, []) if now - t < self.restart_window]
             if reason.startswith("restarted on request"):
                 history = []
@@ -373,6 +403,53 @@ class TwinPool:
                     t.kill(stuck)
                 else:
                     t.ping(n)
+
+    def _keep_host(self, host: Any) -> None:
+        """Connect a twin host, give it slots, and reconnect it with backoff when it goes."""
+        while not self._stopping.is_set():
+            if host.up:
+                self._stopping.wait(1.0)
+                continue
+            if host.state == "up":  # it went away since the last look
+                host.close()
+                host.lost += 1
+                host.failed("the gateway went away")
+                self.notice(
+                    "warning",
+                    f"twinls: remote {host.spec} went away; its work goes to the other twins "
+                    "while it is reconnected",
+                )
+            wait = host.next_try - time.monotonic()
+            if wait > 0:
+                self._stopping.wait(min(wait, 1.0))
+                continue
+            try:
+                n = host.connect()
+            except Exception as exc:
+                wait = host.failed(str(exc))
+                if host.failures == 1:
+                    self.notice("error", f"twinls: remote {exc} (retrying in {wait:.0f} s)")
+                log.warning("remote %s: %s; retrying in %.0f s", host.spec, exc, wait)
+                continue
+            if self._stopping.is_set():
+                host.close()
+                return
+            with self._lock:
+                if not host.slots:  # sized once, by its first measurement
+                    first = len(self.twins)
+                    host.slots = list(range(first, first + n))
+                    self.twins.extend([None] * n)
+                    for slot in host.slots:
+                        self.host_of[slot] = host
+                for slot in host.slots:
+                    self._restarts.pop(slot, None)
+                    self.gave_up.discard(slot)
+                self._pending.update(host.slots)
+            log.info("remote %s up: %d twins in %s", host.spec, len(host.slots), host.root)
+            self._wake.set()
+
+    def remotes_info(self) -> list[dict[str, Any]]:
+        return [h.describe() for h in self.hosts]
 
     def _stuck(self, t: TwinProcess) -> str | None:
         """Why the twin's worker counts as stuck (from its last pong), if it does."""
@@ -459,7 +536,8 @@ class TwinPool:
     # -- calls ------------------------------------------------------------------------
 
     def pick(self) -> TwinProcess | None:
-        live = self.live()
+        """The least busy local twin (remote ones take only sharded work)."""
+        live = [t for t in self.live() if t.host is None]
         return min(live, key=lambda t: t.in_flight) if live else None
 
     def call(

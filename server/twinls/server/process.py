@@ -57,6 +57,13 @@ class TwinProcess:
         self._lock = threading.Lock()
         self.sock: socket.socket | None = None
         self.writer: FrameWriter | None = None
+        #: The twin's host (``remote.RemoteHost``) when it runs on another one; None: here.
+        self.host: Any = None
+        self.rtt = 0.0  # seconds of the last ping's round trip
+        self.calls = 0  # calls (chunks of sharded ones included) it has answered
+        self.chunks = 0  # of which chunks of sharded calls that finished files
+        self.files_per_s = 0.0  # measured by sharded calls (``server/shards.py``)
+        self._pinged: dict[int, float] = {}
 
     # -- life ------------------------------------------------------------------------
 
@@ -117,7 +124,10 @@ class TwinProcess:
     def kill(self, reason: str = "killed") -> None:
         """Kill -9 and let the reader notice; safe to call on a dead twin."""
         self.exit_reason = self.exit_reason or reason
-        if self.pid and self.alive:
+        if self.host is not None:  # its pid is the host's: ask the host (never block here)
+            if self.pid and self.alive:
+                threading.Thread(target=self.host.kill, args=(self.pid,), daemon=True).start()
+        elif self.pid and self.alive:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -174,6 +184,7 @@ class TwinProcess:
                 pass
 
     def ping(self, n: int) -> None:
+        self._pinged = {n: time.monotonic()}
         try:
             self.send({"k": "ping", "n": n})
         except ChannelClosed:
@@ -211,7 +222,7 @@ class TwinProcess:
             self.alive = False
             promises, self._promises = self._promises, {}
         status = ""
-        if self.pid:
+        if self.pid and self.host is None:  # a remote twin's pid is its host's
             ended = reap.exit_of(reap.wait(self.pid))
             status = f" ({ended})" if ended != reap.Exit() else ""
         self.exit_reason = (self.exit_reason or reason) + status
@@ -231,6 +242,7 @@ class TwinProcess:
                 p = self._promises.get(msg["id"])
                 if kind in ("done", "fail"):
                     self._promises.pop(msg["id"], None)
+                    self.calls += 1
             if p is None:
                 return  # cancelled or unknown: late answers are dropped
             if kind == "partial":
@@ -243,6 +255,9 @@ class TwinProcess:
                 p._reject(_remote_error(msg))
         elif kind == "pong":
             self.last_pong = time.monotonic()
+            sent = self._pinged.get(msg.get("n"))  # type: ignore[arg-type]
+            if sent is not None:
+                self.rtt = self.last_pong - sent
             self.applied_seq = msg.get("seq", self.applied_seq)
             self.busy = float(msg.get("busy", 0.0))
             self.cancelled_for = float(msg.get("cancelled_for", 0.0))

@@ -16,7 +16,9 @@ mid-chunk has its chunk dealt to the others.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
+import time
 import zlib
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,42 @@ if TYPE_CHECKING:
 #: Files per chunk: the first chunk is small, for a quick first result.
 FIRST_CHUNK = 2
 MAX_CHUNK = 32
+#: A round trip this long halves a twin's share before its speed is measured ...
+RTT_UNIT = 0.02
+#: ... and each this long of round trip makes its chunks one step bigger (at most 8×).
+RTT_STEP = 0.005
+MAX_SCALE = 8
+
+
+def weights(twins: list[TwinProcess]) -> dict[int, float]:
+    """Each twin's share of the files, in (0, 1]: its measured files/s against the fastest's,
+    else (not measured yet) less the longer its round trip (a twin on another host)."""
+    fastest = max((t.files_per_s for t in twins), default=0.0)
+    out: dict[int, float] = {}
+    for t in twins:
+        if t.files_per_s > 0 and fastest > 0:
+            w = t.files_per_s / fastest
+        else:
+            w = 1.0 / (1.0 + t.rtt / RTT_UNIT)
+        out[t.slot] = w
+    top = max(out.values(), default=1.0)
+    return {slot: max(0.05, w / top) for slot, w in out.items()}
+
+
+def chunk_scale(rtt: float) -> int:
+    """How many times bigger a twin's chunks are: a slow link gets fewer, larger ones."""
+    return min(MAX_SCALE, 1 + int(rtt / RTT_STEP))
+
+
+def home(item: Any, shares: dict[int, float]) -> int:
+    """The item's home twin: weighted rendezvous hashing, stable while the shares are."""
+    key = str(item).encode()
+
+    def score(slot: int) -> float:
+        u = (zlib.crc32(key, slot * 2654435761 & 0xFFFFFFFF) + 1) / (2**32 + 1)
+        return shares[slot] / -math.log(u)
+
+    return max(sorted(shares), key=score)
 
 
 class ShardedCall:
@@ -44,6 +82,7 @@ class ShardedCall:
         self.total = len(items)
         self.done = 0
         self.chunk: dict[int, int] = {}
+        self.scale: dict[int, int] = {}
         self.running: dict[int, tuple[TwinProcess, Promise | None, list[Any]]] = {}
         self._tickets = itertools.count()
         self.lock = threading.Lock()
@@ -58,20 +97,22 @@ class ShardedCall:
         if not self.items:
             self.promise._resolve({"done": 0, "total": 0})
             return self.promise
-        slots = sorted(t.slot for t in twins)
-        self.queues = {slot: deque() for slot in slots}
+        shares = weights(twins)
+        self.scale = {t.slot: chunk_scale(t.rtt) for t in twins}
+        self.queues = {slot: deque() for slot in sorted(shares)}
         for item in self.items:  # order kept within each queue: the caller's priority
-            self.queues[slots[zlib.crc32(str(item).encode()) % len(slots)]].append(item)
+            self.queues[home(item, shares)].append(item)
         for twin in twins:
             self._deal(twin)
         return self.promise
 
     def _take(self, slot: int) -> list[Any]:
         """The next chunk for ``slot``: its own queue's head, else the tail of the longest."""
-        size = self.chunk.get(slot, FIRST_CHUNK)
+        scale = self.scale.get(slot, 1)
+        size = self.chunk.get(slot, FIRST_CHUNK * scale)
         own = self.queues.setdefault(slot, deque())
         if own:
-            self.chunk[slot] = min(MAX_CHUNK, size * 2)
+            self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
         longest = max(self.queues.values(), key=len)
         return [longest.pop()] if longest else []
@@ -101,9 +142,12 @@ class ShardedCall:
             p.cancel()
             return
         p.on_partial(self.promise._add_partial)
-        p._future.add_done_callback(lambda _f: self._settled(twin, p, chunk, ticket))
+        sent = time.monotonic()
+        p._future.add_done_callback(lambda _f: self._settled(twin, p, chunk, ticket, sent))
 
-    def _settled(self, twin: TwinProcess, p: Promise, chunk: list[Any], ticket: int) -> None:
+    def _settled(
+        self, twin: TwinProcess, p: Promise, chunk: list[Any], ticket: int, sent: float = 0.0
+    ) -> None:
         try:
             value, error = p.result(0), None
         except BaseException as exc:
@@ -126,6 +170,12 @@ class ShardedCall:
                 n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
                 self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))
                 self.done += n
+                twin.chunks += 1
+                took = time.monotonic() - sent
+                if n and sent and took > 0:  # files/s, round trip included: the link counts
+                    rate = n / took
+                    old = twin.files_per_s
+                    twin.files_per_s = rate if old <= 0 else 0.7 * old + 0.3 * rate
             done = self.done
             busy = {id(r[0]) for r in self.running.values()}
         if died and not others:

@@ -165,6 +165,104 @@ class ZygoteForked(TypedDict):
     pid: int
 
 
+# -- a twin host over execnet (issue 18: server/remote.py ⇄ server/remote_agent.py) ---
+#
+# The control channel of an execnet gateway carries these as plain dicts (execnet's own
+# serializer), one request then one answer; each twin has an execnet channel of its own
+# (sent inside ``RemoteFork``) carrying the ordinary channel frames as bytes.
+
+
+class RemoteSetting(TypedDict, total=False):
+    """One entry of the ``remotes`` option (``server/remote.py`` checks it)."""
+
+    gateway: str  # an execnet spec: ``ssh=user@host//python=…`` or ``popen//python=…``
+    root: str  # the checkout of the project on that host
+    twins: int  # a cap on the measured pool size of that host
+    ssh_config: str  # an ssh config file (``ssh -F``); else the spec's own or ~/.ssh's
+
+
+class RemoteBoot(TypedDict):
+    """server → agent, first: the folders (rsynced there) twinls's packages are in."""
+
+    k: Literal["boot"]
+    own: dict[str, str]
+    fallback: dict[str, str]
+
+
+class HostFacts(TypedDict):
+    """agent → server, after boot: what the host can take (``remote_agent.facts``)."""
+
+    k: Literal["facts"]
+    cpus: int
+    load: float
+    mem_available: int  # bytes
+    python: str  # sys.executable there
+    version: str
+    pid: int  # the agent's (the gateway's remote process)
+
+
+class RemoteBase(TypedDict):
+    """server → agent: the base the host's checkout must be (a git commit, else file hashes)."""
+
+    k: Literal["base"]
+    root: str
+    git: str | None
+    files: dict[str, str] | None  # root-relative path -> sha256 of its bytes
+
+
+class RemoteBaseAnswer(TypedDict):
+    """agent → server: whether the checkout is that base, and if not why."""
+
+    k: Literal["base"]
+    ok: bool
+    why: str
+
+
+class RemoteZygote(TypedDict):
+    """server → agent: start the zygote in the host's interpreter."""
+
+    k: Literal["zygote"]
+
+
+class RemoteZygoteReady(TypedDict):
+    """agent → server: the zygote preloaded (its ``ZygoteHello.info``)."""
+
+    k: Literal["zygote"]
+    pid: int
+    info: dict[str, Any]
+
+
+class RemoteFork(TypedDict):
+    """server → agent: fork a twin and relay its socket over ``channel`` (an execnet channel)."""
+
+    k: Literal["fork"]
+    slot: int
+    roots: list[str]
+    settings: dict[str, Any]
+    channel: Any
+
+
+class RemoteKill(TypedDict):
+    """server → agent: SIGKILL one twin (its pid on the host)."""
+
+    k: Literal["kill"]
+    pid: int
+
+
+class RemoteKilled(TypedDict):
+    """agent → server: the kill was sent."""
+
+    k: Literal["killed"]
+    pid: int
+
+
+class RemoteError(TypedDict):
+    """agent → server, instead of an answer: what went wrong there."""
+
+    k: Literal["error"]
+    message: str
+
+
 # -- query results --------------------------------------------------------------------
 
 
@@ -459,6 +557,7 @@ class InitializationOptions(TypedDict, total=False):
     python: str | None  # the twins' interpreter (an executable or an environment)
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
     liveTests: bool  # re-run the tests each edit affects (``server/lsp/live.py``)
+    remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
 
 
 class ServerStatus(TypedDict):
@@ -481,11 +580,23 @@ class PoolStatus(TypedDict):
     resyncs: int
 
 
+class TwinLink(TypedDict, total=False):
+    """Added to each twin's own status by the server: how it reaches the twin."""
+
+    remote: str  # its gateway spec; absent for a local twin
+    root: str  # the checkout on that host
+    rtt: float  # seconds of the last ping's round trip
+    calls: int  # calls answered, chunks of sharded ones included
+    chunks: int  # of which chunks of sharded calls
+    files_per_s: float  # measured by sharded calls
+
+
 class Status(TypedDict):
     """``twinls.status``'s answer."""
 
     server: ServerStatus
     pool: PoolStatus
+    remotes: list[dict[str, Any]]  # server/remote.py RemoteHost.describe
     twins: list[dict[str, Any]]
 
 

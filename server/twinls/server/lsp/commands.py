@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from ...shared.schema import PoolStatus, ServerStatus, Status
+from ...shared.schema import PoolStatus, ServerStatus, Status, TwinLink
 from .. import stubs
 from . import app, pygls_compat
 from .server import TwinLanguageServer
@@ -17,6 +17,21 @@ RESTART = "twinls.restart"
 _started = time.time()
 
 
+def twin_link(twin: Any) -> TwinLink:
+    """How the server reaches a twin: ``remote`` (its gateway; absent for a local one),
+    the last ping's round trip, the calls (and chunks) it answered, its measured speed."""
+    link: TwinLink = {
+        "rtt": twin.rtt,
+        "calls": twin.calls,
+        "chunks": twin.chunks,
+        "files_per_s": twin.files_per_s,
+    }
+    if twin.host is not None:
+        link["remote"] = twin.host.spec
+        link["root"] = twin.host.root
+    return link
+
+
 @app.command(STATUS)
 async def status(ls: TwinLanguageServer, *args: Any) -> Status:
     pool = await ls.twin_pool()
@@ -24,6 +39,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
     for twin, promise in pool.call_each(stubs.status()):
         info = await ls.await_promise(promise)
         info["slot"] = twin.slot
+        info.update(twin_link(twin))
         twins.append(info)
     return Status(
         server=ServerStatus(
@@ -45,6 +61,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
             gave_up=sorted(pool.gave_up),
             resyncs=pool.resyncs,
         ),
+        remotes=pool.remotes_info(),
         twins=twins,
     )
 

@@ -95,4 +95,8 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         problems.append("exclude must be a list of glob strings; ignored")
         opts.pop("exclude", None)
+    from ..remote import check_setting
+
+    opts["remotes"], remote_problems = check_setting(opts.get("remotes"))
+    problems.extend(remote_problems)
     return Checked(opts, problems)

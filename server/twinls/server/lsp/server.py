@@ -255,6 +255,7 @@ class TwinLanguageServer(LanguageServer):
             max_restarts=opts["maxRestarts"],
             worker_timeout=opts["workerTimeout"],
             interpreter=interp,
+            remotes=opts["remotes"],
         )
         self.pool.mirror.max_file_size = opts["maxFileSize"]
         self.pool.start_error = error
