@@ -123,11 +123,15 @@ def refs_in(
     world = jedi_world.get(ctx.state)
     target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
     lines = Lines(ctx.overlay, encoding)
+    question = (name, tuple(sorted(target)), include_declaration, encoding)
     return each_file(
         ctx,
         files,
         budget,
-        lambda path: in_file(world, path, name, target, include_declaration, lines, search),
+        lambda path: world.verdict(
+            ("refs", path, *question),
+            lambda: in_file(world, path, name, target, include_declaration, lines, search),
+        ),
     )
 
 
