@@ -127,9 +127,12 @@ def main() -> int:
         ok = sum(1 for k in true if hits["twinls"][k] >= max(hits[p][k] for p in peers))
         print(f"\ntwinls found at least the best peer's true hits on {ok} of {len(true)} names")
     if args.json:
-        Path(args.json).write_text(
-            json.dumps({s: {"hits": h} for s, h in hits.items()}, default=str, indent=1)
-        )
+        missed = {
+            s: {f"{r}:{ln}:{c}": sorted(true[(r, ln, c)] - res["passes"][-1]["found"][(r, ln, c)])
+                for r, ln, c in true}
+            for s, res in results.items()
+        }  # fmt: skip
+        Path(args.json).write_text(json.dumps({"missed": missed}, indent=1))
     return 0
 
 
