@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from ..cli import subcommand
 from ..shared import results
+from . import stubs
 from .plan import Run, Target
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini", ".git")
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         if os.path.isdir(path):
             target = Target("folder", path)
         else:
-            units = twin.call("run.lenses", path).result(60)
+            units = twin.call(stubs.lenses(path)).result(60)
             target = target_for(units, path, qualname)
         job = Run(twin.pool, target, listener=Printer(sys.stdout, root)).start()
         try:

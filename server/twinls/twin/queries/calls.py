@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ...shared.lang_schema import HierarchyItem, IncomingRow, OutgoingRow
+from ...shared.schema import HierarchyItem, IncomingRow, OutgoingRow
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Key, Lines, name_at
-from .places import definition_of, item_of, jedi_state
+from .places import definition_at, definition_of, item_of, jedi_state
 from .references import CHUNK_BUDGET, each_file, in_file, resolve
 from .registry import query
 
@@ -155,12 +155,7 @@ def outgoing(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> list[OutgoingRow]:
     """callHierarchy/outgoingCalls of the definition named at the client's position."""
-    world = jedi_world.get(ctx.state)
-    lines = Lines(ctx.overlay, encoding)
-    state = jedi_state(world)
-    module = state.module(path)
-    col = lines.codepoint_col(path, line, character)
-    node = definition_of(name_at(module, line, col)) if module is not None else None
+    state, module, lines, node = definition_at(ctx, path, line, character, encoding)
     if node is None:
         return []
     body = node.children[-1]  # the suite (a one-line body is a simple statement)

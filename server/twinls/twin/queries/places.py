@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...shared.lang_schema import HierarchyItem, RawRange
-from .jedi_world import JediWorld, Lines, client_col
+from ...shared.schema import HierarchyItem, RawRange
+from . import jedi_world
+from .jedi_world import JediWorld, Lines, client_col, name_at
 
 
 class _WorldState:
@@ -69,6 +70,19 @@ def definition_of(tree_name: Any) -> Any | None:
     if node is not None and node.type in ("funcdef", "classdef") and node.name is tree_name:
         return node
     return None
+
+
+def definition_at(
+    ctx: Any, path: str, line: int, character: int, encoding: str
+) -> tuple[Any, Any, Lines, Any | None]:
+    """The jedi state, the module, the lines, and the definition named at the client's
+    position (a funcdef or classdef; None when the position names none)."""
+    lines = Lines(ctx.overlay, encoding)
+    state = jedi_state(jedi_world.get(ctx.state))
+    module = state.module(path)
+    col = lines.codepoint_col(path, line, character)
+    node = definition_of(name_at(module, line, col)) if module is not None else None
+    return state, module, lines, node
 
 
 def container_of(node: Any) -> Any | None:

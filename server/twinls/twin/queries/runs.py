@@ -12,11 +12,12 @@ from typing import Any
 from ...run import child
 from ...shared.collect import Lenses, Unit
 from ...shared.paths import root_of
+from ...shared.schema import DEFAULTS
 from .. import fastconfig, preload
 from ..context import CallContext
 from .registry import query
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = DEFAULTS["runTimeout"]
 
 
 def _lenses(ctx: CallContext) -> Lenses:

@@ -12,12 +12,10 @@ import logging
 
 from jedi.inference.gradual.conversion import convert_values
 
-from ...shared.lang_schema import HierarchyItem
+from ...shared.schema import HierarchyItem
 from ..context import CallContext
-from . import jedi_world
 from .calls import items_at
-from .jedi_world import Lines, name_at
-from .places import definition_of, item_of, jedi_state
+from .places import definition_at, definition_of, item_of
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -36,12 +34,7 @@ def supertypes(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> list[HierarchyItem]:
     """The direct bases of the class named at the client's position."""
-    world = jedi_world.get(ctx.state)
-    lines = Lines(ctx.overlay, encoding)
-    state = jedi_state(world)
-    module = state.module(path)
-    col = lines.codepoint_col(path, line, character)
-    node = definition_of(name_at(module, line, col)) if module is not None else None
+    state, module, lines, node = definition_at(ctx, path, line, character, encoding)
     if node is None or node.type != "classdef":
         return []
     state.reset_limits()
