@@ -161,3 +161,19 @@ async def test_cancel_and_supersede_answer_request_cancelled(big):
                 await old
         assert cancelled(err.value)
         assert not await new and len(streamed(client, "new")) == EXPECTED
+
+
+async def test_streamed_and_whole_answers_are_the_same_set(big):
+    """With a partialResultToken the streamed locations are exactly the whole answer."""
+    async with lsp_session(big, {"pool": 2}) as client:
+        for round_ in range(2):  # cold, then warm
+            token = f"same-{round_}"
+            assert not await client.text_document_references_async(refs_params(client, token))
+            streamed_set = {
+                (loc["uri"], loc["range"]["start"]["line"], loc["range"]["start"]["character"])
+                for loc in streamed(client, token)
+            }
+            whole = await client.text_document_references_async(refs_params(client))
+            whole_set = {(x.uri, x.range.start.line, x.range.start.character) for x in whole}
+            assert len(whole) == len(whole_set) == EXPECTED
+            assert streamed_set == whole_set

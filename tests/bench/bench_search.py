@@ -219,7 +219,9 @@ def _class_at(path: Path, line0: int, quiet: bool = False) -> ast.ClassDef | Non
 # -- the LSP side -----------------------------------------------------------------------------
 
 
-async def session(command: list[str], init_options: dict[str, Any] | None):
+async def session(
+    command: list[str], init_options: dict[str, Any] | None, root: Path | None = None
+):
     from lsprotocol import types
     from pytest_lsp import ClientServerConfig
 
@@ -234,11 +236,12 @@ async def session(command: list[str], init_options: dict[str, Any] | None):
         original(params)
 
     client.protocol.fm.features[types.PROGRESS] = progress
+    root = root or STDLIB
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(),
-            root_uri=STDLIB.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=STDLIB.as_uri(), name="stdlib")],
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options=init_options,
         )
     )

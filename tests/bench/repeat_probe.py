@@ -52,7 +52,7 @@ def main() -> None:
         [exe, *args.twinls_args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ.get("PROBE_LOG", os.devnull), "w"),
         cwd=root,
     )
     ids = iter(range(1, 10**6))

@@ -28,6 +28,8 @@ Check = Callable[[], None]
 #: the first search runs at full speed (it does not need the index), and the index
 #: is still built under a steady stream of calls.
 YIELD_BUDGET = 5.0
+#: Names whose scan (before the index is built) is kept, per overlay generation.
+SCANS_KEPT = 64
 
 
 class Index:
@@ -46,6 +48,8 @@ class Index:
         self._stamps: dict[str, tuple] = {}
         self._by_tail: tuple[dict[str, FileEntry], dict[str, list[tuple[str, Def]]]] | None = None
         self._venv_dirs: dict[str, bool] = {}
+        self._scans: dict[str, dict[str, int]] = {}  # name -> files_with's scan (no index yet)
+        self._scans_stamp: tuple = ()
         overlay.listeners.append(self._touched)
 
     # -- keeping current ----------------------------------------------------------------
@@ -208,10 +212,18 @@ class Index:
 
         Maps each to its size. Until the index is built, the files are read and
         searched instead (well under a second where the build takes seconds), so
-        the first search of a session does not wait for the whole index.
+        the first search of a session does not wait for the whole index; what
+        such a scan found is kept until the overlay or ``exclude`` changes, so a
+        repeat does not read every file again while the build is still going
+        (on a loaded machine it takes minutes on the standard library).
         """
         if self._built:
             return {p: e.size for p, e in self.ensure(check).items() if name in e.idents}
+        stamp = (self.overlay.generation, self._excluded)
+        if self._scans_stamp != stamp:
+            self._scans, self._scans_stamp = {}, stamp
+        if name in self._scans:
+            return dict(self._scans[name])
         word = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
         found: dict[str, int] = {}
         for path in self.overlay.python_files():
@@ -222,7 +234,9 @@ class Index:
             text = self.overlay.read_text(path)
             if text is not None and name in text and word.search(text):
                 found[path] = len(text)
-        return found
+        if (self.overlay.generation, self._excluded) == stamp and len(self._scans) < SCANS_KEPT:
+            self._scans[name] = found
+        return dict(found)
 
     def definitions(self, check: Check | None = None) -> Iterator[tuple[str, Def]]:
         for path, entry in self.ensure(check).items():

@@ -28,10 +28,14 @@ reader's snapshot stays whole while a refresh runs.
 **jedi in the twin** (`twin/queries/jedi_world.py`, `twin/queries/jedi_compat.py`).
 One `jedi.Project` over the roots (plus a `src/` folder if there is one, as
 pyright does), `InterpreterEnvironment` (no subprocess), and one inference
-state per search (the plan's `search` id; every chunk of it, in every twin),
-renewed by any edit: the modules a search's files import are inferred once,
-not once per file, and no search inherits what an earlier one inferred (jedi's
-memo keeps what it inferred half way through a cycle).
+state per file of a references search (as plain jedi's `Script` per file, and
+with that file's own sys path: jedi caches the sys path of the first file a
+state loads). A file's verdict for a search depends on the texts alone --
+never on which twin it was dealt to, which files that twin resolved before,
+where a time budget cut a chunk, or who stole it (a state shared by a twin's
+files made repeats differ under load: 29, 24, 22, 16, 14). So a file's verdict
+is kept until the next edit (`JediWorld.verdict`) and a repeated search on an
+unchanged overlay takes every answer at once.
 jedi memoizes what it inferred even when one of its recursion or
 execution limits cut it short, which made a shared state decay (the same
 request gave 380, 175, then 1 locations). So every name is resolved inside a
@@ -85,7 +89,7 @@ the rest of a search.
   the workspace (jedi's bundled stubs) are not searched
 - **`search.refs_in FILES…`** (the uses of the name in a chunk of files): each
   occurrence parso lists (`get_used_names`) resolved by jedi (`_find_names`: goto,
-  imports followed) in the journaled shared state; kept when its keys meet the target's;
+  imports followed) in the file's own journaled state; kept when its keys meet the target's;
   one partial batch per file; returns how many files it did within a 50 ms budget
 - **`search.implementation`** (subclasses (class) or overrides (method), transitively):
   index proposes classes whose base's last name matches; jedi infers each candidate's
