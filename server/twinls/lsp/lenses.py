@@ -114,9 +114,7 @@ class Runs:
             text = titles.of_run(icons, last)
         return text or titles.base(icons, kind)
 
-    def wall_of(
-        self, entries: list[dict[str, Any]], last: dict[str, Any] | None
-    ) -> float | None:
+    def wall_of(self, entries: list[dict[str, Any]], last: dict[str, Any] | None) -> float | None:
         """The wall time of this lens's own last run, if it produced all these results.
 
         (Results a bigger run brought, a file's for a test lens, show their own
@@ -293,8 +291,7 @@ class Runs:
         """``path``/``trace`` paths of ``source`` as URIs in ``entry``."""
         entry["uri"] = self.ls.uri_of(source["path"]) if source.get("path") else None
         entry["trace"] = [
-            {"uri": self.ls.uri_of(f["path"]), "line": f["line"]}
-            for f in source.get("trace") or []
+            {"uri": self.ls.uri_of(f["path"]), "line": f["line"]} for f in source.get("trace") or []
         ]
         return entry
 
@@ -340,6 +337,9 @@ def register(ls: TwinLanguageServer) -> None:
                 streamed.add(msg["test"]["nodeid"])
             loop.call_soon_threadsafe(runs.on_event, run, msg, bars)
 
+        # A new run of a target lets go of the live results its last run parked.
+        for twin in pool.live():
+            pool.call("run.unpark", target.spec(), twin=twin)
         job = Run(pool, target, runs.durations, listener, split_min=split_min)
         runs.active[job.id] = job
         runs.running[key] = runs.running.get(key, 0) + 1

@@ -24,11 +24,24 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
     "runMemoryLimit": (None, 64, 1024 * 1024),  # MiB, opt-in
     "workerTimeout": (300.0, 1.0, 86400.0),
     "runSplitMin": (None, 0.0, 3600.0),
+    # Parked run children holding live results (runner/parked.py).
+    "parkMax": (None, 0, 64),
+    "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
+    "parkTimeout": (None, 0.1, 86400.0),  # seconds idle
 }
-INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit"}
+INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory"}
 
 #: Options the twins read (sent with every snapshot and settings update).
-TWIN_SETTINGS = ("exclude", "runTimeout", "preload", "maxFileSize", "runMemoryLimit")
+TWIN_SETTINGS = (
+    "exclude",
+    "runTimeout",
+    "preload",
+    "maxFileSize",
+    "runMemoryLimit",
+    "parkMax",
+    "parkMemory",
+    "parkTimeout",
+)
 
 
 def max_pool() -> int:

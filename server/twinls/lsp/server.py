@@ -323,4 +323,5 @@ FEATURE_MODULES: list[str] = [
     "hierarchy",
     "diagnostics",
     "interpreter",
+    "inspect",
 ]

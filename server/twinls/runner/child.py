@@ -29,12 +29,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..channel import ChannelClosed, ChannelTimeout, FrameReader, FrameTooBig, FrameWriter, Pickled
 from ..twin.context import CallContext, Cancelled
 from ..twin.state import TwinState
+from . import live
+from .inspect_schema import ParkedInfo
 from .paths import belongs_to_interpreter, in_workspace
 from .results import test_entry
 
@@ -124,8 +127,14 @@ def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
     return handle
 
 
-def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
-    """Stream a supervisor's events to the caller until it ends; kill it on cancel."""
+def follow(
+    ctx: CallContext, handle: Handle, on_park: Callable[[Handle, Any], bool] | None = None
+) -> dict[str, Any]:
+    """Stream a supervisor's events to the caller until it ends; kill it on cancel.
+
+    A run that ends ``parked`` (it holds a live result) is handed to ``on_park``
+    instead of being let go, unless that declines it (``runner/parked.py``).
+    """
     reader = FrameReader(handle.sock)
     tests: list[dict[str, Any]] = []
     end: dict[str, Any] | None = None
@@ -151,7 +160,8 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
     finally:
         if end is None:
             handle.kill()  # cancelled, or the supervisor died: its whole group goes
-        handle.close()  # else it sweeps and exits; the reaper kills what is left
+        if not _parked(handle, end, on_park):
+            handle.close()  # else it sweeps and exits; the reaper kills what is left
     if end is None:
         entry = test_entry(
             "run", None, message="the run's supervisor process died", outcome="error"
@@ -159,8 +169,20 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
         tests.append(entry)
         ctx.partial([{"k": "result", "test": entry}])
         end = {}
-    session = {k: v for k, v in end.items() if k not in ("k", "imported")}
+    session = {k: v for k, v in end.items() if k not in ("k", "imported", "parked")}
     return {"tests": tests, "imported": end.get("imported", []), **session}
+
+
+def _parked(
+    handle: Handle, end: dict[str, Any] | None, on_park: Callable[[Handle, Any], bool] | None
+) -> bool:
+    """Was the run's parked child kept (so its handle must stay open)?"""
+    if end is None or not end.get("parked"):
+        return False
+    if on_park is not None and on_park(handle, end["parked"]):
+        return True
+    handle.kill()  # parked, but not kept
+    return False
 
 
 def without_pickles(value: Any) -> Any:
@@ -215,12 +237,13 @@ def _proc_stat(pid: int) -> tuple[bytes, int, int] | None:
     return fields[0], int(fields[1]), int(fields[2])
 
 
-def sweep() -> int:
+def sweep(keep: frozenset[int] = frozenset()) -> int:
     """Kill everything a run left: our process group and our adopted orphans.
 
     Called by the supervisor between executors and at the end of a run, so a
     test that forked (even one that left our group with ``setsid``, whose
-    orphans come to us as the subreaper) leaves nothing running.
+    orphans come to us as the subreaper) leaves nothing running. ``keep``: a
+    parked executor (``runner/parked.py``).
     """
     me, group = os.getpid(), os.getpgrp()
     killed = 0
@@ -229,7 +252,7 @@ def sweep() -> int:
     for _ in range(50):  # a fork bomb may add processes while we look
         live, ours = [], []
         for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) == me:
+            if not name.isdigit() or int(name) == me or int(name) in keep:
                 continue
             info = _proc_stat(int(name))
             if info is None or not (info[2] == group or info[1] == me):
@@ -345,6 +368,7 @@ class Supervisor:
         self.reported: set[str] = set()
         self.imported: set[str] = set()
         self.finished: list[int] = []  # executors that said their last word, to reap
+        self.parked: tuple[int, socket.socket] | None = None  # (pid, socket) of a parked one
 
     def run(self) -> None:
         first = self.execute(self.spec, forward_collected=True)
@@ -356,6 +380,7 @@ class Supervisor:
             rest = [n for n in self.collected if n not in self.reported and n != first.current]
             for nodeid in rest:
                 single = {**self.spec, "targets": [nodeid], "include": [], "exclude": []}
+                single["park"] = False
                 ending = self.execute(single, forward_collected=False)
                 sweep()
                 session["warnings"] = session.get("warnings", 0) + ending.end.get("warnings", 0)
@@ -364,7 +389,8 @@ class Supervisor:
         self.out.write({"k": "end", "imported": sorted(self.imported), **session})
         for pid in self.finished:  # after the answer: a big process takes a while to exit
             _wait_exit(pid, REAP_GRACE)
-        sweep()  # nothing a test forked outlives its run
+        # Nothing a test forked outlives its run (a parked executor stays, alone).
+        sweep(frozenset([self.parked[0]]) if self.parked else frozenset())
 
     def target_nodeid(self) -> str:
         """A node id for the whole job (when it died before naming any test)."""
@@ -435,7 +461,8 @@ class Supervisor:
         try:
             return self._watch(pid, ours, stack_r, forward_collected)
         finally:
-            ours.close()
+            if self.parked is None or self.parked[1] is not ours:
+                ours.close()
             os.close(stack_r)
 
     def _watch(self, pid: int, sock: socket.socket, stack_r: int, forward: bool) -> Ending:
@@ -488,7 +515,10 @@ class Supervisor:
                 kind = msg["k"]
                 if kind == "end":
                     self.imported.update(msg.get("imported", []))
-                    self.finished.append(pid)
+                    if msg.get("parked"):
+                        self.parked = (pid, sock)
+                    else:
+                        self.finished.append(pid)
                     return Ending(True, end=msg, current=current)
                 if kind == "start":
                     current = msg["nodeid"]
@@ -532,7 +562,10 @@ def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> No
     imports.install(state.overlay, set(sys.modules))
     out = FrameWriter(sock)
     try:
-        Supervisor(state, spec, out).run()
+        supervisor = Supervisor(state, spec, out)
+        supervisor.run()
+        if supervisor.parked is not None:
+            stay_parked(sock, out, *supervisor.parked, float(spec.get("park_timeout") or 600))
     except BaseException as exc:
         entry = test_entry("run", spec.get("path"), message=f"twinls supervisor failed: {exc!r}")
         try:
@@ -541,6 +574,31 @@ def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> No
         except ChannelClosed:
             pass
     os._exit(0)
+
+
+def stay_parked(
+    up: socket.socket, out: FrameWriter, pid: int, down: socket.socket, timeout: float
+) -> None:
+    """Relay the twin's ``inspect`` requests to the parked executor and its answers back.
+
+    Ends when the twin lets go, the executor exits, or nobody asked for ``timeout``
+    seconds; the executor is killed then (and so the run's group is empty).
+    """
+    up_reader, down_reader, down_writer = FrameReader(up), FrameReader(down), FrameWriter(down)
+    try:
+        while True:
+            ready = select.select([up, down], [], [], timeout)[0]
+            if not ready or down in ready:
+                break  # idle too long, or the executor went
+            try:
+                msg = up_reader.read()
+                down_writer.write(msg)
+                out.write(down_reader.read())
+            except (ChannelClosed, OSError):
+                break
+    finally:
+        _kill(pid)
+        down.close()
 
 
 def _kill(pid: int) -> None:
@@ -628,6 +686,8 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
     out = FrameWriter(sock)
     before = set(sys.modules)
     session: dict[str, Any] = {"message": None}
+    if job.get("park"):
+        live.table(job["twin_pid"])  # what this run keeps for inspecting
     try:
         if job["kind"] == "example":
             _run_example(state, job, out)
@@ -637,7 +697,17 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
         message = traceback.format_exc()
         session = {"message": message}
         out.write({"k": "result", "test": test_entry("run", job.get("path"), message=message)})
-    out.write({"k": "end", "imported": _third_party(before, state.roots), **session})
+    end = {"k": "end", "imported": _third_party(before, state.roots), **session}
+    kept = live.current() if job.get("park") else None
+    if kept:
+        end["parked"] = ParkedInfo(
+            pid=os.getpid(),
+            paths=live.imported_texts(state.overlay, state.roots),
+            rss=live.rss_kib(),
+        )
+    out.write(end)
+    if kept:
+        live.serve(sock, kept)  # until the twin lets go of this result
 
 
 def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> None:
@@ -646,7 +716,15 @@ def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> Non
     nodeid = f"{os.path.relpath(job['path'])}::{job['qualname']}"
     out.write({"k": "collected", "items": [{"nodeid": nodeid, "file": job["path"]}]})
     out.write({"k": "start", "nodeid": nodeid})
-    entry = run_example(job["path"], job["qualname"], job["mode"], state.overlay, state.roots)
+    kept = live.current() if job.get("park") else None
+    entry = run_example(
+        job["path"],
+        job["qualname"],
+        job["mode"],
+        state.overlay,
+        state.roots,
+        keep=kept.keep if kept is not None else None,
+    )
     entry["nodeid"] = nodeid
     out.write({"k": "result", "test": entry})
 
@@ -676,8 +754,13 @@ def _run_pytest(
     from . import fastconfig
     from .pytest_plugin import CacheOptionsIgnored, FaulthandlerTimeout, Reporter, session_end
 
-    reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
+    kept = live.current() if job.get("park") else None
+    keeper = live.FailureKeeper(kept, state.roots) if kept is not None else None
+    emit = keeper.stamp(out.write) if keeper is not None else out.write
+    reporter = Reporter(emit, state.roots, job.get("include"), job.get("exclude"))
     plugins = [reporter, CacheOptionsIgnored(), FaulthandlerTimeout(reporter, stack_w)]
+    if keeper is not None:
+        plugins.append(keeper)
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:

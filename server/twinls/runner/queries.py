@@ -11,8 +11,9 @@ from typing import Any
 
 from ..queries.registry import query
 from ..twin.context import CallContext
-from . import child, fastconfig, preload
+from . import child, fastconfig, parked, preload
 from .collect import Lenses, Unit
+from .inspect_schema import PAGE
 from .paths import root_of
 
 DEFAULT_TIMEOUT = 60.0
@@ -55,12 +56,39 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
         "root": root_of(spec["path"], state.roots),
         "timeout": float(timeout),
         "memory_limit": state.settings.get("runMemoryLimit"),
+        **parked.spec_settings(state),
     }
+    lot = parked.lot(state)
+    key = parked.park_key(spec)
+    lot.unpark(key)  # a new run of the same target replaces its parked child
     handle = child.spawn(state, spec)
 
     def wait() -> dict[str, Any]:
-        result = child.follow(ctx, handle)
+        result = child.follow(ctx, handle, lambda h, info: lot.add(h, key, info))
         warmth.remember(result.pop("imported", []))
         return result
 
     ctx.detach(wait)
+
+
+@query("run.unpark")
+def unpark(ctx: CallContext, spec: dict[str, Any]) -> int:
+    """Let go of the parked children of earlier runs of ``spec``'s target."""
+    return parked.lot(ctx.state).unpark(parked.park_key(spec))
+
+
+@query("run.parked")
+def parked_children(ctx: CallContext, slot: int = -1) -> list[Any]:
+    """The run children parked with a live result (``twinls.parked``)."""
+    return list(parked.lot(ctx.state).listing(slot))
+
+
+@query("run.inspect")
+def inspect(ctx: CallContext, handle: str, offset: int = 0, limit: int = PAGE) -> None:
+    """One level of a live result (``twinls.inspect``), asked of its parked child.
+
+    Waited for on a thread: a user's ``__repr__`` may take its time (bounded by
+    ``parked.INSPECT_TIMEOUT``); edits keep landing meanwhile.
+    """
+    lot = parked.lot(ctx.state)
+    ctx.detach(lambda: lot.inspect(handle, offset, limit))
