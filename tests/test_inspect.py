@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 import select
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -280,3 +282,36 @@ async def test_bad_handles_get_clear_errors_and_the_server_keeps_running(tmp_pat
         gone = await client.command("twinls.inspect", "1-2-3")
         assert gone["gone"]
         assert (await client.status())["pool"]["live"] == 1
+
+
+def test_twinls_run_inspect_prints_the_top_levels(tmp_path):
+    workspace(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    out = subprocess.run(
+        [sys.executable, "-m", "twinls", "run", "shapes.py::example_nested", "--inspect", "3"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    start = lines.index("inspect shapes.py::example_nested:")
+    assert lines[start + 1 : start + 7] == [
+        "    dict  {'a': [1, {'b': (2, {'c': 'deep'})}], 'n': 3}",
+        "      'a': list  [1, {'b': (2, {'c': 'deep'})}]",
+        "        0: int  1",
+        "        1: dict  {'b': (2, {'c': 'deep'})}",
+        "          'b': tuple  (2, {'c': 'deep'})",
+        "      'n': int  3",
+    ]
+    failed = subprocess.run(
+        [sys.executable, "-m", "twinls", "run", "test_shapes.py::test_fails", "--inspect"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert failed.returncode == 1, failed.stderr
+    assert "      test_shapes.py:6 in helper: frame  test_shapes.py:6 in helper" in failed.stdout
+    assert "        total: int  6" in failed.stdout

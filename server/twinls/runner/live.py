@@ -38,7 +38,7 @@ CONTAINERS = (list, tuple, dict, set, frozenset, collections.deque)
 
 def _reprer(limit: int) -> reprlib.Repr:
     r = reprlib.Repr()
-    r.maxlevel = 3
+    r.maxlevel = 6
     r.maxstring = r.maxother = r.maxlong = limit
     r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxdeque = 50
     r.maxarray = 50
@@ -69,6 +69,8 @@ def safe_repr(obj: Any, limit: int = REPR_LIMIT) -> tuple[str, bool]:
 
 
 def type_name(obj: Any) -> str:
+    if isinstance(obj, (Failure, FrameRef)):
+        return "failure" if isinstance(obj, Failure) else "frame"
     t = type(obj)
     module = getattr(t, "__module__", "") or ""
     return t.__qualname__ if module == "builtins" else f"{module}.{t.__qualname__}"
