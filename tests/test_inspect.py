@@ -6,6 +6,7 @@ through a pidfd (the event), never by sleeping.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -14,6 +15,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from lsprotocol import types
 
 from lsp_harness import lsp_session
 
@@ -315,3 +318,40 @@ def test_twinls_run_inspect_prints_the_top_levels(tmp_path):
     assert failed.returncode == 1, failed.stderr
     assert "      test_shapes.py:6 in helper: frame  test_shapes.py:6 in helper" in failed.stdout
     assert "        total: int  6" in failed.stdout
+
+
+async def test_the_inspect_lens_and_the_failure_code_action(tmp_path):
+    workspace(tmp_path)
+    async with lsp_session(tmp_path, {"inspector": True}) as client:
+        uri = client.open("test_shapes.py")
+        test_uri = uri
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(types.TextDocumentIdentifier(uri=test_uri))
+        )
+        assert not [ln for ln in lenses if ln.command.command == "twinls.inspect"]
+        run = next(ln for ln in lenses if ln.command.arguments[0].get("name") == "test_fails")
+        result = await client.command(run.command.command, *run.command.arguments)
+        handle = result["tests"][0]["handle"]
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(types.TextDocumentIdentifier(uri=test_uri))
+        )
+        (inspect_lens,) = [ln for ln in lenses if ln.command.command == "twinls.inspect"]
+        assert inspect_lens.range == run.range and inspect_lens.command.arguments[0] == handle
+        (diag,) = await client.wait_for(lambda: client.diagnostics.get(uri), what="diagnostic")
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=diag.range,
+                context=types.CodeActionContext(diagnostics=[diag]),
+            )
+        )
+        (action,) = actions
+        assert action.title == "Inspect the failure (frames and locals)"
+        # pygls's client structures this CodeAction as the union's Command, its
+        # ``command`` the repr of the real one: read that back.
+        command = action.command
+        if not isinstance(action, types.CodeAction):
+            command = types.Command(**ast.literal_eval(action.command))
+        assert command.command == "twinls.inspect" and command.arguments[0] == handle
+        answer = await client.command("twinls.inspect", *command.arguments)
+        assert answer["kind"] == "failure"

@@ -9,11 +9,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from lsprotocol import types
+
 from ..runner.inspect_schema import PAGE, HandleParts, Inspected
 from .server import TwinLanguageServer
 
 INSPECT = "twinls.inspect"
 PARKED = "twinls.parked"
+LENS_TITLE = {True: "$(eye) Inspect", False: "🔍 Inspect"}
+
+
+def inspect_lenses(
+    runs: Any, path: str, units: list[dict[str, Any]], lenses: list[types.CodeLens]
+) -> list[types.CodeLens]:
+    """An ``Inspect`` lens beside each example's or failed test's lens whose last result
+    is live (carries a ``handle``); its command is ``twinls.inspect [handle, what]``,
+    which the clients open in their inspector. Only for a client that has one
+    (``initializationOptions.inspector: true``): to any other it is a dead lens."""
+    found: list[types.CodeLens] = []
+    if not runs.ls.options.get("inspector"):
+        return found
+    codicons = runs.icons.run.startswith("$(")
+    for unit, lens in zip(units, lenses, strict=True):
+        if unit["kind"] == "example":
+            entries = [runs.examples.get(path, {}).get(unit["qualname"])]
+        elif unit["kind"] in ("test", "class"):
+            entries = [
+                e for e in runs.tests.get(path, {}).values() if e["qualname"] == unit["qualname"]
+            ]
+        else:
+            continue
+        entry = next((e for e in entries if e and e.get("handle")), None)
+        if entry is None:
+            continue
+        command = types.Command(
+            title=LENS_TITLE[codicons],
+            command=INSPECT,
+            arguments=[entry["handle"], {"title": entry["nodeid"]}],
+        )
+        found.append(types.CodeLens(range=lens.range, command=command))
+    return found
 
 
 def _request(args: tuple[Any, ...]) -> tuple[str, int, int]:
@@ -32,6 +67,33 @@ def _request(args: tuple[Any, ...]) -> tuple[str, int, int]:
 
 
 def register(ls: TwinLanguageServer) -> None:
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    async def code_action(
+        ls: TwinLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        """``Inspect the failure`` on a failed test's diagnostic whose run child is parked."""
+        actions = []
+        for diag in params.context.diagnostics:
+            data = diag.data if isinstance(diag.data, dict) else {}
+            if diag.source != "twinls" or not isinstance(data.get("handle"), str):
+                continue
+            actions.append(
+                types.CodeAction(
+                    title="Inspect the failure (frames and locals)",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diag],
+                    command=types.Command(
+                        title="Inspect",
+                        command=INSPECT,
+                        arguments=[data["handle"], {"title": diag.message}],
+                    ),
+                )
+            )
+        return actions
+
     @ls.command(INSPECT)
     async def inspect(ls: TwinLanguageServer, *args: Any) -> Inspected:
         """One level of a live result: type, repr, attributes, a page of items, mime."""

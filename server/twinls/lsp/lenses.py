@@ -24,6 +24,7 @@ from ..runner.plan import SPLIT_MIN, Durations, Run, Target
 from ..textbuf import from_codepoints
 from . import titles
 from .diagnostics import TESTS, board
+from .inspect import inspect_lenses
 from .progress import WorkDone
 from .server import TwinLanguageServer
 
@@ -254,6 +255,7 @@ class Runs:
             severity=types.DiagnosticSeverity.Error,
             source="twinls",
             code=entry["outcome"],
+            data={"handle": entry["handle"]} if entry.get("handle") else None,
         )
 
     # -- helpers ----------------------------------------------------------------------
@@ -321,7 +323,8 @@ def register(ls: TwinLanguageServer) -> None:
         units = await ls.ask("run.lenses", path)
         await warm(await ls.twin_pool())
         lines = runs.lines(path)
-        return [runs.lens(path, u, lines) for u in units]
+        found = [runs.lens(path, u, lines) for u in units]
+        return found + inspect_lenses(runs, path, units, found)
 
     async def run(target: Target) -> dict[str, Any]:
         pool = await ls.twin_pool()
