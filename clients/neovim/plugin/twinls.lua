@@ -32,6 +32,10 @@ cmd('TwinRunFolder', function(opts)
   require('twinls').run_folder(opts.args)
 end, { nargs = '?', complete = 'dir', desc = 'twinls: run the tests under a folder (default: the workspace)' })
 
+cmd('TwinInspect', function()
+  require('twinls').inspect()
+end, { desc = 'twinls: run the test or example under the cursor and inspect its live result' })
+
 cmd('TwinCancelRun', function()
   require('twinls').cancel_run()
 end, { desc = 'twinls: stop the running test or example' })

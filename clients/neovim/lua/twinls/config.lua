@@ -42,6 +42,7 @@ function M.init_options()
     runTimeout = o.run_timeout,
     features = o.features,
     python = o.python,
+    inspector = true, -- this client shows live results (inspect.lua): the server adds Inspect lenses
   }, o.init_options or {})
 end
 
