@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,6 +35,7 @@ RUN_FILE = "twinls.runFile"
 RUN_AT = "twinls.runAt"
 RUN_FOLDER = "twinls.runFolder"
 CANCEL_RUN = "twinls.cancelRun"
+DEBUG = "twinls.debug"
 REFRESH_EVERY = 0.25  # seconds between lens refreshes while results stream in
 
 #: Threads that wait for runs (a run may wait a minute; the default pool is small).
@@ -60,6 +62,7 @@ class Runs:
         self.last: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.run_of: dict[str, int] = {}  # node id -> the run its latest result came from
         self.walls: dict[int, float] = {}  # run id -> wall time, once it ended
+        self.debugging: set[asyncio.Future[Any]] = set()  # Debug runs still going
 
     @property
     def icons(self) -> titles.Icons:
@@ -326,7 +329,11 @@ def register(ls: TwinLanguageServer) -> None:
         found = [runs.lens(path, u, lines) for u in units]
         return found + inspect_lenses(runs, path, units, found)
 
-    async def run(target: Target) -> dict[str, Any]:
+    async def run(
+        target: Target,
+        extra: dict[str, Any] | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         pool = await ls.twin_pool()
         await warm(pool)
         key = (target.path, target.kind, target.qualname)
@@ -339,11 +346,13 @@ def register(ls: TwinLanguageServer) -> None:
             if msg["k"] == "result":
                 streamed.add(msg["test"]["nodeid"])
             loop.call_soon_threadsafe(runs.on_event, run, msg, bars)
+            if on_event is not None:
+                loop.call_soon_threadsafe(on_event, msg)
 
         # A new run of a target lets go of the live results its last run parked.
         for twin in pool.live():
             pool.call("run.unpark", target.spec(), twin=twin)
-        job = Run(pool, target, runs.durations, listener, split_min=split_min)
+        job = Run(pool, target, runs.durations, listener, split_min=split_min, extra=extra)
         runs.active[job.id] = job
         runs.running[key] = runs.running.get(key, 0) + 1
         try:
@@ -453,6 +462,40 @@ def register(ls: TwinLanguageServer) -> None:
         if unit["kind"] == "example":
             return await run(Target("example", path, unit["qualname"], unit["mode"]))
         return await run(Target(unit["kind"], path, unit["qualname"]))
+
+    @ls.command(DEBUG)
+    async def debug(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+        """A Debug run of a test or example (a lens's argument, or ``[uri, position]``):
+        its run child waits for a DAP client; the answer says where to attach
+        (``{host, port, pid, runId}``). The run's results arrive as any run's do."""
+        arg = args[0] if args else None
+        if isinstance(arg, str) and len(args) > 1 and isinstance(args[1], dict):
+            path = ls.workspace_file(arg)
+            unit = enclosing(await ls.ask("run.lenses", path), int(args[1].get("line", 0)))
+            if unit is None or unit["kind"] not in ("test", "class", "example"):
+                raise ValueError(f"no test or example at line {int(args[1].get('line', 0)) + 1}")
+            target = Target(unit["kind"], path, unit["qualname"], unit.get("mode", "pytest"))
+        else:
+            kind = "example" if isinstance(arg, dict) and arg.get("mode") else "test"
+            target = await target_of(arg, kind)
+        loop = asyncio.get_running_loop()
+        where: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+        def on_event(msg: dict[str, Any]) -> None:
+            if msg["k"] == "debug" and not where.done():
+                where.set_result({k: msg[k] for k in ("host", "port", "pid")})
+
+        task = asyncio.ensure_future(run(target, {"debug": True}, on_event))
+        runs.debugging.add(task)
+        task.add_done_callback(runs.debugging.discard)
+        done, _ = await asyncio.wait([where, task], return_when=asyncio.FIRST_COMPLETED)
+        if where in done:
+            return {**where.result(), "runId": max(runs.active, default=None)}
+        result = task.result()  # it ended before listening: say why
+        message = result.get("message") or next(
+            (t.get("message") for t in result["tests"] if t.get("message")), None
+        )
+        raise RuntimeError(f"the Debug run ended before a debugger could attach: {message}")
 
     @ls.command(CANCEL_RUN)
     async def cancel_run(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:

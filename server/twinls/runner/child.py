@@ -689,6 +689,10 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
     if job.get("park"):
         live.table(job["twin_pid"])  # what this run keeps for inspecting
     try:
+        if job.get("debug"):
+            from .debug import wait_for_debugger
+
+            wait_for_debugger(out.write, state.overlay)
         if job["kind"] == "example":
             _run_example(state, job, out)
         else:

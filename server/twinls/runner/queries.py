@@ -17,6 +17,7 @@ from .inspect_schema import PAGE
 from .paths import root_of
 
 DEFAULT_TIMEOUT = 60.0
+DEBUG_TIMEOUT = 24 * 3600.0
 
 
 def _lenses(ctx: CallContext) -> Lenses:
@@ -51,6 +52,8 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
     warmth.flush()
     fastconfig.prepare()
     timeout = state.settings.get("runTimeout") or DEFAULT_TIMEOUT
+    if spec.get("debug"):
+        timeout = DEBUG_TIMEOUT  # a test stopped at a breakpoint is not a hung test
     spec = {
         **spec,
         "root": root_of(spec["path"], state.roots),
