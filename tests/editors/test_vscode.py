@@ -35,6 +35,7 @@ from vscode_workspace import (  # noqa: E402
     FAILING_MESSAGE,
     IMPLEMENTATION_AT,
     IMPLEMENTATION_LINES,
+    INSPECT,
     REFERENCES_AT,
     REFERENCES_NAME,
     TREE,
@@ -76,6 +77,10 @@ CHECKS = {
     "bad_setting": "a server that cannot be found is a clear error with Show Output",
     "twin_status": "Twinls: Show Twin Status reports live twins",
     "restart_twin": "Twinls: Restart Twin starts a new twin",
+    "inspector_value": "Twinls: Inspect Result at Cursor opens the inspector on an example's "
+    "value, which expands level by level",
+    "inspector_png": "an object's _repr_png_ shows as an image in the inspector",
+    "inspector_lens": "the Inspect lens over the example opens its live result",
     "bundled_server": "with no serverCommand (and no twinls on PATH) the bundled server starts, "
     "its twins in the interpreter the Python extension (stand-in) selected",
     "bundled_lens": "a lens run in the project's venv uses its package and pytest plugin",
@@ -123,6 +128,7 @@ def report() -> dict:
                 "treeCases": TREE_CASES,
                 **ELSEWHERE,
                 **EXAMPLE,
+                **INSPECT,
             }
             (home / "e2e.json").write_text(json.dumps(config))
             try:

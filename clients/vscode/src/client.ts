@@ -11,11 +11,13 @@ import {
 } from 'vscode-languageclient/node';
 import { ServerLaunch } from './config';
 import { showError } from './errors';
-import { InitializationOptions, RUN_COMMANDS } from './protocol';
+import { InitializationOptions, RUN_COMMANDS, ServerCommand } from './protocol';
 
 export interface ClientHooks {
   /** A lens (or any caller) ran a server run command; `next` sends it. */
   onRun(command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown>;
+  /** An `Inspect` lens or the failure's code action: open the inspector. */
+  onInspect(args: unknown[]): Promise<unknown>;
 }
 
 export function createClient(
@@ -42,7 +44,11 @@ export function createClient(
       // Lens clicks arrive here (the client registered the server's commands):
       // route runs through the Testing view, everything else straight on.
       executeCommand: (command, args, next) =>
-        RUN_COMMANDS.has(command) ? hooks.onRun(command, args, next) : next(command, args),
+        RUN_COMMANDS.has(command)
+          ? hooks.onRun(command, args, next)
+          : command === ServerCommand.inspect
+            ? hooks.onInspect(args)
+            : next(command, args),
     },
   };
   const client = new LanguageClient('twinls', 'twinls', server, options);

@@ -7,6 +7,8 @@ import { setErrorTargets } from './errors';
 import { ResultsView } from './resultsView';
 import { ServerManager } from './server';
 import { TwinTests } from './tests';
+import { Inspector } from './inspector';
+import { registerInspectCommands } from './inspectCommands';
 
 let server: ServerManager | undefined;
 
@@ -17,7 +19,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   setExtensionRoot(context.extensionPath);
 
   let tests: TwinTests | undefined;
+  let inspector: Inspector | undefined;
   server = new ServerManager(output, {
+    onInspect: async (args) => {
+      const options = typeof args[1] === 'object' && args[1] !== null ? (args[1] as { title?: string }) : {};
+      await inspector!.show(typeof args[0] === 'string' ? args[0] : undefined, options.title ?? 'result');
+    },
     // Lens clicks: show the run in the Testing view and the status bar.
     onRun: (command, args, next) => {
       const lens = typeof args[0] === 'object' && args[0] !== null ? (args[0] as LensArgument) : undefined;
@@ -31,13 +38,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
   }, output);
   const results = new ResultsView();
+  inspector = new Inspector(async (command, args) => {
+    const client = await manager.client();
+    return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
+  }, output);
 
   context.subscriptions.push(
     output,
     server,
     tests,
     results,
+    inspector,
     ...registerCommands({ client: () => manager.client(), results, tests, output, restartServer: () => manager.restart() }),
+    ...registerInspectCommands(inspector, tests, () => manager.client()),
   );
   await server.client();
 }

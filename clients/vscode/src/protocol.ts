@@ -12,6 +12,7 @@ export const ServerCommand = {
   runFile: 'twinls.runFile',
   runFolder: 'twinls.runFolder',
   cancelRun: 'twinls.cancelRun',
+  inspect: 'twinls.inspect',
 } as const;
 
 /** Commands that lenses carry; their results feed the Testing view. */
@@ -33,6 +34,8 @@ export interface InitializationOptions {
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
+  /** This client has an inspector: the server adds `Inspect` lenses (lsp/inspect.py). */
+  inspector?: boolean;
 }
 
 /** `workspace/didChangeConfiguration` settings the server follows (lsp/interpreter.py). */
@@ -76,6 +79,8 @@ export interface TestResult {
   errors?: { when: string; message: string; traceback?: string | null }[] | null;
   /** pytest 9 subtests (`subtests.test()`, `self.subTest()`), in order. */
   subtests?: SubtestResult[] | null;
+  /** A live result (an example's value, a failure's frames) for `twinls.inspect`. */
+  handle?: string | null;
 }
 
 export interface SubtestResult {
