@@ -10,8 +10,8 @@ import time
 import pytest
 
 from twinls import Twin, TwinDied, TwinError, current
-from twinls.promise import Cancelled
-from twinls.textbuf import text_sha256
+from twinls.server.promise import Cancelled
+from twinls.shared.textbuf import text_sha256
 
 
 def visit_count(name: str) -> tuple[int, int]:
@@ -172,7 +172,7 @@ def sleeps_past_its_cancel() -> None:
 
 
 def test_a_worker_that_ignores_its_cancel_is_restarted(tmp_path):
-    from twinls.twin.pool import TwinPool
+    from twinls.server.pool import TwinPool
 
     pool = TwinPool([str(tmp_path)], size=1, heartbeat=0.1, hang_after=30, cancel_grace=0.5)
     pool.start(wait=True)
@@ -192,7 +192,7 @@ def test_a_worker_that_ignores_its_cancel_is_restarted(tmp_path):
 
 
 def test_an_answer_over_the_frame_cap_fails_that_call_not_the_twin(tmp_path, monkeypatch):
-    from twinls.channel import frames
+    from twinls.shared import frames
 
     monkeypatch.setattr(frames, "MAX_FRAME", 1 << 20)  # the twin is forked with it
     with Twin.start(tmp_path) as t:

@@ -1,4 +1,4 @@
-"""Canary for runner/debugpy_compat.py: the pydevd internals a Debug run patches.
+"""Canary for run/debugpy_compat.py: the pydevd internals a Debug run patches.
 
 If debugpy changes these, breakpoints at lines only the editor has would move
 (or a session end at once): this fails first, naming what moved.
@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from twinls.overlay.store import Overlay
-from twinls.runner import debugpy_compat
+from twinls.run import debugpy_compat
+from twinls.shared.overlay import Overlay
 
 pytest.importorskip("debugpy")
 

@@ -8,7 +8,7 @@ import signal
 from lsprotocol import types
 
 from lsp_harness import lsp_session
-from twinls.textbuf import text_sha256
+from twinls.shared.textbuf import text_sha256
 
 
 def pos(line: int, col: int) -> types.Position:

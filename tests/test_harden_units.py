@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from twinls.channel import FrameTooBig, Pickled, decode, encode, unpickle
-from twinls.lsp import options, uris
-from twinls.lsp.framing import Framer, FramingError
-from twinls.runner import results
-from twinls.runner.results import bounded
+from twinls.server.lsp import options, uris
+from twinls.server.lsp.framing import Framer, FramingError
+from twinls.shared import results
+from twinls.shared.frames import FrameTooBig, Pickled, decode, encode, unpickle
+from twinls.shared.results import bounded
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from lsp_harness import lsp_session
-from twinls.textbuf import text_sha256
+from twinls.shared.textbuf import text_sha256
 
 APP = "def helper():\n    return 1\n"
 TEST_APP = "from app import helper\n\n\ndef test_helper():\n    assert helper() == 1\n"

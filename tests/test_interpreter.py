@@ -20,7 +20,7 @@ import pytest
 from lsprotocol import types
 
 from lsp_harness import TwinClient, lsp_session
-from twinls.twin.interpreter import Interpreter, InterpreterError, choose
+from twinls.server.interpreter import Interpreter, InterpreterError, choose
 
 REPO = Path(__file__).resolve().parent.parent
 ENVS = REPO / ".test-envs"

@@ -1,4 +1,4 @@
-"""Canary for jedi's private API (queries/jedi_compat.py): a jedi upgrade that moves it fails here.
+"""Canary for jedi's private API (twin/queries/jedi_compat.py): an upgrade that moves it fails.
 
 Also checks, in process and without a server, the two things the compat layer
 adds: a memo journal that undoes what a limit-hit question left, and platform
@@ -13,7 +13,7 @@ import jedi
 import parso
 import pytest
 
-from twinls.queries import jedi_compat
+from twinls.twin.queries import jedi_compat
 
 
 def test_private_names_are_where_we_expect_them():

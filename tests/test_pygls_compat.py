@@ -1,5 +1,5 @@
-"""Canary: the pygls internals twinls's protocol subclass leans on (lsp/server.py,
-lsp/framing.py). A pygls release that moves one fails here, by name, before any
+"""Canary: the pygls internals twinls's protocol subclass leans on (server/lsp/server.py,
+server/lsp/framing.py). A pygls release that moves one fails here, by name, before any
 session misbehaves. pyproject pins pygls < 3."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import inspect
 from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
-from twinls.lsp.server import TwinProtocol, create_server
+from twinls.server.lsp.server import TwinProtocol, create_server
 
 
 def test_private_hooks_are_where_the_subclass_expects_them():
@@ -41,7 +41,7 @@ def test_the_protocol_keeps_its_futures_and_flags_as_attributes():
 
 
 def test_progress_tokens_are_a_dict_of_futures_that_a_cancel_cancels():
-    """lsp/progress.py registers a made bar's token before the client hears of it."""
+    """server/lsp/progress.py registers a made bar's token before the client hears of it."""
     from pygls.progress import Progress
 
     source = inspect.getsource(LanguageServerProtocol.lsp_work_done_progress_cancel)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from twinls.runner import results
-from twinls.runner.plan import run_outcome
-from twinls.runner.pytest_plugin import run_error, section
+from twinls.run.pytest_plugin import run_error, section
+from twinls.server.plan import run_outcome
+from twinls.shared import results
 
 
 def test_closing_line_in_pytests_order_and_words():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twinls.lsp import titles
+from twinls.server.lsp import titles
 
 
 def entry(outcome: str, duration: float = 0.004, **more: object) -> dict:

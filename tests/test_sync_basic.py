@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from lsp_harness import lsp_session
-from twinls.textbuf import text_sha256
+from twinls.shared.textbuf import text_sha256
 
 
 def rng(sl: int, sc: int, el: int, ec: int) -> types.Range:

@@ -1,7 +1,7 @@
 """Random incremental edits leave the server's and the twin's text byte-identical.
 
 The expected text comes from a model written here, independently of
-``twinls.textbuf``: LSP line breaks, columns in the negotiated encoding,
+``twinls.shared.textbuf``: LSP line breaks, columns in the negotiated encoding,
 clamping of columns past a line's end.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from lsp_harness import lsp_session
-from twinls.textbuf import text_sha256
+from twinls.shared.textbuf import text_sha256
 
 ALPHABET = st.sampled_from(list("ab c\n\n\r\té中😀") + ["\r\n", "𝔘"])
 _BREAK = re.compile(r"\r\n|\r|\n")

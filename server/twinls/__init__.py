@@ -1,7 +1,7 @@
-"""twinls: a Python language server with a warm, synced twin process."""
+"""Server side (the caller's process): twinls's public API, a language server with twins."""
 
 from .api import Twin
-from .promise import Promise, TwinDied, TwinError, TwinUnavailable
+from .server.promise import Promise, TwinDied, TwinError, TwinUnavailable
 from .twin.context import current
 
 __all__ = ["Promise", "Twin", "TwinDied", "TwinError", "TwinUnavailable", "current"]

@@ -1,4 +1,4 @@
-"""The public Python API: ``runRemotely`` for Python.
+"""Server side (the caller's process): the public Python API, ``runRemotely`` for Python.
 
 from twinls import Twin
 with Twin.start("path/to/project") as twin:
@@ -13,11 +13,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .channel import unpickle
-from .promise import Promise
-from .textbuf import Edit
-from .twin.interpreter import choose
-from .twin.pool import TwinPool
+from .server.interpreter import choose
+from .server.pool import TwinPool
+from .server.promise import Promise
+from .shared.frames import unpickle
+from .shared.textbuf import Edit
 
 
 class Twin:

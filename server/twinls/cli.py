@@ -1,4 +1,4 @@
-"""``twinls``: the stdio/TCP server and the terminal front doors over the same twin."""
+"""Server: ``twinls``, the stdio/TCP server and the terminal front doors over the same twin."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SUBCOMMANDS: dict[
 ] = {}
 
 #: Modules that add terminal subcommands (imported lazily: the server needs none).
-COMMAND_MODULES: list[str] = ["twinls.queries.cli", "twinls.runner.cli"]
+COMMAND_MODULES: list[str] = ["twinls.server.search_cli", "twinls.server.run_cli"]
 
 
 def subcommand(name: str, configure: Callable[[argparse.ArgumentParser], None]):
@@ -115,11 +115,11 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     if getattr(args, "run", None) is not None:
         sys.exit(args.run(args))
-    from .lsp.server import create_server
+    from .server.lsp.server import create_server
 
     tcp, path = getattr(args, "tcp", None), getattr(args, "socket", None)
     if tcp or path:
-        from .lsp import sockets
+        from .server.lsp import sockets
 
         if path:
             listen = sockets.Listen(path=os.path.abspath(path))
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         server = create_server(pool_size=args.pool, python=args.python)
         code = sockets.run(server, listen)
         os._exit(code)
-    from .lsp.stdio import serve_stdio
+    from .server.lsp.stdio import serve_stdio
 
     serve_stdio(create_server(pool_size=args.pool, python=args.python))
     os._exit(0)  # twins notice the closed channel and exit by themselves

@@ -28,8 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "server"))
 
-from twinls.twin.interpreter import Interpreter  # noqa: E402
-from twinls.twin.pool import TwinPool  # noqa: E402
+from twinls.server.interpreter import Interpreter  # noqa: E402
+from twinls.server.pool import TwinPool  # noqa: E402
 
 
 def wait_new_twin(pool: TwinPool, old_pid: int | None, timeout: float = 120) -> int:

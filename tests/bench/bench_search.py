@@ -106,7 +106,7 @@ def target_position(rel: str, anchor: str, method: str | None) -> tuple[Path, in
 
 
 def stdlib_files() -> list[str]:
-    from twinls.overlay.store import Overlay
+    from twinls.shared.overlay import Overlay
 
     return list(Overlay(roots=[str(STDLIB)]).python_files())
 
@@ -114,7 +114,7 @@ def stdlib_files() -> list[str]:
 def truth_references(path: Path, line: int, col: int) -> set[tuple[str, int, int]]:
     import jedi
 
-    import twinls.queries.jedi_compat  # noqa: F401 - platform branches as on this platform
+    import twinls.twin.queries.jedi_compat  # noqa: F401 - platform branches as on this platform
 
     env = jedi.InterpreterEnvironment()
     project = jedi.Project(STDLIB)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from raw_lsp import initialize, message, read_response  # noqa: E402
-from twinls.twin.pool import TwinPool, preload  # noqa: E402
+from twinls.server.pool import TwinPool, preload  # noqa: E402
 
 LINES = 5000
 

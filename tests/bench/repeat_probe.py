@@ -36,7 +36,7 @@ def read(out) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default=str(HERE))
-    ap.add_argument("--file", default="server/twinls/promise.py")
+    ap.add_argument("--file", default="server/twinls/server/promise.py")
     ap.add_argument("--pattern", default=r"^class Promise\b")
     ap.add_argument("--name", default="Promise")
     ap.add_argument("--repeat", type=int, default=4)

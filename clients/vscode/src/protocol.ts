@@ -30,7 +30,7 @@ export interface InitializationOptions {
   runTimeout: number;
   /** Providers turned off (companion mode): `{completion: false, ...}`. */
   features?: Record<string, boolean>;
-  /** The project's interpreter for the twins (server: twin/interpreter.py). */
+  /** The project's interpreter for the twins (server: server/interpreter.py). */
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
@@ -38,7 +38,7 @@ export interface InitializationOptions {
   inspector?: boolean;
 }
 
-/** `workspace/didChangeConfiguration` settings the server follows (lsp/interpreter.py). */
+/** `workspace/didChangeConfiguration` settings the server follows (server/lsp/interpreter.py). */
 export interface PythonSettingChange {
   twinls: { python: string | null; pythonSource?: string };
 }

@@ -1,1 +1,1 @@
-"""The twin: a forked, warm copy of the server that replays edits and answers calls."""
+"""Twin: a forked, warm copy of the server that replays edits and answers calls."""

@@ -1,4 +1,4 @@
-"""What a running call sees in the twin: its overlay, its cancel flag, its stream."""
+"""Twin: what a running call sees, its overlay, its cancel flag, its stream."""
 
 from __future__ import annotations
 

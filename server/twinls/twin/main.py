@@ -1,4 +1,4 @@
-"""The twin's side of the channel: replay edits in order, answer calls.
+"""Twin: its side of the channel; replay edits in order, answer calls.
 
 Three threads. The reader takes frames off the socket and answers what must
 not wait behind work (ping, cancel); everything else goes, in arrival order, to
@@ -25,11 +25,12 @@ import traceback
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-from ..channel import ChannelClosed, FrameError, FrameReader, FrameWriter
-from ..overlay import Divergence, apply_entry
-from ..queries import registry
+from ..shared.entries import apply_entry
+from ..shared.frames import ChannelClosed, FrameError, FrameReader, FrameWriter
+from ..shared.overlay import Divergence
 from .context import CallContext
 from .gate import gate as jedi_gate
+from .queries import registry
 from .state import TwinState
 
 PROTOCOL = 1
@@ -52,7 +53,7 @@ def prepare_process() -> None:
         asyncio.events._set_running_loop(None)
     except Exception:
         pass
-    from ..overlay import jedi_io
+    from . import jedi_io
 
     jedi_io.disable_disk_caches()
 
@@ -77,7 +78,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
     reader = FrameReader(sock, pickles=True)  # the caller may send a callable
     state = TwinState(roots, settings, writer.write)
     state.channel = sock
-    from ..overlay import jedi_io
+    from . import jedi_io
 
     jedi_io.install(state.overlay)
     registry.load_all()
@@ -108,7 +109,7 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             finally:
                 os._exit(3)  # framing is lost; the server restarts us from a snapshot
         except (ChannelClosed, OSError):
-            from ..runner import child
+            from ..run import child
 
             child.kill_all()  # a run in progress goes with us
             os._exit(0)  # the server went away: so do we

@@ -1,4 +1,4 @@
-"""Everything one twin holds: the overlay, settings, and warm singletons."""
+"""Twin: everything one twin holds; the overlay, settings, and warm singletons."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ..overlay.store import Overlay
+from ..shared.overlay import Overlay
 from .context import CallContext, Cancelled, set_current
 
 

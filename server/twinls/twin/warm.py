@@ -1,4 +1,4 @@
-"""What a twin has loaded before it is forked, so no call pays for imports."""
+"""Twin (imported before forking, in the server too): what a twin has loaded, so calls don't."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def preload() -> None:
                 importlib.import_module(name)
             except ImportError:
                 pass
-        from ..queries import registry
+        from .queries import registry
 
         registry.load_all()
         _done.set()

@@ -18,8 +18,8 @@ import socket
 import sys
 from typing import Any
 
-from ..channel.frames import decode, encode
-from .schema import ZygoteFork, ZygoteForked, ZygoteHello
+from ..shared.frames import decode, encode
+from ..shared.zygote_schema import ZygoteFork, ZygoteForked, ZygoteHello
 
 #: What this interpreter is, kept for the twins forked from here (``status``).
 INFO: dict[str, Any] = {}

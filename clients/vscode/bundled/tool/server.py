@@ -17,7 +17,7 @@ LIBS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 sys.path.insert(0, LIBS)
 sys.dont_write_bytecode = True  # the extension's folder stays as installed
 
-from twinls.twin import interpreter  # noqa: E402
+from twinls.server import interpreter  # noqa: E402
 
 interpreter.SERVER_IS_BUNDLED = True  # forking here would hand the twins the bundle's pytest
 

@@ -1,1 +1,0 @@
-"""The LSP side: pygls handlers over the twin pool."""

@@ -1,1 +1,0 @@
-"""Work the twin answers: searches over the overlay, status, user callables."""

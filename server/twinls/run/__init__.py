@@ -1,0 +1,1 @@
+"""Run child: a test or example run, forked from the warm twin per run."""

@@ -1,0 +1,1 @@
+"""Server: the LSP side, pygls handlers over the twin pool."""

@@ -1,0 +1,338 @@
+"""Server: search requests over the twins (references, implementation, implementors, ...).
+
+Every answer is computed in a twin; this side only turns the twin's location
+batches into LSP: ``$/progress`` partial results when the client gave a
+``partialResultToken`` (the final response is then empty, LSP 3.17), a
+work-done bar on the client's ``workDoneToken`` or, for a search that runs a
+while, on a token the server creates (as pyright does), and the whole result
+at the end otherwise. Cancelling the request, or its bar, cancels the twins'
+work between files; a new references request supersedes a running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from ..promise import Promise
+from .progress import PartialResults, WorkDone
+from .server import TwinLanguageServer
+
+FIND_IMPLEMENTORS = "twinls.findImplementors"
+
+#: A search still running after this long gets a server-created progress bar.
+BAR_AFTER = 0.5
+#: After the first partial result (sent at once), batches are coalesced this long.
+FLUSH_EVERY = 0.03
+
+_KINDS = {
+    "class": types.SymbolKind.Class,
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+}
+
+Raw = list[Any]  # [path, line, start, line, end, (label)] from the twin
+
+
+class Bar:
+    """The work-done bar of one search: the client's token, or one made if it runs long."""
+
+    def __init__(
+        self,
+        ls: TwinLanguageServer,
+        token: types.ProgressToken | None,
+        title: str,
+        task: asyncio.Task | None,
+    ) -> None:
+        self.ls = ls
+        self.title = title
+        self.task = task
+        self.wd: WorkDone | None = None
+        self.last: tuple[int, int] | None = None
+        self._ended = False
+        delay = 0.0 if token is not None else BAR_AFTER  # a made bar only for a long search
+        self._later: asyncio.Task | None = asyncio.ensure_future(self._begin(token, delay))
+
+    async def _begin(self, token: types.ProgressToken | None, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        wd = await WorkDone.begin(self.ls, token, self.title, create=token is None)
+        if self._ended:
+            wd.end()
+            return
+        self.wd = wd
+        loop, task = asyncio.get_running_loop(), self.task
+        if task is not None:
+            wd.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
+        if self.last is not None:
+            self.report(*self.last)
+
+    def report(self, done: int, total: int, message: str | None = None) -> None:
+        """Thread-safe (called from the channel's reader threads)."""
+        self.last = (done, total)
+        if self.wd is not None:
+            self.wd.report(done, total, f"{done}/{total} files")
+
+    def end(self) -> None:
+        self._ended = True
+        if self.wd is not None:
+            self.wd.end()
+        elif self._later is not None and not self._later.done():
+            self._later.cancel()
+
+
+class Batcher:
+    """Coalesces the twins' per-file batches into few ``$/progress`` messages.
+
+    A search finds results in hundreds of files; one LSP message per file costs
+    more to serialize (here) and to read (in the editor) than the search itself.
+    The first batch goes out at once; later ones every :data:`FLUSH_EVERY`.
+    """
+
+    def __init__(self, ls: TwinLanguageServer, partial: PartialResults) -> None:
+        self.ls = ls
+        self.partial = partial
+        self.loop = asyncio.get_running_loop()
+        self.lock = threading.Lock()
+        self.pending: list[Raw] = []
+        self.scheduled = False
+        self.first = True
+
+    def add(self, raws: list[Raw]) -> None:
+        """Thread-safe (the channel's reader threads call it)."""
+        with self.lock:
+            self.pending.extend(raws)
+            if self.scheduled:
+                return
+            self.scheduled = True
+            delay = 0.0 if self.first else FLUSH_EVERY
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, self.flush)
+
+    def flush(self) -> None:
+        with self.lock:
+            items, self.pending = self.pending, []
+            self.scheduled = False
+            self.first = False
+        if items:
+            self.partial.send([_location(self.ls, r) for r in items])
+
+
+def _location(ls: TwinLanguageServer, raw: Raw) -> types.Location:
+    path, sl, sc, el, ec = raw[:5]
+    return types.Location(
+        uri=ls.uri_of(path),
+        range=types.Range(types.Position(sl, sc), types.Position(el, ec)),
+    )
+
+
+async def stream_locations(
+    ls: TwinLanguageServer,
+    promise: Promise,
+    title: str,
+    partial_token: types.ProgressToken | None,
+    work_done_token: types.ProgressToken | None,
+    bar: bool = True,
+    progress: Bar | None = None,
+) -> list[types.Location]:
+    """Await a promise of location batches; stream or gather them, de-duplicated.
+
+    ``progress``: a bar the caller began already (it covers the caller's own steps too).
+    """
+    partial = PartialResults(ls, partial_token)
+    batcher = Batcher(ls, partial)
+    seen: set[tuple] = set()
+    gathered: list[Raw] = []
+    lock = threading.Lock()
+
+    def on_batch(batch: list[Raw]) -> None:
+        with lock:
+            fresh = [r for r in batch if tuple(r[:5]) not in seen]
+            seen.update(tuple(r[:5]) for r in fresh)
+            if not partial.enabled:
+                gathered.extend(fresh)
+        if partial.enabled and fresh:
+            batcher.add(fresh)
+
+    promise.on_partial(on_batch)
+    if progress is None and bar:
+        progress = Bar(ls, work_done_token, title, asyncio.current_task())
+    if progress is not None:
+        promise.on_progress(progress.report)
+    try:
+        await ls.await_promise(promise)
+    finally:
+        if progress is not None:
+            progress.end()
+    if partial.enabled:
+        batcher.flush()  # queued before the response, so it reaches the client first
+        return []
+    return [_location(ls, r) for r in sorted(gathered, key=lambda r: tuple(r[:5]))]
+
+
+def register(ls: TwinLanguageServer) -> None:
+    running: dict[str, asyncio.Task] = {}
+    warmed: set[int] = set()
+
+    async def pool_for_search():
+        """The pool, with every twin told to build its index (once per twin process)."""
+        pool = await ls.twin_pool()
+        for twin in pool.live():
+            if twin.pid not in warmed:
+                warmed.add(twin.pid)
+                pool.call("search.warm", twin=twin)
+        return pool
+
+    def supersede(kind: str) -> None:
+        """A newer search of the same kind cancels the one still running."""
+        previous = running.get(kind)
+        if previous is not None and not previous.done():
+            previous.cancel()
+        task = asyncio.current_task()
+        if task is not None:
+            running[kind] = task
+
+    def where(params: types.TextDocumentPositionParams) -> tuple[str, int, int, str]:
+        pos = params.position
+        return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
+
+    @ls.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
+    async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
+        supersede("references")
+        # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
+        progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+        try:
+            pool = await pool_for_search()
+            plan = await ls.await_promise(pool.call("search.refs_plan", *where(params)))
+            if not plan:
+                return []
+            progress.title = f"References to {plan['name']}"
+            promise = pool.call_sharded(
+                "search.refs_in",
+                plan["files"],
+                plan["name"],
+                plan["keys"],
+                ls.encoding,
+                bool(params.context.include_declaration) if params.context else True,
+                None,  # the twin's chunk budget
+                plan.get("search"),  # one jedi state per search, in every twin
+            )
+            return await stream_locations(
+                ls,
+                promise,
+                progress.title,
+                params.partial_result_token,
+                params.work_done_token,
+                progress=progress,
+            )
+        finally:
+            progress.end()
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)
+    )
+    async def implementation(ls: TwinLanguageServer, params: types.ImplementationParams):
+        pool = await pool_for_search()
+        promise = pool.call("search.implementation", *where(params))
+        return await stream_locations(
+            ls, promise, "Implementations", params.partial_result_token, params.work_done_token
+        )
+
+    @ls.command(FIND_IMPLEMENTORS)
+    async def find_implementors(ls: TwinLanguageServer, *args: Any) -> list[types.Location]:
+        """``[name]`` or ``[name, {"partialResultToken": t}]`` -> every def called ``name``."""
+        if not args or not isinstance(args[0], str) or not args[0].strip():
+            raise JsonRpcInvalidParams(f"{FIND_IMPLEMENTORS} wants [name], got {list(args)!r}")
+        options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        pool = await pool_for_search()
+        promise = pool.call("search.implementors", args[0].strip(), ls.encoding)
+        return await stream_locations(
+            ls,
+            promise,
+            f"Implementors of {args[0]}",
+            options.get("partialResultToken"),
+            options.get("workDoneToken"),
+        )
+
+    @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(work_done_progress=False))
+    async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbolParams):
+        pool = await pool_for_search()
+        rows = await ls.await_promise(
+            pool.call("search.workspace_symbols", params.query, ls.encoding)
+        )
+        symbols = [
+            types.SymbolInformation(
+                name=name,
+                kind=_KINDS.get(kind, types.SymbolKind.Variable),
+                location=_location(ls, loc),
+                container_name=container or None,
+            )
+            for name, kind, container, *loc in rows
+        ]
+        if params.partial_result_token is not None and symbols:
+            PartialResults(ls, params.partial_result_token).send(symbols)
+            return []
+        return symbols
+
+    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
+        pool = await pool_for_search()
+        path = ls.path_of(params.text_document.uri)
+        tree = await ls.await_promise(pool.call("search.document_symbols", path, ls.encoding))
+        caps = ls.client_capabilities.text_document
+        nested = bool(
+            caps
+            and caps.document_symbol
+            and caps.document_symbol.hierarchical_document_symbol_support
+        )
+        if nested:
+            return [_document_symbol(node) for node in tree]
+        flat: list[types.SymbolInformation] = []
+        _flatten(params.text_document.uri, tree, None, flat)
+        return flat
+
+    @ls.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: TwinLanguageServer, params: types.HoverParams):
+        pool = await pool_for_search()
+        found = await ls.await_promise(pool.call("search.hover", *where(params)))
+        if not found:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
+            range=_range(found["range"]),
+        )
+
+
+def _range(r: list[int]) -> types.Range:
+    return types.Range(types.Position(r[0], r[1]), types.Position(r[2], r[3]))
+
+
+def _document_symbol(node: dict[str, Any]) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name=node["name"],
+        kind=_KINDS.get(node["kind"], types.SymbolKind.Variable),
+        range=_range(node["range"]),
+        selection_range=_range(node["selection"]),
+        children=[_document_symbol(c) for c in node["children"]],
+    )
+
+
+def _flatten(
+    uri: str,
+    nodes: list[dict[str, Any]],
+    container: str | None,
+    out: list[types.SymbolInformation],
+) -> None:
+    for node in nodes:
+        out.append(
+            types.SymbolInformation(
+                name=node["name"],
+                kind=_KINDS.get(node["kind"], types.SymbolKind.Variable),
+                location=types.Location(uri=uri, range=_range(node["range"])),
+                container_name=container,
+            )
+        )
+        _flatten(uri, node["children"], node["name"], out)

@@ -1,0 +1,327 @@
+"""Server: the language server; owns the documents, forwards every edit, awaits the twins.
+
+Handlers here are thin: document sync turns notifications into edit entries for
+the pool; request handlers await a twin's promise. Nothing in this process runs
+jedi or user code, so the editor's messages are always read promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import (
+    FeatureNotificationError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from ... import __version__
+from ...shared.textbuf import UTF16
+from ..interpreter import Interpreter, InterpreterError, choose
+from ..pool import TwinPool
+from ..promise import Promise, TwinUnavailable
+from . import options, uris
+
+log = logging.getLogger(__name__)
+
+
+class TwinProtocol(LanguageServerProtocol):
+    """pygls's protocol without its own copy of the documents.
+
+    pygls keeps every document in its workspace and re-splits it on each change;
+    the pool's mirror is the one copy here, so those built-ins only dispatch.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls drops a request whose params do not parse; answer it with the error."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if data.get("method") == types.TEXT_DOCUMENT_DID_CHANGE:
+                self._server.lost_track(data, f"an invalid didChange ({exc.__cause__ or exc})")
+            if "id" in data and "method" in data:
+                cause = exc.__cause__
+                error = JsonRpcInvalidParams(
+                    f"invalid params for {data['method']}: {cause or exc}".splitlines()[0]
+                )
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        """Edits skip pygls's generic dispatch (futures, a context copy, a uuid each).
+
+        A keystroke is the hottest message there is; going straight to the sync
+        handler keeps the server far ahead of any typist or paste. Before
+        ``initialize``, a request gets ``ServerNotInitialized`` and a notification
+        other than ``exit`` is dropped (LSP's rule; pygls dispatches them).
+        """
+        method = getattr(message, "method", None)
+        if not self._initialize_seen and method not in (types.INITIALIZE, types.EXIT):
+            if method is not None and getattr(message, "id", None) is not None:
+                self._send_response(
+                    message.id,
+                    error=JsonRpcServerNotInitialized(
+                        f"{method} before initialize"
+                    ).to_response_error(),
+                )
+            return
+        if type(message) is types.DidChangeTextDocumentNotification and not self._shutdown:
+            handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+            if handler is not None:
+                try:
+                    handler(message.params)
+                except Exception as exc:
+                    log.exception("didChange failed")
+                    self._server._report_server_error(exc, FeatureNotificationError)
+                return
+        super().handle_message(message)
+
+    _initialize_seen = False
+
+    def lsp_initialize(self, params):  # type: ignore[override]
+        """One ``initialize`` per session: a second would build a second pool."""
+        if self._initialize_seen:
+            raise JsonRpcInvalidRequest(
+                "initialize was already received; restart the server to initialize again"
+            )
+        self._initialize_seen = True
+        return (yield from super().lsp_initialize(params))
+
+    def lsp_shutdown(self, *args):  # type: ignore[override]
+        """pygls's, but cancelling from a copy: a cancel's callback edits the table."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[override]
+        """pygls keeps a future per notification (didOpen, didClose) forever: drop it when done."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda _f: self._forget(msg_id, _f))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
+    def lsp_text_document__did_open(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield h, (params,), None
+
+    def lsp_text_document__did_change(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield h, (params,), None
+
+    def lsp_text_document__did_close(self, params):  # type: ignore[override]
+        if (h := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield h, (params,), None
+
+
+# The decorator in pygls registers the built-ins by method name on the class.
+for _name in (
+    "lsp_initialize",
+    "lsp_shutdown",
+    "lsp_text_document__did_open",
+    "lsp_text_document__did_change",
+    "lsp_text_document__did_close",
+):
+    getattr(TwinProtocol, _name).method_name = getattr(LanguageServerProtocol, _name).method_name
+
+
+class TwinLanguageServer(LanguageServer):
+    def __init__(self, pool_size: int | None = None, python: str | None = None) -> None:
+        super().__init__(
+            "twinls",
+            __version__,
+            protocol_cls=TwinProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.pool: TwinPool | None = None
+        self.pool_size = pool_size
+        self.python_arg = python  # `twinls --python PATH`
+        self.options: dict[str, Any] = {}
+        self.encoding: str = UTF16
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: Called with every edit entry once applied (on the event loop, in order).
+        self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: Documents whose text we lost after an invalid edit, until the next open or save.
+        self.untracked: set[str] = set()
+
+    # -- paths and positions ----------------------------------------------------------
+
+    @staticmethod
+    def path_of(uri: str) -> str:
+        """Overlay key of a document: its file path, or the URI itself if not a file."""
+        return uris.path_of(uri)
+
+    @staticmethod
+    def uri_of(path: str) -> str:
+        return uris.uri_of(path)
+
+    def workspace_file(self, uri: Any) -> str:
+        """The path of a ``file:`` URI under the workspace roots, else an error.
+
+        Run commands take only these (over stdio too): a run executes the file.
+        """
+        roots = self.pool.roots if self.pool is not None else self.roots()
+        if uris.is_file_uri(uri):
+            path = self.path_of(uri)
+            if uris.inside(path, roots):
+                return path
+        raise JsonRpcInvalidParams(f"twinls: {uri!r} is not a file under the workspace roots")
+
+    def lost_track(self, data: dict[str, Any], reason: str) -> None:
+        """A didChange that cannot be applied: stop trusting our copy of that document."""
+        params = data.get("params")
+        doc = params.get("textDocument") if isinstance(params, dict) else None
+        uri = doc.get("uri") if isinstance(doc, dict) else None
+        if isinstance(uri, str):
+            from . import sync
+
+            sync.lose_track(self, self.path_of(uri), reason)
+
+    def roots(self) -> list[str]:
+        ws = self.workspace
+        roots = [self.path_of(f.uri) for f in ws.folders.values()] if ws.folders else []
+        if not roots and ws.root_uri:
+            roots = [self.path_of(ws.root_uri)]
+        return roots or [os.getcwd()]
+
+    # -- the twins --------------------------------------------------------------------
+
+    def notice(self, level: str, message: str) -> None:
+        """Show a message from any thread."""
+        kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
+            level, types.MessageType.Info
+        )
+        params = types.ShowMessageParams(type=kind, message=message)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.window_show_message, params)
+
+    def make_pool(self) -> None:
+        """Build the pool (no twin yet) at ``initialize``, so no early edit is dropped."""
+        self.loop = asyncio.get_running_loop()
+        checked = options.check(self.options, self.pool_size)
+        for problem in checked.problems:
+            log.warning("option: %s", problem)
+        if checked.problems:
+            self.notice("warning", "twinls: " + "; ".join(checked.problems))
+        opts = self.options = checked.values
+        settings = {k: opts[k] for k in options.TWIN_SETTINGS if opts.get(k) is not None}
+        interp, error = self.choose_interpreter(self.options)
+        self.pool = TwinPool(
+            self.roots(),
+            size=opts["pool"],
+            settings=settings,
+            notice=self.notice,
+            heartbeat=opts["heartbeat"],
+            hang_after=opts["hangAfter"],
+            max_restarts=opts["maxRestarts"],
+            worker_timeout=opts["workerTimeout"],
+            interpreter=interp,
+        )
+        self.pool.mirror.max_file_size = opts["maxFileSize"]
+        self.pool.start_error = error
+        if interp is not None and not self.options.get("python") and len(self.roots()) > 1:
+            others = {
+                r: i["path"]
+                for r, i in self.interpreters_per_root().items()
+                if i.get("path") not in (None, interp.path)
+            }
+            if others:
+                self.notice(
+                    "warning",
+                    f"twinls: the workspace folders have different interpreters; the twins run "
+                    f"in {interp.path} (the first folder's), not {sorted(set(others.values()))}",
+                )
+
+    def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
+        """The twins' interpreter from these options (else ``--python``, the environment...).
+
+        Returns ``(None, message)`` for a setting that names no interpreter.
+        """
+        setting, source = options.get("python"), str(options.get("pythonSource") or "setting")
+        if not setting and self.python_arg:
+            setting, source = self.python_arg, "--python"
+        try:
+            return choose(self.roots()[0], str(setting) if setting else None, source), ""
+        except InterpreterError as exc:
+            return None, str(exc)
+
+    def interpreters_per_root(self) -> dict[str, dict[str, Any]]:
+        """What each workspace folder would choose by itself (one pool serves them all)."""
+        out: dict[str, dict[str, Any]] = {}
+        for root in self.roots():
+            try:
+                out[root] = choose(root).as_dict()
+            except InterpreterError as exc:
+                out[root] = {"error": str(exc)}
+        return out
+
+    def start_twins(self) -> None:
+        """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
+        if self.pool is None:
+            self.make_pool()
+        assert self.pool is not None
+        self.pool.start(wait=False)
+
+    async def twin_pool(self, timeout: float = 60.0) -> TwinPool:
+        """The pool, once at least one twin is up (or it gave up)."""
+        pool = self.pool
+        if pool is None:
+            raise TwinUnavailable("the server is not initialized yet")
+        if not pool.live():
+            await asyncio.to_thread(pool.ready.wait, timeout)
+        return pool
+
+    async def ask(self, target: str, *args: Any) -> Any:
+        """Call a query in a twin and await its value; a cancelled request cancels it."""
+        pool = await self.twin_pool()
+        return await self.await_promise(pool.call(target, *args))
+
+    @staticmethod
+    async def await_promise(promise: Promise) -> Any:
+        try:
+            return await promise
+        except asyncio.CancelledError:
+            promise.cancel()
+            raise
+
+
+def create_server(pool_size: int | None = None, python: str | None = None) -> TwinLanguageServer:
+    ls = TwinLanguageServer(pool_size=pool_size, python=python)
+    from . import commands, sync
+
+    sync.register(ls)
+    commands.register(ls)
+    for name in FEATURE_MODULES:
+        __import__(f"twinls.server.lsp.{name}", fromlist=["register"]).register(ls)
+    return ls
+
+
+#: Feature modules beyond sync and commands; each has ``register(ls)``.
+FEATURE_MODULES: list[str] = [
+    "search",
+    "lenses",
+    "navigation",
+    "completion",
+    "rename",
+    "hierarchy",
+    "diagnostics",
+    "interpreter",
+    "inspect",
+]

@@ -1,0 +1,236 @@
+"""Server: a run as the server and the terminal see it; one or more twin calls, merged.
+
+A run of a file or a class with a history is split across the pool: the tests
+whose durations earlier runs recorded are dealt out longest first to the least
+loaded shard, and the lightest shard also takes every test it has never seen
+(new tests are never lost). Shards name exact node ids; each shard's child
+collects the scope and keeps only its own. Durations stay in this process's
+memory, never on disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..shared.paths import root_of
+from ..shared.results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
+from .pool import TwinPool
+from .promise import Cancelled, Promise, TwinError
+
+Listener = Callable[["Run", dict[str, Any]], None]
+
+#: Below this many recorded seconds a split costs more than it saves.
+SPLIT_MIN = 0.2
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to run: a test or class (``qualname`` pytest-style), a file, or an example."""
+
+    kind: str  # "test" | "class" | "file" | "folder" | "example"
+    path: str  # a folder's (or the workspace's) own path for "folder"
+    qualname: str = ""
+    mode: str = "pytest"  # examples: "call" | "doctest"
+
+    @property
+    def public_kind(self) -> str:
+        return {"example": "example", "file": "file", "folder": "folder"}.get(self.kind, "test")
+
+    def nodeid(self, root: str) -> str:
+        rel = os.path.relpath(self.path, root).replace(os.sep, "/")
+        if self.kind == "folder" and rel == ".":
+            return ""
+        if not self.qualname:
+            return rel
+        return f"{rel}::{self.qualname}"
+
+    def spec(self) -> dict[str, Any]:
+        if self.kind == "example":
+            return {
+                "kind": "example",
+                "path": self.path,
+                "qualname": self.qualname,
+                "mode": self.mode,
+            }
+        target = f"{self.path}::{self.qualname}" if self.qualname else self.path
+        return {"kind": "tests", "path": self.path, "targets": [target]}
+
+
+class Durations:
+    """Seconds per test from earlier runs, for balancing splits (memory only)."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, tuple[str, str, float]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, tests: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for t in tests:
+                if t.get("file"):
+                    self._seconds[t["nodeid"]] = (t["file"], t["qualname"], float(t["duration"]))
+
+    def known(self, path: str, scope: str = "") -> dict[str, float]:
+        """Recorded tests of ``path`` (within class ``scope``, if given)."""
+        with self._lock:
+            return {
+                nodeid: secs
+                for nodeid, (file, qual, secs) in self._seconds.items()
+                if file == path and (not scope or qual == scope or qual.startswith(scope + "::"))
+            }
+
+
+def shard(seconds: dict[str, float], n: int) -> list[list[str]]:
+    """Longest first onto the least loaded of ``n`` groups; heaviest group first."""
+    groups: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(n)]
+    for nodeid in sorted(seconds, key=lambda k: (-seconds[k], k)):
+        i = min(range(n), key=lambda j: groups[j][0])
+        load, names = groups[i]
+        groups[i] = (load + seconds[nodeid], [*names, nodeid])
+    groups.sort(key=lambda g: -g[0])
+    return [names for _, names in groups if names]
+
+
+class Run:
+    _ids = itertools.count(1)
+
+    def __init__(
+        self,
+        pool: TwinPool,
+        target: Target,
+        durations: Durations | None = None,
+        listener: Listener | None = None,
+        split_min: float = SPLIT_MIN,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = next(self._ids)
+        self.pool = pool
+        self.target = target
+        self.durations = durations or Durations()
+        self.listener = listener
+        self.split_min = split_min
+        self.extra = extra or {}  # more for the spec: ``debug`` (one child, never split)
+        self.root = root_of(target.path, pool.roots)
+        self.promises: list[tuple[int, Promise]] = []
+        self.total = 0
+        self.done = 0
+        self.current: str | None = None
+        self.cancelled = False
+        self.started = 0.0
+        self._lock = threading.Lock()
+
+    # -- starting ---------------------------------------------------------------------
+
+    def jobs(self) -> list[tuple[Any, dict[str, Any]]]:
+        """(twin or None for "any", spec) per child this run needs."""
+        spec = self.target.spec()
+        if self.extra:
+            return [(None, {**spec, **self.extra})]
+        live = sorted(self.pool.live(), key=lambda t: t.in_flight)
+        if self.target.kind not in ("file", "class") or len(live) < 2:
+            return [(None, spec)]
+        known = self.durations.known(self.target.path, self.target.qualname)
+        if len(known) < 2 or sum(known.values()) < self.split_min:
+            return [(None, spec)]
+        groups = shard(known, min(len(live), len(known)))
+        if len(groups) < 2:
+            return [(None, spec)]
+        jobs = [(live[i], {**spec, "include": g}) for i, g in enumerate(groups[:-1])]
+        taken = [n for g in groups[:-1] for n in g]
+        jobs.append((live[len(groups) - 1], {**spec, "exclude": taken}))
+        return jobs
+
+    def start(self) -> Run:
+        self.started = time.monotonic()
+        for twin, spec in self.jobs():
+            promise = self.pool.call("run.start", spec, twin=twin)
+            slot = promise.twin.slot if promise.twin is not None else -1
+            self.promises.append((slot, promise))
+            promise.on_partial(lambda batch, slot=slot: self._events(batch, slot))
+        return self
+
+    def _events(self, batch: list[dict[str, Any]], slot: int) -> None:
+        for msg in batch:
+            with self._lock:
+                if msg["k"] == "collected":
+                    self.total += len(msg["items"])
+                elif msg["k"] == "start":
+                    self.current = msg["nodeid"]
+                elif msg["k"] == "result":
+                    self.done += 1
+                    msg["test"]["twin"] = slot
+            if self.listener is not None:
+                self.listener(self, msg)
+
+    # -- ending -----------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        for _, promise in self.promises:
+            promise.cancel()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until every child answered; the merged result (paths, not URIs)."""
+        tests: list[dict[str, Any]] = []
+        codes: list[int | None] = []
+        messages: list[str] = []
+        warnings_text: list[str] = []
+        extra = dict.fromkeys(RUN_COUNTS, 0)
+        started = False
+        for slot, promise in self.promises:
+            try:
+                value = promise.result(timeout)
+            except Cancelled:
+                self.cancelled = True
+                continue
+            except (TwinError, TimeoutError) as exc:
+                entry = test_entry(self.target.nodeid(self.root), self.target.path)
+                entry.update(message=str(exc), twin=slot)
+                tests.append(entry)
+                codes.append(3)
+                continue
+            for t in value["tests"]:
+                t["twin"] = slot
+            tests.extend(value["tests"])
+            codes.append(value.get("exitcode"))
+            started = started or value.get("started", True)
+            for key in RUN_COUNTS:
+                extra[key] += int(value.get(key) or 0)
+            if value.get("message") and value["message"] not in messages:
+                messages.append(value["message"])
+            if value.get("warnings_text"):
+                warnings_text.append(value["warnings_text"])
+        if len(self.promises) > 1:
+            tests.sort(key=lambda t: (t.get("file") or "", t.get("line") or 0, t["nodeid"]))
+        self.durations.record([t for t in tests if t["outcome"] != "error"])
+        code = exit_code(codes, tests)
+        result = {
+            "kind": self.target.public_kind,
+            "path": self.target.path,
+            "runId": self.id,
+            "outcome": "cancelled" if self.cancelled else run_outcome(tests, code, extra),
+            "duration": time.monotonic() - self.started,
+            "tests": tests,
+            "summary": summarize(tests, extra),
+            "exitcode": code,
+            "message": "\n".join(messages) or None,
+            "warnings": "\n".join(warnings_text) or None,
+            "session": started or bool(tests),  # False: pytest stopped before a session
+            "twins": sorted({slot for slot, _ in self.promises}),
+        }
+        return result
+
+
+def run_outcome(tests: list[dict[str, Any]], code: int, extra: dict[str, int]) -> str:
+    """The run's one word: the tests' (``overall``), else why none ran."""
+    if tests:
+        worst = overall(tests)
+        return "error" if code in (2, 3, 4) and not failed(worst) else worst
+    if code == 5:
+        return "deselected" if extra.get("deselected") else "empty"
+    return "error"

@@ -1,0 +1,507 @@
+"""Server: the pool; every twin gets every edit, in one order; dead or stuck twins come back.
+
+The pool owns the authoritative mirror (an :class:`Overlay` in the server) and
+the edit log's sequence numbers. Applying an entry to the mirror and sending it
+to the twins happen under one lock, so a restarted twin's snapshot and the edits
+after it never overlap or leave a gap: no edit is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..shared.entries import apply_entry
+from ..shared.frames import ChannelClosed, encode
+from ..shared.overlay import Overlay
+from ..shared.textbuf import text_crc, text_sha256
+from .interpreter import Interpreter
+from .process import Launcher, TwinProcess
+from .promise import Promise, TwinUnavailable
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[str, str], None]  # (level, message) -> shown to the user
+
+#: Seconds between whole-text CRC checks of a document while edits stream in.
+VERIFY_EVERY = 0.05
+#: Seconds a call may go on after its cancel before its twin is restarted.
+CANCEL_GRACE = 10.0
+
+
+def default_size() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def preload() -> None:
+    """Import what every twin needs before the first fork, so each fork starts warm."""
+    from ..twin import warm
+
+    warm.preload()
+
+
+class TwinPool:
+    def __init__(
+        self,
+        roots: Iterable[str],
+        size: int | None = None,
+        settings: dict[str, Any] | None = None,
+        notice: Notice | None = None,
+        heartbeat: float = 2.0,
+        hang_after: float = 15.0,
+        max_restarts: int = 5,
+        restart_window: float = 120.0,
+        interpreter: Interpreter | None = None,
+        worker_timeout: float | None = None,
+        cancel_grace: float | None = CANCEL_GRACE,
+    ) -> None:
+        self.roots = [os.path.abspath(r) for r in roots]
+        self.size = size or default_size()
+        self.settings = dict(settings or {})
+        self.notice = notice or (lambda level, msg: log.warning("%s: %s", level, msg))
+        self.heartbeat = heartbeat
+        self.hang_after = hang_after
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        #: Restart a twin whose worker stays on one call this long (None: never) ...
+        self.worker_timeout = worker_timeout
+        #: ... or ignores a cancel this long.
+        self.cancel_grace = cancel_grace
+        self.mirror = Overlay(roots=list(self.roots))
+        self.seq = 0
+        self.twins: list[TwinProcess | None] = [None] * self.size
+        self.gave_up: set[int] = set()
+        self._restarts: dict[int, list[float]] = {}
+        self._lock = threading.RLock()  # mirror + seq + who receives edits
+        self._fork_lock = threading.Lock()
+        self._pings = itertools.count(1)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._pending: set[int] = set()  # slots waiting to be (re)started
+        self._supervisor: threading.Thread | None = None
+        self.ready = threading.Event()
+        self.resyncs = 0  # documents resent in full after a twin diverged
+        self._verified_at: dict[str, float] = {}
+        self._unverified: set[str] = set()
+        self.interpreter = interpreter  # None: the server's own, twins forked from here
+        self._zygote: Any = None  # launch.Zygote when the interpreter is another one
+        self.start_error = ""  # why no twin can start (a bad interpreter), shown to callers
+
+    # -- life ------------------------------------------------------------------------
+
+    def start(self, wait: bool = True) -> None:
+        """Preload and fork every twin (from the supervisor thread, not the caller's).
+
+        With a ``start_error`` (no usable interpreter was named) no twin starts until
+        :meth:`set_interpreter` or :meth:`restart`; the error is shown instead.
+        """
+        with self._lock:
+            if self.start_error:
+                self._start_failed(self.start_error)
+            else:
+                self._pending.update(range(self.size))
+        self._supervisor = threading.Thread(target=self._supervise, name="twin-pool", daemon=True)
+        self._supervisor.start()
+        self._wake.set()
+        if wait:
+            self.ready.wait(60)
+
+    def close(self, grace: float = 2.0) -> None:
+        """Stop every twin: each sees its channel close, kills its runs and exits.
+
+        (A twin killed outright would leave what its runs forked behind.)
+        """
+        self._stopping.set()
+        self._wake.set()
+        twins = [t for t in self.twins if t is not None and t.alive]
+        for t in twins:
+            if t.sock is not None:
+                try:
+                    t.sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        for t in twins:
+            t.stop(grace)
+        if self._zygote is not None:
+            self._zygote.close()
+
+    def live(self) -> list[TwinProcess]:
+        return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
+
+    def restart(self, slots: Iterable[int] | None = None) -> None:
+        """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
+        slots = list(range(self.size)) if slots is None else list(slots)
+        with self._lock:
+            self.start_error = ""
+            for slot in slots:
+                self.gave_up.discard(slot)
+                self._restarts.pop(slot, None)
+        for slot in slots:
+            t = self.twins[slot]
+            if t is not None and t.alive:
+                t.kill("restarted on request")
+            else:
+                with self._lock:
+                    self._pending.add(slot)
+                self._wake.set()
+
+    def _sockets(self) -> list:
+        return [t.sock for t in self.twins if t is not None and t.sock is not None]
+
+    def _launcher(self) -> Launcher | None:
+        """The zygote of the chosen interpreter (started on first need), or None to fork here."""
+        if self.interpreter is None or self.interpreter.is_server:
+            if self._zygote is not None:  # moved back to the server's own: stop the old one
+                self._zygote.close()
+                self._zygote = None
+            return None
+        from .launch import Zygote
+
+        zygote = self._zygote
+        if zygote is None or not zygote.alive or zygote.interpreter != self.interpreter:
+            if zygote is not None:
+                zygote.close()
+            zygote = Zygote(self.interpreter)
+            zygote.start()  # raises InterpreterError with a message for the user
+            self._zygote = zygote
+            pytest = zygote.info.get("pytest", {})
+            if pytest.get("source") != "project":
+                self.notice(
+                    "warning",
+                    f"twinls: {self.interpreter.path} has no pytest; runs use twinls's own "
+                    f"(pytest {pytest.get('version', '?')}). Install pytest into the project's "
+                    "environment to run its tests with its own.",
+                )
+        return zygote.spawn
+
+    def interpreter_info(self) -> dict[str, Any]:
+        """The twins' interpreter, its version and where the choice came from (status)."""
+        import sys
+
+        interp = self.interpreter or Interpreter(sys.executable, "server")
+        info: dict[str, Any] = {**interp.as_dict(), "error": self.start_error or None}
+        zygote = self._zygote
+        if not interp.is_server and zygote is not None and zygote.interpreter == interp:
+            info.update(zygote.info)
+        elif interp.is_server:
+            info.update(version=sys.version, pytest={"source": "server environment"})
+        return info
+
+    def set_interpreter(self, interpreter: Interpreter) -> bool:
+        """Move the twins to another interpreter; open documents follow in the snapshot."""
+        with self._lock:
+            if interpreter == self.interpreter:
+                return False
+            self.interpreter = interpreter
+            self.start_error = ""
+        self.restart()
+        return True
+
+    def _spawn(self, slot: int) -> None:
+        try:
+            launcher = self._launcher()
+        except Exception as exc:
+            self._start_failed(str(exc))
+            return
+        if launcher is None:
+            preload()
+        twin = TwinProcess(
+            slot, self.roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
+        )
+        with self._fork_lock:
+            try:
+                twin.start(close_in_child=self._sockets, launcher=launcher)
+            except ChannelClosed as exc:  # the zygote died: the next try starts a new one
+                log.warning("twin %s: %s; starting the interpreter again", slot, exc)
+                with self._lock:
+                    self._pending.add(slot)
+                self._wake.set()
+                return
+        if not twin.wait_ready() or not twin.alive:
+            twin.kill("no hello in time")
+            return  # _on_exit schedules the next try
+        with self._lock:
+            # Snapshot under the edit lock: everything before is in it, everything
+            # after reaches this twin through broadcast.
+            try:
+                for entry in self._snapshot():
+                    self._send_snapshot_entry(twin, entry)
+            except ChannelClosed:
+                twin.kill("died during its snapshot")
+                return  # _on_exit schedules the next try
+            self.twins[slot] = twin
+        if len(self.live()) == self.size or not self._pending:
+            self.ready.set()
+
+    def _start_failed(self, message: str) -> None:
+        """No twin can start in the chosen interpreter: say why and stop waiting."""
+        self.start_error = message
+        self.notice("error", f"twinls: {message}")
+        self.ready.set()
+
+    @staticmethod
+    def _send_snapshot_entry(twin: TwinProcess, entry: dict[str, Any]) -> None:
+        """Send one snapshot entry; one that cannot be encoded is logged, not fatal."""
+        try:
+            frame = encode(entry)
+        except Exception as exc:  # never leave the slot dead over one entry
+            log.error("snapshot entry for %s not sent: %s", entry.get("path"), exc)
+            return
+        twin.send_raw(frame)
+
+    def _snapshot(self) -> list[dict[str, Any]]:
+        self.seq += 1
+        entries: list[dict[str, Any]] = []
+        for path in sorted(self.mirror.deleted):
+            entries.append({"k": "edit", "seq": self.seq, "op": "deleted", "path": path})
+        for path in self.mirror.docs:
+            entries.append(self._full_text(path))
+        if self.settings:
+            entries.append({"k": "settings", "settings": self.settings})
+        return entries
+
+    def _full_text(self, path: str) -> dict[str, Any]:
+        """An entry that sets a document to the mirror's text (closes it if not open)."""
+        doc = self.mirror.docs.get(path)
+        if doc is None:  # the server has no such document either: the twin reads disk
+            return {"k": "edit", "seq": self.seq, "op": "close", "path": path}
+        return {
+            "k": "edit",
+            "seq": self.seq,
+            "op": "open",
+            "path": path,
+            "version": doc.version,
+            "text": doc.buffer.text,
+        }
+
+    def _on_exit(self, twin: TwinProcess, reason: str) -> None:
+        if self._stopping.is_set():
+            return
+        slot = twin.slot
+        now = time.monotonic()
+        with self._lock:
+            if self.twins[slot] is twin or self.twins[slot] is None:
+                self.twins[slot] = None
+            history = [t for t in self._restarts.get(slot, []) if now - t < self.restart_window]
+            if reason.startswith("restarted on request"):
+                history = []
+            history.append(now)
+            self._restarts[slot] = history
+            if len(history) > self.max_restarts:
+                self.gave_up.add(slot)
+                give_up = True
+            else:
+                self._pending.add(slot)
+                give_up = False
+        if give_up:
+            self.notice(
+                "error",
+                f"twinls: twin {slot} died {len(history)} times in "
+                f"{int(self.restart_window)} s ({reason}); not restarting it. "
+                "Run the 'twinls.restart' command to try again.",
+            )
+        else:
+            log.warning("twin %s died: %s; restarting", slot, reason)
+        self._wake.set()
+
+    def _retry_later(self, slot: int) -> None:
+        """Count a failed start like a death, so the slot is retried (or given up, said so)."""
+        now = time.monotonic()
+        with self._lock:
+            history = [t for t in self._restarts.get(slot, []) if now - t < self.restart_window]
+            history.append(now)
+            self._restarts[slot] = history
+            if len(history) > self.max_restarts:
+                self.gave_up.add(slot)
+            else:
+                self._pending.add(slot)
+        self._wake.set()
+
+    def _on_resync(self, twin: TwinProcess, path: str, reason: str) -> None:
+        """The twin could not apply an edit: send it the document's full text."""
+        log.warning("twin %s diverged on %s (%s); resending the full text", twin.slot, path, reason)
+        with self._lock:
+            self.resyncs += 1
+            self.seq += 1
+            entry = self._full_text(path)
+            try:
+                self._send_snapshot_entry(twin, entry)
+            except ChannelClosed:
+                pass
+
+    def _supervise(self) -> None:
+        """Start pending twins with backoff and ping the live ones."""
+        while not self._stopping.is_set():
+            self._wake.wait(self.heartbeat)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            with self._lock:
+                pending = sorted(self._pending - self.gave_up)
+                self._pending.clear()
+            for slot in pending:
+                tries = len(self._restarts.get(slot, []))
+                if tries:
+                    time.sleep(min(5.0, 0.1 * 2 ** (tries - 1)))  # backoff
+                try:
+                    self._spawn(slot)
+                except Exception as exc:
+                    log.exception("starting twin %s failed", slot)
+                    self.notice("error", f"twinls: cannot start twin {slot}: {exc}")
+                    self._retry_later(slot)
+            if self.gave_up and not self.live():
+                self.ready.set()  # callers waiting for a twin must now hear there is none
+            now = time.monotonic()
+            n = next(self._pings)
+            for t in self.live():
+                stuck = self._stuck(t)
+                if now - t.last_pong > self.hang_after:
+                    t.kill(f"stopped answering for {now - t.last_pong:.0f} s")
+                elif stuck:
+                    log.warning("twin %s: %s; restarting it", t.slot, stuck)
+                    t.kill(stuck)
+                else:
+                    t.ping(n)
+
+    def _stuck(self, t: TwinProcess) -> str | None:
+        """Why the twin's worker counts as stuck (from its last pong), if it does."""
+        if self.cancel_grace is not None and t.cancelled_for > self.cancel_grace:
+            return f"its worker ignored a cancel for {t.cancelled_for:.0f} s"
+        if self.worker_timeout is not None and t.busy > self.worker_timeout:
+            return f"its worker was stuck on one call for {t.busy:.0f} s"
+        return None
+
+    # -- the edit log ---------------------------------------------------------------
+
+    def apply(self, entry: dict[str, Any]) -> int:
+        """Apply an edit entry to the mirror, then send it to every twin, in order.
+
+        The entry is encoded before the mirror changes: one that cannot travel
+        (raises here) leaves the mirror and every twin as they were.
+        """
+        with self._lock:
+            seq = self.seq + 1
+            entry = {**entry, "k": "edit", "seq": seq}
+            frame = encode(entry)
+            apply_entry(self.mirror, entry)
+            self.seq = seq
+            path = entry["path"]
+            if entry["op"] == "change":
+                # A CRC of the whole text costs a pass over it: attach one at most every
+                # VERIFY_EVERY seconds per document while typing, and always before a call.
+                now = time.monotonic()
+                if now - self._verified_at.get(path, 0.0) >= VERIFY_EVERY:
+                    entry["crc"] = text_crc(self.mirror.docs[path].buffer.text)
+                    frame = encode(entry)
+                    self._verified_at[path] = now
+                    self._unverified.discard(path)
+                else:
+                    self._unverified.add(path)
+            elif entry["op"] in ("open", "close", "deleted"):
+                self._unverified.discard(path)
+            self._broadcast(frame)
+            return self.seq
+
+    def _broadcast(self, frame: bytes) -> None:
+        for t in self.twins:
+            if t is not None and t.alive:
+                try:
+                    t.send_raw(frame)
+                except ChannelClosed:
+                    pass  # its reader will notice; the snapshot will carry this edit
+
+    def _verify_pending(self) -> None:
+        """Send the CRC of every document edited since its last check, before a call.
+
+        A twin that finds a mismatch asks for the full text and holds its calls
+        until it arrives, so no call ever reads a diverged copy.
+        """
+        if not self._unverified:
+            return
+        with self._lock:
+            for path in sorted(self._unverified):
+                doc = self.mirror.docs.get(path)
+                if doc is None:
+                    continue
+                self.seq += 1
+                self._broadcast(
+                    encode(
+                        {
+                            "k": "edit",
+                            "seq": self.seq,
+                            "op": "verify",
+                            "path": path,
+                            "crc": text_crc(doc.buffer.text),
+                        }
+                    )
+                )
+                self._verified_at[path] = time.monotonic()
+            self._unverified.clear()
+
+    def update_settings(self, settings: dict[str, Any]) -> None:
+        with self._lock:
+            self.settings.update(settings)
+            self.mirror.excluded = list(self.settings.get("exclude", []))
+            for t in self.live():
+                t.send({"k": "settings", "settings": self.settings})
+
+    # -- calls ------------------------------------------------------------------------
+
+    def pick(self) -> TwinProcess | None:
+        live = self.live()
+        return min(live, key=lambda t: t.in_flight) if live else None
+
+    def call(
+        self,
+        target: str | Callable[..., Any],
+        *args: Any,
+        twin: TwinProcess | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Promise:
+        """Ask one twin (the least busy, unless named) to run ``target``.
+
+        ``decode`` maps batches and the value as they arrive (the Python API
+        unpickles there; the LSP server never does).
+        """
+        twin = twin or self.pick()
+        if twin is None:
+            return Promise.rejected(self.unavailable())
+        self._verify_pending()
+        return twin.call(target, list(args), self.seq, decode)
+
+    def call_each(self, target: str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
+        """Ask every live twin (status, warm-up); pairs each promise with its twin."""
+        self._verify_pending()
+        return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
+
+    def unavailable(self) -> TwinUnavailable:
+        if self.start_error:
+            return TwinUnavailable(f"no twin can start: {self.start_error}")
+        if self.gave_up:
+            return TwinUnavailable(
+                "the twin kept dying and was not restarted; run the 'twinls.restart' command"
+            )
+        return TwinUnavailable("no twin is running yet; try again in a moment")
+
+    def mirror_hashes(self) -> dict[str, str]:
+        return {p: text_sha256(t) for p, t in self.mirror.texts().items()}
+
+    # -- sharded calls (searches) ----------------------------------------------------
+
+    def call_sharded(self, target: str, items: list[Any], *args: Any) -> Promise:
+        """Spread ``items`` over every live twin in chunks: ``target(ctx, chunk, *args)``.
+
+        The twin query returns how many items of its chunk it finished (it may stop
+        early to stay responsive; the rest is dealt again). One promise carries every
+        chunk's partial batches and ``done/total`` progress; cancelling it cancels
+        the chunks in flight.
+        """
+        from .shards import ShardedCall
+
+        return ShardedCall(self, target, list(items), args).start()

@@ -1,0 +1,1 @@
+"""Shared: code both the server and the twins import (frames, text, overlay, schemas)."""

@@ -1,0 +1,1 @@
+"""Twin: the work it answers; searches over the overlay, status, user callables."""

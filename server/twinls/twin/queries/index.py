@@ -1,0 +1,255 @@
+"""Twin: the symbol index over the overlay, one :class:`FileEntry` per Python file.
+
+Every search starts here: find-implementors and workspace/symbol read it
+directly, references take their candidate files from its identifier sets, and
+implementation walks its class table, so no search opens a file it does not
+need. It is built on first need (in a background thread, so the twin keeps
+answering meanwhile) and kept current by the overlay's listener: an edit marks
+one path, and the next use re-reads only that path.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from ...shared.overlay import SKIP_DIRS, Overlay
+from .extract import Def, FileEntry, extract, tail
+
+Check = Callable[[], None]
+
+
+#: Seconds a background build may stand aside, in all, while the twin serves calls:
+#: the first search runs at full speed (it does not need the index), and the index
+#: is still built under a steady stream of calls.
+YIELD_BUDGET = 5.0
+
+
+class Index:
+    def __init__(self, overlay: Overlay, busy: Callable[[], bool] = lambda: False) -> None:
+        self.overlay = overlay
+        self.busy = busy  # is the twin's worker serving a call?
+        self._yield_left = YIELD_BUDGET
+        self._waiting = 0  # callers blocked in ensure()
+        #: Replaced, never mutated, so a reader's snapshot stays whole.
+        self.entries: dict[str, FileEntry] = {}
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._built = False
+        self._excluded: tuple[str, ...] = ()
+        self._stamps: dict[str, tuple] = {}
+        self._by_tail: tuple[dict[str, FileEntry], dict[str, list[tuple[str, Def]]]] | None = None
+        self._venv_dirs: dict[str, bool] = {}
+        overlay.listeners.append(self._touched)
+
+    # -- keeping current ----------------------------------------------------------------
+
+    def _touched(self, path: str) -> None:
+        with self._dirty_lock:
+            self._dirty.add(path)
+
+    def start_background(self) -> None:
+        """Build now without blocking the caller (the twin's worker keeps serving)."""
+        if not self._built:
+            threading.Thread(target=self._background, name="twin-index", daemon=True).start()
+
+    def _background(self) -> None:
+        self.ensure(pause=self._stand_aside)
+
+    def _stand_aside(self) -> None:
+        """Let the worker's call run alone for a moment (within :data:`YIELD_BUDGET`)."""
+        while self._yield_left > 0 and not self._waiting and self.busy():
+            started = time.monotonic()
+            time.sleep(0.005)
+            self._yield_left -= time.monotonic() - started
+
+    def ensure(
+        self, check: Check | None = None, pause: Callable[[], None] | None = None
+    ) -> dict[str, FileEntry]:
+        """The entries, built if need be and with every touched path re-read."""
+        waits = pause is None  # a caller that needs the index now: no standing aside
+        if waits:
+            with self._dirty_lock:
+                self._waiting += 1
+        try:
+            with self._lock:
+                if not self._built or tuple(self.overlay.excluded) != self._excluded:
+                    self._walk(check, pause)
+                self._refresh()
+                return self.entries
+        finally:
+            if waits:
+                with self._dirty_lock:
+                    self._waiting -= 1
+
+    def _walk(self, check: Check | None, pause: Callable[[], None] | None = None) -> None:
+        with self._dirty_lock:
+            self._dirty.clear()  # the walk reads everything anyway
+        excluded = tuple(self.overlay.excluded)
+        old = self.entries
+        new: dict[str, FileEntry] = {}
+        stamps = self._stamps
+        fresh_stamps: dict[str, tuple] = {}
+        # Entries are long-lived and acyclic: collecting while they pile up only costs time.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for path in self.overlay.python_files():
+                if check is not None:
+                    check()
+                if self._in_virtualenv(path):
+                    continue
+                if pause is not None:
+                    pause()
+                stamp = self.overlay.stamp(path)
+                if path in old and stamps.get(path) == stamp:
+                    new[path] = old[path]
+                else:
+                    entry = self._read(path, old.get(path))
+                    if entry is None:
+                        continue
+                    new[path] = entry
+                fresh_stamps[path] = stamp
+        finally:
+            if was_enabled:
+                gc.enable()
+        self._stamps = fresh_stamps
+        self.entries = new
+        self._excluded = excluded
+        self._built = True
+
+    def _refresh(self) -> None:
+        with self._dirty_lock:
+            dirty, self._dirty = self._dirty, set()
+        if not dirty:
+            return
+        entries = dict(self.entries)
+        for path in dirty:
+            prefix = path.rstrip(os.sep) + os.sep
+            for p in [p for p in entries if p == path or p.startswith(prefix)]:
+                del entries[p]
+                self._stamps.pop(p, None)
+            if self.overlay.is_dir(path):
+                found = [p for p in self.overlay.python_files([path]) if self.indexable(p)]
+            else:
+                found = [path] if self.indexable(path) and self.overlay.is_file(path) else []
+            for p in found:
+                stamp = self.overlay.stamp(p)
+                entry = self._read(p, self.entries.get(p))
+                if entry is not None:
+                    entries[p] = entry
+                    self._stamps[p] = stamp
+        self.entries = entries
+
+    def _read(self, path: str, previous: FileEntry | None) -> FileEntry | None:
+        ov = self.overlay
+        if path in ov.docs:
+            with ov.lock:  # not half way through an edit the worker is applying
+                text = ov.read_text(path)
+        else:
+            text = ov.read_text(path)
+        if text is None or ov.too_big(path, text):
+            return None
+        return extract(text, previous)
+
+    def indexable(self, path: str) -> bool:
+        """Would a walk of the roots list ``path``? (skip folders, exclusions, suffix)"""
+        if not path.endswith((".py", ".pyi")):
+            return False
+        ov = self.overlay
+        for root in ov.roots:
+            prefix = root.rstrip(os.sep) + os.sep
+            if not path.startswith(prefix):
+                continue
+            folder = root
+            for part in path[len(prefix) :].split(os.sep)[:-1]:
+                folder = os.path.join(folder, part)
+                if part in SKIP_DIRS or part.endswith(".egg-info") or ov.is_excluded(folder):
+                    return False
+            return (
+                not ov.is_excluded(path)
+                and not ov.is_hidden(path)
+                and not self._in_virtualenv(path)
+            )
+        return False
+
+    def _in_virtualenv(self, path: str) -> bool:
+        """Under a folder holding ``pyvenv.cfg`` (a virtualenv, whatever its name)?"""
+        folder = os.path.dirname(path)
+        seen: list[str] = []
+        found = False
+        while folder not in self._venv_dirs:
+            seen.append(folder)
+            if folder in self.overlay.roots:
+                break  # a workspace folder is searched even if it is itself a venv
+            if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+                found = True
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        else:
+            found = self._venv_dirs[folder]
+        for f in seen:
+            self._venv_dirs[f] = found
+        return found
+
+    # -- reading ------------------------------------------------------------------------
+
+    def files_with(self, name: str, check: Check | None = None) -> dict[str, int]:
+        """Files whose text holds ``name`` as a whole identifier (a superset of its uses).
+
+        Maps each to its size. Until the index is built, the files are read and
+        searched instead (well under a second where the build takes seconds), so
+        the first search of a session does not wait for the whole index.
+        """
+        if self._built:
+            return {p: e.size for p, e in self.ensure(check).items() if name in e.idents}
+        word = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+        found: dict[str, int] = {}
+        for path in self.overlay.python_files():
+            if check is not None:
+                check()
+            if self._in_virtualenv(path):
+                continue
+            text = self.overlay.read_text(path)
+            if text is not None and name in text and word.search(text):
+                found[path] = len(text)
+        return found
+
+    def definitions(self, check: Check | None = None) -> Iterator[tuple[str, Def]]:
+        for path, entry in self.ensure(check).items():
+            for d in entry.defs:
+                yield path, d
+
+    def subclass_candidates(self, name: str) -> list[tuple[str, Def]]:
+        """Classes with a base whose last dotted component is ``name`` (to be checked)."""
+        entries = self.ensure()
+        cached = self._by_tail
+        if cached is None or cached[0] is not entries:
+            table: dict[str, list[tuple[str, Def]]] = defaultdict(list)
+            for path, entry in entries.items():
+                for d in entry.defs:
+                    for base in d.bases:
+                        table[tail(base)].append((path, d))
+            cached = self._by_tail = (entries, table)
+        return cached[1].get(name, [])
+
+    def entry(self, path: str) -> FileEntry | None:
+        return self.ensure().get(path)
+
+
+def get(state) -> Index:  # type: ignore[no-untyped-def]
+    """The twin's one index (``state`` is the TwinState)."""
+
+    def busy() -> bool:  # a call in the worker (a detached test run waits elsewhere)
+        return any(not c.detached for c in list(state.calls.values()))
+
+    return state.singleton("index", lambda: Index(state.overlay, busy))

@@ -1,0 +1,266 @@
+"""Twin: jedi; one project, one inference state per search (and per edit), kept clean.
+
+Why one shared state: a search resolves names in hundreds of files, and each
+file imports much the same modules; a state per file infers those again every
+time (minutes instead of seconds on jedi's own source). Why it must be kept
+clean: jedi memoizes what it inferred, including what it inferred while one of
+its recursion or execution limits cut it short, so with a plain shared state
+the answer to a name depended on which names (files, searches) came before it,
+and repeats of one request decayed (380, 175, 1). Here every name is resolved
+inside a journal of the memo (:class:`jedi_compat.CountingState`): a name that
+hit a limit leaves nothing behind and is redone in a fresh state with the
+limits raised. A new search, or any edit, gets a new state, so nothing stale
+survives an edit and no search depends on an earlier one. Names are compared
+by :data:`Key` (file and position), never by object, so results from
+different twins and states merge.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jedi
+from jedi.file_io import FileIO, KnownContentFileIO
+from parso.python.tree import Name
+
+from ...shared.overlay import Overlay
+from ...shared.textbuf import from_codepoints, split_lines, to_codepoints
+from ..gate import gate as jedi_gate
+from .jedi_compat import CountingState, load_module_from_path, raised_limits
+
+#: A definition's identity across processes: (file or module, line (1-based), column).
+Key = tuple[str, int, int]
+T = TypeVar("T")
+#: A name whose resolution hit one of jedi's limits is retried with the limits times this.
+RETRY_FACTOR = 4
+
+
+class Session:
+    """One jedi inference state and the module contexts loaded in it."""
+
+    def __init__(self, world: JediWorld) -> None:
+        self.world = world
+        self.state = CountingState(world.project, environment=world.environment)
+        self._modules: dict[str, Any] = {}  # path -> module context, in this state
+
+    def reset_limits(self) -> None:
+        """jedi's recursion and execution counts back to zero (per name resolved)."""
+        self.state.reset_recursion_limitations()
+
+    @property
+    def refused(self) -> int:
+        """Executions jedi refused (a limit hit) since :meth:`reset_limits`."""
+        return self.state.refused
+
+    def attempt(self, work: Callable[[Session], T], key: Any = None) -> tuple[T, bool]:
+        """``(work(session), whole)``: run ``work`` so that a limit it hits leaves no trace.
+
+        ``work`` runs here, in a journal of the memo. Cut short by a limit, its
+        memo entries are dropped and it runs again in a fresh state with the
+        limits raised: that answer depends on the texts alone, never on what
+        this state inferred before (so repeats agree). ``whole`` is False if
+        even that was cut short (counted: jedi gave up). With a ``key``, that
+        answer is kept until the overlay changes: a repeat takes it at once.
+        """
+        jedi_gate.pause()  # a safe point: no name half resolved, the limits as they were
+        world, state = self.world, self.state
+        redone = world.redone()
+        if key is not None and key in redone:
+            return redone[key]
+        state.begin()
+        value = work(self)
+        if not state.refused:
+            state.commit()
+            return value, True
+        state.rollback()
+        world.retried += 1
+        fresh = Session(world)
+        with raised_limits(RETRY_FACTOR):
+            fresh.state.begin()
+            value = work(fresh)
+        whole = not fresh.state.refused
+        if not whole:
+            world.gave_up += 1
+        if key is not None:
+            redone[key] = (value, whole)
+        return value, whole
+
+    def module(self, path: str) -> Any | None:
+        """The module context of ``path`` as the overlay has it; None if it cannot be read."""
+        known = self._modules.get(path)
+        if known is not None:
+            return known
+        if not os.path.isabs(path) or not self.world.overlay.is_file(path):
+            return None  # not a file (an untitled buffer's URI): no cross-file answers
+        self.state.script_path = Path(path)
+        self._modules[path] = module = self._load(path)
+        return module
+
+    def _load(self, path: str) -> Any | None:
+        state = self.state
+        try:
+            try:
+                return load_module_from_path(state, FileIO(path)).as_context()
+            except UnicodeDecodeError:  # not UTF-8: the overlay's lenient decoding, as text
+                text = self.world.overlay.read_text(path)
+                if text is None:
+                    return None
+                return load_module_from_path(state, KnownContentFileIO(path, text)).as_context()
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+
+    def name_at_cursor(
+        self, path: str, line: int, character: int, lines: Lines
+    ) -> tuple[Any, Name] | None:
+        """(module context, name leaf) at a client position; None off a name or a file."""
+        module = self.module(path)
+        if module is None:
+            return None
+        leaf = name_at(module, line, lines.codepoint_col(path, line, character))
+        return None if leaf is None else (module, leaf)
+
+
+class JediWorld:
+    def __init__(self, overlay: Overlay, roots: list[str]) -> None:
+        self.overlay = overlay
+        root = roots[0] if roots else os.getcwd()
+        self.environment = jedi.InterpreterEnvironment()  # no subprocess: the twin is warm
+        # A ``src`` layout's packages import as the tests import them (pyright does the same).
+        src = [os.path.join(r, "src") for r in roots if os.path.isdir(os.path.join(r, "src"))]
+        self.project = jedi.Project(root, added_sys_path=[*roots[1:], *src], smart_sys_path=True)
+        # Counted for ``twinls.status`` (see :func:`stats`):
+        self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
+        self.gave_up = 0  # ... and still hit them: the answer may miss those uses
+        self.failed = 0  # names jedi raised an error on
+
+        self._shared: Session | None = None
+        self._generation: Any = None
+        self._redone: dict[Any, Any] = {}
+        self._redone_generation = -1
+
+    def session(self) -> Session:
+        """A fresh inference state: what it infers depends on nothing inferred before."""
+        return Session(self)
+
+    def redone(self) -> dict[Any, Any]:
+        """Answers redone in a fresh state (:meth:`Session.attempt`), for this generation."""
+        if self._redone_generation != self.overlay.generation:
+            self._redone = {}
+            self._redone_generation = self.overlay.generation
+        return self._redone
+
+    def shared(self, search: Any = None) -> Session:
+        """The state of one search (``search``: its id) over the overlay as it is now.
+
+        Renewed by a new search and by any edit: a search's answer must not
+        depend on what an earlier search inferred (jedi's memo keeps what it
+        inferred half way through a cycle, which no journal can tell apart).
+        """
+        now = (self.overlay.generation, search)
+        if self._shared is None or self._generation != now:
+            self._shared = Session(self)
+            self._generation = now
+        return self._shared
+
+    def script(self, path: str) -> jedi.Script | None:
+        """A fresh ``jedi.Script`` over the overlay's text (for one-off questions: hover)."""
+        text = self.overlay.read_text(path)
+        if text is None:
+            return None
+        return jedi.Script(
+            text,
+            path=path if os.path.isabs(path) else None,
+            project=self.project,
+            environment=self.environment,
+        )
+
+
+def name_at(module_context: Any, line0: int, col: int) -> Name | None:
+    """The name leaf at a 0-based line and code-point column (its end counts too)."""
+    node = module_context.tree_node
+    try:
+        leaf = node.get_leaf_for_position((line0 + 1, col), include_prefixes=True)
+    except ValueError:
+        return None
+    if leaf is None:
+        return None
+    pos = (line0 + 1, col)
+    near = [leaf, leaf.get_next_leaf(), leaf.get_previous_leaf()]
+    names = [n for n in near if n is not None and n.type == "name"]
+    for name in names:  # a name the cursor is inside or at the start of
+        if name.start_pos <= pos < name.end_pos:
+            return name
+    for name in names:  # else one it sits just after
+        if name.end_pos == pos:
+            return name
+    return None
+
+
+def key_of(name: Any) -> Key | None:
+    """A jedi name's :data:`Key`; names without a tree (compiled) key by module and name."""
+    context = name.get_root_context()
+    try:
+        file = context.py__file__()
+    except AttributeError:
+        file = None
+    if name.tree_name is None:
+        module = context.py__name__() if hasattr(context, "py__name__") else None
+        return (f"<{module or 'compiled'}>.{name.string_name}", 0, 0)
+    if file is None:
+        return None
+    line, col = name.tree_name.start_pos
+    return (str(file), line, col)
+
+
+def client_col(text: str, col: int, encoding: str) -> int:
+    """Code-point column in the line ``text`` -> the client's column (negotiated encoding)."""
+    if encoding == "utf-32" or text.isascii():
+        return col
+    return from_codepoints(text, col, encoding)
+
+
+class Lines:
+    """Line texts of files, read through the overlay once per query (for encodings)."""
+
+    def __init__(self, overlay: Overlay, encoding: str) -> None:
+        self.overlay = overlay
+        self.encoding = encoding
+        self._lines: dict[str, list[str]] = {}
+
+    def line(self, path: str, line0: int) -> str:
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = self._lines[path] = split_lines(self.overlay.read_text(path) or "")
+        return lines[line0] if 0 <= line0 < len(lines) else ""
+
+    def codepoint_col(self, path: str, line0: int, col: int) -> int:
+        """The client's column -> code points (clamped to the line)."""
+        if self.encoding == "utf-32":
+            return col
+        return to_codepoints(self.line(path, line0), col, self.encoding)
+
+    def location(
+        self, path: str, line0: int, col: int, end_col: int, text: str | None = None
+    ) -> list[Any]:
+        """``[path, line, start, line, end]`` in the client's encoding (what travels back).
+
+        ``text`` is the line if the caller has it; an ASCII line needs no conversion.
+        """
+        if self.encoding != "utf-32" and (text is None or not text.isascii()):
+            text = self.line(path, line0) if text is None else text
+            col, end_col = (client_col(text, c, self.encoding) for c in (col, end_col))
+        return [path, line0, col, line0, end_col]
+
+
+def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """How often jedi was cut short in this twin (``twinls.status``: ``twins[].jedi``)."""
+    world = get(state)
+    return {"retried": world.retried, "gave_up": world.gave_up, "failed": world.failed}
+
+
+def get(state) -> JediWorld:  # type: ignore[no-untyped-def]
+    """The twin's one :class:`JediWorld` (``state`` is the TwinState)."""
+    return state.singleton("jedi", lambda: JediWorld(state.overlay, state.roots))

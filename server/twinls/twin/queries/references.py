@@ -1,0 +1,310 @@
+"""Twin: textDocument/references; plan from the index, then jedi checks each use.
+
+Why not ``jedi.Script.get_references``: it opens at most 2,000 files, parses at
+most 30 that contain the name, skips names of two characters or fewer outside
+the module, and reads other files from disk (unsaved buffers are invisible).
+Here the index names every file that holds the identifier, and every
+occurrence in those files is resolved by jedi against the overlay, so the
+result is complete and same-named but unrelated names are left out.
+
+Two queries: ``search.refs_plan`` (the target at the cursor and the candidate
+files) and ``search.refs_in`` (one chunk of files, one partial batch per file),
+which :meth:`TwinPool.call_sharded` spreads over the pool.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jedi.parser_utils import get_parent_scope
+
+from ..context import CallContext
+from . import index as index_mod
+from . import jedi_world
+from .jedi_compat import find_defining_names, find_names
+from .jedi_world import Key, Lines, Session, key_of
+from .registry import query
+
+log = logging.getLogger(__name__)
+_plans = itertools.count()
+
+#: Seconds a chunk may run before it hands the rest back (keeps the twin answering).
+CHUNK_BUDGET = 0.05
+_LOCAL_SCOPES = ("funcdef", "lambdef", "sync_comp_for", "comp_for")
+
+
+def resolve(module_context: Any, leaf: Any) -> set[Any]:
+    """jedi names a name leaf stands for (itself included), imports followed."""
+    return set(find_names(module_context, leaf))
+
+
+def defining(module_context: Any, leaf: Any) -> set[Any]:
+    """The target's names: what the leaf resolves to, stubs and same-scope rebinds too."""
+    state = module_context.inference_state
+    state.flow_analysis_enabled = False  # both branches of an ``if`` define the name
+    try:
+        return set(find_defining_names(module_context, leaf))
+    finally:
+        state.flow_analysis_enabled = True
+
+
+def _is_local(name: Any) -> bool:
+    """A name only its own file can use: a function's local variable, ``self``, ``cls``."""
+    tree_name = name.tree_name
+    if tree_name is None:
+        return False
+    if name.api_type == "param":
+        return tree_name.value in ("self", "cls")  # others are used as keyword arguments
+    if tree_name.parent is not None and tree_name.parent.type == "trailer":
+        return False  # an attribute
+    scope = get_parent_scope(tree_name)
+    return scope is not None and scope.type in _LOCAL_SCOPES
+
+
+@query("search.refs_plan", bulk=True)
+def refs_plan(
+    ctx: CallContext, path: str, line: int, character: int, encoding: str
+) -> dict[str, Any] | None:
+    """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
+    found = (
+        jedi_world.get(ctx.state)
+        .session()
+        .name_at_cursor(path, line, character, Lines(ctx.overlay, encoding))
+    )
+    if found is None:
+        return None
+    module, leaf = found
+    try:
+        names = defining(module, leaf)
+    except Exception as exc:  # code jedi trips over: no target, an empty answer
+        log.debug("no target at %s:%s:%s: %r", path, line, character, exc)
+        return None
+    keys = sorted({k for k in map(key_of, names) if k is not None})
+    idx = index_mod.get(ctx.state)
+    # The workspace and the asking file: not jedi's bundled stubs, not site-packages.
+    decl_files = [
+        f
+        for f in dict.fromkeys(k[0] for k in keys)
+        if f == path or (idx.indexable(f) and ctx.overlay.is_file(f))
+    ]
+    if names and all(_is_local(n) for n in names):
+        files = list(dict.fromkeys([*decl_files, path]))
+    else:
+        found = idx.files_with(leaf.value, ctx.check)
+        first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
+        # Biggest first: the pool ends together.
+        rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
+        files = first + rest
+    search = f"{os.getpid()}-{next(_plans)}"
+    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files, "search": search}
+
+
+@query("search.refs_in", bulk=True)
+def refs_in(
+    ctx: CallContext,
+    files: list[str],
+    name: str,
+    keys: list[list[Any]],
+    encoding: str,
+    include_declaration: bool = True,
+    budget: float | None = None,
+    search: str | None = None,
+) -> int:
+    """Resolve every use of ``name`` in ``files``; one batch per file; returns files done.
+
+    ``search``: the plan's id; every chunk of one search shares one jedi state.
+    """
+    budget = CHUNK_BUDGET if budget is None else budget
+    world = jedi_world.get(ctx.state)
+    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
+    lines = Lines(ctx.overlay, encoding)
+    return each_file(
+        ctx,
+        files,
+        budget,
+        lambda path: in_file(world, path, name, target, include_declaration, lines, search),
+    )
+
+
+def each_file(
+    ctx: CallContext, files: list[str], budget: float, batch_of: Callable[[str], list[Any]]
+) -> int:
+    """The loop of every sharded chunk: one batch per file until ``budget`` runs out.
+
+    Returns how many files it did (the rest go back to the queue); stops between
+    files when cancelled, and lets interactive calls into jedi there.
+    """
+    start = time.monotonic()
+    for i, path in enumerate(files):
+        if i and time.monotonic() - start > budget:
+            return i
+        ctx.check()
+        ctx.partial(batch_of(path))
+    return len(files)
+
+
+def in_file(
+    world: jedi_world.JediWorld,
+    path: str,
+    name: str,
+    target: set[Key],
+    include_declaration: bool,
+    lines: Lines,
+    search: str | None = None,
+) -> list[list[Any]]:
+    """The uses of ``name`` in one file that mean the target."""
+    session = world.shared(search)
+    module = session.module(path)
+    if module is None:
+        return []
+    code_lines = getattr(module.get_value(), "code_lines", None)
+    used = module.tree_node.get_used_names()
+    same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
+    binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
+    found: list[list[Any]] = []
+    for leaf in used.get(name, []):
+        line, col = leaf.start_pos
+        if (path, line, col) in target:
+            if not include_declaration:
+                continue
+        else:
+            base = _fixed_base(leaf, used, binding)
+            keys = same_as.get(base) if base is not None else None
+            if keys is None:
+                keys, whole = _resolve_use(world, session, path, leaf, target)
+                if keys is None:
+                    continue
+                if base is not None and whole:
+                    same_as[base] = keys
+            if not keys & target:
+                continue
+        text = code_lines[line - 1] if code_lines and line <= len(code_lines) else None
+        found.append(lines.location(path, line - 1, col, col + len(name), text))
+    return found
+
+
+def _resolve_use(
+    world: jedi_world.JediWorld, session: Session, path: str, leaf: Any, target: set[Key]
+) -> tuple[set[Key] | None, bool]:
+    """(keys the use resolves to or None, whether jedi resolved it whole).
+
+    A resolution that hit one of jedi's limits leaves nothing in the memo and
+    is redone in a fresh state with the limits raised (:meth:`Session.attempt`).
+    Still short: counted (``twinls.status``) and logged.
+    """
+    keys, whole = session.attempt(lambda s: _keys(s, path, leaf), ("use", path, leaf.start_pos))
+    if not whole and not (keys and keys & target):
+        log.warning(
+            "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
+            leaf.value,
+            path,
+            *leaf.start_pos,
+            jedi_world.RETRY_FACTOR,
+        )
+    return keys, whole
+
+
+def _keys(session: Session, path: str, leaf: Any) -> set[Key] | None:
+    """What the use ``leaf`` (a leaf of ``path``'s tree) resolves to in ``session``."""
+    module = session.module(path)
+    if module is None:
+        return None
+    own = _same_leaf(module.tree_node, leaf)
+    if own is None:
+        return None
+    try:
+        names = resolve(module, own)
+    except Exception as exc:  # one name jedi trips over must not end the search
+        session.world.failed += 1
+        log.debug("jedi failed on %s:%s:%s: %r", path, *own.start_pos, exc)
+        return None
+    return {key_of(n) for n in names if n.tree_name is not own}
+
+
+def _same_leaf(tree: Any, leaf: Any) -> Any | None:
+    """``leaf`` in ``tree``: itself if the tree is its own (parso's cache), else re-found."""
+    if leaf.get_root_node() is tree:
+        return leaf
+    try:
+        own = tree.get_leaf_for_position(leaf.start_pos)
+    except ValueError:
+        return None
+    if own is not None and own.start_pos != leaf.start_pos:
+        own = own.get_next_leaf()  # the position is also the end of the leaf before
+    if own is None or own.type != "name" or own.value != leaf.value:
+        return None
+    return own
+
+
+def _fixed_base(leaf: Any, used: Any, binding: dict[str, Any]) -> str | None:
+    """A key shared by every use of the same meaning as ``leaf`` in its file, or None.
+
+    ``N.a.<leaf>`` (a chain of plain attributes) or a plain ``<leaf>``, where
+    the chain's head can only mean its one binding: bound once in the file, at
+    module level, and the use is in a function (which sees the module's binding
+    wherever it stands) or after the binding. Such uses all mean the same, so
+    jedi resolves them once per file: ``re.compile`` used 170 times in one file,
+    or an imported ``target`` called 15,000 times, costs one resolution.
+    """
+    if leaf.is_definition():
+        return None
+    parent = leaf.parent
+    if parent is not None and parent.type == "trailer":
+        if parent.children[0] != ".":
+            return None
+        power = parent.parent
+        if power is None or power.type not in ("power", "atom_expr"):
+            return None
+        at = power.children.index(parent)
+        head = power.children[0]
+        chain = power.children[1:at]
+        if at < 1 or head.type != "name" or not all(_is_dot_name(t) for t in chain):
+            return None
+        key = ".".join([head.value, *(t.children[1].value for t in chain)])
+    elif parent is not None and parent.type in _NOT_PLAIN:
+        return None
+    elif parent is not None and parent.type == "argument" and parent.children[0] is leaf:
+        return None  # ``f(name=...)``: a keyword, the callee's parameter
+    else:
+        head, key = leaf, "=" + leaf.value
+    if head.value not in binding:
+        bindings = [n for n in used.get(head.value, ()) if n.is_definition()]
+        single = len(bindings) == 1 and get_parent_scope(bindings[0]).type == "file_input"
+        binding[head.value] = bindings[0] if single else None
+    bound = binding[head.value]
+    if bound is None:
+        return None
+    if bound.start_pos < head.start_pos:
+        return key
+    scope = get_parent_scope(leaf)
+    while scope is not None and scope.type not in ("funcdef", "lambdef"):
+        scope = scope.parent
+    return key if scope is not None else None
+
+
+#: Parents of a name that is not a plain use (imports, ``global``, decorators' dotted names).
+_NOT_PLAIN = (
+    "dotted_name",
+    "import_from",
+    "import_name",
+    "import_as_name",
+    "dotted_as_name",
+    "global_stmt",
+    "nonlocal_stmt",
+)
+
+
+def _is_dot_name(node: Any) -> bool:
+    children = getattr(node, "children", None)
+    return (
+        node.type == "trailer"
+        and children is not None
+        and len(children) == 2
+        and children[0] == "."
+        and children[1].type == "name"
+    )
