@@ -322,7 +322,7 @@ def test_twinls_run_inspect_prints_the_top_levels(tmp_path):
 
 async def test_the_inspect_lens_and_the_failure_code_action(tmp_path):
     workspace(tmp_path)
-    async with lsp_session(tmp_path, {"inspector": True}) as client:
+    async with lsp_session(tmp_path, {"inspector": True, "debugLens": True}) as client:
         uri = client.open("test_shapes.py")
         test_uri = uri
         lenses = await client.text_document_code_lens_async(
@@ -337,6 +337,9 @@ async def test_the_inspect_lens_and_the_failure_code_action(tmp_path):
         )
         (inspect_lens,) = [ln for ln in lenses if ln.command.command == "twinls.inspect"]
         assert inspect_lens.range == run.range and inspect_lens.command.arguments[0] == handle
+        debug = [ln for ln in lenses if ln.command.command == "twinls.debug"]
+        assert run.range in [ln.range for ln in debug]
+        assert len(debug) == 2  # test_fails and test_passes, not the file
         (diag,) = await client.wait_for(lambda: client.diagnostics.get(uri), what="diagnostic")
         actions = await client.text_document_code_action_async(
             types.CodeActionParams(

@@ -36,6 +36,10 @@ cmd('TwinInspect', function()
   require('twinls').inspect()
 end, { desc = 'twinls: run the test or example under the cursor and inspect its live result' })
 
+cmd('TwinDebug', function()
+  require('twinls.debug').at_cursor()
+end, { desc = 'twinls: debug the test or example under the cursor (nvim-dap attaches)' })
+
 cmd('TwinCancelRun', function()
   require('twinls').cancel_run()
 end, { desc = 'twinls: stop the running test or example' })

@@ -18,6 +18,8 @@ export interface ClientHooks {
   onRun(command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown>;
   /** An `Inspect` lens or the failure's code action: open the inspector. */
   onInspect(args: unknown[]): Promise<unknown>;
+  /** A `Debug` lens: start the Debug run and attach. */
+  onDebug(args: unknown[]): Promise<unknown>;
 }
 
 export function createClient(
@@ -48,7 +50,9 @@ export function createClient(
           ? hooks.onRun(command, args, next)
           : command === ServerCommand.inspect
             ? hooks.onInspect(args)
-            : next(command, args),
+            : command === ServerCommand.debug
+              ? hooks.onDebug(args)
+              : next(command, args),
     },
   };
   const client = new LanguageClient('twinls', 'twinls', server, options);

@@ -9,6 +9,7 @@ import { ServerManager } from './server';
 import { TwinTests } from './tests';
 import { Inspector } from './inspector';
 import { registerInspectCommands } from './inspectCommands';
+import { debugRun, registerDebug } from './debugRun';
 
 let server: ServerManager | undefined;
 
@@ -20,7 +21,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   let tests: TwinTests | undefined;
   let inspector: Inspector | undefined;
+  const send = async (command: string, args: unknown[]): Promise<unknown> => {
+    const client = await server?.client();
+    return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
+  };
   server = new ServerManager(output, {
+    onDebug: async (args) => debugRun(send, args, output),
     onInspect: async (args) => {
       const options = typeof args[1] === 'object' && args[1] !== null ? (args[1] as { title?: string }) : {};
       await inspector!.show(typeof args[0] === 'string' ? args[0] : undefined, options.title ?? 'result');
@@ -38,10 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
   }, output);
   const results = new ResultsView();
-  inspector = new Inspector(async (command, args) => {
-    const client = await manager.client();
-    return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
-  }, output);
+  inspector = new Inspector(send, output);
 
   context.subscriptions.push(
     output,
@@ -51,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     inspector,
     ...registerCommands({ client: () => manager.client(), results, tests, output, restartServer: () => manager.restart() }),
     ...registerInspectCommands(inspector, tests, () => manager.client()),
+    ...registerDebug(tests.controller, send, output),
   );
   await server.client();
 }

@@ -13,6 +13,7 @@ export const ServerCommand = {
   runFolder: 'twinls.runFolder',
   cancelRun: 'twinls.cancelRun',
   inspect: 'twinls.inspect',
+  debug: 'twinls.debug',
 } as const;
 
 /** Commands that lenses carry; their results feed the Testing view. */
@@ -36,6 +37,8 @@ export interface InitializationOptions {
   pythonSource?: string;
   /** This client has an inspector: the server adds `Inspect` lenses (lsp/inspect.py). */
   inspector?: boolean;
+  /** This client attaches a debugger: the server adds `Debug` lenses (lsp/debugging.py). */
+  debugLens?: boolean;
 }
 
 /** `workspace/didChangeConfiguration` settings the server follows (server/lsp/interpreter.py). */

@@ -43,6 +43,7 @@ function M.init_options()
     features = o.features,
     python = o.python,
     inspector = true, -- this client shows live results (inspect.lua): the server adds Inspect lenses
+    debugLens = true, -- and starts Debug runs (debug.lua): the server adds Debug lenses
   }, o.init_options or {})
 end
 

@@ -24,6 +24,7 @@ from ...shared.paths import root_of
 from ...shared.textbuf import from_codepoints
 from ..plan import SPLIT_MIN, Durations, Run, Target
 from . import titles
+from .debugging import DEBUG, debug_lenses
 from .diagnostics import TESTS, board
 from .inspect import inspect_lenses
 from .progress import WorkDone
@@ -35,7 +36,6 @@ RUN_FILE = "twinls.runFile"
 RUN_AT = "twinls.runAt"
 RUN_FOLDER = "twinls.runFolder"
 CANCEL_RUN = "twinls.cancelRun"
-DEBUG = "twinls.debug"
 REFRESH_EVERY = 0.25  # seconds between lens refreshes while results stream in
 
 #: Threads that wait for runs (a run may wait a minute; the default pool is small).
@@ -327,7 +327,7 @@ def register(ls: TwinLanguageServer) -> None:
         await warm(await ls.twin_pool())
         lines = runs.lines(path)
         found = [runs.lens(path, u, lines) for u in units]
-        return found + inspect_lenses(runs, path, units, found)
+        return found + inspect_lenses(runs, path, units, found) + debug_lenses(runs, units, found)
 
     async def run(
         target: Target,
