@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from twinls.api import Twin  # noqa: E402
 from twinls.server.plan import Run, Target  # noqa: E402
 
-SHAPES = '''\
+SHAPES = """\
 class Lazy:
     def __len__(self):
         return 10**10
@@ -33,7 +33,7 @@ class Lazy:
 
 def example_value():
     return {"rows": [{"id": i, "tags": ["a", "b"]} for i in range(1000)], "lazy": Lazy()}
-'''
+"""
 
 
 def ms(values: list[float]) -> str:
@@ -64,7 +64,7 @@ def main() -> None:
                 handle = result["tests"][0]["handle"]
                 (t,) = twin.pool.live()
 
-                def ask(h: str, offset: int = 0) -> dict:
+                def ask(h: str, offset: int = 0, t: object = t) -> dict:
                     return twin.pool.call("run.inspect", h, offset, 100, twin=t).result(60)
 
                 top = ask(handle)
