@@ -68,3 +68,8 @@ def test_os_path_is_the_running_platforms_module():
     (name,) = script.goto(2, 9, follow_imports=True)
     expected = "ntpath" if sys.platform == "win32" else "posixpath"
     assert name.module_path.stem == expected
+
+
+def test_a_tree_module_keeps_its_code_lines():
+    module = jedi.Script("x = 1\ny = 2\n")._get_module_context()
+    assert jedi_compat.code_lines(module.get_value())[:2] == ["x = 1\n", "y = 2\n"]

@@ -161,8 +161,8 @@ async def test_incoming_calls_stream_and_cancel(big: Path):
 def test_every_provider_can_be_turned_off():
     """Every request handler the server registers is named by some feature (a canary
     for providers added later without a ``features`` name)."""
+    from twinls.server.lsp.app import create_server
     from twinls.server.lsp.features import FEATURES
-    from twinls.server.lsp.server import create_server
 
     named = {m for methods in FEATURES.values() for m in methods}
     registered = set(create_server().protocol.fm.features)

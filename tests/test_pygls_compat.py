@@ -9,7 +9,8 @@ import inspect
 from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
-from twinls.server.lsp.server import TwinProtocol, create_server
+from twinls.server.lsp.app import create_server
+from twinls.server.lsp.server import TwinProtocol
 
 
 def test_private_hooks_are_where_the_subclass_expects_them():
@@ -48,3 +49,15 @@ def test_progress_tokens_are_a_dict_of_futures_that_a_cancel_cancels():
     assert "self.progress.tokens.get(params.token)" in source and ".cancel()" in source
 
     assert Progress(None).tokens == {}  # type: ignore[arg-type]
+
+
+def test_the_compat_helpers_reach_what_they_name():
+    """pygls_compat: a raw message goes out framed; the pending table is counted."""
+    from twinls.server.lsp import pygls_compat
+
+    protocol = create_server().protocol
+    sent: list = []
+    protocol._send_data = sent.append  # the transport's write, observed
+    pygls_compat.send_raw(protocol, {"jsonrpc": "2.0", "id": None, "error": {"code": -32700}})
+    assert sent == [{"jsonrpc": "2.0", "id": None, "error": {"code": -32700}}]
+    assert pygls_compat.pending_requests(protocol) == 0

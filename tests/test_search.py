@@ -298,6 +298,29 @@ async def test_index_skips_tool_folders_and_excluded_globs(tmp_path):
         assert names == {"base.py", "shapes.py", "other.py", "keep.py"}
 
 
+async def test_a_changed_exclude_reaches_the_index(tmp_path):
+    """workspace/didChangeConfiguration's exclude re-walks every twin's index, both ways."""
+    area = "def area():\n    pass\n"
+    write(tmp_path, FILES)
+    write(tmp_path, {"vendored/y.py": area})
+
+    def exclude(globs: list[str]) -> None:
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"twinls": {"exclude": globs}})
+        )
+
+    async def files() -> set[str]:
+        return {s[0] for s in spots(await client.command("twinls.findImplementors", "area"))}
+
+    async with lsp_session(tmp_path) as client:
+        assert await files() == {"base.py", "shapes.py", "other.py", "y.py"}
+        exclude(["vendored"])
+        assert await files() == {"base.py", "shapes.py", "other.py"}
+        assert await files() == {"base.py", "shapes.py", "other.py"}  # and it stays so
+        exclude([])
+        assert await files() == {"base.py", "shapes.py", "other.py", "y.py"}
+
+
 def twinls(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the terminal front door as a user would."""
     return subprocess.run(

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from .server import stubs
 from .server.interpreter import choose
 from .server.pool import TwinPool
 from .server.promise import Promise
@@ -92,7 +93,7 @@ class Twin:
         self.pool.apply({"op": "deleted", "path": _abs(path)})
 
     def status(self) -> list[dict[str, Any]]:
-        return [p.result(30) for _, p in self.pool.call_each("status")]
+        return [p.result(30) for _, p in self.pool.call_each(stubs.status())]
 
     def close(self) -> None:
         self.pool.close()

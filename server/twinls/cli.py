@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     if getattr(args, "run", None) is not None:
         sys.exit(args.run(args))
-    from .server.lsp.server import create_server
+    from .server.lsp.app import create_server
 
     tcp, path = getattr(args, "tcp", None), getattr(args, "socket", None)
     if tcp or path:

@@ -11,7 +11,7 @@ import {
 } from 'vscode-languageclient/node';
 import { ServerLaunch } from './config';
 import { showError } from './errors';
-import { InitializationOptions, RUN_COMMANDS, ServerCommand } from './protocol';
+import { InitializationOptions, RUN_COMMANDS, ServerCommand, ServerMessage } from './protocol';
 
 export interface ClientHooks {
   /** A lens (or any caller) ran a server run command; `next` sends it. */
@@ -63,7 +63,8 @@ export function createClient(
   client.onNotification(ShowMessageNotification.type, (msg) => {
     const text = msg.message.startsWith('twinls') ? msg.message : `twinls: ${msg.message}`;
     if (msg.type === MessageType.Error) {
-      void showError(text, { restart: /twin|gave up|restart/i.test(text), settings: /setting|config|option/i.test(text) });
+      const code = (msg as ServerMessage).code;
+      void showError(text, { restart: code === 'twin', settings: code === 'settings' || code === 'interpreter' });
     } else if (msg.type === MessageType.Warning) {
       output.warn(text);
       void vscode.window.showWarningMessage(text);

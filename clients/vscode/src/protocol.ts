@@ -100,14 +100,17 @@ export interface SubtestResult {
   trace?: { uri: string; line: number }[] | null;
 }
 
-/** The argument a server lens passes to runTest / runExample / runFile. */
+/** The argument a server lens passes to runTest / runExample / runFile (schema.LensArgument). */
 export interface LensArgument {
   uri: string;
   line?: number;
   name?: string;
   qualname?: string;
   nodeid?: string;
+  /** A test lens's unit kind: `test` or `class`. */
   kind?: string;
+  /** An example lens's mode: `call` or `doctest`. */
+  mode?: string;
 }
 
 export interface RunResult {
@@ -136,17 +139,46 @@ export interface TwinInfo {
   slot: number;
 }
 
+/** `twinls.status`'s `server` (schema.ServerStatus). */
+export interface ServerStatus {
+  pid: number;
+  uptime: number;
+  seq: number;
+  encoding: string;
+  roots: string[];
+  hashes?: Record<string, string>;
+  interpreter?: InterpreterInfo;
+  /** What each workspace folder would choose by itself. */
+  interpreters_by_root?: Record<string, Partial<InterpreterInfo>>;
+  /** Requests and notifications pygls still tracks. */
+  pending: number;
+  /** Documents whose text was lost after an invalid edit, until reopened or saved. */
+  untracked: string[];
+}
+
+/** `twinls.status`'s `pool` (schema.PoolStatus). */
+export interface PoolStatus {
+  size: number;
+  live: number;
+  gave_up: number[];
+  resyncs: number;
+}
+
+/** `twinls.status` (schema.Status). */
 export interface StatusResult {
-  server: {
-    pid: number;
-    seq: number;
-    encoding: string;
-    roots: string[];
-    hashes?: Record<string, string>;
-    interpreter?: InterpreterInfo;
-  };
-  pool: { size: number; live: number; gave_up: number[] };
+  server: ServerStatus;
+  pool: PoolStatus;
   twins: TwinInfo[];
+}
+
+/** What a server message is about (schema.NoticeCode); it chooses the error buttons. */
+export type NoticeCode = 'twin' | 'settings' | 'interpreter';
+
+/** `window/showMessage` params as twinls sends them: LSP's, plus a `code`. */
+export interface ServerMessage {
+  type: number;
+  message: string;
+  code?: NoticeCode;
 }
 
 export function isRunResult(value: unknown): value is RunResult {

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from ..shared import reap
 from ..shared.frames import (
     ChannelClosed,
     ChannelTimeout,
@@ -94,10 +95,7 @@ class Handle:
 
 def _reap(pid: int) -> None:
     """Wait for a supervisor, then kill anything still in its process group."""
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    reap.wait(pid)
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -277,22 +275,13 @@ def sweep(keep: frozenset[int] = frozenset()) -> int:
             except (ProcessLookupError, PermissionError):
                 pass
         for pid in ours:  # killed above or already dead: reap, so no zombie is left
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            reap.wait(pid)
     return killed
 
 
 def _has_children() -> bool:
     """Reap exited children; is any child (so any descendant) still running?"""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        if pid == 0:
-            return True
+    return reap.reap_exited()
 
 
 def close_inherited(keep: set[int]) -> None:
@@ -618,39 +607,15 @@ def _kill(pid: int) -> None:
 
 def _wait_exit(pid: int, grace: float | None = None) -> int | None:
     """The exit status; with ``grace``, kill a process that does not exit in time."""
-    if grace is not None:
-        end = time.monotonic() + grace
-        while time.monotonic() < end:
-            try:
-                done, status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return None
-            if done:
-                return status
-            time.sleep(0.002)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
+    return reap.wait(pid, grace)
 
 
 def _describe(status: int | None) -> str:
-    if status is not None and os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = str(sig)
-        return f"Crashed: the test process was killed by signal {sig} ({name})"
-    if status is not None and os.WIFEXITED(status):
-        return (
-            f"Crashed: the test process exited with status {os.WEXITSTATUS(status)} "
-            "before reporting (os._exit or a hard exit)"
-        )
+    ended = reap.exit_of(status)
+    if ended.signal is not None:
+        return f"Crashed: the test process was {ended}"
+    if ended.code is not None:
+        return f"Crashed: the test process {ended} before reporting (os._exit or a hard exit)"
     return "Crashed: the test process went away before reporting"
 
 
@@ -787,12 +752,12 @@ def _capture_in_memory() -> None:
     """pytest's fd capture writes to temp files; a run child's go to memory (memfd)."""
     if not hasattr(os, "memfd_create"):
         return
-    import _pytest.capture as capture
+    from ..twin import pytest_compat
 
     def memory_file(*args: Any, **kwargs: Any) -> Any:
         return open(os.memfd_create("twinls-capture"), "wb+", buffering=0)
 
-    capture.TemporaryFile = memory_file  # type: ignore[assignment]
+    pytest_compat.capture_into(memory_file)
 
 
 def _third_party(before: set[str], roots: list[str]) -> list[str]:

@@ -10,15 +10,15 @@ shows the unsaved line that failed.
 
 from __future__ import annotations
 
-import ast
 import importlib.machinery
 import linecache
 import sys
-from pathlib import Path
 from types import CodeType
 from typing import Any
 
 from ..shared.overlay import Overlay
+from ..shared.textbuf import split_lines
+from ..twin import pytest_compat
 from ..twin.importer import OverlayFinder, OverlayLoader
 
 
@@ -29,19 +29,14 @@ class RunLoader(OverlayLoader):
         try:
             hook = pytest_hook()
             if hook is not None:
-                from _pytest.assertion.rewrite import assertstate_key, rewrite_asserts
-
-                state = hook.config.stash[assertstate_key]
-                if hook._should_rewrite(self.name, str(path), state):
-                    hook._rewritten_names[self.name] = Path(path)
-                    tree = ast.parse(data, filename=str(path))
-                    rewrite_asserts(tree, data, str(path), hook.config)
-                    return compile(tree, str(path), "exec", dont_inherit=True)
+                code = pytest_compat.rewrite_if_pytest_would(hook, self.name, str(path), data)
+                if code is not None:
+                    return code
             return super().source_to_code(data, path)
         except SyntaxError as exc:
             # CPython re-reads the offending line from the file on disk: show the editor's.
             if exc.lineno and isinstance(data, bytes):
-                lines = data.decode("utf-8", "replace").splitlines()
+                lines = split_lines(data.decode("utf-8", "replace"))
                 if 0 < exc.lineno <= len(lines):
                     exc.text = lines[exc.lineno - 1] + "\n"
             raise
@@ -57,12 +52,11 @@ class RunFinder(OverlayFinder):
 
 def pytest_hook() -> Any:
     """pytest's active assertion-rewriting finder, if a session is running."""
-    if "_pytest.assertion.rewrite" not in sys.modules:
+    if pytest_compat.REWRITING not in sys.modules:
         return None
-    from _pytest.assertion.rewrite import AssertionRewritingHook
-
+    hook_cls = pytest_compat.rewrite_hook_class()
     for finder in sys.meta_path:
-        if isinstance(finder, AssertionRewritingHook):
+        if isinstance(finder, hook_cls):
             return finder
     return None
 
@@ -82,8 +76,6 @@ def install(overlay: Overlay, preloaded: set[str]) -> RunFinder:
 
 
 def _route_rewriting(finder: RunFinder, preloaded: set[str]) -> None:
-    from _pytest.assertion import rewrite
-
     path_find = importlib.machinery.PathFinder.find_spec
 
     def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
@@ -91,7 +83,7 @@ def _route_rewriting(finder: RunFinder, preloaded: set[str]) -> None:
             return None  # the overlay holds it: RunFinder serves (and rewrites) it
         return path_find(name, path, target)
 
-    hook_cls = rewrite.AssertionRewritingHook
+    hook_cls = pytest_compat.rewrite_hook_class()
     hook_cls._find_spec = staticmethod(find_spec)  # type: ignore[assignment]
     warn = hook_cls._warn_already_imported
 
@@ -107,4 +99,5 @@ def prime_linecache(overlay: Overlay) -> None:
     for path, doc in list(overlay.docs.items()):
         text = doc.buffer.text
         # mtime None: linecache.checkcache never drops the entry for the disk's copy.
-        linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+        lines = [line for line in split_lines(text) if line]  # Python's lines, as LSP's
+        linecache.cache[path] = (len(text), None, lines, path)

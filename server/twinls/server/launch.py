@@ -8,6 +8,66 @@ and forks every twin of the pool, including restarts, so a restart costs a
 fork, not an interpreter start. The transport is a control socket plus one
 socket per twin; a twin on another host swaps these for an execnet gateway's
 channels (see docs/architecture.md, *Twins in the project's interpreter*).
+
+Twins in the project's interpreter
+==================================
+
+**Choosing** (`server/interpreter.py`, at `initialize`): `initializationOptions.python`
+(an executable or an environment folder; the VS Code extension fills it from
+`twinls.python`, else the Python extension's selection, with `pythonSource`),
+else `twinls --python`, else `VIRTUAL_ENV`, `CONDA_PREFIX`, a `.venv` or `venv`
+(with `pyvenv.cfg`) at the first root, else the server's own. `twinls.status`
+reports it under `server.interpreter` (`path`, `source`, `version`, whose
+`pytest`, `msgpack` codec, `error`), each twin under `python`. A setting that
+names no interpreter is a `window/showMessage` error and `status.error`; no
+twin starts, the server keeps running. A new `python` in
+`workspace/didChangeConfiguration` (`{"twinls": {"python", "pythonSource"}}`,
+`server/lsp/interpreter.py`) moves the pool: the twins are restarted in the new
+interpreter and their snapshot carries every open document.
+
+**Starting** (`server/launch.py`, `bootstrap.py`, `zygote.py`). For the server's own
+interpreter the twins are forked from the server as before (the fast path: a
+`run_remotely` callable pickled by reference resolves in the fork). For any other,
+the pool starts a **zygote**: `PYTHON -B -c <bootstrap.py source> SPEC`, with a
+`SOCK_SEQPACKET` control socket passed as an fd. The bootstrap adds one finder at
+the head of `sys.meta_path` that resolves exactly the top-level names `twinls`,
+`jedi`, `parso`, `cloudpickle`, `msgpack` in the folders the server found them in
+(by `find_spec`, no import), so nothing else of twinls's environment is visible:
+the project's site-packages, pytest and `pytest11` plugins stay its own. msgpack's
+compiled module carries the server's ABI tag, so another CPython imports its
+pure-Python `fallback` (its own `__init__` chooses). Only when the project has no
+pytest, a second finder at the end of `sys.meta_path` serves twinls's pytest and
+its requirements, status says `pytest.source: "twinls"` and the user gets a
+warning. The zygote preloads (`warm.preload`), then answers `fork` requests: each
+carries the twin's end of a fresh socketpair as `SCM_RIGHTS`; the zygote forks, the
+child becomes the twin on it (`twin_main`, as a forked twin does), the answer is its
+pid. So preload, fork per run (run children fork from the twin), restart after
+`kill -9` (a fork of the warm zygote, plus the snapshot) stay as they were; a dead
+zygote is started again on the next spawn. It is single-threaded, reaps its
+children, and exits when the server's control socket closes. Under the VS Code
+bundle the server's own interpreter also gets a zygote (a fork would see the
+bundle's pytest on `sys.path`).
+
+**Another host next** (issue 18). The zygote protocol is transport-neutral: a
+hello with the interpreter's description, then `fork {slot, roots, settings}` →
+`{pid}` plus one bidirectional byte stream per twin carrying the ordinary channel
+frames. Over ssh, an execnet gateway replaces the subprocess: `remote_exec` of the
+same `bootstrap.py` source (its folders pointing at a copy of twinls's pure-Python
+packages rsynced there, or served by a remote importer), the control socket becomes
+the gateway's first channel and each twin's socketpair an execnet channel the
+zygote wraps in a socket-like reader/writer (`FrameReader`/`FrameWriter` only need
+`recv`/`sendall`); `kill` becomes a `kill` message to the zygote. `TwinProcess`
+already takes a launcher `(slot, roots, settings) → (pid, stream)`, so the pool does
+not change.
+
+Known limits: one interpreter per pool, chosen for the first workspace folder: a
+multi-root workspace whose folders have different venvs uses the first's, with a
+warning, and `status.server.interpreters_by_root` says what each folder would choose
+(Neovim starts one client, so one pool, per root, and is not affected); jedi
+and the other twinls packages have no bytecode for the project's CPython and the
+twins write none, so a zygote's first start compiles them (2–3 s, once per
+interpreter); a `run_remotely` callable pickled by value does not cross CPython
+versions (cloudpickle's code objects), named queries do.
 """
 
 from __future__ import annotations
@@ -23,7 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from ..shared.frames import ChannelClosed, decode, encode
-from ..shared.zygote_schema import ZygoteFork
+from ..shared.schema import ZygoteFork
 from .interpreter import Interpreter, InterpreterError
 
 log = logging.getLogger(__name__)

@@ -20,13 +20,15 @@ from typing import Any
 
 from ..shared.paths import root_of
 from ..shared.results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
+from ..shared.schema import DEFAULTS
+from . import stubs
 from .pool import TwinPool
 from .promise import Cancelled, Promise, TwinError
 
 Listener = Callable[["Run", dict[str, Any]], None]
 
 #: Below this many recorded seconds a split costs more than it saves.
-SPLIT_MIN = 0.2
+SPLIT_MIN = DEFAULTS["runSplitMin"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class Run:
     def start(self) -> Run:
         self.started = time.monotonic()
         for twin, spec in self.jobs():
-            promise = self.pool.call("run.start", spec, twin=twin)
+            promise = self.pool.call(stubs.run_start(spec), twin=twin)
             slot = promise.twin.slot if promise.twin is not None else -1
             self.promises.append((slot, promise))
             promise.on_partial(lambda batch, slot=slot: self._events(batch, slot))

@@ -20,14 +20,17 @@ from typing import Any
 from ..shared.entries import apply_entry
 from ..shared.frames import ChannelClosed, encode
 from ..shared.overlay import Overlay
+from ..shared.schema import DEFAULTS
 from ..shared.textbuf import text_crc, text_sha256
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinUnavailable
+from .stubs import Query, Sharded
 
 log = logging.getLogger(__name__)
 
-Notice = Callable[[str, str], None]  # (level, message) -> shown to the user
+#: (level, message, code=None) -> shown to the user; ``code``: a schema.NoticeCode.
+Notice = Callable[..., None]
 
 #: Seconds between whole-text CRC checks of a document while edits stream in.
 VERIFY_EVERY = 0.05
@@ -53,9 +56,9 @@ class TwinPool:
         size: int | None = None,
         settings: dict[str, Any] | None = None,
         notice: Notice | None = None,
-        heartbeat: float = 2.0,
-        hang_after: float = 15.0,
-        max_restarts: int = 5,
+        heartbeat: float = DEFAULTS["heartbeat"],
+        hang_after: float = DEFAULTS["hangAfter"],
+        max_restarts: int = int(DEFAULTS["maxRestarts"]),
         restart_window: float = 120.0,
         interpreter: Interpreter | None = None,
         worker_timeout: float | None = None,
@@ -64,7 +67,7 @@ class TwinPool:
         self.roots = [os.path.abspath(r) for r in roots]
         self.size = size or default_size()
         self.settings = dict(settings or {})
-        self.notice = notice or (lambda level, msg: log.warning("%s: %s", level, msg))
+        self.notice = notice or (lambda level, msg, code=None: log.warning("%s: %s", level, msg))
         self.heartbeat = heartbeat
         self.hang_after = hang_after
         self.max_restarts = max_restarts
@@ -177,6 +180,7 @@ class TwinPool:
                     f"twinls: {self.interpreter.path} has no pytest; runs use twinls's own "
                     f"(pytest {pytest.get('version', '?')}). Install pytest into the project's "
                     "environment to run its tests with its own.",
+                    code="interpreter",
                 )
         return zygote.spawn
 
@@ -242,7 +246,7 @@ class TwinPool:
     def _start_failed(self, message: str) -> None:
         """No twin can start in the chosen interpreter: say why and stop waiting."""
         self.start_error = message
-        self.notice("error", f"twinls: {message}")
+        self.notice("error", f"twinls: {message}", code="interpreter")
         self.ready.set()
 
     @staticmethod
@@ -305,6 +309,7 @@ class TwinPool:
                 f"twinls: twin {slot} died {len(history)} times in "
                 f"{int(self.restart_window)} s ({reason}); not restarting it. "
                 "Run the 'twinls.restart' command to try again.",
+                code="twin",
             )
         else:
             log.warning("twin %s died: %s; restarting", slot, reason)
@@ -353,7 +358,7 @@ class TwinPool:
                     self._spawn(slot)
                 except Exception as exc:
                     log.exception("starting twin %s failed", slot)
-                    self.notice("error", f"twinls: cannot start twin {slot}: {exc}")
+                    self.notice("error", f"twinls: cannot start twin {slot}: {exc}", code="twin")
                     self._retry_later(slot)
             if self.gave_up and not self.live():
                 self.ready.set()  # callers waiting for a twin must now hear there is none
@@ -459,24 +464,29 @@ class TwinPool:
 
     def call(
         self,
-        target: str | Callable[..., Any],
+        target: Query[Any] | str | Callable[..., Any],
         *args: Any,
         twin: TwinProcess | None = None,
         decode: Callable[[Any], Any] | None = None,
     ) -> Promise:
         """Ask one twin (the least busy, unless named) to run ``target``.
 
-        ``decode`` maps batches and the value as they arrive (the Python API
-        unpickles there; the LSP server never does).
+        ``target``: a typed stub's :class:`Query` (``server/stubs.py``), or a callable
+        (the Python API's ``run_remotely``). ``decode`` maps batches and the value as
+        they arrive (the Python API unpickles there; the LSP server never does).
         """
+        if isinstance(target, Query):
+            target, args = target.name, target.args
         twin = twin or self.pick()
         if twin is None:
             return Promise.rejected(self.unavailable())
         self._verify_pending()
         return twin.call(target, list(args), self.seq, decode)
 
-    def call_each(self, target: str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
+    def call_each(self, target: Query[Any] | str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
         """Ask every live twin (status, warm-up); pairs each promise with its twin."""
+        if isinstance(target, Query):
+            target, args = target.name, target.args
         self._verify_pending()
         return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
 
@@ -494,8 +504,11 @@ class TwinPool:
 
     # -- sharded calls (searches) ----------------------------------------------------
 
-    def call_sharded(self, target: str, items: list[Any], *args: Any) -> Promise:
+    def call_sharded(self, target: Sharded[Any] | str, *args: Any) -> Promise:
         """Spread ``items`` over every live twin in chunks: ``target(ctx, chunk, *args)``.
+
+        ``target``: a typed stub's :class:`Sharded` (``server/stubs.py``), or a query
+        name followed by ``items`` and the other arguments.
 
         The twin query returns how many items of its chunk it finished (it may stop
         early to stay responsive; the rest is dealt again). One promise carries every
@@ -504,4 +517,8 @@ class TwinPool:
         """
         from .shards import ShardedCall
 
-        return ShardedCall(self, target, list(items), args).start()
+        if isinstance(target, Sharded):
+            name, items, rest = target.name, target.items, target.args
+        else:
+            name, items, rest = target, args[0], args[1:]
+        return ShardedCall(self, name, list(items), rest).start()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..shared import reap
 from ..shared.frames import ChannelClosed, FrameError, FrameReader, FrameWriter
 from .promise import Promise, TwinDied
 
@@ -211,14 +212,8 @@ class TwinProcess:
             promises, self._promises = self._promises, {}
         status = ""
         if self.pid:
-            try:
-                _, st = os.waitpid(self.pid, 0)
-                if os.WIFSIGNALED(st):
-                    status = f" (signal {os.WTERMSIG(st)})"
-                elif os.WIFEXITED(st):
-                    status = f" (exit code {os.WEXITSTATUS(st)})"
-            except ChildProcessError:
-                pass
+            ended = reap.exit_of(reap.wait(self.pid))
+            status = f" ({ended})" if ended != reap.Exit() else ""
         self.exit_reason = (self.exit_reason or reason) + status
         self.exited.set()
         for p in promises.values():

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from ..cli import subcommand
 from ..shared import results
+from . import stubs
 from .plan import Run, Target
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini", ".git")
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         if os.path.isdir(path):
             target = Target("folder", path)
         else:
-            units = twin.call("run.lenses", path).result(60)
+            units = twin.call(stubs.lenses(path)).result(60)
             target = target_for(units, path, qualname)
         job = Run(twin.pool, target, listener=Printer(sys.stdout, root)).start()
         try:
@@ -181,7 +182,7 @@ def _inspect(pool: Any, tests: list[dict[str, Any]], depth: int) -> None:
         def ask(handle: str, twin: Any = twin) -> Any:
             if twin is None:
                 return {"gone": True, "error": "its twin is gone"}
-            return pool.call("run.inspect", handle, 0, 100, twin=twin).result(60)
+            return pool.call(stubs.run_inspect(handle, 0, 100), twin=twin).result(60)
 
         print(f"inspect {t['nodeid']}:", flush=True)
         print_tree(ask, t["handle"], depth, sys.stdout)

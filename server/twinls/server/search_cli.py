@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from ..cli import subcommand
+from . import stubs
 
 #: Terminal columns are characters: the twin's code-point columns as they are.
 ENCODING = "utf-32"
@@ -36,7 +37,7 @@ def implementors(args: argparse.Namespace) -> int:
     from ..api import Twin
 
     with Twin.start(args.root, size=args.pool or 1, python=args.python, discover=True) as twin:
-        promise = twin.call("search.implementors", args.name, ENCODING)
+        promise = twin.call(stubs.implementors(args.name, ENCODING))
         count = 0
         for batch in promise.partials():
             for row in batch:
@@ -77,19 +78,14 @@ def references(args: argparse.Namespace) -> int:
     with Twin.start(
         root, size=args.pool or default_size(), python=args.python, discover=True
     ) as twin:
-        plan = twin.call("search.refs_plan", path, line, max(0, col), ENCODING).result()
+        plan = twin.call(stubs.refs_plan(path, line, max(0, col), ENCODING)).result()
         if not plan:
             print(f"no name at {args.where}", file=sys.stderr)
             return 1
         promise = twin.pool.call_sharded(
-            "search.refs_in",
-            plan["files"],
-            plan["name"],
-            plan["keys"],
-            ENCODING,
-            True,
-            None,
-            plan.get("search"),
+            stubs.refs_in(
+                plan["files"], plan["name"], plan["keys"], ENCODING, True, None, plan.get("search")
+            )
         )
         seen: set[tuple] = set()
         files: set[str] = set()

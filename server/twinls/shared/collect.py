@@ -15,13 +15,15 @@ import re
 from typing import Any
 
 from .overlay import Overlay
+from .schema import Unit
+from .textbuf import split_lines
 
 #: pytest's default ``python_files``; a test module gets "Run file" and test lenses.
 TEST_FILES = ("test_*.py", "*_test.py")
 
 _DOCTEST = re.compile(r"^\s*>>>", re.M)
-
-Unit = dict[str, Any]
+#: What precedes a definition's name on its line (the name is searched after it).
+_KEYWORD = re.compile(r"(?:async\s+)?(?:def|class)\s+")
 
 
 def is_test_module(path: str) -> bool:
@@ -57,7 +59,7 @@ class Lenses:
 def find_units(text: str, path: str) -> list[Unit]:
     """Tests (a test module's functions, methods and classes) and examples, in text order."""
     tree = ast.parse(text, filename=path)
-    lines = text.splitlines()
+    lines = split_lines(text)  # LSP's lines (and ast's): a form feed breaks none
     units: list[Unit] = []
     test_module = is_test_module(path)
     if test_module:
@@ -125,7 +127,8 @@ def _unit(kind: str, node: Any, lines: list[str], prefix: list[str], mode: str) 
     line = node.lineno - 1
     text = lines[line] if line < len(lines) else ""
     col = byte_to_codepoint(text, node.col_offset)
-    name_at = text.find(node.name, col)
+    keyword = _KEYWORD.match(text, col)
+    name_at = text.find(node.name, keyword.end() if keyword else col)
     end_col = name_at + len(node.name) if name_at >= 0 else col
     sep = "::" if mode == "pytest" else "."
     return {

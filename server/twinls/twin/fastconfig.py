@@ -14,6 +14,8 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from . import pytest_compat
+
 #: Plugins no run child loads: they would write to disk or steal fatal signals.
 BASE_ARGS = ["-p", "no:cacheprovider", "-p", "no:faulthandler"]
 
@@ -26,9 +28,7 @@ def prepare() -> None:
     if _pristine is not None:
         return
     try:
-        from _pytest.config import get_config
-
-        _pristine = get_config(list(BASE_ARGS), prog="pytest.main()")
+        _pristine = pytest_compat.config_module().get_config(list(BASE_ARGS), prog="pytest.main()")
     except Exception:
         _pristine = False
 
@@ -37,8 +37,7 @@ def use_once() -> None:
     """In a run child: make the next ``pytest.main`` start from the pristine config."""
     if not _pristine:
         return
-    import _pytest.config as config_module
-
+    config_module = pytest_compat.config_module()
     original = config_module.get_config
 
     def get_config(args: Any = None, plugins: Any = None, *, prog: str | None = None) -> Any:

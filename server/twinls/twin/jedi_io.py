@@ -18,11 +18,9 @@ _installed: dict[str, object] = {}
 
 def disable_disk_caches() -> None:
     """No parso cache files read or written, no cache lock file touched."""
-    import parso.cache
+    from . import parso_compat
 
-    parso.cache._save_to_file_system = lambda *a, **k: None
-    parso.cache._load_from_file_system = lambda *a, **k: None
-    parso.cache._remove_cache_and_update_lock = lambda *a, **k: None
+    parso_compat.disable_disk_cache()
 
 
 def install(overlay: Overlay) -> None:

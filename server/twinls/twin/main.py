@@ -47,12 +47,9 @@ def prepare_process() -> None:
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the server's
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:  # a fork taken on an event loop's thread still believes that loop runs
-        import asyncio.events
+    from . import asyncio_compat
 
-        asyncio.events._set_running_loop(None)
-    except Exception:
-        pass
+    asyncio_compat.forget_running_loop()  # a fork taken on an event loop's thread
     from . import jedi_io
 
     jedi_io.disable_disk_caches()

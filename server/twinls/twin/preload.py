@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from ..shared.overlay import Overlay
 from ..shared.paths import belongs_to_interpreter
-from . import warm
+from . import pytest_compat, warm
 from .state import TwinState
 
 _NAME = r"[A-Za-z_][\w.]*"
@@ -87,9 +87,7 @@ def pytest_modules() -> list[str]:
     """pytest's built-in plugins and every installed plugin (``pytest11`` entry points)."""
     names = []
     try:
-        from _pytest.config import default_plugins
-
-        names += [f"_pytest.{p}" for p in default_plugins]
+        names += pytest_compat.default_plugins()
     except ImportError:
         return []
     try:

@@ -18,8 +18,9 @@ import socket
 import sys
 from typing import Any
 
+from ..shared import reap
 from ..shared.frames import decode, encode
-from ..shared.zygote_schema import ZygoteFork, ZygoteForked, ZygoteHello
+from ..shared.schema import ZygoteFork, ZygoteForked, ZygoteHello
 
 #: What this interpreter is, kept for the twins forked from here (``status``).
 INFO: dict[str, Any] = {}
@@ -87,10 +88,4 @@ def _become_twin(fd: int, msg: ZygoteFork) -> None:
 
 def _reap() -> None:
     """Collect exited twins (the server learns of a death from its channel's EOF)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    reap.reap_exited()

@@ -21,6 +21,8 @@ from typing import Any
 
 from lsprotocol import types
 
+from ...shared.schema import DEFAULTS
+from .. import stubs
 from . import features
 from .navigation import range_of
 from .server import TwinLanguageServer
@@ -28,7 +30,7 @@ from .server import TwinLanguageServer
 log = logging.getLogger(__name__)
 
 #: Seconds after the last edit of a document before it is checked (option ``syntaxDebounce``).
-DEBOUNCE = 0.3
+DEBOUNCE = DEFAULTS["syntaxDebounce"]
 TESTS, SYNTAX = "tests", "syntax"
 CODE = "syntax-error"
 
@@ -119,7 +121,7 @@ class SyntaxChecker:
         if stamp is None:
             return
         try:
-            rows = await self.ls.ask("lang.syntax_errors", path, self.ls.encoding)
+            rows = await self.ls.ask(stubs.syntax_errors(path, self.ls.encoding))
         except Exception as exc:  # a twin restarting: the next edit checks again
             log.debug("syntax check of %s failed: %r", path, exc)
             return
@@ -139,7 +141,7 @@ class SyntaxChecker:
             board(self.ls).publish(path, SYNTAX, diagnostics)
 
 
-def register(ls: TwinLanguageServer) -> None:
+def setup(ls: TwinLanguageServer) -> None:
     checker = SyntaxChecker(ls)
 
     def on_edit(entry: dict[str, Any]) -> None:

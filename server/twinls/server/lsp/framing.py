@@ -21,6 +21,8 @@ from typing import Any
 
 from pygls.protocol import JsonRPCProtocol
 
+from . import pygls_compat
+
 log = logging.getLogger(__name__)
 
 #: Largest body the server reads (a didOpen of a big file fits; a bogus length does not).
@@ -106,7 +108,7 @@ class Framer:
 def send_error(protocol: JsonRPCProtocol, code: int, message: str, msg_id: Any = None) -> None:
     """An error response; ``"id": null`` is spelled out, as JSON-RPC wants for -32700."""
     error = {"code": code, "message": message}
-    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+    pygls_compat.send_raw(protocol, {"jsonrpc": "2.0", "id": msg_id, "error": error})
 
 
 async def message_loop(

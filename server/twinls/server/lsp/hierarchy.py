@@ -16,6 +16,9 @@ from typing import Any
 
 from lsprotocol import types
 
+from ...shared.schema import Found
+from .. import stubs
+from . import app
 from .navigation import range_of, where
 from .progress import PartialResults
 from .search import Bar
@@ -100,109 +103,113 @@ async def gather(
     return [] if partial.enabled else rows
 
 
-def register(ls: TwinLanguageServer) -> None:
-    # -- call hierarchy ---------------------------------------------------------------
+# -- call hierarchy ---------------------------------------------------------------
 
-    @ls.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
-    async def prepare_calls(ls: TwinLanguageServer, params: types.CallHierarchyPrepareParams):
-        rows = await ls.ask("lang.call_item", *where(ls, params))
-        return [call_item(ls, r) for r in rows] or None
 
-    @ls.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
-    async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCallsParams):
-        data = _item_data(params.item)
-        if data is None:
-            return []
-        pool = await ls.twin_pool()
-        at = (data["path"], data["line"], data["character"], ls.encoding)
-        plan = await ls.await_promise(pool.call("search.refs_plan", *at))
-        if not plan:
-            return []
-        promise = pool.call_sharded(
-            "lang.incoming_in", plan["files"], plan["name"], plan["keys"], ls.encoding
+@app.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+async def prepare_calls(ls: TwinLanguageServer, params: types.CallHierarchyPrepareParams):
+    rows = await ls.ask(stubs.call_item(*where(ls, params)))
+    return [call_item(ls, r) for r in rows] or None
+
+
+@app.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
+async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCallsParams):
+    data = _item_data(params.item)
+    if data is None:
+        return []
+    pool = await ls.twin_pool()
+    at = (data["path"], data["line"], data["character"], ls.encoding)
+    plan = await ls.await_promise(pool.call(stubs.refs_plan(*at)))
+    if not plan:
+        return []
+    promise = pool.call_sharded(
+        stubs.incoming_in(plan["files"], plan["name"], plan["keys"], ls.encoding)
+    )
+
+    def convert(row: dict[str, Any]) -> types.CallHierarchyIncomingCall:
+        return types.CallHierarchyIncomingCall(
+            from_=call_item(ls, row["caller"]),
+            from_ranges=[range_of(r) for r in row["ranges"]],
         )
 
-        def convert(row: dict[str, Any]) -> types.CallHierarchyIncomingCall:
-            return types.CallHierarchyIncomingCall(
-                from_=call_item(ls, row["caller"]),
-                from_ranges=[range_of(r) for r in row["ranges"]],
-            )
+    found = await gather(
+        ls,
+        promise,
+        convert,
+        f"Calls of {plan['name']}",
+        params.partial_result_token,
+        params.work_done_token,
+    )
+    return sorted(found, key=lambda c: (c.from_.uri, c.from_.range.start.line))
 
-        found = await gather(
+
+@app.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
+async def outgoing(ls: TwinLanguageServer, params: types.CallHierarchyOutgoingCallsParams):
+    data = _item_data(params.item)
+    if data is None:
+        return []
+    rows = await ls.ask(stubs.outgoing(data["path"], data["line"], data["character"], ls.encoding))
+    return [
+        types.CallHierarchyOutgoingCall(
+            to=call_item(ls, r["callee"]), from_ranges=[range_of(x) for x in r["ranges"]]
+        )
+        for r in rows
+    ]
+
+
+# -- type hierarchy ---------------------------------------------------------------
+
+
+@app.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
+async def prepare_types(ls: TwinLanguageServer, params: types.TypeHierarchyPrepareParams):
+    rows = await ls.ask(stubs.type_item(*where(ls, params)))
+    return [type_item(ls, r) for r in rows] or None
+
+
+@app.feature(types.TYPE_HIERARCHY_SUPERTYPES)
+async def supertypes(ls: TwinLanguageServer, params: types.TypeHierarchySupertypesParams):
+    data = _item_data(params.item)
+    if data is None:
+        return []
+    rows = await ls.ask(
+        stubs.supertypes(data["path"], data["line"], data["character"], ls.encoding)
+    )
+    return [type_item(ls, r) for r in rows]
+
+
+@app.feature(types.TYPE_HIERARCHY_SUBTYPES)
+async def subtypes(ls: TwinLanguageServer, params: types.TypeHierarchySubtypesParams):
+    data = _item_data(params.item)
+    if data is None:
+        return []
+    pool = await ls.twin_pool()
+    promise = pool.call(
+        stubs.implementation(data["path"], data["line"], data["character"], ls.encoding)
+    )
+
+    def convert(raw: list[Any]) -> types.TypeHierarchyItem:
+        path, sl, sc, el, ec, qualname = Found(*raw)
+        name = qualname.rsplit(".", 1)[-1]
+        module = path.rsplit("/", 1)[-1].removesuffix(".py")
+        sel = [path, sl, sc, el, ec]
+        return type_item(
             ls,
-            promise,
-            convert,
-            f"Calls of {plan['name']}",
-            params.partial_result_token,
-            params.work_done_token,
-        )
-        return sorted(found, key=lambda c: (c.from_.uri, c.from_.range.start.line))
-
-    @ls.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
-    async def outgoing(ls: TwinLanguageServer, params: types.CallHierarchyOutgoingCallsParams):
-        data = _item_data(params.item)
-        if data is None:
-            return []
-        rows = await ls.ask(
-            "lang.outgoing", data["path"], data["line"], data["character"], ls.encoding
-        )
-        return [
-            types.CallHierarchyOutgoingCall(
-                to=call_item(ls, r["callee"]), from_ranges=[range_of(x) for x in r["ranges"]]
-            )
-            for r in rows
-        ]
-
-    # -- type hierarchy ---------------------------------------------------------------
-
-    @ls.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
-    async def prepare_types(ls: TwinLanguageServer, params: types.TypeHierarchyPrepareParams):
-        rows = await ls.ask("lang.type_item", *where(ls, params))
-        return [type_item(ls, r) for r in rows] or None
-
-    @ls.feature(types.TYPE_HIERARCHY_SUPERTYPES)
-    async def supertypes(ls: TwinLanguageServer, params: types.TypeHierarchySupertypesParams):
-        data = _item_data(params.item)
-        if data is None:
-            return []
-        rows = await ls.ask(
-            "lang.supertypes", data["path"], data["line"], data["character"], ls.encoding
-        )
-        return [type_item(ls, r) for r in rows]
-
-    @ls.feature(types.TYPE_HIERARCHY_SUBTYPES)
-    async def subtypes(ls: TwinLanguageServer, params: types.TypeHierarchySubtypesParams):
-        data = _item_data(params.item)
-        if data is None:
-            return []
-        pool = await ls.twin_pool()
-        promise = pool.call(
-            "search.implementation", data["path"], data["line"], data["character"], ls.encoding
+            {
+                "name": name,
+                "kind": "class",
+                "detail": f"{module}.{qualname}",
+                "path": path,
+                "range": sel,
+                "selection": sel,
+                "line": sl,
+            },
         )
 
-        def convert(raw: list[Any]) -> types.TypeHierarchyItem:
-            path, sl, sc, el, ec, qualname = raw[:6]
-            name = qualname.rsplit(".", 1)[-1]
-            module = path.rsplit("/", 1)[-1].removesuffix(".py")
-            sel = [path, sl, sc, el, ec]
-            return type_item(
-                ls,
-                {
-                    "name": name,
-                    "kind": "class",
-                    "detail": f"{module}.{qualname}",
-                    "path": path,
-                    "range": sel,
-                    "selection": sel,
-                    "line": sl,
-                },
-            )
-
-        return await gather(
-            ls,
-            promise,
-            convert,
-            f"Subtypes of {params.item.name}",
-            params.partial_result_token,
-            params.work_done_token,
-        )
+    return await gather(
+        ls,
+        promise,
+        convert,
+        f"Subtypes of {params.item.name}",
+        params.partial_result_token,
+        params.work_done_token,
+    )

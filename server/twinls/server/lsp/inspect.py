@@ -12,6 +12,8 @@ from typing import Any
 from lsprotocol import types
 
 from ...shared.inspect_schema import PAGE, HandleParts, Inspected
+from .. import stubs
+from . import app
 from .server import TwinLanguageServer
 
 INSPECT = "twinls.inspect"
@@ -66,58 +68,59 @@ def _request(args: tuple[Any, ...]) -> tuple[str, int, int]:
     return first, offset, limit
 
 
-def register(ls: TwinLanguageServer) -> None:
-    @ls.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
-    )
-    async def code_action(
-        ls: TwinLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
-        """``Inspect the failure`` on a failed test's diagnostic whose run child is parked."""
-        actions = []
-        for diag in params.context.diagnostics:
-            data = diag.data if isinstance(diag.data, dict) else {}
-            if diag.source != "twinls" or not isinstance(data.get("handle"), str):
-                continue
-            actions.append(
-                types.CodeAction(
-                    title="Inspect the failure (frames and locals)",
-                    kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[diag],
-                    command=types.Command(
-                        title="Inspect",
-                        command=INSPECT,
-                        arguments=[data["handle"], {"title": diag.message}],
-                    ),
-                )
+@app.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+async def code_action(
+    ls: TwinLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    """``Inspect the failure`` on a failed test's diagnostic whose run child is parked."""
+    actions = []
+    for diag in params.context.diagnostics:
+        data = diag.data if isinstance(diag.data, dict) else {}
+        if diag.source != "twinls" or not isinstance(data.get("handle"), str):
+            continue
+        actions.append(
+            types.CodeAction(
+                title="Inspect the failure (frames and locals)",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diag],
+                command=types.Command(
+                    title="Inspect",
+                    command=INSPECT,
+                    arguments=[data["handle"], {"title": diag.message}],
+                ),
             )
-        return actions
-
-    @ls.command(INSPECT)
-    async def inspect(ls: TwinLanguageServer, *args: Any) -> Inspected:
-        """One level of a live result: type, repr, attributes, a page of items, mime."""
-        handle, offset, limit = _request(args)
-        pool = await ls.twin_pool()
-        twin_pid = HandleParts.parse(handle).twin
-        twin = next((t for t in pool.live() if t.pid == twin_pid), None)
-        if twin is None:
-            return Inspected(
-                handle=handle, gone=True, error="this result is gone: its twin was restarted"
-            )
-        answer: Inspected = await ls.await_promise(
-            pool.call("run.inspect", handle, offset, limit, twin=twin)
         )
-        location = answer.get("location")
-        if location:
-            answer["location"] = {"uri": ls.uri_of(location["path"]), "line": location["line"]}
-        return answer
+    return actions
 
-    @ls.command(PARKED)
-    async def parked(ls: TwinLanguageServer, *args: Any) -> list[dict[str, Any]]:
-        """Every twin's parked run children (pids, what they ran, memory)."""
-        pool = await ls.twin_pool()
-        found: list[dict[str, Any]] = []
-        for twin in pool.live():
-            found.extend(await ls.await_promise(pool.call("run.parked", twin.slot, twin=twin)))
-        return found
+
+@app.command(INSPECT)
+async def inspect(ls: TwinLanguageServer, *args: Any) -> Inspected:
+    """One level of a live result: type, repr, attributes, a page of items, mime."""
+    handle, offset, limit = _request(args)
+    pool = await ls.twin_pool()
+    twin_pid = HandleParts.parse(handle).twin
+    twin = next((t for t in pool.live() if t.pid == twin_pid), None)
+    if twin is None:
+        return Inspected(
+            handle=handle, gone=True, error="this result is gone: its twin was restarted"
+        )
+    answer: Inspected = await ls.await_promise(
+        pool.call(stubs.run_inspect(handle, offset, limit), twin=twin)
+    )
+    location = answer.get("location")
+    if location:
+        answer["location"] = {"uri": ls.uri_of(location["path"]), "line": location["line"]}
+    return answer
+
+
+@app.command(PARKED)
+async def parked(ls: TwinLanguageServer, *args: Any) -> list[dict[str, Any]]:
+    """Every twin's parked run children (pids, what they ran, memory)."""
+    pool = await ls.twin_pool()
+    found: list[dict[str, Any]] = []
+    for twin in pool.live():
+        found.extend(await ls.await_promise(pool.call(stubs.run_parked(twin.slot), twin=twin)))
+    return found

@@ -7,10 +7,13 @@ LSP. A cancelled request cancels the twin's call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
 
+from .. import stubs
+from . import app
 from .server import TwinLanguageServer
 
 
@@ -30,51 +33,57 @@ def location_of(ls: TwinLanguageServer, raw: list[Any]) -> types.Location:
     return types.Location(uri=ls.uri_of(raw[0]), range=range_of(raw[1:5]))
 
 
-def register(ls: TwinLanguageServer) -> None:
-    async def locations(ls: TwinLanguageServer, query: str, params: Any) -> list[types.Location]:
-        return [location_of(ls, r) for r in await ls.ask(query, *where(ls, params))]
+async def locations(
+    ls: TwinLanguageServer, stub: Callable[..., stubs.Query[list[Any]]], params: Any
+) -> list[types.Location]:
+    return [location_of(ls, r) for r in await ls.ask(stub(*where(ls, params)))]
 
-    @ls.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(ls: TwinLanguageServer, params: types.DefinitionParams):
-        return await locations(ls, "lang.definition", params)
 
-    @ls.feature(types.TEXT_DOCUMENT_DECLARATION)
-    async def declaration(ls: TwinLanguageServer, params: types.DeclarationParams):
-        return await locations(ls, "lang.declaration", params)
+@app.feature(types.TEXT_DOCUMENT_DEFINITION)
+async def definition(ls: TwinLanguageServer, params: types.DefinitionParams):
+    return await locations(ls, stubs.definition, params)
 
-    @ls.feature(types.TEXT_DOCUMENT_TYPE_DEFINITION)
-    async def type_definition(ls: TwinLanguageServer, params: types.TypeDefinitionParams):
-        return await locations(ls, "lang.type_definition", params)
 
-    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
-    async def highlight(ls: TwinLanguageServer, params: types.DocumentHighlightParams):
-        rows = await ls.ask("lang.highlight", *where(ls, params))
-        kinds = types.DocumentHighlightKind
-        return [
-            types.DocumentHighlight(range=range_of(r[:4]), kind=kinds.Write if r[4] else kinds.Read)
-            for r in rows
-        ]
+@app.feature(types.TEXT_DOCUMENT_DECLARATION)
+async def declaration(ls: TwinLanguageServer, params: types.DeclarationParams):
+    return await locations(ls, stubs.declaration, params)
 
-    @ls.feature(
-        types.TEXT_DOCUMENT_SIGNATURE_HELP,
-        types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[")"]),
-    )
-    async def signature_help(ls: TwinLanguageServer, params: types.SignatureHelpParams):
-        rows = await ls.ask("lang.signature_help", *where(ls, params))
-        if not rows:
-            return None
-        signatures = [
-            types.SignatureInformation(
-                label=r["label"],
-                documentation=r["doc"] or None,  # plain text: every client shows it
-                parameters=[types.ParameterInformation(label=p) for p in r["params"]],
-                active_parameter=r["active"] if r["active"] >= 0 else None,
-            )
-            for r in rows
-        ]
-        active = rows[0]["active"]
-        return types.SignatureHelp(
-            signatures=signatures,
-            active_signature=0,
-            active_parameter=active if active >= 0 else None,
+
+@app.feature(types.TEXT_DOCUMENT_TYPE_DEFINITION)
+async def type_definition(ls: TwinLanguageServer, params: types.TypeDefinitionParams):
+    return await locations(ls, stubs.type_definition, params)
+
+
+@app.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+async def highlight(ls: TwinLanguageServer, params: types.DocumentHighlightParams):
+    rows = await ls.ask(stubs.highlight(*where(ls, params)))
+    kinds = types.DocumentHighlightKind
+    return [
+        types.DocumentHighlight(range=range_of(r[:4]), kind=kinds.Write if r[4] else kinds.Read)
+        for r in rows
+    ]
+
+
+@app.feature(
+    types.TEXT_DOCUMENT_SIGNATURE_HELP,
+    types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[")"]),
+)
+async def signature_help(ls: TwinLanguageServer, params: types.SignatureHelpParams):
+    rows = await ls.ask(stubs.signature_help(*where(ls, params)))
+    if not rows:
+        return None
+    signatures = [
+        types.SignatureInformation(
+            label=r["label"],
+            documentation=r["doc"] or None,  # plain text: every client shows it
+            parameters=[types.ParameterInformation(label=p) for p in r["params"]],
+            active_parameter=r["active"] if r["active"] >= 0 else None,
         )
+        for r in rows
+    ]
+    active = rows[0]["active"]
+    return types.SignatureHelp(
+        signatures=signatures,
+        active_signature=0,
+        active_parameter=active if active >= 0 else None,
+    )

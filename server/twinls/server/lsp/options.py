@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...shared.overlay import MAX_FILE_SIZE
+from ...shared.schema import DEFAULTS
 
 #: name -> (default, lowest, highest); None as default means "not set".
 NUMBERS: dict[str, tuple[float | None, float, float]] = {
-    "heartbeat": (2.0, 0.1, 60.0),
-    "hangAfter": (15.0, 1.0, 3600.0),
-    "runTimeout": (60.0, 1.0, 86400.0),
-    "maxRestarts": (5, 0, 1000),
+    "heartbeat": (DEFAULTS["heartbeat"], 0.1, 60.0),
+    "hangAfter": (DEFAULTS["hangAfter"], 1.0, 3600.0),
+    "runTimeout": (DEFAULTS["runTimeout"], 1.0, 86400.0),
+    "maxRestarts": (DEFAULTS["maxRestarts"], 0, 1000),
     "maxFileSize": (MAX_FILE_SIZE, 1024, 1024 * 1024 * 1024),
     "runMemoryLimit": (None, 64, 1024 * 1024),  # MiB, opt-in
-    "workerTimeout": (300.0, 1.0, 86400.0),
-    "runSplitMin": (None, 0.0, 3600.0),
-    # Parked run children holding live results (runner/parked.py).
+    "workerTimeout": (DEFAULTS["workerTimeout"], 1.0, 86400.0),
+    "runSplitMin": (DEFAULTS["runSplitMin"], 0.0, 3600.0),
+    "syntaxDebounce": (DEFAULTS["syntaxDebounce"], 0.0, 60.0),
+    # Parked run children holding live results (twin/parked.py).
     "parkMax": (None, 0, 64),
     "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
     "parkTimeout": (None, 0.1, 86400.0),  # seconds idle

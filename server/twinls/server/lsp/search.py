@@ -18,7 +18,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ...shared.schema import Loc, SymbolRow
+from .. import stubs
 from ..promise import Promise
+from . import app
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
 
@@ -35,7 +38,8 @@ _KINDS = {
     "method": types.SymbolKind.Method,
 }
 
-Raw = list[Any]  # [path, line, start, line, end, (label)] from the twin
+#: A location row as it arrives: a :class:`Loc`, or a :class:`Found` (a Loc and a qualname).
+Raw = list[Any]
 
 
 class Bar:
@@ -121,11 +125,18 @@ class Batcher:
             self.partial.send([_location(self.ls, r) for r in items])
 
 
+def _loc(raw: Raw) -> Loc:
+    """The location part of a row (a :class:`Found` carries its qualname after it)."""
+    return Loc(*raw[:5])
+
+
 def _location(ls: TwinLanguageServer, raw: Raw) -> types.Location:
-    path, sl, sc, el, ec = raw[:5]
+    loc = _loc(raw)
     return types.Location(
-        uri=ls.uri_of(path),
-        range=types.Range(types.Position(sl, sc), types.Position(el, ec)),
+        uri=ls.uri_of(loc.path),
+        range=types.Range(
+            types.Position(loc.line, loc.start), types.Position(loc.end_line, loc.end)
+        ),
     )
 
 
@@ -144,14 +155,14 @@ async def stream_locations(
     """
     partial = PartialResults(ls, partial_token)
     batcher = Batcher(ls, partial)
-    seen: set[tuple] = set()
+    seen: set[Loc] = set()
     gathered: list[Raw] = []
     lock = threading.Lock()
 
     def on_batch(batch: list[Raw]) -> None:
         with lock:
-            fresh = [r for r in batch if tuple(r[:5]) not in seen]
-            seen.update(tuple(r[:5]) for r in fresh)
+            fresh = [r for r in batch if _loc(r) not in seen]
+            seen.update(_loc(r) for r in fresh)
             if not partial.enabled:
                 gathered.extend(fresh)
         if partial.enabled and fresh:
@@ -170,48 +181,54 @@ async def stream_locations(
     if partial.enabled:
         batcher.flush()  # queued before the response, so it reaches the client first
         return []
-    return [_location(ls, r) for r in sorted(gathered, key=lambda r: tuple(r[:5]))]
+    return [_location(ls, r) for r in sorted(gathered, key=_loc)]
 
 
-def register(ls: TwinLanguageServer) -> None:
-    running: dict[str, asyncio.Task] = {}
-    warmed: set[int] = set()
+class Running:
+    """This server's running search per kind (a newer one supersedes it)."""
 
-    async def pool_for_search():
-        """The pool, with every twin told to build its index (once per twin process)."""
-        pool = await ls.twin_pool()
-        for twin in pool.live():
-            if twin.pid not in warmed:
-                warmed.add(twin.pid)
-                pool.call("search.warm", twin=twin)
-        return pool
+    def __init__(self, ls: TwinLanguageServer) -> None:
+        self.tasks: dict[str, asyncio.Task] = {}
 
-    def supersede(kind: str) -> None:
-        """A newer search of the same kind cancels the one still running."""
-        previous = running.get(kind)
-        if previous is not None and not previous.done():
-            previous.cancel()
-        task = asyncio.current_task()
-        if task is not None:
-            running[kind] = task
 
-    def where(params: types.TextDocumentPositionParams) -> tuple[str, int, int, str]:
-        pos = params.position
-        return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
+async def pool_for_search(ls: TwinLanguageServer):
+    """The pool, with every twin told to build its index (once per twin process)."""
+    pool = await ls.twin_pool()
+    ls.once_per_twin(pool, stubs.search_warm())
+    return pool
 
-    @ls.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
-    async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
-        supersede("references")
-        # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
-        progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
-        try:
-            pool = await pool_for_search()
-            plan = await ls.await_promise(pool.call("search.refs_plan", *where(params)))
-            if not plan:
-                return []
-            progress.title = f"References to {plan['name']}"
-            promise = pool.call_sharded(
-                "search.refs_in",
+
+def supersede(ls: TwinLanguageServer, kind: str) -> None:
+    """A newer search of the same kind cancels the one still running."""
+    running = ls.part(Running).tasks
+    previous = running.get(kind)
+    if previous is not None and not previous.done():
+        previous.cancel()
+    task = asyncio.current_task()
+    if task is not None:
+        running[kind] = task
+
+
+def where(
+    ls: TwinLanguageServer, params: types.TextDocumentPositionParams
+) -> tuple[str, int, int, str]:
+    pos = params.position
+    return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
+
+
+@app.feature(types.TEXT_DOCUMENT_REFERENCES, types.ReferenceOptions(work_done_progress=True))
+async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
+    supersede(ls, "references")
+    # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
+    progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+    try:
+        pool = await pool_for_search(ls)
+        plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        if not plan:
+            return []
+        progress.title = f"References to {plan['name']}"
+        promise = pool.call_sharded(
+            stubs.refs_in(
                 plan["files"],
                 plan["name"],
                 plan["keys"],
@@ -220,90 +237,92 @@ def register(ls: TwinLanguageServer) -> None:
                 None,  # the twin's chunk budget
                 plan.get("search"),  # one jedi state per search, in every twin
             )
-            return await stream_locations(
-                ls,
-                promise,
-                progress.title,
-                params.partial_result_token,
-                params.work_done_token,
-                progress=progress,
-            )
-        finally:
-            progress.end()
-
-    @ls.feature(
-        types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)
-    )
-    async def implementation(ls: TwinLanguageServer, params: types.ImplementationParams):
-        pool = await pool_for_search()
-        promise = pool.call("search.implementation", *where(params))
-        return await stream_locations(
-            ls, promise, "Implementations", params.partial_result_token, params.work_done_token
         )
-
-    @ls.command(FIND_IMPLEMENTORS)
-    async def find_implementors(ls: TwinLanguageServer, *args: Any) -> list[types.Location]:
-        """``[name]`` or ``[name, {"partialResultToken": t}]`` -> every def called ``name``."""
-        if not args or not isinstance(args[0], str) or not args[0].strip():
-            raise JsonRpcInvalidParams(f"{FIND_IMPLEMENTORS} wants [name], got {list(args)!r}")
-        options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-        pool = await pool_for_search()
-        promise = pool.call("search.implementors", args[0].strip(), ls.encoding)
         return await stream_locations(
             ls,
             promise,
-            f"Implementors of {args[0]}",
-            options.get("partialResultToken"),
-            options.get("workDoneToken"),
+            progress.title,
+            params.partial_result_token,
+            params.work_done_token,
+            progress=progress,
         )
+    finally:
+        progress.end()
 
-    @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(work_done_progress=False))
-    async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbolParams):
-        pool = await pool_for_search()
-        rows = await ls.await_promise(
-            pool.call("search.workspace_symbols", params.query, ls.encoding)
-        )
-        symbols = [
-            types.SymbolInformation(
-                name=name,
-                kind=_KINDS.get(kind, types.SymbolKind.Variable),
-                location=_location(ls, loc),
-                container_name=container or None,
-            )
-            for name, kind, container, *loc in rows
-        ]
-        if params.partial_result_token is not None and symbols:
-            PartialResults(ls, params.partial_result_token).send(symbols)
-            return []
-        return symbols
 
-    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
-        pool = await pool_for_search()
-        path = ls.path_of(params.text_document.uri)
-        tree = await ls.await_promise(pool.call("search.document_symbols", path, ls.encoding))
-        caps = ls.client_capabilities.text_document
-        nested = bool(
-            caps
-            and caps.document_symbol
-            and caps.document_symbol.hierarchical_document_symbol_support
-        )
-        if nested:
-            return [_document_symbol(node) for node in tree]
-        flat: list[types.SymbolInformation] = []
-        _flatten(params.text_document.uri, tree, None, flat)
-        return flat
+@app.feature(
+    types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationOptions(work_done_progress=True)
+)
+async def implementation(ls: TwinLanguageServer, params: types.ImplementationParams):
+    pool = await pool_for_search(ls)
+    promise = pool.call(stubs.implementation(*where(ls, params)))
+    return await stream_locations(
+        ls, promise, "Implementations", params.partial_result_token, params.work_done_token
+    )
 
-    @ls.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: TwinLanguageServer, params: types.HoverParams):
-        pool = await pool_for_search()
-        found = await ls.await_promise(pool.call("search.hover", *where(params)))
-        if not found:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
-            range=_range(found["range"]),
+
+@app.command(FIND_IMPLEMENTORS)
+async def find_implementors(ls: TwinLanguageServer, *args: Any) -> list[types.Location]:
+    """``[name]`` or ``[name, {"partialResultToken": t}]`` -> every def called ``name``."""
+    if not args or not isinstance(args[0], str) or not args[0].strip():
+        raise JsonRpcInvalidParams(f"{FIND_IMPLEMENTORS} wants [name], got {list(args)!r}")
+    options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+    pool = await pool_for_search(ls)
+    promise = pool.call(stubs.implementors(args[0].strip(), ls.encoding))
+    return await stream_locations(
+        ls,
+        promise,
+        f"Implementors of {args[0]}",
+        options.get("partialResultToken"),
+        options.get("workDoneToken"),
+    )
+
+
+@app.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(work_done_progress=False))
+async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbolParams):
+    pool = await pool_for_search(ls)
+    rows = await ls.await_promise(pool.call(stubs.workspace_symbols(params.query, ls.encoding)))
+    symbols = [
+        types.SymbolInformation(
+            name=row.name,
+            kind=_KINDS.get(row.kind, types.SymbolKind.Variable),
+            location=_location(ls, row.loc),
+            container_name=row.container or None,
         )
+        for row in map(SymbolRow._make, rows)
+    ]
+    if params.partial_result_token is not None and symbols:
+        PartialResults(ls, params.partial_result_token).send(symbols)
+        return []
+    return symbols
+
+
+@app.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
+    pool = await pool_for_search(ls)
+    path = ls.path_of(params.text_document.uri)
+    tree = await ls.await_promise(pool.call(stubs.document_symbols(path, ls.encoding)))
+    caps = ls.client_capabilities.text_document
+    nested = bool(
+        caps and caps.document_symbol and caps.document_symbol.hierarchical_document_symbol_support
+    )
+    if nested:
+        return [_document_symbol(node) for node in tree]
+    flat: list[types.SymbolInformation] = []
+    _flatten(params.text_document.uri, tree, None, flat)
+    return flat
+
+
+@app.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: TwinLanguageServer, params: types.HoverParams):
+    pool = await pool_for_search(ls)
+    found = await ls.await_promise(pool.call(stubs.hover(*where(ls, params))))
+    if not found:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
+        range=_range(found["range"]),
+    )
 
 
 def _range(r: list[int]) -> types.Range:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -25,13 +25,17 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from ... import __version__
+from ...shared.schema import NoticeCode
 from ...shared.textbuf import UTF16
 from ..interpreter import Interpreter, InterpreterError, choose
 from ..pool import TwinPool
 from ..promise import Promise, TwinUnavailable
-from . import options, uris
+from ..stubs import Query
+from . import options, pygls_compat, uris
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = TypeVar("P")
 
 
 class TwinProtocol(LanguageServerProtocol):
@@ -160,6 +164,16 @@ class TwinLanguageServer(LanguageServer):
         self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
         #: Documents whose text we lost after an invalid edit, until the next open or save.
         self.untracked: set[str] = set()
+        #: query name -> pids of the twin processes that were sent it (:meth:`once_per_twin`).
+        self._sent_once: dict[str, set[int]] = {}
+        self._parts: dict[type, Any] = {}
+
+    def part(self, cls: type[P]) -> P:
+        """This server's one ``cls(self)``: a feature's state (its runs, its running searches)."""
+        found = self._parts.get(cls)
+        if found is None:
+            found = self._parts[cls] = cls(self)
+        return found
 
     # -- paths and positions ----------------------------------------------------------
 
@@ -203,14 +217,22 @@ class TwinLanguageServer(LanguageServer):
 
     # -- the twins --------------------------------------------------------------------
 
-    def notice(self, level: str, message: str) -> None:
-        """Show a message from any thread."""
+    def notice(self, level: str, message: str, code: NoticeCode | None = None) -> None:
+        """Show a message from any thread.
+
+        ``code`` says what it is about (a client chooses its buttons by it: VS Code
+        offers *Restart Twin* for ``twin``, *Open Settings* for ``settings`` and
+        ``interpreter``); it rides as an extra ``code`` field of ``window/showMessage``.
+        """
         kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
             level, types.MessageType.Info
         )
-        params = types.ShowMessageParams(type=kind, message=message)
+        params: dict[str, Any] = {"type": int(kind), "message": message}
+        if code is not None:
+            params["code"] = code
+        note = {"jsonrpc": "2.0", "method": types.WINDOW_SHOW_MESSAGE, "params": params}
         if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.window_show_message, params)
+            self.loop.call_soon_threadsafe(pygls_compat.send_raw, self.protocol, note)
 
     def make_pool(self) -> None:
         """Build the pool (no twin yet) at ``initialize``, so no early edit is dropped."""
@@ -219,7 +241,7 @@ class TwinLanguageServer(LanguageServer):
         for problem in checked.problems:
             log.warning("option: %s", problem)
         if checked.problems:
-            self.notice("warning", "twinls: " + "; ".join(checked.problems))
+            self.notice("warning", "twinls: " + "; ".join(checked.problems), code="settings")
         opts = self.options = checked.values
         settings = {k: opts[k] for k in options.TWIN_SETTINGS if opts.get(k) is not None}
         interp, error = self.choose_interpreter(self.options)
@@ -247,6 +269,7 @@ class TwinLanguageServer(LanguageServer):
                     "warning",
                     f"twinls: the workspace folders have different interpreters; the twins run "
                     f"in {interp.path} (the first folder's), not {sorted(set(others.values()))}",
+                    code="interpreter",
                 )
 
     def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
@@ -288,10 +311,24 @@ class TwinLanguageServer(LanguageServer):
             await asyncio.to_thread(pool.ready.wait, timeout)
         return pool
 
-    async def ask(self, target: str, *args: Any) -> Any:
-        """Call a query in a twin and await its value; a cancelled request cancels it."""
+    async def ask(self, target: Query[T] | str, *args: Any) -> T:
+        """Call a query (a typed stub's, ``server/stubs.py``) in a twin and await its value.
+
+        A cancelled request cancels it.
+        """
         pool = await self.twin_pool()
         return await self.await_promise(pool.call(target, *args))
+
+    def once_per_twin(self, pool: TwinPool, query: Query[Any]) -> None:
+        """Send ``query`` (a warm-up) to every live twin process that has not had it yet.
+
+        By pid: a restarted twin is a new process and is warmed again.
+        """
+        sent = self._sent_once.setdefault(query.name, set())
+        for twin in pool.live():
+            if twin.pid not in sent:
+                sent.add(twin.pid)
+                pool.call(query, twin=twin)
 
     @staticmethod
     async def await_promise(promise: Promise) -> Any:
@@ -300,28 +337,3 @@ class TwinLanguageServer(LanguageServer):
         except asyncio.CancelledError:
             promise.cancel()
             raise
-
-
-def create_server(pool_size: int | None = None, python: str | None = None) -> TwinLanguageServer:
-    ls = TwinLanguageServer(pool_size=pool_size, python=python)
-    from . import commands, sync
-
-    sync.register(ls)
-    commands.register(ls)
-    for name in FEATURE_MODULES:
-        __import__(f"twinls.server.lsp.{name}", fromlist=["register"]).register(ls)
-    return ls
-
-
-#: Feature modules beyond sync and commands; each has ``register(ls)``.
-FEATURE_MODULES: list[str] = [
-    "search",
-    "lenses",
-    "navigation",
-    "completion",
-    "rename",
-    "hierarchy",
-    "diagnostics",
-    "interpreter",
-    "inspect",
-]

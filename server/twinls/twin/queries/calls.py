@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ...shared.lang_schema import HierarchyItem, IncomingRow, OutgoingRow
+from ...shared.schema import HierarchyItem, IncomingRow, OutgoingRow
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Key, Lines, name_at

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...shared.lang_schema import CompletionDoc, CompletionRow
+from ...shared.schema import CompletionDoc, CompletionRow
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines

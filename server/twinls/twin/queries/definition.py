@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from ...shared.lang_schema import RawRange
+from ...shared.schema import RawRange
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines

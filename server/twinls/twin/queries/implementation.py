@@ -15,6 +15,7 @@ from typing import Any
 
 from jedi.inference.gradual.conversion import convert_names, convert_values
 
+from ...shared.schema import Found
 from ..context import CallContext
 from . import index as index_mod
 from . import jedi_world
@@ -141,7 +142,7 @@ def implementation(ctx: CallContext, path: str, line: int, character: int, encod
                     if m.name == method and m.kind == "method" and m.container == d.qualname
                 ]
             batch = [
-                [*lines.location(cpath, m.line, m.col, m.col + len(m.name)), m.qualname]
+                Found(*lines.location(cpath, m.line, m.col, m.col + len(m.name)), m.qualname)
                 for m in found
             ]
             ctx.partial(batch)

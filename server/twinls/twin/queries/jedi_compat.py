@@ -129,6 +129,14 @@ def raised_limits(factor: int) -> Iterator[None]:
                 setattr(recursion, name, value)
 
 
+def code_lines(module_value: Any) -> list[str]:
+    """A tree module's lines as jedi split them (``ModuleValue.code_lines``).
+
+    No fallback: without them every reference would re-read its line from the overlay.
+    """
+    return module_value.code_lines
+
+
 # -- platform branches, as on the running platform (as pyright does) -------------------
 
 

@@ -27,6 +27,7 @@ from jedi.file_io import FileIO, KnownContentFileIO
 from parso.python.tree import Name
 
 from ...shared.overlay import Overlay
+from ...shared.schema import Loc
 from ...shared.textbuf import from_codepoints, split_lines, to_codepoints
 from ..gate import gate as jedi_gate
 from .jedi_compat import CountingState, load_module_from_path, raised_limits
@@ -244,15 +245,15 @@ class Lines:
 
     def location(
         self, path: str, line0: int, col: int, end_col: int, text: str | None = None
-    ) -> list[Any]:
-        """``[path, line, start, line, end]`` in the client's encoding (what travels back).
+    ) -> Loc:
+        """The :class:`Loc` row in the client's encoding (what travels back).
 
         ``text`` is the line if the caller has it; an ASCII line needs no conversion.
         """
         if self.encoding != "utf-32" and (text is None or not text.isascii()):
             text = self.line(path, line0) if text is None else text
             col, end_col = (client_col(text, c, self.encoding) for c in (col, end_col))
-        return [path, line0, col, line0, end_col]
+        return Loc(path, line0, col, line0, end_col)
 
 
 def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...shared.lang_schema import HierarchyItem, RawRange
+from ...shared.schema import HierarchyItem, RawRange
 from .jedi_world import JediWorld, Lines, client_col
 
 

@@ -26,7 +26,7 @@ from jedi.parser_utils import get_parent_scope
 from ..context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_compat import find_defining_names, find_names
+from .jedi_compat import code_lines, find_defining_names, find_names
 from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
 
@@ -162,7 +162,7 @@ def in_file(
     module = session.module(path)
     if module is None:
         return []
-    code_lines = getattr(module.get_value(), "code_lines", None)
+    lines_of_module = code_lines(module.get_value())
     used = module.tree_node.get_used_names()
     same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
     binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
@@ -183,7 +183,7 @@ def in_file(
                     same_as[base] = keys
             if not keys & target:
                 continue
-        text = code_lines[line - 1] if code_lines and line <= len(code_lines) else None
+        text = lines_of_module[line - 1] if line <= len(lines_of_module) else None
         found.append(lines.location(path, line - 1, col, col + len(name), text))
     return found
 

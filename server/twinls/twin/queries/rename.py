@@ -16,7 +16,7 @@ import keyword
 import logging
 from typing import Any
 
-from ...shared.lang_schema import RenamePlan
+from ...shared.schema import RenamePlan
 from ..context import CallContext
 from . import index as index_mod
 from . import jedi_world

@@ -13,11 +13,12 @@ from ...run import child
 from ...shared.collect import Lenses, Unit
 from ...shared.inspect_schema import PAGE
 from ...shared.paths import root_of
+from ...shared.schema import DEFAULTS
 from .. import fastconfig, parked, preload
 from ..context import CallContext
 from .registry import query
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = DEFAULTS["runTimeout"]
 DEBUG_TIMEOUT = 24 * 3600.0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ...shared.lang_schema import SignatureRow
+from ...shared.schema import SignatureRow
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines

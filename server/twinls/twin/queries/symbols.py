@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ...shared.schema import Found, Loc, SymbolRow
 from ..context import CallContext
 from . import index as index_mod
 from .extract import Def, FileEntry, extract
@@ -19,7 +20,7 @@ from .registry import query
 BATCH = 200
 
 
-def _span(lines: Lines, path: str, entry: FileEntry | None, d: Def) -> list[Any]:
+def _span(lines: Lines, path: str, entry: FileEntry | None, d: Def) -> Loc:
     text = _ascii_line(entry)
     return lines.location(path, d.line, d.col, d.col + len(d.name), text)
 
@@ -33,11 +34,11 @@ def _ascii_line(entry: FileEntry | None) -> str | None:
 def implementors(ctx: CallContext, name: str, encoding: str) -> int:
     """Stream every function or method called ``name`` (Smalltalk's ``gtImplementors``).
 
-    Each item is ``[path, line, start, line, end, qualname]``; returns the count.
+    Each item is a :class:`Found`; returns the count.
     """
     entries = index_mod.get(ctx.state).ensure(ctx.check)
     lines = Lines(ctx.overlay, encoding)
-    batch: list[list[Any]] = []
+    batch: list[Found] = []
     count = 0
     for path in sorted(entries):
         entry = entries[path]
@@ -45,7 +46,7 @@ def implementors(ctx: CallContext, name: str, encoding: str) -> int:
             continue
         for d in entry.defs:
             if d.name == name and d.kind != "class":
-                batch.append([*_span(lines, path, entry, d), d.qualname])
+                batch.append(Found(*_span(lines, path, entry, d), d.qualname))
         if len(batch) >= BATCH:
             ctx.check()
             ctx.partial(batch)
@@ -73,8 +74,8 @@ def _score(name: str, query: str) -> int | None:
 @query("search.workspace_symbols")
 def workspace_symbols(
     ctx: CallContext, text: str, encoding: str, limit: int = 500
-) -> list[list[Any]]:
-    """Best matches first: ``[name, kind, container, path, line, start, line, end]``."""
+) -> list[SymbolRow]:
+    """Best matches first."""
     entries = index_mod.get(ctx.state).ensure(ctx.check)
     scored: list[tuple[int, int, str, str, Def]] = []
     for path, entry in entries.items():
@@ -87,7 +88,7 @@ def workspace_symbols(
     out = []
     for _, _, _, path, d in scored[:limit]:
         container = d.container or _module_name(ctx.overlay.roots, path)
-        out.append([d.name, d.kind, container, *_span(lines, path, entries[path], d)])
+        out.append(SymbolRow(d.name, d.kind, container, *_span(lines, path, entries[path], d)))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import parso
 
-from ...shared.lang_schema import SyntaxProblem
+from ...shared.schema import SyntaxProblem
 from ..context import CallContext
 from .jedi_world import Lines
 from .places import span

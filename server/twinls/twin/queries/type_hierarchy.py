@@ -12,7 +12,7 @@ import logging
 
 from jedi.inference.gradual.conversion import convert_values
 
-from ...shared.lang_schema import HierarchyItem
+from ...shared.schema import HierarchyItem
 from ..context import CallContext
 from . import jedi_world
 from .calls import items_at

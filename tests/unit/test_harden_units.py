@@ -28,6 +28,10 @@ from twinls.shared.results import bounded
         ({"maxFileSize": 10}, "maxFileSize", 1024, "maxFileSize 10 is outside"),
         ({"runMemoryLimit": None}, "runMemoryLimit", None, None),
         ([], "heartbeat", 2.0, None),  # Neovim's empty table
+        ({"maxRestarts": 3.7}, "maxRestarts", 3, None),
+        ({"exclude": "x"}, "exclude", None, "exclude must be a list of glob strings; ignored"),
+        ({"exclude": ["build/*"]}, "exclude", ["build/*"], None),
+        ("x", "heartbeat", 2.0, "initializationOptions must be an object, not str"),
     ],
 )
 def test_options_are_range_checked(raw, key, expected, problem):

@@ -1,0 +1,477 @@
+"""Shared: every message and result that crosses a process or client boundary, typed.
+
+One module, so a field has one spelling for both its writer and its reader:
+
+- **the channel** (server ⇄ twin, twin → run child's caller): one TypedDict per
+  ``k`` (:data:`ServerMessage`, :data:`TwinMessage`); frames are msgpack maps, so a
+  TypedDict is the very dict on the wire;
+- **the zygote's control socket** (:class:`ZygoteHello`, :class:`ZygoteFork`,
+  :class:`ZygoteForked`);
+- **query results**: location rows (:class:`Loc`, :class:`Found`: NamedTuples, which
+  msgpack carries as arrays, so the wire is unchanged), the search plan, the language
+  queries' rows; the queries themselves are called through ``server/stubs.py``;
+- **runs**: a runnable :class:`Unit`, a test's :class:`Test` result, a run's events;
+- **the clients**: a lens's command argument (:class:`LensArgument`, structured with
+  cattrs), ``twinls.status`` (:class:`Status`), message codes (:data:`NoticeCode`).
+  ``clients/vscode/src/protocol.ts`` is checked against these by
+  ``tests/test_schema.py``.
+
+Positions in query results are already in the client's negotiated encoding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, NamedTuple, TypedDict
+
+# -- the channel: server -> twin ------------------------------------------------------
+
+EditOp = Literal["open", "change", "verify", "close", "save", "deleted", "created", "changed"]
+
+
+class Edit(TypedDict, total=False):
+    """server → twin: one edit entry (``shared/entries.py`` applies it on both sides)."""
+
+    k: Literal["edit"]
+    seq: int
+    op: EditOp
+    path: str
+    version: int
+    text: str  # ``open``: the whole text
+    edits: list[Any]  # ``change``: code-point edits (``textbuf.Edit`` rows)
+    crc: int  # ``verify`` (and optionally ``change``): CRC of the whole text
+
+
+class Settings(TypedDict):
+    """server → twin: the initializationOptions a twin uses (``exclude``, ``runTimeout``...)."""
+
+    k: Literal["settings"]
+    settings: dict[str, Any]
+
+
+class Call(TypedDict):
+    """server → twin: run query ``q`` (a name, or a pickled callable) after edit ``seq``."""
+
+    k: Literal["call"]
+    id: int
+    q: Any
+    args: list[Any]
+    seq: int
+
+
+class Cancel(TypedDict):
+    k: Literal["cancel"]
+    id: int
+
+
+class Ping(TypedDict):
+    k: Literal["ping"]
+    n: int
+
+
+ServerMessage = Edit | Settings | Call | Cancel | Ping
+
+# -- the channel: twin -> server ------------------------------------------------------
+
+
+class Hello(TypedDict):
+    """twin → server, once: the twin is ready."""
+
+    k: Literal["hello"]
+    proto: int
+    pid: int
+    queries: list[str]
+
+
+class Partial(TypedDict):
+    k: Literal["partial"]
+    id: int
+    items: list[Any]
+
+
+class Progress(TypedDict):
+    k: Literal["progress"]
+    id: int
+    done: int
+    total: int
+    msg: str | None
+
+
+class Done(TypedDict):
+    k: Literal["done"]
+    id: int
+    value: Any
+
+
+class Fail(TypedDict, total=False):
+    k: Literal["fail"]
+    id: int
+    type: str  # the exception's type name; ``Cancelled`` for a cancelled call
+    message: str
+    tb: str | None
+
+
+class Pong(TypedDict, total=False):
+    """twin → server: the heartbeat; the worker's state feeds the watchdog."""
+
+    k: Literal["pong"]
+    n: int
+    seq: int  # the last applied edit
+    busy: float  # seconds the worker has been on its call
+    cancelled_for: float  # seconds since that call was cancelled
+
+
+class Resync(TypedDict):
+    """twin → server: a document it could not apply or verify; send it whole."""
+
+    k: Literal["resync"]
+    path: str
+    seq: int
+    reason: str
+
+
+class Log(TypedDict):
+    k: Literal["log"]
+    level: str
+    msg: str
+
+
+TwinMessage = Hello | Partial | Progress | Done | Fail | Pong | Resync | Log
+
+# -- the zygote's control socket ------------------------------------------------------
+
+
+class ZygoteHello(TypedDict):
+    """zygote → server, once preloaded: who it is (``zygote.describe``)."""
+
+    k: Literal["zygote"]
+    pid: int
+    info: dict[str, Any]
+
+
+class ZygoteFork(TypedDict):
+    """server → zygote, with the twin's socket as an ``SCM_RIGHTS`` fd."""
+
+    k: Literal["fork"]
+    slot: int
+    roots: list[str]
+    settings: dict[str, Any]
+
+
+class ZygoteForked(TypedDict):
+    """zygote → server: the new twin's pid."""
+
+    k: Literal["forked"]
+    pid: int
+
+
+# -- query results --------------------------------------------------------------------
+
+
+class Loc(NamedTuple):
+    """A location row: ``path``, start line and column, end line and column (0-based)."""
+
+    path: str
+    line: int
+    start: int
+    end_line: int
+    end: int
+
+
+class Found(NamedTuple):
+    """A definition a search found: its name's location and its qualified name."""
+
+    path: str
+    line: int
+    start: int
+    end_line: int
+    end: int
+    qualname: str
+
+    @property
+    def loc(self) -> Loc:
+        return Loc(*self[:5])
+
+
+class SymbolRow(NamedTuple):
+    """``search.workspace_symbols``: a definition, its container, its name's location."""
+
+    name: str
+    kind: str
+    container: str
+    path: str
+    line: int
+    start: int
+    end_line: int
+    end: int
+
+    @property
+    def loc(self) -> Loc:
+        return Loc(*self[3:])
+
+
+class RefsPlan(TypedDict):
+    """``search.refs_plan``: what a references search looks for, and in which files."""
+
+    name: str
+    keys: list[list[Any]]  # the definitions' identities (module, position) it matches
+    files: list[str]  # the candidate files, the cursor's first
+    search: str  # one jedi state per search, shared by every chunk of it
+
+
+class HoverResult(TypedDict):
+    markdown: str
+    range: list[int]  # [line, start, end line, end]
+
+
+class SymbolNode(TypedDict):
+    """``search.document_symbols``: one definition and its children."""
+
+    name: str
+    kind: str
+    range: list[int]  # [line, start, end line, end]
+    selection: list[int]
+    children: list[SymbolNode]
+
+
+#: ``[path, start line, start col, end line, end col]`` (0-based, client encoding).
+RawRange = list[Any]
+
+
+class CompletionRow(TypedDict):
+    """One completion candidate (``lang.completion``)."""
+
+    label: str
+    kind: str  # jedi's type: "function", "class", "module", "instance", "keyword", ...
+    detail: str  # the signature line if cheap, else the module
+    sort: str  # a sort key keeping jedi's order (private names last)
+    insert: str  # the text to insert (the whole name; the client replaces the typed prefix)
+    range: RawRange  # the typed prefix the item replaces
+
+
+class CompletionDoc(TypedDict):
+    """What ``completionItem/resolve`` adds (``lang.completion_resolve``)."""
+
+    detail: str
+    markdown: str  # the signature as code, then the docstring
+    doc: str  # the docstring alone (for clients without markdown)
+
+
+class SignatureRow(TypedDict):
+    """One signature at a call (``lang.signature_help``)."""
+
+    label: str
+    doc: str
+    params: list[str]  # each parameter's text as it appears in ``label``
+    active: int  # the argument the cursor is on, -1 if none
+
+
+class HierarchyItem(TypedDict):
+    """A function or class as a call or type hierarchy node (``lang.call_item`` & co)."""
+
+    name: str
+    kind: str  # "function", "method", "class", "module"
+    detail: str  # the module and container
+    path: str
+    range: RawRange  # the whole definition
+    selection: RawRange  # its name
+    line: int  # 0-based code-point position of its name (to ask about it again)
+    col: int
+
+
+class IncomingRow(TypedDict):
+    """A caller and the call sites in it (``lang.incoming_in``, one file per batch)."""
+
+    caller: HierarchyItem
+    ranges: list[RawRange]
+
+
+class OutgoingRow(TypedDict):
+    """A callee and the call sites of it in the asked function (``lang.outgoing``)."""
+
+    callee: HierarchyItem
+    ranges: list[RawRange]
+
+
+class RenamePlan(TypedDict):
+    """``lang.prepare_rename``: the name's range, or why it cannot be renamed."""
+
+    range: RawRange | None
+    name: str
+    refused: str | None
+    files: list[str]
+    keys: list[list[Any]]
+
+
+class SyntaxProblem(TypedDict):
+    """One syntax error (``lang.syntax_errors``)."""
+
+    range: RawRange
+    message: str
+
+
+# -- runs -----------------------------------------------------------------------------
+
+UnitKind = Literal["file", "class", "test", "example"]
+
+
+class Unit(TypedDict):
+    """Something a lens can run (``shared/collect.py``); positions in code points."""
+
+    kind: UnitKind
+    name: str
+    qualname: str  # pytest-style ``A::b`` for tests, dotted for examples
+    line: int
+    col: int
+    end_col: int
+    end_line: int
+    mode: str  # "pytest" for tests; for examples "call" or "doctest"
+
+
+class Frame(TypedDict):
+    path: str
+    line: int
+
+
+class Test(TypedDict, total=False):
+    """One test's (or example's, or subtest's) result (``results.test_entry`` fills it)."""
+
+    nodeid: str
+    name: str
+    qualname: str
+    outcome: str  # pytest's category: passed, failed, error, skipped, xfailed, ...
+    categories: list[str]
+    duration: float
+    stdout: str
+    stderr: str
+    message: str | None
+    file: str | None  # the test's own file
+    path: str | None  # where it failed (or the test itself)
+    line: int | None
+    value: str | None  # an example's value
+    traceback: str | None
+    trace: list[Frame]
+    errors: list[dict[str, Any]]
+    subtests: list[Test]
+
+
+class RunEvent(TypedDict, total=False):
+    """A run child's streamed event: ``start``, ``collected``, ``result``, ``end``."""
+
+    k: Literal["start", "collected", "result", "end"]
+    test: Test  # ``result``
+    imported: list[str]  # ``end``: interpreter modules the run imported (to preload)
+
+
+# -- the clients ----------------------------------------------------------------------
+
+#: What a ``window/showMessage`` is about, for a client's buttons (sent as ``code``).
+NoticeCode = Literal["twin", "settings", "interpreter"]
+
+
+@dataclasses.dataclass
+class LensArgument:
+    """The one argument of ``twinls.runTest`` / ``runExample`` / ``runFile`` (a lens's).
+
+    A client may send less than a lens does: only ``uri`` is required.
+    """
+
+    uri: str
+    line: int | None = None
+    name: str | None = None
+    qualname: str | None = None
+    nodeid: str | None = None
+    kind: str | None = None  # a test lens's unit kind: "test" or "class"
+    mode: str | None = None  # an example lens's mode: "call" or "doctest"
+
+
+def _converter() -> Any:
+    """cattrs, imported on use: the twins (in the project's interpreter) have no cattrs."""
+    import cattrs
+
+    return cattrs.Converter(forbid_extra_keys=False)
+
+
+def lens_argument(value: Any) -> LensArgument:
+    """A command's argument as a :class:`LensArgument`: a URI string or a dict with ``uri``."""
+    if isinstance(value, str):
+        value = {"uri": value}
+    if not isinstance(value, dict) or not isinstance(value.get("uri"), str):
+        raise ValueError(f"expected a dict with a 'uri', got {value!r}")
+    try:
+        return _converter().structure(value, LensArgument)
+    except Exception as exc:  # cattrs's validation errors, a bad int
+        raise ValueError(f"invalid lens argument {value!r}: {exc}") from None
+
+
+def lens_payload(arg: LensArgument) -> dict[str, Any]:
+    """What a lens sends: the fields that are set."""
+    return {k: v for k, v in dataclasses.asdict(arg).items() if v is not None}
+
+
+#: The one home of each option's default (``server/lsp/options.py`` checks the ranges;
+#: the twins, the pool and the run planner read their defaults here).
+DEFAULTS: dict[str, float] = {
+    "heartbeat": 2.0,
+    "hangAfter": 15.0,
+    "runTimeout": 60.0,
+    "maxRestarts": 5,
+    "workerTimeout": 300.0,
+    "runSplitMin": 0.2,
+    "syntaxDebounce": 0.3,
+}
+
+
+class InitializationOptions(TypedDict, total=False):
+    """What a client may send at ``initialize`` (``server/lsp/options.py`` checks ranges)."""
+
+    pool: int
+    exclude: list[str]  # globs the index and searches skip
+    runTimeout: float
+    runMemoryLimit: int  # MiB
+    runSplitMin: float
+    heartbeat: float
+    hangAfter: float
+    maxRestarts: int
+    maxFileSize: int
+    workerTimeout: float
+    preload: bool
+    features: dict[str, bool]  # providers turned off (companion mode)
+    lensIcons: str
+    syntaxDebounce: float
+    python: str | None  # the twins' interpreter (an executable or an environment)
+    pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
+    # Live results and Debug runs (issue 17: twin/parked.py, server/lsp/inspect.py).
+    parkMax: int  # parked run children per twin (0: off)
+    parkMemory: int  # MiB a parked child may use
+    parkTimeout: float  # seconds a parked child waits unasked
+    inspector: bool  # the client has an inspector: Inspect lenses
+    debugLens: bool  # the client attaches debuggers: Debug lenses
+
+
+class ServerStatus(TypedDict):
+    pid: int
+    uptime: float
+    seq: int
+    encoding: str
+    roots: list[str]
+    hashes: dict[str, str]
+    interpreter: dict[str, Any]
+    interpreters_by_root: dict[str, dict[str, Any]]
+    pending: int  # requests and notifications pygls still tracks
+    untracked: list[str]  # documents whose text was lost after an invalid edit
+
+
+class PoolStatus(TypedDict):
+    size: int
+    live: int
+    gave_up: list[int]
+    resyncs: int
+
+
+class Status(TypedDict):
+    """``twinls.status``'s answer."""
+
+    server: ServerStatus
+    pool: PoolStatus
+    twins: list[dict[str, Any]]

@@ -1,0 +1,58 @@
+"""Twin: one file's index entry from its text (``twin/queries/extract.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from twinls.twin.queries.extract import extract
+
+
+def check(text: str, expected: list[tuple]) -> None:
+    """``expected``: (kind, qualname, line, col, bases) per definition, in text order."""
+    entry = extract(text)
+    assert [(d.kind, d.qualname, d.line, d.col, d.bases) for d in entry.defs] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("def f(): pass\n", [("function", "f", 0, 4, ())]),
+        ("async def f(): pass\n", [("function", "f", 0, 10, ())]),
+        (
+            "class A:\n    def m(self): pass\n",
+            [("class", "A", 0, 6, ()), ("method", "A.m", 1, 8, ())],
+        ),
+        ("@dec\ndef f(): pass\n", [("function", "f", 1, 4, ())]),
+        (
+            "def outer():\n    def inner(): pass\n",
+            [
+                ("function", "outer", 0, 4, ()),
+                ("function", "outer.inner", 1, 8, ()),
+            ],
+        ),
+        ("class B(A, m.C): pass\n", [("class", "B", 0, 6, ("A", "m.C"))]),
+        (
+            "from ast import NodeVisitor as NV\nclass X(NV): pass\n",
+            [("class", "X", 1, 6, ("ast.NodeVisitor",))],
+        ),
+        ("é = 1\ndef f(): pass\n", [("function", "f", 1, 4, ())]),
+        ("x = 'é'; def_ = 1\ndef é(): pass\n", [("function", "é", 1, 4, ())]),  # code points
+    ],
+)
+def test_definitions(text, expected):
+    check(text, expected)
+
+
+def test_identifiers_and_imports():
+    entry = extract("import os.path as p\nfrom a.b import c\nvalue = c(p)\n")
+    assert {"value", "c", "p"} <= entry.idents
+    assert entry.imports == {"p": "os.path", "c": "a.b.c"}
+    assert entry.ok
+
+
+def test_a_syntax_error_keeps_the_last_good_definitions():
+    good = extract("def f(): pass\n")
+    broken = extract("def f(:\n", previous=good)
+    assert not broken.ok
+    assert [d.name for d in broken.defs] == ["f"]
+    assert [d.name for d in extract("def f(:\n").defs] == []
