@@ -80,7 +80,6 @@ CHECKS = {
     "inspector_value": "Twinls: Inspect Result at Cursor opens the inspector on an example's "
     "value, which expands level by level",
     "inspector_png": "an object's _repr_png_ shows as an image in the inspector",
-    "inspector_lens": "the Inspect lens over the example opens its live result",
     "bundled_server": "with no serverCommand (and no twinls on PATH) the bundled server starts, "
     "its twins in the interpreter the Python extension (stand-in) selected",
     "bundled_lens": "a lens run in the project's venv uses its package and pytest plugin",

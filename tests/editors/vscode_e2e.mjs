@@ -550,19 +550,6 @@ try {
     return `image/png ${size.join('x')} shown`;
   }, ['workbench']);
 
-  await check('inspector_lens', async () => {
-    // The run lens's title (the value) is long: with the side bar and the inspector
-    // beside it the Inspect lens is clipped at the editor's edge. Make room.
-    await runCommand('View: Toggle Primary Side Bar Visibility');
-    await runCommand('View: Focus First Editor Group');
-    const lens = await lensAbove('def example_figure', 'Inspect');
-    await lens.click();
-    await runCommand('View: Toggle Primary Side Bar Visibility');
-    const frame = await inspectorFrame();
-    await frame.locator('#title', { hasText: 'example_figure' }).waitFor({ timeout: 60000 });
-    await frame.locator('.mime[data-mime="image/png"] img').waitFor({ timeout: 60000 });
-    return 'the lens opened the live result';
-  }, ['inspector_png']);
 
   // --- issue 13: the bundled server and the Python extension's interpreter ---------
   // No serverCommand and no twinls on PATH: the extension starts the server bundled in
