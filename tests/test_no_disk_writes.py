@@ -74,6 +74,11 @@ async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_p
         refs, impls, hover, symbols, lenses, run = answers
         assert len(refs) == 1 and len(impls) == 1 and hover and symbols and lenses
         assert run["outcome"] == "failed"  # the unsaved edit made Square's area 5
+        # Issue 17: the failure's run child is parked; inspecting it writes nothing either.
+        failure = await client.command("twinls.inspect", run["tests"][0]["handle"])
+        assert failure["kind"] == "failure", failure
+        frame = await client.command("twinls.inspect", failure["items"][0]["handle"])
+        assert frame["kind"] == "frame" and frame["location"]["line"] >= 0, frame
         await client.status()
     assert diff(before, snapshot(ws, home, *watched)) == []
 

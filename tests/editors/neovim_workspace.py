@@ -48,12 +48,29 @@ class Shape{n:02d}(Shape):
 FILLER = 30
 
 
+#: Issue 17: an example with a nested value and one with a rich view (`_repr_png_`).
+INSPECT_ME = """\
+class Figure:
+    def _repr_png_(self):
+        return b"\\x89PNG\\r\\n\\x1a\\n" + bytes(60)
+
+
+def example_nested():
+    return {"shapes": [{"name": "square", "sides": 4}], "count": 1}
+
+
+def example_figure():
+    return Figure()
+"""
+
+
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text('[project]\nname = "shapes"\nversion = "0"\n')
     (root / "shapes.py").write_text(SHAPES)
     (root / "test_shapes.py").write_text(TESTS)
     (root / "uses.py").write_text(USES, encoding="utf-8")
+    (root / "inspect_me.py").write_text(INSPECT_ME)
     pkg = root / "more"
     pkg.mkdir(exist_ok=True)
     (pkg / "__init__.py").write_text("")

@@ -49,6 +49,8 @@ CHECKS = [
     "lens_run_failure",
     "run_test",
     "run_example",
+    "inspect_tree",
+    "inspect_rich_view",
     "unsaved_run",
     "run_file",
     "run_folder",

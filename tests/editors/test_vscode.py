@@ -35,6 +35,7 @@ from vscode_workspace import (  # noqa: E402
     FAILING_MESSAGE,
     IMPLEMENTATION_AT,
     IMPLEMENTATION_LINES,
+    INSPECT,
     REFERENCES_AT,
     REFERENCES_NAME,
     TREE,
@@ -78,6 +79,9 @@ CHECKS = {
     "live_result": "live tests: an unsaved edit re-runs the affected test (Testing view)",
     "twin_status": "Twinls: Show Twin Status reports live twins",
     "restart_twin": "Twinls: Restart Twin starts a new twin",
+    "inspector_value": "Twinls: Inspect Result at Cursor opens the inspector on an example's "
+    "value, which expands level by level",
+    "inspector_png": "an object's _repr_png_ shows as an image in the inspector",
     "bundled_server": "with no serverCommand (and no twinls on PATH) the bundled server starts, "
     "its twins in the interpreter the Python extension (stand-in) selected",
     "bundled_lens": "a lens run in the project's venv uses its package and pytest plugin",
@@ -125,6 +129,7 @@ def report() -> dict:
                 "treeCases": TREE_CASES,
                 **ELSEWHERE,
                 **EXAMPLE,
+                **INSPECT,
             }
             (home / "e2e.json").write_text(json.dumps(config))
             try:

@@ -528,6 +528,48 @@ try {
     return `twin pid ${before} → ${after}`;
   }, ['twin_status']);
 
+  // --- issue 17: the inspector (a webview: an iframe in code-server) -----------------
+  /** The inspector's frame: the webview iframe whose page has the inspector's #root. */
+  const inspectorFrame = () => poll(async () => {
+    for (const frame of page.frames()) {
+      if (await frame.$('#root').catch(() => null)) return frame;
+    }
+    return undefined;
+  }, 60000);
+
+  await check('inspector_value', async () => {
+    await openFromExplorer('inspect_me.py');
+    await goTo(config.inspectNestedLine + 1, 5);
+    await runCommand('Twinls: Inspect Result at Cursor');
+    const frame = await inspectorFrame();
+    await frame.locator('body[data-state="shown"]').waitFor({ timeout: 60000 });
+    const row = (name) => frame.locator('.row', { has: frame.locator('.name', { hasText: new RegExp(`^${escape(name)}$`) }) }).first();
+    await row("'shapes'").waitFor();
+    await row("'shapes'").click();  // level 1: the list
+    await row('0').waitFor();
+    await row('0').click();  // level 2: the dict in it
+    await row("'sides'").waitFor();
+    const sides = (await row("'sides'").textContent()).trim();
+    if (!/int\s*4$/.test(sides)) throw new Error(`'sides' row reads ${sides}`);
+    await page.screenshot({ path: path.join(config.outDir, 'vscode-inspector-value.png') });
+    return `expanded: ${sides}`;
+  }, ['workbench']);
+
+  // inspect_me.py stays open in the first group; the inspector is beside it.
+  await check('inspector_png', async () => {
+    await runCommand('View: Focus First Editor Group');
+    await goTo(config.inspectFigureLine + 1, 5);
+    await runCommand('Twinls: Inspect Result at Cursor');
+    const frame = await inspectorFrame();
+    const img = frame.locator('.mime[data-mime="image/png"] img');
+    await img.waitFor({ timeout: 60000 });
+    const size = await img.evaluate(async (e) => { await e.decode(); return [e.naturalWidth, e.naturalHeight]; });
+    if (size[0] !== 48 || size[1] !== 48) throw new Error(`the PNG decoded as ${size}`);
+    await page.screenshot({ path: path.join(config.outDir, 'vscode-inspector-png.png') });
+    return `image/png ${size.join('x')} shown`;
+  }, ['workbench']);
+
+
   // --- issue 13: the bundled server and the Python extension's interpreter ---------
   // No serverCommand and no twinls on PATH: the extension starts the server bundled in
   // its .vsix. The Python extension is not available offline, so a stand-in extension

@@ -96,6 +96,43 @@ ELSEWHERE = {
 }
 
 
+#: Issue 17, the inspector: an example with a nested value and one whose object draws a
+#: PNG (a 48x48 gradient, as a matplotlib figure would: `_repr_png_`, no dependency).
+INSPECT_ME = """\
+import struct
+import zlib
+
+
+def _png(size=48):
+    rows = b"".join(
+        b"\\x00" + bytes(v for x in range(size) for v in (x * 5, y * 5, 160))
+        for y in range(size)
+    )
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    image = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+    return b"\\x89PNG\\r\\n\\x1a\\n" + image + chunk(b"IEND", b"")
+
+
+class Figure:
+    def _repr_png_(self):
+        return _png()
+
+
+def example_nested():
+    return {"shapes": [{"name": "square", "sides": 4}], "count": 1}
+
+
+def example_figure():
+    return Figure()
+"""
+INSPECT = {"inspectNestedLine": 25, "inspectFigureLine": 29}  # 0-based, inside each
+
+
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "shapes.py").write_text(SHAPES)
@@ -104,6 +141,7 @@ def make_workspace(root: Path) -> Path:
     (root / "suite").mkdir(exist_ok=True)
     (root / "suite" / "checks.py").write_text(CHECKS_PY)
     (root / "suite" / "test_tree.py").write_text(TREE_TESTS)
+    (root / "inspect_me.py").write_text(INSPECT_ME)
     return root
 
 

@@ -32,6 +32,14 @@ cmd('TwinRunFolder', function(opts)
   require('twinls').run_folder(opts.args)
 end, { nargs = '?', complete = 'dir', desc = 'twinls: run the tests under a folder (default: the workspace)' })
 
+cmd('TwinInspect', function()
+  require('twinls').inspect()
+end, { desc = 'twinls: run the test or example under the cursor and inspect its live result' })
+
+cmd('TwinDebug', function()
+  require('twinls.debug').at_cursor()
+end, { desc = 'twinls: debug the test or example under the cursor (nvim-dap attaches)' })
+
 cmd('TwinCancelRun', function()
   require('twinls').cancel_run()
 end, { desc = 'twinls: stop the running test or example' })

@@ -478,6 +478,52 @@ h.main(function()
     h.expect(t.value == '9', 'example_square: value %s, expected 9', vim.inspect(t.value))
   end)
 
+  -- Issue 17: :TwinInspect runs the example under the cursor and opens its live result;
+  -- <CR> expands a line, one level at a time (asked of the parked run child).
+  local function inspector_lines(bufnr)
+    return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
+  end
+  local function expand(bufnr, pattern)
+    local line = h.wait(WAIT, function()
+      for i, text in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+        if text:find(pattern) then
+          return i
+        end
+      end
+    end, 'a line matching ' .. pattern .. ' in the inspector: ' .. inspector_lines(bufnr))
+    vim.api.nvim_win_set_cursor(0, { line, 0 })
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
+    return line
+  end
+
+  h.check('inspect_tree', function()
+    local file = open('inspect_me.py')
+    h.wait(WAIT, client, 'the twinls client on inspect_me.py')
+    cursor_at(file, 'return {"shapes"')
+    vim.cmd('TwinInspect')
+    local bufnr = vim.api.nvim_get_current_buf()
+    h.expect(vim.bo[bufnr].filetype == 'twinls-inspect', 'no inspector window (filetype %s)', vim.bo[bufnr].filetype)
+    expand(bufnr, "^  ▸ 'shapes': list") -- level 1
+    expand(bufnr, '^    ▸ 0: dict') -- level 2
+    h.wait(WAIT, function()
+      return inspector_lines(bufnr):find("\n        'sides': int  4", 1, true)
+    end, 'the third level in the inspector: ' .. inspector_lines(bufnr))
+    h.report.info.inspector = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+    vim.cmd('close')
+  end)
+
+  h.check('inspect_rich_view', function()
+    local file = open('inspect_me.py')
+    h.wait(WAIT, client, 'the twinls client on inspect_me.py')
+    cursor_at(file, 'return Figure()')
+    local bufnr = require('twinls').inspect()
+    h.expect(bufnr and vim.bo[bufnr].filetype == 'twinls-inspect', 'no inspector buffer')
+    h.wait(WAIT, function()
+      return inspector_lines(bufnr):find('[image/png: 68 bytes, not shown in a terminal]', 1, true)
+    end, 'the PNG fallback line: ' .. inspector_lines(bufnr))
+    vim.cmd('close')
+  end)
+
   h.check('unsaved_run', function()
     local line = find(tests, 'assert area == 3.14')
     vim.api.nvim_buf_set_lines(tests, line, line + 1, false, { '    assert area == 3' })

@@ -11,13 +11,17 @@ import {
 } from 'vscode-languageclient/node';
 import { ServerLaunch } from './config';
 import { showError } from './errors';
-import { InitializationOptions, RUN_COMMANDS, ServerMessage } from './protocol';
+import { InitializationOptions, RUN_COMMANDS, ServerCommand, ServerMessage } from './protocol';
 
 export interface ClientHooks {
   /** A lens (or any caller) ran a server run command; `next` sends it. */
   onRun(command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown>;
   /** A client was made (before it starts): its notification handlers go on here. */
   onClient?(client: LanguageClient): void;
+  /** An `Inspect` lens or the failure's code action: open the inspector. */
+  onInspect(args: unknown[]): Promise<unknown>;
+  /** A `Debug` lens: start the Debug run and attach. */
+  onDebug(args: unknown[]): Promise<unknown>;
 }
 
 export function createClient(
@@ -44,7 +48,13 @@ export function createClient(
       // Lens clicks arrive here (the client registered the server's commands):
       // route runs through the Testing view, everything else straight on.
       executeCommand: (command, args, next) =>
-        RUN_COMMANDS.has(command) ? hooks.onRun(command, args, next) : next(command, args),
+        RUN_COMMANDS.has(command)
+          ? hooks.onRun(command, args, next)
+          : command === ServerCommand.inspect
+            ? hooks.onInspect(args)
+            : command === ServerCommand.debug
+              ? hooks.onDebug(args)
+              : next(command, args),
     },
   };
   const client = new LanguageClient('twinls', 'twinls', server, options);

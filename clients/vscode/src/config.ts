@@ -77,7 +77,7 @@ export function initializationOptions(
   cfg = vscode.workspace.getConfiguration('twinls'),
 ): { options: InitializationOptions; problems: string[] } {
   const problems: string[] = [];
-  const options: InitializationOptions = { exclude: [], runTimeout: 60 };
+  const options: InitializationOptions = { exclude: [], runTimeout: 60, inspector: true, debugLens: true };
 
   const pool = cfg.get<unknown>('pool');
   if (Number.isInteger(pool) && (pool as number) >= 0) {

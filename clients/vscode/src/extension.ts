@@ -8,6 +8,9 @@ import { setErrorTargets } from './errors';
 import { ResultsView } from './resultsView';
 import { ServerManager } from './server';
 import { TwinTests } from './tests';
+import { Inspector } from './inspector';
+import { registerInspectCommands } from './inspectCommands';
+import { debugRun, registerDebug } from './debugRun';
 
 let server: ServerManager | undefined;
 
@@ -19,7 +22,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   let tests: TwinTests | undefined;
   let live: LiveTests | undefined;
+  let inspector: Inspector | undefined;
+  const send = async (command: string, args: unknown[]): Promise<unknown> => {
+    const client = await server?.client();
+    return client?.sendRequest('workspace/executeCommand', { command, arguments: args });
+  };
   server = new ServerManager(output, {
+    onDebug: async (args) => debugRun(send, args, output),
+    onInspect: async (args) => {
+      const options = typeof args[1] === 'object' && args[1] !== null ? (args[1] as { title?: string }) : {};
+      await inspector!.show(typeof args[0] === 'string' ? args[0] : undefined, options.title ?? 'result');
+    },
     // Lens clicks: show the run in the Testing view and the status bar.
     onRun: (command, args, next) => {
       const lens = typeof args[0] === 'object' && args[0] !== null ? (args[0] as LensArgument) : undefined;
@@ -36,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const results = new ResultsView();
   live = new LiveTests(tests, output);
   const liveTests = live;
+  inspector = new Inspector(send, output);
 
   context.subscriptions.push(
     output,
@@ -44,7 +58,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     results,
     liveTests,
     vscode.commands.registerCommand('twinls.toggleLive', async () => await liveTests.toggle(await manager.client())),
+    inspector,
     ...registerCommands({ client: () => manager.client(), results, tests, output, restartServer: () => manager.restart() }),
+    ...registerInspectCommands(inspector, tests, () => manager.client()),
+    ...registerDebug(tests.controller, send, output),
   );
   await server.client();
 }

@@ -15,6 +15,8 @@ export const ServerCommand = {
   toggleLiveTests: 'twinls.toggleLiveTests',
   discoverTests: 'twinls.discoverTests',
   coverage: 'twinls.coverage',
+  inspect: 'twinls.inspect',
+  debug: 'twinls.debug',
 } as const;
 
 /** Commands that lenses carry; their results feed the Testing view. */
@@ -38,6 +40,10 @@ export interface InitializationOptions {
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
+  /** This client has an inspector: the server adds `Inspect` lenses (lsp/inspect.py). */
+  inspector?: boolean;
+  /** This client attaches a debugger: the server adds `Debug` lenses (lsp/debugging.py). */
+  debugLens?: boolean;
   /** Twin hosts over execnet (server: twin/schema.py RemoteSetting). */
   remotes?: RemoteSetting[];
 }
@@ -91,6 +97,8 @@ export interface TestResult {
   errors?: { when: string; message: string; traceback?: string | null }[] | null;
   /** pytest 9 subtests (`subtests.test()`, `self.subTest()`), in order. */
   subtests?: SubtestResult[] | null;
+  /** A live result (an example's value, a failure's frames) for `twinls.inspect`. */
+  handle?: string | null;
 }
 
 export interface SubtestResult {

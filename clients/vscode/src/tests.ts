@@ -8,6 +8,7 @@
 // to Test Results.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LIVE_MESSAGE, liveMessages } from './inspector';
 import { DiscoveredFile, LensArgument, RunResult, ServerCommand, SubtestResult, TestResult, isRunResult } from './protocol';
 
 /** Sends a server command (bypassing the lens middleware) and returns its result. */
@@ -303,6 +304,11 @@ export class TwinTests implements vscode.Disposable {
       parts.push(`Captured stderr:\n${test.stderr}`);
     }
     const message = new vscode.TestMessage(parts.join('\n\n'));
+    if ('handle' in test && test.handle) {
+      // Its run child is parked: the message's menu offers the inspector (inspectCommands.ts).
+      message.contextValue = LIVE_MESSAGE;
+      liveMessages.set(message, test.handle);
+    }
     const uri = test.uri ? vscode.Uri.parse(test.uri) : item.uri;
     if (uri && typeof test.line === 'number') {
       message.location = new vscode.Location(uri, new vscode.Position(test.line, 0));

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -41,10 +42,12 @@ from ..shared.frames import (
     FrameWriter,
     Pickled,
 )
+from ..shared.inspect_schema import ParkedInfo
 from ..shared.paths import belongs_to_interpreter, in_workspace
 from ..shared.results import test_entry
 from ..twin.context import CallContext, Cancelled
 from ..twin.state import TwinState
+from . import live
 
 #: The twin's ends of run sockets: a newly forked supervisor closes its copies.
 _open: set[socket.socket] = set()
@@ -129,8 +132,14 @@ def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
     return handle
 
 
-def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
-    """Stream a supervisor's events to the caller until it ends; kill it on cancel."""
+def follow(
+    ctx: CallContext, handle: Handle, on_park: Callable[[Handle, Any], bool] | None = None
+) -> dict[str, Any]:
+    """Stream a supervisor's events to the caller until it ends; kill it on cancel.
+
+    A run that ends ``parked`` (it holds a live result) is handed to ``on_park``
+    instead of being let go, unless that declines it (``twin/parked.py``).
+    """
     reader = FrameReader(handle.sock)
     tests: list[dict[str, Any]] = []
     end: dict[str, Any] | None = None
@@ -156,7 +165,8 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
     finally:
         if end is None:
             handle.kill()  # cancelled, or the supervisor died: its whole group goes
-        handle.close()  # else it sweeps and exits; the reaper kills what is left
+        if not _parked(handle, end, on_park):
+            handle.close()  # else it sweeps and exits; the reaper kills what is left
     if end is None:
         entry = test_entry(
             "run", None, message="the run's supervisor process died", outcome="error"
@@ -164,8 +174,20 @@ def follow(ctx: CallContext, handle: Handle) -> dict[str, Any]:
         tests.append(entry)
         ctx.partial([{"k": "result", "test": entry}])
         end = {}
-    session = {k: v for k, v in end.items() if k not in ("k", "imported")}
+    session = {k: v for k, v in end.items() if k not in ("k", "imported", "parked")}
     return {"tests": tests, "imported": end.get("imported", []), **session}
+
+
+def _parked(
+    handle: Handle, end: dict[str, Any] | None, on_park: Callable[[Handle, Any], bool] | None
+) -> bool:
+    """Was the run's parked child kept (so its handle must stay open)?"""
+    if end is None or not end.get("parked"):
+        return False
+    if on_park is not None and on_park(handle, end["parked"]):
+        return True
+    handle.kill()  # parked, but not kept
+    return False
 
 
 def without_pickles(value: Any) -> Any:
@@ -220,12 +242,13 @@ def _proc_stat(pid: int) -> tuple[bytes, int, int] | None:
     return fields[0], int(fields[1]), int(fields[2])
 
 
-def sweep() -> int:
+def sweep(keep: frozenset[int] = frozenset()) -> int:
     """Kill everything a run left: our process group and our adopted orphans.
 
     Called by the supervisor between executors and at the end of a run, so a
     test that forked (even one that left our group with ``setsid``, whose
-    orphans come to us as the subreaper) leaves nothing running.
+    orphans come to us as the subreaper) leaves nothing running. ``keep``: a
+    parked executor (``twin/parked.py``).
     """
     me, group = os.getpid(), os.getpgrp()
     killed = 0
@@ -234,7 +257,7 @@ def sweep() -> int:
     for _ in range(50):  # a fork bomb may add processes while we look
         live, ours = [], []
         for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) == me:
+            if not name.isdigit() or int(name) == me or int(name) in keep:
                 continue
             info = _proc_stat(int(name))
             if info is None or not (info[2] == group or info[1] == me):
@@ -341,6 +364,7 @@ class Supervisor:
         self.reported: set[str] = set()
         self.imported: set[str] = set()
         self.finished: list[int] = []  # executors that said their last word, to reap
+        self.parked: tuple[int, socket.socket] | None = None  # (pid, socket) of a parked one
 
     def run(self) -> None:
         first = self.execute(self.spec, forward_collected=True)
@@ -352,6 +376,7 @@ class Supervisor:
             rest = [n for n in self.collected if n not in self.reported and n != first.current]
             for nodeid in rest:
                 single = {**self.spec, "targets": [nodeid], "include": [], "exclude": []}
+                single["park"] = False
                 ending = self.execute(single, forward_collected=False)
                 sweep()
                 session["warnings"] = session.get("warnings", 0) + ending.end.get("warnings", 0)
@@ -360,7 +385,8 @@ class Supervisor:
         self.out.write({"k": "end", "imported": sorted(self.imported), **session})
         for pid in self.finished:  # after the answer: a big process takes a while to exit
             _wait_exit(pid, REAP_GRACE)
-        sweep()  # nothing a test forked outlives its run
+        # Nothing a test forked outlives its run (a parked executor stays, alone).
+        sweep(frozenset([self.parked[0]]) if self.parked else frozenset())
 
     def target_nodeid(self) -> str:
         """A node id for the whole job (when it died before naming any test)."""
@@ -431,7 +457,8 @@ class Supervisor:
         try:
             return self._watch(pid, ours, stack_r, forward_collected)
         finally:
-            ours.close()
+            if self.parked is None or self.parked[1] is not ours:
+                ours.close()
             os.close(stack_r)
 
     def _watch(self, pid: int, sock: socket.socket, stack_r: int, forward: bool) -> Ending:
@@ -484,7 +511,10 @@ class Supervisor:
                 kind = msg["k"]
                 if kind == "end":
                     self.imported.update(msg.get("imported", []))
-                    self.finished.append(pid)
+                    if msg.get("parked"):
+                        self.parked = (pid, sock)
+                    else:
+                        self.finished.append(pid)
                     return Ending(True, end=msg, current=current)
                 if kind == "start":
                     current = msg["nodeid"]
@@ -528,7 +558,10 @@ def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> No
     imports.install(state.overlay, set(sys.modules))
     out = FrameWriter(sock)
     try:
-        Supervisor(state, spec, out).run()
+        supervisor = Supervisor(state, spec, out)
+        supervisor.run()
+        if supervisor.parked is not None:
+            stay_parked(sock, out, *supervisor.parked, float(spec.get("park_timeout") or 600))
     except BaseException as exc:
         entry = test_entry("run", spec.get("path"), message=f"twinls supervisor failed: {exc!r}")
         try:
@@ -537,6 +570,31 @@ def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> No
         except ChannelClosed:
             pass
     os._exit(0)
+
+
+def stay_parked(
+    up: socket.socket, out: FrameWriter, pid: int, down: socket.socket, timeout: float
+) -> None:
+    """Relay the twin's ``inspect`` requests to the parked executor and its answers back.
+
+    Ends when the twin lets go, the executor exits, or nobody asked for ``timeout``
+    seconds; the executor is killed then (and so the run's group is empty).
+    """
+    up_reader, down_reader, down_writer = FrameReader(up), FrameReader(down), FrameWriter(down)
+    try:
+        while True:
+            ready = select.select([up, down], [], [], timeout)[0]
+            if not ready or down in ready:
+                break  # idle too long, or the executor went
+            try:
+                msg = up_reader.read()
+                down_writer.write(msg)
+                out.write(down_reader.read())
+            except (ChannelClosed, OSError):
+                break
+    finally:
+        _kill(pid)
+        down.close()
 
 
 def _kill(pid: int) -> None:
@@ -600,7 +658,13 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
     out = FrameWriter(sock)
     before = set(sys.modules)
     session: dict[str, Any] = {"message": None}
+    if job.get("park"):
+        live.table(job["twin_pid"])  # what this run keeps for inspecting
     try:
+        if job.get("debug"):
+            from .debug import wait_for_debugger
+
+            wait_for_debugger(out.write, state.overlay)
         if job["kind"] == "example":
             _run_example(state, job, out)
         else:
@@ -609,7 +673,17 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
         message = traceback.format_exc()
         session = {"message": message}
         out.write({"k": "result", "test": test_entry("run", job.get("path"), message=message)})
-    out.write({"k": "end", "imported": _third_party(before, state.roots), **session})
+    end = {"k": "end", "imported": _third_party(before, state.roots), **session}
+    kept = live.current() if job.get("park") else None
+    if kept:
+        end["parked"] = ParkedInfo(
+            pid=os.getpid(),
+            paths=live.imported_texts(state.overlay, state.roots),
+            rss=live.rss_kib(),
+        )
+    out.write(end)
+    if kept:
+        live.serve(sock, kept)  # until the twin lets go of this result
 
 
 def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> None:
@@ -618,7 +692,15 @@ def _run_example(state: TwinState, job: dict[str, Any], out: FrameWriter) -> Non
     nodeid = f"{os.path.relpath(job['path'])}::{job['qualname']}"
     out.write({"k": "collected", "items": [{"nodeid": nodeid, "file": job["path"]}]})
     out.write({"k": "start", "nodeid": nodeid})
-    entry = run_example(job["path"], job["qualname"], job["mode"], state.overlay, state.roots)
+    kept = live.current() if job.get("park") else None
+    entry = run_example(
+        job["path"],
+        job["qualname"],
+        job["mode"],
+        state.overlay,
+        state.roots,
+        keep=kept.keep if kept is not None else None,
+    )
     entry["nodeid"] = nodeid
     out.write({"k": "result", "test": entry})
 
@@ -649,9 +731,14 @@ def _run_pytest(
     from . import trace
     from .pytest_plugin import CacheOptionsIgnored, FaulthandlerTimeout, Reporter, session_end
 
-    reporter = Reporter(out.write, state.roots, job.get("include"), job.get("exclude"))
+    kept = live.current() if job.get("park") else None
+    keeper = live.FailureKeeper(kept, state.roots) if kept is not None else None
+    emit = keeper.stamp(out.write) if keeper is not None else out.write
+    reporter = Reporter(emit, state.roots, job.get("include"), job.get("exclude"))
     plugins = [reporter, CacheOptionsIgnored(), FaulthandlerTimeout(reporter, stack_w)]
     plugins += trace.plugins(job, out.write, state.overlay.read_text, state.roots)  # live runs
+    if keeper is not None:
+        plugins.append(keeper)
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:

@@ -18,6 +18,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ..shared.overlay import Overlay
@@ -55,8 +56,19 @@ def resolve(module: Any, qualname: str) -> Any:
     return obj
 
 
-def run_example(path: str, qualname: str, mode: str, overlay: Overlay, roots: list[str]) -> dict:
-    """One example's result entry (never raises for the example's own errors)."""
+def run_example(
+    path: str,
+    qualname: str,
+    mode: str,
+    overlay: Overlay,
+    roots: list[str],
+    keep: Callable[[Any], str | None] | None = None,
+) -> dict:
+    """One example's result entry (never raises for the example's own errors).
+
+    ``keep`` (a parked run's ``Live.keep``) gives the value, or the failure with
+    its frames, a ``handle`` for inspecting it.
+    """
     nodeid = f"{os.path.relpath(path)}::{qualname}"
     out, err = io.StringIO(), io.StringIO()
     start = time.perf_counter()
@@ -72,8 +84,14 @@ def run_example(path: str, qualname: str, mode: str, overlay: Overlay, roots: li
                 if inspect.isawaitable(value):
                     value = asyncio.run(_await(value))
                 fields = {"outcome": "passed", "value": _repr(value)}
+                if keep is not None:
+                    fields["handle"] = keep(value)
     except BaseException as exc:  # an example may raise anything, SystemExit included
         fields = _exception(exc, path, roots)
+        if keep is not None:
+            from .live import Failure
+
+            fields["handle"] = keep(Failure(exc, exc.__traceback__, roots))
     fields.setdefault("line", _def_line(path, qualname, overlay))
     return test_entry(
         nodeid,

@@ -118,6 +118,7 @@ class Run:
         durations: Durations | None = None,
         listener: Listener | None = None,
         split_min: float = SPLIT_MIN,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.id = next(self._ids)
         self.pool = pool
@@ -125,6 +126,7 @@ class Run:
         self.durations = durations or Durations()
         self.listener = listener
         self.split_min = split_min
+        self.extra = extra or {}  # more for the spec: ``debug`` (one child, never split)
         self.root = root_of(target.path, pool.roots)
         self.promises: list[tuple[int, Promise]] = []
         self.total = 0
@@ -139,6 +141,8 @@ class Run:
     def jobs(self) -> list[tuple[Any, dict[str, Any]]]:
         """(twin or None for "any", spec) per child this run needs."""
         spec = self.target.spec()
+        if self.extra:
+            return [(None, {**spec, **self.extra})]
         live = sorted(self.pool.live(), key=lambda t: t.in_flight)
         if self.target.kind not in ("file", "class") or len(live) < 2:
             return [(None, spec)]

@@ -39,6 +39,15 @@ def _configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--root", default=None, help="workspace folder (default: found from FILE)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per test (default 60)")
+    p.add_argument(
+        "--inspect",
+        nargs="?",
+        type=int,
+        const=2,
+        default=0,
+        metavar="DEPTH",
+        help="print the top levels (default 2) of each example's value and failure's frames",
+    )
 
 
 def find_root(path: str) -> str:
@@ -130,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
         path = root
     else:
         root = find_root(path)
-    settings = {"runTimeout": args.timeout} if args.timeout else {}
+    settings: dict[str, Any] = {"runTimeout": args.timeout} if args.timeout else {}
+    settings["parkMax"] = 64 if args.inspect else 0  # live results only when asked for
     with Twin.start(
         root, size=args.pool or 1, settings=settings, python=args.python, discover=True
     ) as twin:
@@ -146,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             job.cancel()
             print("cancelled", file=sys.stderr)
             return 2
+        if args.inspect:
+            _inspect(twin.pool, result["tests"], args.inspect)
     if result.get("warnings"):
         print(" warnings summary ".center(60, "="), file=sys.stdout)
         print(result["warnings"], file=sys.stdout)
@@ -154,3 +166,24 @@ def run(args: argparse.Namespace) -> int:
     if result.get("message"):
         print(result["message"], file=sys.stderr, flush=True)
     return int(result["exitcode"])
+
+
+def _inspect(pool: Any, tests: list[dict[str, Any]], depth: int) -> None:
+    """Each live result's top levels, asked of the twin that holds it."""
+    from ..shared.inspect_schema import HandleParts
+    from .inspect_cli import print_tree
+
+    for t in tests:
+        if not t.get("handle"):
+            continue
+        pid = HandleParts.parse(t["handle"]).twin
+        twin = next((x for x in pool.live() if x.pid == pid), None)
+
+        def ask(handle: str, twin: Any = twin) -> Any:
+            if twin is None:
+                return {"gone": True, "error": "its twin is gone"}
+            return pool.call(stubs.run_inspect(handle, 0, 100), twin=twin).result(60)
+
+        print(f"inspect {t['nodeid']}:", flush=True)
+        print_tree(ask, t["handle"], depth, sys.stdout)
+    sys.stdout.flush()

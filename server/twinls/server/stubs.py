@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..shared.inspect_schema import Inspected, ParkedChild
 from ..shared.schema import (
     CompletionDoc,
     CompletionRow,
@@ -202,3 +203,20 @@ def run_discover() -> Query[list[TestModule]]:
 def run_start(spec: dict[str, Any]) -> Query[None]:
     """Streams the run's :class:`~twinls.shared.schema.RunEvent` s."""
     return Query("run.start", (spec,))
+
+
+# -- live results and Debug runs (issue 17) -------------------------------------------
+
+
+def run_inspect(handle: str, offset: int = 0, limit: int = 100) -> Query[Inspected]:
+    """One level of a parked run child's object (``twin/parked.py``)."""
+    return Query("run.inspect", (handle, offset, limit))
+
+
+def run_parked(slot: int = -1) -> Query[list[ParkedChild]]:
+    return Query("run.parked", (slot,))
+
+
+def run_unpark(spec: dict[str, Any]) -> Query[int]:
+    """Let go of what earlier runs of ``spec``'s target parked."""
+    return Query("run.unpark", (spec,))

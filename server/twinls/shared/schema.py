@@ -558,6 +558,12 @@ class InitializationOptions(TypedDict, total=False):
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
     liveTests: bool  # re-run the tests each edit affects (``server/lsp/live.py``)
     remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
+    # Live results and Debug runs (issue 17: twin/parked.py, server/lsp/inspect.py).
+    parkMax: int  # parked run children per twin (0: off)
+    parkMemory: int  # MiB a parked child may use
+    parkTimeout: float  # seconds a parked child waits unasked
+    inspector: bool  # the client has an inspector: Inspect lenses
+    debugLens: bool  # the client attaches debuggers: Debug lenses
 
 
 class ServerStatus(TypedDict):

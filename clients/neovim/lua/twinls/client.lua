@@ -55,6 +55,9 @@ function M.make_config(root_dir)
       ['twinls.runTest'] = run.lens,
       ['twinls.runExample'] = run.lens,
       ['twinls.runFile'] = run.lens,
+      -- The Inspect lens and the failure's code action open the inspector (inspect.lua).
+      ['twinls.inspect'] = require('twinls.inspect').from_command,
+      ['twinls.debug'] = require('twinls.debug').from_command,
     },
     on_attach = on_attach,
     on_exit = function(_, _, client_id)

@@ -17,6 +17,9 @@ M.defaults = {
   init_options = {}, -- anything else for initializationOptions
   -- Client side.
   lenses = true, -- show `▶ Run test` lenses and keep them fresh
+  -- A `⚙ Debug` lens beside each run lens (:TwinDebug works either way). Off by default:
+  -- with two lenses on a line, vim.lsp.codelens.run() asks which one to run.
+  debug_lens = false,
   open_quickfix = true, -- open the quickfix window when a search finds its first result
   notify_runs = true, -- a one-line message for each finished run
   capabilities = nil, -- merged over Neovim's own client capabilities
@@ -44,6 +47,8 @@ function M.init_options()
     features = o.features,
     python = o.python,
     liveTests = o.live_tests,
+    inspector = true, -- this client shows live results (inspect.lua): the server adds Inspect lenses
+    debugLens = o.debug_lens, -- Debug lenses (debug.lua); off by default, see debug_lens
   }, o.init_options or {})
 end
 

@@ -39,6 +39,11 @@ function M.run_folder(dir)
   return require('twinls.run').folder(dir)
 end
 
+-- Run the test or example under the cursor and open its live result in the inspector.
+function M.inspect()
+  return require('twinls.inspect').at_cursor() -- the inspector's buffer
+end
+
 function M.cancel_run()
   return require('twinls.run').cancel()
 end

@@ -32,6 +32,7 @@ MODULES: list[str] = [
     "hierarchy",
     "diagnostics",
     "settings",
+    "inspect",
 ]
 
 _FEATURES: list[tuple[str, Any, Callable[..., Any]]] = []

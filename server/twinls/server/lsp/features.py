@@ -43,6 +43,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "documentSymbol": (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL,),
     "workspaceSymbol": (types.WORKSPACE_SYMBOL,),
     "codeLens": (types.TEXT_DOCUMENT_CODE_LENS,),
+    "codeAction": (types.TEXT_DOCUMENT_CODE_ACTION,),  # Inspect the failure (lsp/inspect.py)
     "syntaxDiagnostics": (),  # published, not requested: server/lsp/diagnostics.py checks it
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +24,8 @@ from ...shared.schema import lens_argument
 from .. import stubs
 from ..plan import SPLIT_MIN, Run, Target
 from . import app
+from .debugging import DEBUG, debug_lenses
+from .inspect import inspect_lenses
 from .progress import WorkDone
 from .runs import CANCEL_RUN, RUN_AT, RUN_EXAMPLE, RUN_FILE, RUN_FOLDER, RUN_TEST, Runs
 from .server import TwinLanguageServer
@@ -42,10 +45,16 @@ async def code_lens(ls: TwinLanguageServer, params: types.CodeLensParams) -> lis
     await warm(ls, await ls.twin_pool())
     runs = ls.part(Runs)
     lines = runs.lines(path)
-    return [runs.lens(path, u, lines) for u in units]
+    found = [runs.lens(path, u, lines) for u in units]
+    return found + inspect_lenses(runs, path, units, found) + debug_lenses(runs, units, found)
 
 
-async def run(ls: TwinLanguageServer, target: Target) -> dict[str, Any]:
+async def run(
+    ls: TwinLanguageServer,
+    target: Target,
+    extra: dict[str, Any] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     runs = ls.part(Runs)
     pool = await ls.twin_pool()
     await warm(ls, pool)
@@ -59,8 +68,13 @@ async def run(ls: TwinLanguageServer, target: Target) -> dict[str, Any]:
         if msg["k"] == "result":
             streamed.add(msg["test"]["nodeid"])
         loop.call_soon_threadsafe(runs.on_event, run, msg, bars)
+        if on_event is not None:
+            loop.call_soon_threadsafe(on_event, msg)
 
-    job = Run(pool, target, runs.durations, listener, split_min=split_min)
+    # A new run of a target lets go of the live results its last run parked.
+    for twin in pool.live():
+        pool.call(stubs.run_unpark(target.spec()), twin=twin)
+    job = Run(pool, target, runs.durations, listener, split_min=split_min, extra=extra)
     runs.active[job.id] = job
     runs.running[key] = runs.running.get(key, 0) + 1
     try:
@@ -173,6 +187,46 @@ async def run_at(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
     if unit["kind"] == "example":
         return await run(ls, Target("example", path, unit["qualname"], unit["mode"]))
     return await run(ls, Target(unit["kind"], path, unit["qualname"]))
+
+
+#: Debug runs still going (their tasks, kept so they are not collected).
+_debugging: set[asyncio.Future[Any]] = set()
+
+
+@app.command(DEBUG)
+async def debug(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
+    """A Debug run of a test or example (a lens's argument, or ``[uri, position]``):
+    its run child waits for a DAP client; the answer says where to attach
+    (``{host, port, pid, runId}``). The run's results arrive as any run's do."""
+    arg = args[0] if args else None
+    if isinstance(arg, str) and len(args) > 1 and isinstance(args[1], dict):
+        path = ls.workspace_file(arg)
+        line = int(args[1].get("line", 0))
+        unit = enclosing(await ls.ask(stubs.lenses(path)), line)
+        if unit is None or unit["kind"] not in ("test", "class", "example"):
+            raise ValueError(f"no test or example at line {line + 1}")
+        target = Target(unit["kind"], path, unit["qualname"], unit.get("mode", "pytest"))
+    else:
+        kind = "example" if isinstance(arg, dict) and arg.get("mode") else "test"
+        target = await target_of(ls, arg, kind)
+    loop = asyncio.get_running_loop()
+    where: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def on_event(msg: dict[str, Any]) -> None:
+        if msg["k"] == "debug" and not where.done():
+            where.set_result({k: msg[k] for k in ("host", "port", "pid")})
+
+    task = asyncio.ensure_future(run(ls, target, {"debug": True}, on_event))
+    _debugging.add(task)
+    task.add_done_callback(_debugging.discard)
+    done, _ = await asyncio.wait([where, task], return_when=asyncio.FIRST_COMPLETED)
+    if where in done:
+        return {**where.result(), "runId": max(ls.part(Runs).active, default=None)}
+    result = task.result()  # it ended before listening: say why
+    message = result.get("message") or next(
+        (t.get("message") for t in result["tests"] if t.get("message")), None
+    )
+    raise RuntimeError(f"the Debug run ended before a debugger could attach: {message}")
 
 
 @app.command(CANCEL_RUN)

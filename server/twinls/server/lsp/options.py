@@ -26,11 +26,24 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
     "workerTimeout": (DEFAULTS["workerTimeout"], 1.0, 86400.0),
     "runSplitMin": (DEFAULTS["runSplitMin"], 0.0, 3600.0),
     "syntaxDebounce": (DEFAULTS["syntaxDebounce"], 0.0, 60.0),
+    # Parked run children holding live results (twin/parked.py).
+    "parkMax": (None, 0, 64),
+    "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
+    "parkTimeout": (None, 0.1, 86400.0),  # seconds idle
 }
-INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit"}
+INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory"}
 
 #: Options the twins read (sent with every snapshot and settings update).
-TWIN_SETTINGS = ("exclude", "runTimeout", "preload", "maxFileSize", "runMemoryLimit")
+TWIN_SETTINGS = (
+    "exclude",
+    "runTimeout",
+    "preload",
+    "maxFileSize",
+    "runMemoryLimit",
+    "parkMax",
+    "parkMemory",
+    "parkTimeout",
+)
 
 
 def max_pool() -> int:

@@ -246,6 +246,7 @@ class Runs:
             severity=types.DiagnosticSeverity.Error,
             source="twinls",
             code=entry["outcome"],
+            data={"handle": entry["handle"]} if entry.get("handle") else None,
         )
 
     # -- helpers ----------------------------------------------------------------------

@@ -11,13 +11,15 @@ from typing import Any
 
 from ...run import child
 from ...shared.collect import Lenses, Unit
+from ...shared.inspect_schema import PAGE
 from ...shared.paths import root_of
 from ...shared.schema import DEFAULTS, TestModule
-from .. import fastconfig, preload
+from .. import fastconfig, parked, preload
 from ..context import CallContext
 from .registry import query
 
 DEFAULT_TIMEOUT = DEFAULTS["runTimeout"]
+DEBUG_TIMEOUT = 24 * 3600.0
 
 
 def _lenses(ctx: CallContext) -> Lenses:
@@ -52,16 +54,22 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
     warmth.flush()
     fastconfig.prepare()
     timeout = state.settings.get("runTimeout") or DEFAULT_TIMEOUT
+    if spec.get("debug"):
+        timeout = DEBUG_TIMEOUT  # a test stopped at a breakpoint is not a hung test
     spec = {
         **spec,
         "root": root_of(spec["path"], state.roots),
         "timeout": float(timeout),
         "memory_limit": state.settings.get("runMemoryLimit"),
+        **parked.spec_settings(state),
     }
+    lot = parked.lot(state)
+    key = parked.park_key(spec)
+    lot.unpark(key)  # a new run of the same target replaces its parked child
     handle = child.spawn(state, spec)
 
     def wait() -> dict[str, Any]:
-        result = child.follow(ctx, handle)
+        result = child.follow(ctx, handle, lambda h, info: lot.add(h, key, info))
         warmth.remember(result.pop("imported", []))
         return result
 
@@ -85,3 +93,24 @@ def discover(ctx: CallContext) -> list[TestModule]:
         if tests:
             out.append(TestModule(path=path, tests=tests))
     return out
+@query("run.unpark")
+def unpark(ctx: CallContext, spec: dict[str, Any]) -> int:
+    """Let go of the parked children of earlier runs of ``spec``'s target."""
+    return parked.lot(ctx.state).unpark(parked.park_key(spec))
+
+
+@query("run.parked")
+def parked_children(ctx: CallContext, slot: int = -1) -> list[Any]:
+    """The run children parked with a live result (``twinls.parked``)."""
+    return list(parked.lot(ctx.state).listing(slot))
+
+
+@query("run.inspect")
+def inspect(ctx: CallContext, handle: str, offset: int = 0, limit: int = PAGE) -> None:
+    """One level of a live result (``twinls.inspect``), asked of its parked child.
+
+    Waited for on a thread: a user's ``__repr__`` may take its time (bounded by
+    ``parked.INSPECT_TIMEOUT``); edits keep landing meanwhile.
+    """
+    lot = parked.lot(ctx.state)
+    ctx.detach(lambda: lot.inspect(handle, offset, limit))
