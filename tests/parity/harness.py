@@ -91,13 +91,15 @@ def prepare(project: Project, base: Path) -> tuple[Path, Path]:
             top = tar.getnames()[0].split("/")[0]
             tar.extractall(base / "src", filter="data")
         (base / "src" / top).rename(src)
-    if not ready.exists():
+    # The venv holds an editable twinls: one made from another checkout (a worktree
+    # since removed) would import that checkout's code, or none.
+    if not ready.exists() or ready.read_text() != f"{REPO}\n":
         if venv.exists():
             shutil.rmtree(venv)
         sh(sys.executable, "-m", "venv", venv)
         sh(python, "-m", "pip", "install", "-q", "-e", REPO, "pytest", *project.deps)
         sh(python, "-m", "pip", "install", "-q", "-e", src)
-        ready.write_text("ok\n")
+        ready.write_text(f"{REPO}\n")
     return src, python
 
 
