@@ -17,6 +17,7 @@ export const ServerCommand = {
   coverage: 'twinls.coverage',
   inspect: 'twinls.inspect',
   debug: 'twinls.debug',
+  parked: 'twinls.parked',
 } as const;
 
 /** Commands that lenses carry; their results feed the Testing view. */
