@@ -108,8 +108,11 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         problems.append("exclude must be a list of glob strings; ignored")
         opts.pop("exclude", None)
-    from ..remote import check_setting
+    raw_remotes = opts.get("remotes")
+    opts["remotes"] = []
+    if raw_remotes not in (None, [], ""):  # execnet is loaded only by a server that uses it
+        from ..remote import check_setting
 
-    opts["remotes"], remote_problems = check_setting(opts.get("remotes"))
-    problems.extend(remote_problems)
+        opts["remotes"], remote_problems = check_setting(raw_remotes)
+        problems.extend(remote_problems)
     return Checked(opts, problems)
