@@ -20,6 +20,11 @@ def test_every_private_name_is_where_we_expect_it(module, name):
     assert hasattr(importlib.import_module(module), name), f"{module}.{name} moved"
 
 
+@pytest.mark.parametrize("module", pytest_compat.WARM_MODULES)
+def test_the_modules_a_twin_warms_exist(module):
+    assert importlib.import_module(module).__name__ == module, f"{module} moved"
+
+
 @pytest.mark.parametrize("name", pytest_compat.HOOK_METHODS)
 def test_the_rewriting_hook_has_the_methods_we_replace_or_call(name):
     assert callable(getattr(pytest_compat.rewrite_hook_class(), name)), name

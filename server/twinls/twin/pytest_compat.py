@@ -1,10 +1,10 @@
 """Twin (and its run children): pytest's private API, in one place.
 
-twinls reaches into ``_pytest`` for four things: a ``Config`` built once in the
-twin and handed to the run child's ``pytest.main`` (``fastconfig.py``), the list of
-built-in plugins to preload (``preload.py``), fd capture into memory instead of temp
-files (``run/child.py``), and assertion rewriting of modules served from the overlay
-(``run/imports.py``). Each hook is named here once; ``tests/test_pytest_compat.py``
+twinls reaches into ``_pytest`` for five things: its collectors imported before
+forking (``warm.py``), a ``Config`` built once in the twin and handed to the run
+child's ``pytest.main`` (``fastconfig.py``), the list of built-in plugins to preload
+(``preload.py``), fd capture into memory instead of temp files (``run/child.py``),
+and assertion rewriting of modules served from the overlay (``run/imports.py``). Each hook is named here once; ``tests/test_pytest_compat.py``
 is the canary that fails, by name, when a pytest release moves one, and
 ``pyproject.toml`` bounds pytest below the next major release. Nothing falls back
 silently: a missing hook raises when it is used.
@@ -26,6 +26,9 @@ HOOKS = [
     ("_pytest.assertion.rewrite", "assertstate_key"),
     ("_pytest.assertion.rewrite", "rewrite_asserts"),
 ]
+#: pytest's private modules a twin imports before forking (``warm.py``): the Python and
+#: doctest collectors, which pytest itself imports only once a session collects.
+WARM_MODULES = ["_pytest.python", "_pytest.doctest"]
 #: Private methods and attributes of ``AssertionRewritingHook``.
 HOOK_METHODS = ["_should_rewrite", "_find_spec", "_warn_already_imported"]
 REWRITING = "_pytest.assertion.rewrite"

@@ -6,11 +6,13 @@ import importlib
 import sys
 import threading
 
+from . import pytest_compat
+
 _done = threading.Event()
 _lock = threading.Lock()
 
 #: Heavy modules every twin uses; imported once in the server, shared by every fork.
-WARM_MODULES = ["jedi", "parso", "pytest", "_pytest.python", "_pytest.doctest", "doctest", "ast"]
+WARM_MODULES = ["jedi", "parso", "pytest", *pytest_compat.WARM_MODULES, "doctest", "ast"]
 
 
 def preload() -> None:
