@@ -4,9 +4,10 @@ twinls reaches into ``_pytest`` for five things: its collectors imported before
 forking (``warm.py``), a ``Config`` built once in the twin and handed to the run
 child's ``pytest.main`` (``fastconfig.py``), the list of built-in plugins to preload
 (``preload.py``), fd capture into memory instead of temp files (``run/child.py``),
-and assertion rewriting of modules served from the overlay (``run/imports.py``). Each hook is named here once; ``tests/test_pytest_compat.py``
-is the canary that fails, by name, when a pytest release moves one, and
-``pyproject.toml`` bounds pytest below the next major release. Nothing falls back
+and assertion rewriting of modules served from the overlay (``run/imports.py``).
+Each hook is named here once; ``tests/test_pytest_compat.py`` is the canary that
+fails, by name, when a pytest release moves one, and ``pyproject.toml`` bounds
+pytest below the next major release. Nothing falls back
 silently: a missing hook raises when it is used.
 """
 
