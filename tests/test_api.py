@@ -10,7 +10,7 @@ import time
 import pytest
 
 from twinls import Twin, TwinDied, TwinError, current
-from twinls.server.promise import Cancelled
+from twinls.server.promise import Cancelled, Promise
 from twinls.shared.textbuf import text_sha256
 
 
@@ -200,3 +200,53 @@ def test_an_answer_over_the_frame_cap_fails_that_call_not_the_twin(tmp_path, mon
         with pytest.raises(TwinError, match="exceeds the channel's 1048576-byte frame limit"):
             t.run_remotely(str.__mul__, "x", 2 << 20).result(timeout=30)
         assert t.status()[0]["pid"] == pid  # the same twin answers on
+
+
+# -- malformed messages: a clear error, and the twin goes on ----------------------------
+
+
+def send_malformed() -> str:
+    """Runs in the twin: sends the server messages that fit no schema type, then answers."""
+    ctx = current()
+    ctx.send({"k": "partial", "items": [1]})  # no id
+    ctx.send({"k": "done", "id": "seven", "value": None})
+    ctx.send({"k": "shout"})  # (a frame that is no map at all is a framing error: a restart)
+    return "still here"
+
+
+def test_a_malformed_message_from_a_twin_is_logged_and_skipped(twin, caplog):
+    pid = twin.status()[0]["pid"]
+    with caplog.at_level("ERROR", logger="twinls.server.process"):
+        assert twin.run_remotely(send_malformed).result(timeout=30) == "still here"
+    said = [r.getMessage() for r in caplog.records if "malformed message" in r.getMessage()]
+    assert said == [
+        "twin 0 sent a malformed message, skipped: twin → server 'partial' message: missing 'id'",
+        "twin 0 sent a malformed message, skipped: twin → server 'done' message: "
+        "'id': expected a whole number, got 'seven'",
+        "twin 0 sent a malformed message, skipped: twin → server: unknown message kind 'shout'",
+    ]
+    assert twin.status()[0]["pid"] == pid
+
+
+def test_a_malformed_message_to_a_twin_is_refused_and_the_twin_goes_on(twin, caplog):
+    (proc,) = twin.pool.live()
+    pid = proc.pid
+    # White-box: a call no stub would make (its args are no list), answered by id.
+    promise = Promise(10_000, proc)
+    proc._promises[10_000] = promise
+    with caplog.at_level("ERROR", logger="twinls.server.process"):
+        proc.send({"k": "call", "id": 10_000, "q": "status", "args": "no", "seq": 0})
+        proc.send({"k": "edit", "op": "open"})  # no seq, no path
+        with pytest.raises(TwinError) as caught:
+            promise.result(timeout=30)
+        assert caught.value.type_name == "MessageError"
+        assert str(caught.value.message) == (
+            "server → twin 'call' message: 'args': expected a list, got 'no'"
+        )
+        assert twin.call("status").result(timeout=30)["pid"] == pid
+    told = [r.getMessage() for r in caplog.records if "malformed message" in r.getMessage()]
+    assert told == [
+        "twin 0: malformed message, skipped: server → twin 'call' message: "
+        "'args': expected a list, got 'no'",
+        "twin 0: malformed message, skipped: server → twin 'edit' message: missing 'path', 'seq'",
+    ]

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ..shared import reap
+from ..shared import checks, reap
 from ..shared.frames import (
     ChannelClosed,
     ChannelTimeout,
@@ -156,6 +156,11 @@ def follow(
             except ChannelClosed:
                 break
             msg = without_pickles(msg)
+            try:
+                checks.check_message(msg, checks.RUN_EVENTS, "run child → twin")
+            except checks.MessageError as exc:  # a bug in the run child: said, then skipped
+                ctx.send({"k": "log", "level": "error", "msg": f"run event skipped: {exc}"})
+                continue
             if msg["k"] == "end":
                 end = msg
                 break

@@ -12,6 +12,7 @@ own. Durations stay in this process's memory, never on disk.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 import time
@@ -19,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..shared import checks
 from ..shared.paths import root_of
 from ..shared.results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
-from ..shared.schema import DEFAULTS
+from ..shared.schema import DEFAULTS, Test
 from . import stubs
 from .pool import TwinPool
 from .promise import Cancelled, Promise, TwinError
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[["Run", dict[str, Any]], None]
 
@@ -175,6 +179,13 @@ class Run:
 
     def _events(self, batch: list[dict[str, Any]], slot: int) -> None:
         for msg in batch:
+            try:
+                checks.check_message(msg, checks.RUN_EVENTS, "run → server")
+                if msg["k"] == "result":
+                    checks.check(msg["test"], Test, "run → server result")
+            except checks.MessageError as exc:  # said, then skipped: the run goes on
+                log.error("twin %s: malformed run event, skipped: %s", slot, exc)
+                continue
             with self._lock:
                 if msg["k"] == "collected":
                     self.total += len(msg["items"])

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..shared import reap
+from ..shared import checks, reap
 from ..shared.frames import ChannelClosed, FrameError, FrameReader, FrameWriter
 from .promise import Promise, TwinDied
 
@@ -202,7 +202,13 @@ class TwinProcess:
         reason = "exited"
         try:
             while True:
-                self._dispatch(reader.read())
+                msg = reader.read()
+                try:
+                    checks.check_message(msg, checks.TWIN_MESSAGES, "twin → server")
+                except checks.MessageError as exc:  # a bug in the twin: said, then skipped
+                    log.error("twin %s sent a malformed message, skipped: %s", self.slot, exc)
+                    continue
+                self._dispatch(msg)
         except ChannelClosed:
             reason = "exited"
         except FrameError as exc:

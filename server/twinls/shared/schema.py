@@ -29,13 +29,16 @@ from typing import Any, Literal, NamedTuple, TypedDict
 EditOp = Literal["open", "change", "verify", "close", "save", "deleted", "created", "changed"]
 
 
-class Edit(TypedDict, total=False):
-    """server → twin: one edit entry (``shared/entries.py`` applies it on both sides)."""
-
+class _EditKeys(TypedDict):
     k: Literal["edit"]
     seq: int
     op: EditOp
     path: str
+
+
+class Edit(_EditKeys, total=False):
+    """server → twin: one edit entry (``shared/entries.py`` applies it on both sides)."""
+
     version: int
     text: str  # ``open``: the whole text
     edits: list[Any]  # ``change``: code-point edits (``textbuf.Edit`` rows)
@@ -103,19 +106,25 @@ class Done(TypedDict):
     value: Any
 
 
-class Fail(TypedDict, total=False):
+class _FailKeys(TypedDict):
     k: Literal["fail"]
     id: int
+
+
+class Fail(_FailKeys, total=False):
     type: str  # the exception's type name; ``Cancelled`` for a cancelled call
     message: str
     tb: str | None
 
 
-class Pong(TypedDict, total=False):
-    """twin → server: the heartbeat; the worker's state feeds the watchdog."""
-
+class _PongKeys(TypedDict):
     k: Literal["pong"]
     n: int
+
+
+class Pong(_PongKeys, total=False):
+    """twin → server: the heartbeat; the worker's state feeds the watchdog."""
+
     seq: int  # the last applied edit
     busy: float  # seconds the worker has been on its call
     cancelled_for: float  # seconds since that call was cancelled
@@ -431,13 +440,32 @@ class Frame(TypedDict):
     line: int
 
 
-class Test(TypedDict, total=False):
-    """One test's (or example's, or subtest's) result (``results.test_entry`` fills it)."""
+class Subtest(TypedDict, total=False):
+    """One subtest of a test (``subtests.test()``, ``self.subTest()``), in its test's entry."""
 
+    name: str  # pytest's description: ``[msg] (i=1)``
+    outcome: str
+    category: str
+    duration: float
+    message: str | None
+    traceback: str | None
+    stdout: str
+    stderr: str
+    path: str | None
+    line: int | None
+    trace: list[Frame]
+
+
+class _TestKeys(TypedDict):
     nodeid: str
     name: str
-    qualname: str
     outcome: str  # pytest's category: passed, failed, error, skipped, xfailed, ...
+
+
+class Test(_TestKeys, total=False):
+    """One test's (or example's) result (``results.test_entry`` fills it)."""
+
+    qualname: str
     categories: list[str]
     duration: float
     stdout: str
@@ -450,15 +478,50 @@ class Test(TypedDict, total=False):
     traceback: str | None
     trace: list[Frame]
     errors: list[dict[str, Any]]
-    subtests: list[Test]
+    subtests: list[Subtest]
+    handle: str | None  # a live result (``twin/parked.py``)
+    twin: int  # the slot of the twin that ran it
 
 
-class RunEvent(TypedDict, total=False):
-    """A run child's streamed event: ``start``, ``collected``, ``result``, ``end``."""
+class RunStart(TypedDict):
+    """run child → server: a test starts."""
 
-    k: Literal["start", "collected", "result", "end"]
-    test: Test  # ``result``
-    imported: list[str]  # ``end``: interpreter modules the run imported (to preload)
+    k: Literal["start"]
+    nodeid: str
+
+
+class RunCollected(TypedDict):
+    """run child → server: what a session collected (``nodeid``, ``file`` each)."""
+
+    k: Literal["collected"]
+    items: list[dict[str, Any]]
+
+
+class RunTestResult(TypedDict):
+    """run child → server: one test's result, as it ends."""
+
+    k: Literal["result"]
+    test: Test
+
+
+class _RunEndKeys(TypedDict):
+    k: Literal["end"]
+
+
+class RunEnd(_RunEndKeys, total=False):
+    """run child → its twin: the session ended (its counts and exit code ride along)."""
+
+    imported: list[str]  # interpreter modules the run imported (to preload)
+    message: str | None
+
+
+class DebugListening(TypedDict):
+    """run child → server (a Debug run): where its debug adapter listens."""
+
+    k: Literal["debug"]
+    host: str
+    port: int
+    pid: int
 
 
 class Executed(TypedDict):
@@ -478,7 +541,13 @@ class Imports(TypedDict):
     files: list[str]
 
 
+#: What a run child streams (the twin reads ``end``; the server gets the rest as partials).
+RunEvent = RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | Executed | Imports
+
+
 # -- the clients ----------------------------------------------------------------------
+
+
 
 #: What a ``window/showMessage`` is about, for a client's buttons (sent as ``code``).
 NoticeCode = Literal["twin", "settings", "interpreter"]

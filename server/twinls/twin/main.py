@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from ..shared import checks
 from ..shared.entries import apply_entry
 from ..shared.frames import ChannelClosed, FrameError, FrameReader, FrameWriter
 from ..shared.overlay import Divergence
@@ -88,6 +89,11 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
         try:
             while True:
                 msg = reader.read()
+                try:
+                    checks.check_message(msg, checks.SERVER_MESSAGES, "server → twin")
+                except checks.MessageError as exc:  # said, then skipped; a call is failed
+                    _refuse(writer, msg, exc)
+                    continue
                 kind = msg["k"]
                 if kind == "ping":
                     pong = {"k": "pong", "n": msg.get("n"), "seq": state.applied_seq}
@@ -159,6 +165,14 @@ def serve(sock: socket.socket, roots: list[str], settings: dict[str, Any]) -> No
             state.apply_settings()
         else:
             writer.write({"k": "log", "level": "warning", "msg": f"unknown message kind {kind!r}"})
+
+
+def _refuse(writer: FrameWriter, msg: Any, exc: checks.MessageError) -> None:
+    """Log a malformed message to the server; fail it if it was a call with an id."""
+    writer.write({"k": "log", "level": "error", "msg": f"malformed message, skipped: {exc}"})
+    call_id = msg.get("id") if isinstance(msg, dict) and msg.get("k") == "call" else None
+    if isinstance(call_id, int) and not isinstance(call_id, bool):
+        writer.write({"k": "fail", "id": call_id, "type": "MessageError", "message": str(exc)})
 
 
 class WorkerWatch:
