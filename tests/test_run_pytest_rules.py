@@ -12,6 +12,7 @@ import textwrap
 from lsp_harness import lsp_session
 from test_run_exit_codes import MIXED, SUBTESTS, closing_counts, command
 from test_run_lenses import count_refreshes, lenses
+from twinls.shared import checks, schema
 
 
 def write(root, ini: str = "") -> None:
@@ -40,6 +41,8 @@ async def test_a_failing_subtest_fails_its_test_everywhere(tmp_path):
         refreshes = count_refreshes(client)
         uri = client.open("tests/test_subtests.py")
         result = await client.command("twinls.runFile", uri)
+        # The answer is the schema's RunResult (protocol.ts is checked against it).
+        checks.check(result, schema.RunResult, "twinls.runFile's answer", deep=True)
         assert counts(result["summary"]) == expected
         assert result["outcome"] == "failed" and result["exitcode"] == 1
         tests = {t["name"]: t for t in result["tests"]}

@@ -117,6 +117,22 @@ def test_the_status_fields_are_the_same_on_both_sides(ts, typed):
     assert set(ts_fields(ts)) == set(get_type_hints(typed))
 
 
+@pytest.mark.parametrize(
+    "ts, typed",
+    [
+        ("RunResult", schema.RunResult),
+        ("TestResult", schema.TestResult),
+        ("SubtestResult", schema.SubtestResult),
+    ],
+)
+def test_the_run_result_fields_are_the_same_on_both_sides(ts, typed):
+    assert set(ts_fields(ts)) == set(get_type_hints(typed))
+
+
+def test_the_fields_check_can_fail():
+    assert set(ts_fields("SubtestResult")) != set(get_type_hints(schema.TestResult))
+
+
 def test_status_is_built_with_every_field():
     """commands.py builds ``twinls.status`` from the TypedDicts, every field named."""
     source = (PACKAGE / "server" / "lsp" / "commands.py").read_text(encoding="utf-8")

@@ -100,12 +100,16 @@ export interface TestResult {
   subtests?: SubtestResult[] | null;
   /** A live result (an example's value, a failure's frames) for `twinls.inspect`. */
   handle?: string | null;
+  /** The slot of the twin that ran it. */
+  twin?: number;
 }
 
 export interface SubtestResult {
   /** pytest's description: `[msg] (i=1)`. */
   name: string;
   outcome: Outcome;
+  /** pytest's category for it (`passed`, `failed`, `subtests passed`, …). */
+  category?: string;
   duration?: number | null;
   message?: string | null;
   traceback?: string | null;
@@ -132,6 +136,8 @@ export interface LensArgument {
 export interface RunResult {
   kind: 'test' | 'example' | 'file' | 'folder';
   uri: string;
+  /** What `twinls.cancelRun` takes. */
+  runId?: number;
   /** A test's outcome, or `deselected` / `empty` / `error` when no test ran. */
   outcome: Outcome;
   duration?: number | null;
@@ -144,6 +150,10 @@ export interface RunResult {
   message?: string | null;
   /** pytest's warnings summary. */
   warnings?: string | null;
+  /** false: pytest stopped before a session. */
+  session?: boolean;
+  /** The slots of the twins that ran it. */
+  twins?: number[];
 }
 
 export interface TwinInfo {

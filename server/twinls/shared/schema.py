@@ -548,6 +548,66 @@ RunEvent = RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | E
 # -- the clients ----------------------------------------------------------------------
 
 
+class TraceLink(TypedDict):
+    uri: str
+    line: int
+
+
+class SubtestResult(TypedDict, total=False):
+    """A :class:`Subtest` as a client sees it: ``uri`` for ``path``."""
+
+    name: str
+    outcome: str
+    category: str
+    duration: float
+    message: str | None
+    traceback: str | None
+    stdout: str
+    stderr: str
+    uri: str | None
+    line: int | None
+    trace: list[TraceLink]
+
+
+class TestResult(TypedDict, total=False):
+    """A :class:`Test` as a client sees it (``lsp/runstate/answer.py``): URIs for paths."""
+
+    nodeid: str
+    name: str
+    qualname: str
+    outcome: str
+    duration: float
+    stdout: str
+    stderr: str
+    message: str | None
+    uri: str | None  # where it failed (or the test itself)
+    line: int | None
+    value: str | None
+    fileUri: str | None  # the test's own file
+    traceback: str | None
+    trace: list[TraceLink]
+    errors: list[dict[str, Any]]
+    subtests: list[SubtestResult]
+    handle: str | None
+    twin: int
+
+
+class RunResult(TypedDict, total=False):
+    """The run commands' answer (``twinls.runTest`` & co, ``twinls/runResults``'s ``result``)."""
+
+    kind: Literal["test", "example", "file", "folder"]
+    uri: str
+    runId: int
+    outcome: str  # a test's outcome, or ``deselected`` / ``empty`` / ``error`` / ``cancelled``
+    duration: float
+    tests: list[TestResult]
+    summary: dict[str, int]  # pytest's closing-line counts
+    exitcode: int | None
+    message: str | None  # a run-level error in pytest's words
+    warnings: str | None  # pytest's warnings summary
+    session: bool  # False: pytest stopped before a session
+    twins: list[int]  # the slots of the twins that ran it
+
 
 #: What a ``window/showMessage`` is about, for a client's buttons (sent as ``code``).
 NoticeCode = Literal["twin", "settings", "interpreter"]
@@ -694,7 +754,7 @@ class RunResults(TypedDict):
     live: Literal[True]
     reason: str
     changed: list[Changed]
-    result: dict[str, Any]
+    result: RunResult
 
 
 class LiveState(TypedDict):

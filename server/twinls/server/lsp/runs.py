@@ -16,7 +16,7 @@ from typing import Any
 from lsprotocol import types
 
 from ...shared.paths import root_of
-from ...shared.schema import LensArgument, lens_payload
+from ...shared.schema import LensArgument, RunResult, lens_payload
 from ...shared.textbuf import from_codepoints
 from ..plan import Durations, Run, Target
 from . import titles
@@ -143,6 +143,6 @@ class Runs:
         self.latest.forget(target, seen)
         self.failures.forget(target, seen)
 
-    def public(self, result: dict[str, Any]) -> dict[str, Any]:
+    def public(self, result: dict[str, Any]) -> RunResult:
         """The command's answer: URIs instead of paths, internal keys dropped."""
         return answer.public(self.ls, result)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ....shared import results
+from ....shared.schema import RunResult
 from ..server import TwinLanguageServer
 
 
-def public(ls: TwinLanguageServer, result: dict[str, Any]) -> dict[str, Any]:
-    """The command's answer: URIs instead of paths, internal keys dropped."""
+def public(ls: TwinLanguageServer, result: dict[str, Any]) -> RunResult:
+    """The command's answer: URIs instead of paths, internal keys dropped (the schema's
+    :class:`~twinls.shared.schema.RunResult`, which ``protocol.ts`` is checked against)."""
     tests = []
     for t in result["tests"]:
         entry = _located(ls, results.public(t), t)
@@ -22,7 +24,7 @@ def public(ls: TwinLanguageServer, result: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in result.items() if k != "path"}
     out["uri"] = ls.uri_of(result["path"])
     out["tests"] = tests
-    return out
+    return cast(RunResult, out)
 
 
 def _located(
