@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 
 import pytest
 
 from twinls.server.lsp import options, uris
 from twinls.server.lsp.framing import Framer, FramingError
-from twinls.shared import results
+from twinls.shared import results, schema
 from twinls.shared.frames import FrameTooBig, Pickled, decode, encode, unpickle
 from twinls.shared.results import bounded
 
@@ -43,6 +44,21 @@ def test_options_are_range_checked(raw, key, expected, problem):
         assert checked.problems == []
     else:
         assert any(problem in p for p in checked.problems), checked.problems
+
+
+def test_options_are_structured_into_the_dataclass():
+    checked = options.check(
+        {"heartbeat": 1, "maxRestarts": 3.7, "pool": 1, "exclude": ["b/*"], "lensIcons": "text"}
+    )
+    assert checked.options == options.Options(heartbeat=1.0, maxRestarts=3, pool=1, exclude=["b/*"])
+    assert type(checked.options.heartbeat) is float and type(checked.options.maxRestarts) is int
+    assert checked.values["lensIcons"] == "text"  # not checked: passed along as it came
+    assert checked.problems == []
+
+
+def test_the_options_defaults_are_the_schemas():
+    defaults = {f.name: f.default for f in dataclasses.fields(options.Options)}
+    assert {k: defaults[k] for k in schema.DEFAULTS} == schema.DEFAULTS
 
 
 @pytest.mark.parametrize(

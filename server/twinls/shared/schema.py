@@ -22,6 +22,7 @@ Positions in query results are already in the client's negotiated encoding.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Literal, NamedTuple, TypedDict
 
 # -- the channel: server -> twin ------------------------------------------------------
@@ -629,8 +630,11 @@ class LensArgument:
     mode: str | None = None  # an example lens's mode: "call" or "doctest"
 
 
-def _converter() -> Any:
-    """cattrs, imported on use: the twins (in the project's interpreter) have no cattrs."""
+@functools.cache
+def converter() -> Any:
+    """The one cattrs converter of the clients' arguments (lens arguments; the server's
+    options copy it and add their range hooks). Imported on use: the twins (in the
+    project's interpreter) have no cattrs."""
     import cattrs
 
     return cattrs.Converter(forbid_extra_keys=False)
@@ -643,7 +647,7 @@ def lens_argument(value: Any) -> LensArgument:
     if not isinstance(value, dict) or not isinstance(value.get("uri"), str):
         raise ValueError(f"expected a dict with a 'uri', got {value!r}")
     try:
-        return _converter().structure(value, LensArgument)
+        return converter().structure(value, LensArgument)
     except Exception as exc:  # cattrs's validation errors, a bad int
         raise ValueError(f"invalid lens argument {value!r}: {exc}") from None
 
@@ -653,7 +657,7 @@ def lens_payload(arg: LensArgument) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(arg).items() if v is not None}
 
 
-#: The one home of each option's default (``server/lsp/options.py`` checks the ranges;
+#: The one home of each option's default (``server/lsp/options.py``'s ``Options`` takes them;
 #: the twins, the pool and the run planner read their defaults here).
 DEFAULTS: dict[str, float] = {
     "heartbeat": 2.0,
@@ -667,7 +671,8 @@ DEFAULTS: dict[str, float] = {
 
 
 class InitializationOptions(TypedDict, total=False):
-    """What a client may send at ``initialize`` (``server/lsp/options.py`` checks ranges)."""
+    """What a client may send at ``initialize`` (``server/lsp/options.py`` structures the
+    checked ones into its ``Options`` dataclass with :func:`converter`)."""
 
     pool: int
     exclude: list[str]  # globs the index and searches skip

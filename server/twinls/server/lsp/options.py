@@ -1,4 +1,4 @@
-"""Server: initializationOptions, range-checked.
+"""Server: initializationOptions, structured by cattrs into :class:`Options`, range-checked.
 
 An out-of-range or mistyped option is replaced by the nearest sensible value
 and said so (one ``window/showMessage``), never taken as it is: ``pool: 12``
@@ -9,29 +9,62 @@ supervisor thread.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ...shared.overlay import MAX_FILE_SIZE
 from ...shared.schema import DEFAULTS
+from ...shared.schema import converter as schema_converter
 
-#: name -> (default, lowest, highest); None as default means "not set".
-NUMBERS: dict[str, tuple[float | None, float, float]] = {
-    "heartbeat": (DEFAULTS["heartbeat"], 0.1, 60.0),
-    "hangAfter": (DEFAULTS["hangAfter"], 1.0, 3600.0),
-    "runTimeout": (DEFAULTS["runTimeout"], 1.0, 86400.0),
-    "maxRestarts": (DEFAULTS["maxRestarts"], 0, 1000),
-    "maxFileSize": (MAX_FILE_SIZE, 1024, 1024 * 1024 * 1024),
-    "runMemoryLimit": (None, 64, 1024 * 1024),  # MiB, opt-in
-    "workerTimeout": (DEFAULTS["workerTimeout"], 1.0, 86400.0),
-    "runSplitMin": (DEFAULTS["runSplitMin"], 0.0, 3600.0),
-    "syntaxDebounce": (DEFAULTS["syntaxDebounce"], 0.0, 60.0),
+
+@dataclass(frozen=True)
+class Bounds:
+    """A number option's range (a field's ``metadata["bounds"]``)."""
+
+    low: float
+    high: float
+
+
+def _number(default: float | None, low: float, high: float, whole: bool = False) -> Any:
+    return field(default=default, metadata={"bounds": Bounds(low, high), "whole": whole})
+
+
+@dataclass
+class Options:
+    """The initializationOptions the server checks, structured (by cattrs, :func:`check`).
+
+    Defaults come from ``schema.DEFAULTS`` (the one home); ``None``: not set. Options
+    only passed along (``features``, ``lensIcons``, ``python``, ...) stay in
+    :attr:`Checked.values` as they came.
+    """
+
+    heartbeat: float = _number(DEFAULTS["heartbeat"], 0.1, 60.0)
+    hangAfter: float = _number(DEFAULTS["hangAfter"], 1.0, 3600.0)
+    runTimeout: float = _number(DEFAULTS["runTimeout"], 1.0, 86400.0)
+    maxRestarts: int = _number(int(DEFAULTS["maxRestarts"]), 0, 1000, whole=True)
+    maxFileSize: int = _number(MAX_FILE_SIZE, 1024, 1024 * 1024 * 1024, whole=True)
+    runMemoryLimit: int | None = _number(None, 64, 1024 * 1024, whole=True)  # MiB, opt-in
+    workerTimeout: float = _number(DEFAULTS["workerTimeout"], 1.0, 86400.0)
+    runSplitMin: float = _number(DEFAULTS["runSplitMin"], 0.0, 3600.0)
+    syntaxDebounce: float = _number(DEFAULTS["syntaxDebounce"], 0.0, 60.0)
     # Parked run children holding live results (twin/parked.py).
-    "parkMax": (None, 0, 64),
-    "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
-    "parkTimeout": (None, 0.1, 86400.0),  # seconds idle
+    parkMax: int | None = _number(None, 0, 64, whole=True)
+    parkMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per parked child
+    parkTimeout: float | None = _number(None, 0.1, 86400.0)  # seconds idle
+    pool: int | None = None  # at most max_pool()
+    liveTests: bool | None = None
+    exclude: list[str] | None = None  # globs the index and searches skip
+    remotes: list[Any] = field(default_factory=list)  # server/remote.py checks them
+
+
+#: name -> (default, lowest, highest) of every number option (None: not set).
+NUMBERS: dict[str, tuple[float | None, float, float]] = {
+    f.name: (f.default, f.metadata["bounds"].low, f.metadata["bounds"].high)  # type: ignore[misc]
+    for f in fields(Options)
+    if "bounds" in f.metadata
 }
-INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory"}
+INTEGERS = {f.name for f in fields(Options) if f.metadata.get("whole")}
 
 #: Options the twins read (sent with every snapshot and settings update).
 TWIN_SETTINGS = (
@@ -57,62 +90,103 @@ class Checked:
 
     values: dict[str, Any]
     problems: list[str]
+    options: Options | None = None
 
 
 def check(raw: Any, pool_default: int | None = None) -> Checked:
+    """Structure ``raw`` into :class:`Options`; a bad value is replaced and said so."""
     opts: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
     problems: list[str] = []
     if raw not in (None, [], "") and not isinstance(raw, dict):  # Lua's {} may arrive as []
         problems.append(f"initializationOptions must be an object, not {type(raw).__name__}")
-    for name, (default, low, high) in NUMBERS.items():
-        if name not in opts or opts[name] is None:
-            if default is not None:
-                opts[name] = default
-            else:
-                opts.pop(name, None)
-            continue
-        value = opts[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            problems.append(f"{name} must be a number, got {value!r}; using {default}")
-            if default is None:
-                del opts[name]
-            else:
-                opts[name] = default
-            continue
-        if not low <= value <= high:
-            clamped = min(max(value, low), high)
-            problems.append(f"{name} {value!r} is outside {low:g}..{high:g}; using {clamped:g}")
-            value = clamped
-        opts[name] = int(value) if name in INTEGERS else float(value)
-    if opts["hangAfter"] < 2 * opts["heartbeat"]:
-        hang = 2 * opts["heartbeat"]
+    known = {f.name for f in fields(Options)}
+    given = {k: v for k, v in opts.items() if k in known and v is not None}
+    if "pool" not in opts and pool_default is not None:  # (a client's null: as many as fit)
+        given["pool"] = pool_default
+    checked: Options = _converter(problems).structure(given, Options)
+    if checked.hangAfter < 2 * checked.heartbeat:
+        hang = 2 * checked.heartbeat
         problems.append(
-            f"hangAfter {opts['hangAfter']:g} is shorter than two heartbeats; using {hang:g}"
+            f"hangAfter {checked.hangAfter:g} is shorter than two heartbeats; using {hang:g}"
         )
-        opts["hangAfter"] = hang
-    pool = opts.get("pool", pool_default)
-    if pool is not None:
-        top = max_pool()
-        if isinstance(pool, bool) or not isinstance(pool, int) or pool < 1:
-            problems.append(f"pool must be a whole number from 1 to {top}, got {pool!r}")
-            pool = None
-        elif pool > top:
-            problems.append(f"pool {pool} is more than this machine's {top} cores; using {top}")
-            pool = top
-    opts["pool"] = pool
-    live = opts.get("liveTests")
-    if live is not None and not isinstance(live, bool):
-        problems.append(f"liveTests must be true or false, got {live!r}; using false")
-        opts["liveTests"] = False
-    exclude = opts.get("exclude", [])
-    if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
-        problems.append("exclude must be a list of glob strings; ignored")
-        opts.pop("exclude", None)
+        checked.hangAfter = hang
     raw_remotes = opts.get("remotes")
-    opts["remotes"] = []
     if raw_remotes not in (None, [], ""):  # execnet is loaded only by a server that uses it
         from ..remote import check_setting
 
-        opts["remotes"], remote_problems = check_setting(raw_remotes)
+        checked.remotes, remote_problems = check_setting(raw_remotes)
         problems.extend(remote_problems)
-    return Checked(opts, problems)
+    else:
+        checked.remotes = []
+    for name, value in asdict(checked).items():
+        if value is None and name != "pool":
+            opts.pop(name, None)  # not set
+        else:
+            opts[name] = value
+    return Checked(opts, problems, checked)
+
+
+def _converter(problems: list[str]) -> Any:
+    """cattrs, with one hook per checked field that replaces a bad value and says so."""
+    from cattrs.gen import make_dict_structure_fn, override
+
+    converter = schema_converter().copy()  # the lens arguments' converter, plus these hooks
+    hooks = {f.name: override(struct_hook=_hook(f, problems)) for f in fields(Options)}
+    converter.register_structure_hook(Options, make_dict_structure_fn(Options, converter, **hooks))
+    return converter
+
+
+def _hook(f: Any, problems: list[str]) -> Callable[[Any, Any], Any]:
+    name, default = f.name, f.default
+    if "bounds" in f.metadata:
+        bounds: Bounds = f.metadata["bounds"]
+        whole = name in INTEGERS
+
+        def number(value: Any, _: Any) -> Any:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                problems.append(f"{name} must be a number, got {value!r}; using {default}")
+                return default
+            if not bounds.low <= value <= bounds.high:
+                clamped = min(max(value, bounds.low), bounds.high)
+                problems.append(
+                    f"{name} {value!r} is outside {bounds.low:g}..{bounds.high:g}; "
+                    f"using {clamped:g}"
+                )
+                value = clamped
+            return int(value) if whole else float(value)
+
+        return number
+    if name == "pool":
+
+        def pool(value: Any, _: Any) -> int | None:
+            top = max_pool()
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"pool must be a whole number from 1 to {top}, got {value!r}")
+                return None
+            if value > top:
+                problems.append(
+                    f"pool {value} is more than this machine's {top} cores; using {top}"
+                )
+                return top
+            return value
+
+        return pool
+    if name == "liveTests":
+
+        def live(value: Any, _: Any) -> bool:
+            if not isinstance(value, bool):
+                problems.append(f"liveTests must be true or false, got {value!r}; using false")
+                return False
+            return value
+
+        return live
+    if name == "exclude":
+
+        def exclude(value: Any, _: Any) -> list[str] | None:
+            if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+                problems.append("exclude must be a list of glob strings; ignored")
+                return None
+            return value
+
+        return exclude
+    return lambda value, _: value  # remotes: checked after, by server/remote.py
