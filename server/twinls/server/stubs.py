@@ -18,9 +18,10 @@ from ..shared.schema import (
     CompletionDoc,
     CompletionRow,
     HierarchyItem,
+    HighlightRow,
     HoverResult,
+    Loc,
     OutgoingRow,
-    RawRange,
     RefsPlan,
     RenamePlan,
     SignatureRow,
@@ -81,7 +82,7 @@ def refs_in(
     include_declaration: bool = True,
     budget: float | None = None,
     search: str | None = None,
-) -> Sharded[RawRange]:
+) -> Sharded[Loc]:
     return Sharded(
         "search.refs_in", files, (name, keys, encoding, include_declaration, budget, search)
     )
@@ -112,19 +113,19 @@ def hover(path: str, line: int, character: int, encoding: str) -> Query[HoverRes
 # -- language features -------------------------------------------------------------
 
 
-def definition(path: str, line: int, character: int, encoding: str) -> Query[list[RawRange]]:
+def definition(path: str, line: int, character: int, encoding: str) -> Query[list[Loc]]:
     return Query("lang.definition", (path, line, character, encoding))
 
 
-def declaration(path: str, line: int, character: int, encoding: str) -> Query[list[RawRange]]:
+def declaration(path: str, line: int, character: int, encoding: str) -> Query[list[Loc]]:
     return Query("lang.declaration", (path, line, character, encoding))
 
 
-def type_definition(path: str, line: int, character: int, encoding: str) -> Query[list[RawRange]]:
+def type_definition(path: str, line: int, character: int, encoding: str) -> Query[list[Loc]]:
     return Query("lang.type_definition", (path, line, character, encoding))
 
 
-def highlight(path: str, line: int, character: int, encoding: str) -> Query[list[list[Any]]]:
+def highlight(path: str, line: int, character: int, encoding: str) -> Query[list[HighlightRow]]:
     """``[line, start, end line, end, is_definition]`` per use in the file."""
     return Query("lang.highlight", (path, line, character, encoding))
 

@@ -318,6 +318,29 @@ class SymbolRow(NamedTuple):
         return Loc(*self[3:])
 
 
+class Span(NamedTuple):
+    """A range in a file the row names elsewhere (a hover's, a symbol's): 0-based."""
+
+    line: int
+    start: int
+    end_line: int
+    end: int
+
+
+class HighlightRow(NamedTuple):
+    """``lang.highlight``: one occurrence of the name in this file, and whether it is a write."""
+
+    line: int
+    start: int
+    end_line: int
+    end: int
+    write: bool
+
+    @property
+    def span(self) -> Span:
+        return Span(*self[:4])
+
+
 class RefsPlan(TypedDict):
     """``search.refs_plan``: what a references search looks for, and in which files."""
 
@@ -329,7 +352,7 @@ class RefsPlan(TypedDict):
 
 class HoverResult(TypedDict):
     markdown: str
-    range: list[int]  # [line, start, end line, end]
+    range: Span
 
 
 class SymbolNode(TypedDict):
@@ -337,13 +360,9 @@ class SymbolNode(TypedDict):
 
     name: str
     kind: str
-    range: list[int]  # [line, start, end line, end]
-    selection: list[int]
+    range: Span
+    selection: Span
     children: list[SymbolNode]
-
-
-#: ``[path, start line, start col, end line, end col]`` (0-based, client encoding).
-RawRange = list[Any]
 
 
 class CompletionRow(TypedDict):
@@ -354,7 +373,7 @@ class CompletionRow(TypedDict):
     detail: str  # the signature line if cheap, else the module
     sort: str  # a sort key keeping jedi's order (private names last)
     insert: str  # the text to insert (the whole name; the client replaces the typed prefix)
-    range: RawRange  # the typed prefix the item replaces
+    range: Loc  # the typed prefix the item replaces
 
 
 class CompletionDoc(TypedDict):
@@ -381,8 +400,8 @@ class HierarchyItem(TypedDict):
     kind: str  # "function", "method", "class", "module"
     detail: str  # the module and container
     path: str
-    range: RawRange  # the whole definition
-    selection: RawRange  # its name
+    range: Loc  # the whole definition
+    selection: Loc  # its name
     line: int  # 0-based code-point position of its name (to ask about it again)
     col: int
 
@@ -391,20 +410,20 @@ class IncomingRow(TypedDict):
     """A caller and the call sites in it (``lang.incoming_in``, one file per batch)."""
 
     caller: HierarchyItem
-    ranges: list[RawRange]
+    ranges: list[Loc]
 
 
 class OutgoingRow(TypedDict):
     """A callee and the call sites of it in the asked function (``lang.outgoing``)."""
 
     callee: HierarchyItem
-    ranges: list[RawRange]
+    ranges: list[Loc]
 
 
 class RenamePlan(TypedDict):
     """``lang.prepare_rename``: the name's range, or why it cannot be renamed."""
 
-    range: RawRange | None
+    range: Loc | None
     name: str
     refused: str | None
     files: list[str]
@@ -414,7 +433,7 @@ class RenamePlan(TypedDict):
 class SyntaxProblem(TypedDict):
     """One syntax error (``lang.syntax_errors``)."""
 
-    range: RawRange
+    range: Loc
     message: str
 
 

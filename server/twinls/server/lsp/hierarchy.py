@@ -16,7 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ...shared.schema import Found
+from ...shared.schema import Found, Loc
 from .. import stubs
 from . import app
 from .navigation import range_of, where
@@ -35,8 +35,8 @@ _KINDS = {
 def _data(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "path": raw["path"],
-        "line": raw["selection"][1],
-        "character": raw["selection"][2],
+        "line": Loc(*raw["selection"]).line,
+        "character": Loc(*raw["selection"]).start,
         "kind": raw["kind"],
     }
 

@@ -7,11 +7,12 @@ LSP. A cancelled request cancels the twin's call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lsprotocol import types
 
+from ...shared.schema import HighlightRow, Loc, Span
 from .. import stubs
 from . import app
 from .server import TwinLanguageServer
@@ -23,14 +24,15 @@ def where(ls: TwinLanguageServer, params: Any) -> tuple[str, int, int, str]:
     return ls.path_of(params.text_document.uri), pos.line, pos.character, ls.encoding
 
 
-def range_of(raw: list[Any]) -> types.Range:
-    """``[.., line, start, line, end]`` (the last four) -> an LSP range."""
-    sl, sc, el, ec = raw[-4:]
+def range_of(row: Sequence[Any]) -> types.Range:
+    """A :class:`Span` or :class:`Loc` row (or one off the wire, a list) -> an LSP range."""
+    sl, sc, el, ec = Span(*row[-4:])
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
-def location_of(ls: TwinLanguageServer, raw: list[Any]) -> types.Location:
-    return types.Location(uri=ls.uri_of(raw[0]), range=range_of(raw[1:5]))
+def location_of(ls: TwinLanguageServer, raw: Sequence[Any]) -> types.Location:
+    loc = Loc(*raw)
+    return types.Location(uri=ls.uri_of(loc.path), range=range_of(loc))
 
 
 async def locations(
@@ -58,9 +60,10 @@ async def type_definition(ls: TwinLanguageServer, params: types.TypeDefinitionPa
 async def highlight(ls: TwinLanguageServer, params: types.DocumentHighlightParams):
     rows = await ls.ask(stubs.highlight(*where(ls, params)))
     kinds = types.DocumentHighlightKind
+    found = [HighlightRow(*r) for r in rows]
     return [
-        types.DocumentHighlight(range=range_of(r[:4]), kind=kinds.Write if r[4] else kinds.Read)
-        for r in rows
+        types.DocumentHighlight(range=range_of(r.span), kind=kinds.Write if r.write else kinds.Read)
+        for r in found
     ]
 
 

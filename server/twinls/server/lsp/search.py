@@ -22,6 +22,7 @@ from ...shared.schema import Loc, SymbolRow
 from .. import stubs
 from ..promise import Promise
 from . import app
+from .navigation import range_of
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
 
@@ -321,20 +322,16 @@ async def hover(ls: TwinLanguageServer, params: types.HoverParams):
         return None
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found["markdown"]),
-        range=_range(found["range"]),
+        range=range_of(found["range"]),
     )
-
-
-def _range(r: list[int]) -> types.Range:
-    return types.Range(types.Position(r[0], r[1]), types.Position(r[2], r[3]))
 
 
 def _document_symbol(node: dict[str, Any]) -> types.DocumentSymbol:
     return types.DocumentSymbol(
         name=node["name"],
         kind=_KINDS.get(node["kind"], types.SymbolKind.Variable),
-        range=_range(node["range"]),
-        selection_range=_range(node["selection"]),
+        range=range_of(node["range"]),
+        selection_range=range_of(node["selection"]),
         children=[_document_symbol(c) for c in node["children"]],
     )
 
@@ -350,7 +347,7 @@ def _flatten(
             types.SymbolInformation(
                 name=node["name"],
                 kind=_KINDS.get(node["kind"], types.SymbolKind.Variable),
-                location=types.Location(uri=uri, range=_range(node["range"])),
+                location=types.Location(uri=uri, range=range_of(node["range"])),
                 container_name=container,
             )
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from ...shared.schema import RawRange
+from ...shared.schema import Loc
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def _answer(
     ctx: CallContext, path: str, line: int, character: int, encoding: str, how: str
-) -> list[RawRange]:
+) -> list[Loc]:
     script = jedi_world.get(ctx.state).script(path)
     if script is None:
         return []
@@ -41,7 +41,7 @@ def _answer(
         log.debug("no %s at %s:%s:%s: %r", how, path, line, col, exc)
         return []
     ctx.check()
-    found: list[RawRange] = []
+    found: list[Loc] = []
     for name in names:
         loc = name_range(lines, name)
         if loc is not None and loc not in found:
@@ -52,7 +52,7 @@ def _answer(
 @query("lang.definition")
 def definition(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[RawRange]:
+) -> list[Loc]:
     """Where the name at the cursor is defined, imports followed."""
     return _answer(ctx, path, line, character, encoding, "definition")
 
@@ -60,7 +60,7 @@ def definition(
 @query("lang.declaration")
 def declaration(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[RawRange]:
+) -> list[Loc]:
     """Where the name is bound in scope here (an import line stays an import line)."""
     return _answer(ctx, path, line, character, encoding, "declaration")
 
@@ -68,7 +68,7 @@ def declaration(
 @query("lang.type_definition")
 def type_definition(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[RawRange]:
+) -> list[Loc]:
     """The class (or function, module) of what the name holds."""
     return _answer(ctx, path, line, character, encoding, "type")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
+from ...shared.schema import HighlightRow
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 @query("lang.highlight")
 def highlight(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[list[Any]]:
-    """``[[line, start, line, end, is_write], ...]`` in this file."""
+) -> list[HighlightRow]:
+    """Every occurrence of the name in this file, in order."""
     script = jedi_world.get(ctx.state).script(path)
     if script is None:
         return []
@@ -39,5 +39,5 @@ def highlight(
         if n.line is None or not here:
             continue
         loc = lines.location(path, n.line - 1, n.column, n.column + len(n.name))
-        out.append([*loc[1:], bool(n.is_definition())])
+        out.append(HighlightRow(*loc[1:], bool(n.is_definition())))
     return sorted(out)

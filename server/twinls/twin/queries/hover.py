@@ -7,8 +7,8 @@ hands the twin back between chunks), and a way to see jedi read unsaved text.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from ...shared.schema import HoverResult, Span
 from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Lines
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 @query("search.hover")
 def hover(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> dict[str, Any] | None:
-    """``{"markdown", "range": [line, start, line, end]}`` or None off a name."""
+) -> HoverResult | None:
+    """The name's markdown and :class:`Span`, or None off a name."""
     world = jedi_world.get(ctx.state)
     script = world.script(path)
     if script is None:
@@ -54,4 +54,4 @@ def hover(
     while end < len(text) and (text[end].isalnum() or text[end] == "_"):
         end += 1
     loc = lines.location(path, line, start, end, text)
-    return {"markdown": markdown, "range": loc[1:]}
+    return HoverResult(markdown=markdown, range=Span(*loc[1:]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...shared.schema import HierarchyItem, RawRange
+from ...shared.schema import HierarchyItem, Loc
 from . import jedi_world
 from .jedi_world import JediWorld, Lines, client_col, name_at
 
@@ -40,7 +40,7 @@ def jedi_state(world: JediWorld) -> Any:
     return make() if make is not None else _WorldState(world)
 
 
-def name_range(lines: Lines, name: Any) -> RawRange | None:
+def name_range(lines: Lines, name: Any) -> Loc | None:
     """Where a ``jedi.api.classes.Name`` is spelled; None for compiled names (no file)."""
     path = name.module_path
     if path is None or name.line is None:
@@ -51,17 +51,17 @@ def name_range(lines: Lines, name: Any) -> RawRange | None:
     return lines.location(str(path), line0, col, col + len(name.name))
 
 
-def span(lines: Lines, path: str, start: tuple[int, int], end: tuple[int, int]) -> RawRange:
+def span(lines: Lines, path: str, start: tuple[int, int], end: tuple[int, int]) -> Loc:
     """A parso ``(line 1-based, code-point col)`` span in the client's encoding."""
     (sl, sc), (el, ec) = start, end
     enc = lines.encoding
-    return [
+    return Loc(
         path,
         sl - 1,
         client_col(lines.line(path, sl - 1), sc, enc),
         el - 1,
         client_col(lines.line(path, el - 1), ec, enc),
-    ]
+    )
 
 
 def definition_of(tree_name: Any) -> Any | None:

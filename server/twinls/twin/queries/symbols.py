@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...shared.schema import Found, Loc, SymbolRow
+from ...shared.schema import Found, Loc, Span, SymbolRow
 from ..context import CallContext
 from . import index as index_mod
 from .extract import Def, FileEntry, extract
@@ -121,8 +121,8 @@ def document_symbols(ctx: CallContext, path: str, encoding: str) -> list[dict[st
         node = {
             "name": d.name,
             "kind": d.kind,
-            "range": [start[1], start[2], end[1], end[2]],
-            "selection": _span(lines, path, entry, d)[1:],
+            "range": Span(start.line, start.start, end.line, end.start),
+            "selection": Span(*_span(lines, path, entry, d)[1:]),
             "children": [],
         }
         by_qualname[d.qualname] = node
