@@ -16,7 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_harness import lsp_session
-from test_search_stream import HUB, USES, refs_params, send, streamed
+from test_search_stream import USES, refs_params, send, streamed, write_big
 
 #: More files than test_search_stream's workspace: a dozen interactive requests
 #: must all be answered while the first (cold) search of the session still runs.
@@ -25,14 +25,7 @@ FILES = 200
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("big_lang")
-    (root / "hub.py").write_text(HUB)
-    body = "".join(f"    target({i})\n    Other().target\n" for i in range(USES))
-    for i in range(FILES):
-        (root / f"user_{i:03}.py").write_text(
-            f"from hub import target, Other\n\n\ndef use_{i}():\n{body}"
-        )
-    return root
+    return write_big(tmp_path_factory.mktemp("big_lang"), FILES)
 
 
 async def test_interactive_requests_are_answered_during_a_long_search(big: Path):

@@ -9,30 +9,14 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_harness import TwinClient, lsp_session
+from test_lang import DISK as LANG_DISK
 from test_search import doc, position, write
 
+#: test_lang's workspace; ``app.py`` also calls a builtin and has a local named ``helper``.
 DISK = {
-    "lib.py": '''\
-class Base:
-    """A base."""
-
-    def run(self, x):
-        return helper(x)
-
-
-def helper(x):
-    return x
-''',
-    "app.py": """\
-import os
-from lib import Base, helper
-
-
-def main():
-    b = Base()
-    b.run(1)
-    return helper(2), len("x"), os.path.join("a", "b")
-
+    "lib.py": LANG_DISK["lib.py"],
+    "app.py": LANG_DISK["app.py"].replace("helper(2), os", 'helper(2), len("x"), os')
+    + """
 
 def helper_two():
     helper = 1  # a local of the same name: not the function

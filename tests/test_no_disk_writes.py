@@ -31,18 +31,22 @@ def test_area():
 PROJECT_ENV = Path(__file__).resolve().parent.parent / ".test-envs" / "py3.12"
 
 
-@pytest.mark.parametrize("python", ["server", "project venv"])
-async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_path, python):
-    """Twins forked from the server, and twins in another CPython's venv (whose own
-    site-packages must stay untouched too: no bytecode of the modules it imports)."""
+def workspace(
+    tmp_path: Path, python: str, options: dict
+) -> tuple[Path, Path, dict[str, str], dict, list[Path]]:
+    """The workspace, a private HOME (caches, TMPDIR) and the server's environment
+    pointing there, the options (``python``: the twins' interpreter) and what else to
+    fingerprint (that interpreter's environment)."""
     ws, home = tmp_path / "ws", tmp_path / "home"
-    options, watched = {}, []
+    watched: list[Path] = []
     if python == "project venv":
         if not (PROJECT_ENV / "bin" / "python").exists():
             pytest.skip("no project venv: run scripts/setup-interp.sh")
-        options, watched = {"python": str(PROJECT_ENV / "bin" / "python")}, [PROJECT_ENV]
+        options = {**options, "python": str(PROJECT_ENV / "bin" / "python")}
+        watched = [PROJECT_ENV]
     (ws / "pkg").mkdir(parents=True)
     (home / ".cache").mkdir(parents=True)
+    (home / "tmp").mkdir()
     (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
     (ws / "pkg" / "shapes.py").write_text(SHAPES)
     (ws / "test_shapes.py").write_text(TEST)
@@ -52,7 +56,14 @@ async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_p
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "TMPDIR": str(home / "tmp"),
     }
-    (home / "tmp").mkdir()
+    return ws, home, env, options, watched
+
+
+@pytest.mark.parametrize("python", ["server", "project venv"])
+async def test_a_session_of_edits_and_calls_leaves_disk_and_home_untouched(tmp_path, python):
+    """Twins forked from the server, and twins in another CPython's venv (whose own
+    site-packages must stay untouched too: no bytecode of the modules it imports)."""
+    ws, home, env, options, watched = workspace(tmp_path, python, {})
     before = snapshot(ws, home, *watched)
     async with lsp_session(ws, env=env, init_options=options) as client:
         client.open("pkg/shapes.py")
@@ -119,25 +130,7 @@ async def test_live_runs_leave_disk_and_home_untouched(tmp_path, python):
     the server's 3.11): the recording stays in memory, the run child writes nothing."""
     from test_live import listen
 
-    ws, home = tmp_path / "ws", tmp_path / "home"
-    options, watched = {"liveTests": True}, []
-    if python == "project venv":
-        if not (PROJECT_ENV / "bin" / "python").exists():
-            pytest.skip("no project venv: run scripts/setup-interp.sh")
-        options["python"] = str(PROJECT_ENV / "bin" / "python")
-        watched = [PROJECT_ENV]
-    (ws / "pkg").mkdir(parents=True)
-    (home / ".cache").mkdir(parents=True)
-    (home / "tmp").mkdir()
-    (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
-    (ws / "pkg" / "shapes.py").write_text(SHAPES)
-    (ws / "test_shapes.py").write_text(TEST)
-    env = {
-        "HOME": str(home),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "TMPDIR": str(home / "tmp"),
-    }
+    ws, home, env, options, watched = workspace(tmp_path, python, {"liveTests": True})
     before = snapshot(ws, home, *watched)
     async with lsp_session(ws, env=env, init_options=options) as client:
         notes = listen(client)

@@ -25,16 +25,20 @@ USES = 12
 HUB = "def target(value=None):\n    return value\n\n\nclass Other:\n    target = None\n"
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("big")
+def write_big(root: Path, files: int = FILES) -> Path:
+    """``hub.py`` and ``files`` modules that each use its names ``2 * USES`` times."""
     (root / "hub.py").write_text(HUB)
     body = "".join(f"    target({i})\n    Other().target\n" for i in range(USES))
-    for i in range(FILES):
+    for i in range(files):
         (root / f"user_{i:03}.py").write_text(
             f"from hub import target, Other\n\n\ndef use_{i}():\n{body}"
         )
     return root
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    return write_big(tmp_path_factory.mktemp("big"))
 
 
 def refs_params(

@@ -78,11 +78,11 @@ async def gather(
     promise: Any,
     convert: Any,
     title: str,
-    partial_token: types.ProgressToken | None,
-    work_done_token: types.ProgressToken | None,
+    params: Any,
 ) -> list[Any]:
-    """Await a promise of row batches; stream them converted, or gather them."""
-    partial = PartialResults(ls, partial_token)
+    """Await a promise of row batches; stream them converted (``params``'s partial
+    result token), or gather them; its work-done token shows the progress."""
+    partial = PartialResults(ls, params.partial_result_token)
     rows: list[Any] = []
     lock = threading.Lock()
 
@@ -95,7 +95,7 @@ async def gather(
                 rows.extend(items)
 
     promise.on_partial(on_batch)
-    bar = Bar(ls, work_done_token, title, asyncio.current_task())
+    bar = Bar(ls, params.work_done_token, title, asyncio.current_task())
     promise.on_progress(bar.report)
     try:
         await ls.await_promise(promise)
@@ -132,14 +132,7 @@ async def incoming(ls: TwinLanguageServer, params: types.CallHierarchyIncomingCa
             from_ranges=[range_of(r) for r in row["ranges"]],
         )
 
-    found = await gather(
-        ls,
-        promise,
-        convert,
-        f"Calls of {plan['name']}",
-        params.partial_result_token,
-        params.work_done_token,
-    )
+    found = await gather(ls, promise, convert, f"Calls of {plan['name']}", params)
     return sorted(found, key=lambda c: (c.from_.uri, c.from_.range.start.line))
 
 
@@ -201,11 +194,4 @@ async def subtypes(ls: TwinLanguageServer, params: types.TypeHierarchySubtypesPa
             },
         )
 
-    return await gather(
-        ls,
-        promise,
-        convert,
-        f"Subtypes of {params.item.name}",
-        params.partial_result_token,
-        params.work_done_token,
-    )
+    return await gather(ls, promise, convert, f"Subtypes of {params.item.name}", params)

@@ -20,7 +20,7 @@ from ..context import CallContext
 from . import jedi_world
 from .jedi_world import Key, Lines, name_at
 from .places import definition_at, definition_of, item_of, jedi_state
-from .references import CHUNK_BUDGET, each_file, in_file, resolve
+from .references import CHUNK_BUDGET, chunk_setup, each_file, in_file, resolve
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,7 @@ def incoming_in(
     budget: float = CHUNK_BUDGET,
 ) -> int:
     """Per file, one batch of :class:`IncomingRow`; returns how many files it did."""
-    world = jedi_world.get(ctx.state)
-    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
-    lines = Lines(ctx.overlay, encoding)
+    world, target, lines = chunk_setup(ctx, keys, encoding)
     return each_file(
         ctx, files, budget, lambda path: _incoming_in_file(world, path, name, target, lines)
     )

@@ -120,9 +120,7 @@ def refs_in(
     ``search``: the plan's id (with the path, it names each file's jedi state).
     """
     budget = CHUNK_BUDGET if budget is None else budget
-    world = jedi_world.get(ctx.state)
-    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
-    lines = Lines(ctx.overlay, encoding)
+    world, target, lines = chunk_setup(ctx, keys, encoding)
     question = (name, tuple(sorted(target)), include_declaration, encoding)
     return each_file(
         ctx,
@@ -133,6 +131,15 @@ def refs_in(
             lambda: in_file(world, path, name, target, include_declaration, lines, search),
         ),
     )
+
+
+def chunk_setup(
+    ctx: CallContext, keys: list[list[Any]], encoding: str
+) -> tuple[jedi_world.JediWorld, set[Key], Lines]:
+    """What every sharded chunk over files starts from: the twin's jedi world, the
+    definitions' keys as a set (they arrive as lists), the lines in the client's encoding."""
+    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
+    return jedi_world.get(ctx.state), target, Lines(ctx.overlay, encoding)
 
 
 def each_file(

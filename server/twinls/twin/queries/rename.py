@@ -20,9 +20,17 @@ from ...shared.schema import RenamePlan
 from ..context import CallContext
 from . import index as index_mod
 from . import jedi_world
-from .jedi_world import Key, Lines
+from .jedi_world import Lines
 from .places import jedi_state
-from .references import CHUNK_BUDGET, defining, each_file, in_file, refs_plan, resolve
+from .references import (
+    CHUNK_BUDGET,
+    chunk_setup,
+    defining,
+    each_file,
+    in_file,
+    refs_plan,
+    resolve,
+)
 from .registry import query
 
 log = logging.getLogger(__name__)
@@ -92,9 +100,7 @@ def rename_in(
     budget: float = CHUNK_BUDGET,
 ) -> int:
     """Per file, one batch of ``["use", loc]`` and ``["unsure", loc]``; returns files done."""
-    world = jedi_world.get(ctx.state)
-    target: set[Key] = {tuple(k) for k in keys}  # type: ignore[misc]
-    lines = Lines(ctx.overlay, encoding)
+    world, target, lines = chunk_setup(ctx, keys, encoding)
 
     def batch_of(path: str) -> list[list[Any]]:
         uses = in_file(world, path, name, target, True, lines)
