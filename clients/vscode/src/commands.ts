@@ -2,7 +2,7 @@
 // which vscode-languageclient registers as VS Code commands itself.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
-import { errorText, showError } from './errors';
+import { errorText, registerGuarded } from './errors';
 import { ServerCommand, StatusResult } from './protocol';
 import { ResultsView } from './resultsView';
 import { streamImplementations, streamImplementors, streamReferences } from './streaming';
@@ -19,14 +19,7 @@ export interface CommandContext {
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const register = (id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        void showError(`twinls: ${id.replace('twinls.', '')} failed: ${errorText(err)}`);
-      }
-    });
+  const register = registerGuarded;
 
   return [
     register('twinls.findImplementorsPrompt', async () => {

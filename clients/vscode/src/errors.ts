@@ -36,6 +36,17 @@ export async function showError(message: string, opts: { settings?: boolean; res
   }
 }
 
+/** Register command `id`; a failure is shown with the command's name, never left unhandled. */
+export function registerGuarded(id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      void showError(`twinls: ${id.replace('twinls.', '')} failed: ${errorText(err)}`);
+    }
+  });
+}
+
 /** Text of any thrown value, including JSON-RPC errors from the server. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) {

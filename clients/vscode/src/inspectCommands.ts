@@ -3,7 +3,7 @@
 // failure message whose run child is parked.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
-import { errorText, showError } from './errors';
+import { registerGuarded } from './errors';
 import { Inspector, liveMessages } from './inspector';
 import { ServerCommand, isRunResult } from './protocol';
 import { TwinTests } from './tests';
@@ -13,14 +13,7 @@ export function registerInspectCommands(
   tests: TwinTests,
   client: () => Promise<LanguageClient | undefined>,
 ): vscode.Disposable[] {
-  const guard = (id: string, fn: (...args: unknown[]) => Promise<unknown>) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        void showError(`twinls: ${id.replace('twinls.', '')} failed: ${errorText(err)}`);
-      }
-    });
+  const guard = registerGuarded;
   return [
     guard('twinls.inspectAtCursor', async () => {
       const editor = vscode.window.activeTextEditor;

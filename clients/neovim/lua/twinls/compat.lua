@@ -79,6 +79,15 @@ function M.client(bufnr)
   return M.clients(bufnr)[1], bufnr
 end
 
+-- The twinls client serving `bufnr` (0 or nil: the current buffer); says so when none does.
+function M.buffer_client(bufnr)
+  local client, found = M.client(bufnr)
+  if not client then
+    vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
+  end
+  return client, found
+end
+
 -- The current buffer's twinls client, else any: for commands about the server as
 -- a whole (:TwinStatus, :TwinRestart). Says so when none runs.
 function M.any_client()

@@ -36,9 +36,9 @@ end
 
 -- :TwinDebug — the test or example under the cursor.
 function M.at_cursor()
-  local client = compat.client(0)
+  local client = compat.buffer_client(0)
   if not client then
-    return vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
+    return
   end
   local p = vim.lsp.util.make_position_params(0, client.offset_encoding)
   ask(client, { p.textDocument.uri, p.position })

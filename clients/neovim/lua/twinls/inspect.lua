@@ -281,9 +281,9 @@ end
 -- :TwinInspect — run the test or example under the cursor and inspect its live result;
 -- the window says "running…" until the run's answer comes.
 function M.at_cursor()
-  local client = compat.client(0)
+  local client = compat.buffer_client(0)
   if not client then
-    return vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
+    return
   end
   local p = vim.lsp.util.make_position_params(0, client.offset_encoding)
   local bufnr = M.new(client.id, 'running…')

@@ -107,11 +107,7 @@ function M.execute(client, command, arguments)
 end
 
 local function current()
-  local client, bufnr = compat.client(0)
-  if not client then
-    vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
-  end
-  return client, bufnr
+  return compat.buffer_client(0)
 end
 
 -- :TwinRunTest — the test or example under the cursor.

@@ -33,9 +33,8 @@ end
 -- Send `method` to the buffer's twinls client; `make_params(client, token)` builds
 -- its params around the partial-result token. Returns the search's state table.
 function M.stream(method, make_params, title, bufnr)
-  local client = compat.client(bufnr)
+  local client = compat.buffer_client(bufnr)
   if not client then
-    vim.notify('twinls: no twinls client for this buffer', vim.log.levels.WARN)
     return nil
   end
   vim.fn.setqflist({}, ' ', { title = title, items = {} })
