@@ -168,12 +168,13 @@ class TwinPool:
             host.close()
 
     def live(self, path: str | None = None) -> list[TwinProcess]:
-        """The live twins; with ``path``, the local ones of its folder's group."""
+        """The live twins; with ``path``, those that may work on it: its folder's group's
+        and the remote ones (which take sharded work and split runs only)."""
         twins = [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
         if path is None:
             return twins
         group = self.group_for(path)
-        return [t for t in twins if t.host is None and self.group_of.get(t.slot) is group]
+        return [t for t in twins if t.host is not None or self.group_of.get(t.slot) is group]
 
     def restart(self, slots: Iterable[int] | None = None) -> None:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""

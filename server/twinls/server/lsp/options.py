@@ -108,6 +108,12 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         problems.append("exclude must be a list of glob strings; ignored")
         opts.pop("exclude", None)
+    by_folder = opts.get("pythonByFolder")  # interpreters per folder (server/interpreter.py)
+    if by_folder is not None and not (
+        isinstance(by_folder, dict) and all(isinstance(v, dict) for v in by_folder.values())
+    ):
+        problems.append('pythonByFolder must map folders to {"python": ..., "pythonSource": ...}')
+        opts.pop("pythonByFolder", None)
     raw_remotes = opts.get("remotes")
     opts["remotes"] = []
     if raw_remotes not in (None, [], ""):  # execnet is loaded only by a server that uses it
