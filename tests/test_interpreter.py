@@ -320,19 +320,135 @@ def test_terminal_run_chooses_the_project_interpreter(tmp_path):
     assert own.returncode == 2 and "probe_lib" in own.stdout  # a collection error, as pytest says
 
 
-async def test_folders_with_different_venvs_are_named_and_the_first_one_serves(tmp_path):
-    base = Path(env_python("3.12")).resolve()
-    first, second = tmp_path / "first", tmp_path / "second"
-    for folder in (first, second):
-        folder.mkdir()
-        (folder / "a.py").write_text("x = 1\n")
-    subprocess.run([str(base), "-m", "venv", "--without-pip", str(first / ".venv")], check=True)
-    async with lsp_session(first, folders=[first, second]) as client:
-        st = await twin_in(client, "3.12")
-        by_root = st["server"]["interpreters_by_root"]
-        assert by_root[str(first)]["source"] == ".venv"
-        assert by_root[str(second)]["source"] == "server"
-        await client.wait_for(
-            lambda: any("different interpreters" in m.message for m in client.messages),
-            what="the warning",
+def folder_test(version: str) -> str:
+    """A test that passes only in the CPython ``version`` venv (its plugin's token)."""
+    return TEST_FILE.replace('"plugin-"', f'"plugin-{version}"')
+
+
+async def folders_up(client: TwinClient, want: dict[str, str], timeout: float = 90) -> dict:
+    """The status once each folder (``want``: root -> CPython version) has a live twin in
+    its version serving it, every twin holding what the server holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            st = await client.status()
+        except Exception:  # a twin that died under the status call (a switch's kill)
+            st = None
+        if st is not None:
+            by_root = st["server"]["interpreters_by_root"]
+            serving = {
+                root: [t for t in st["twins"] if root in t.get("folders", [])] for root in want
+            }
+            if (
+                set(by_root) == set(want)
+                and all(
+                    serving[root]
+                    and all(t["python"]["version"].startswith(v + ".") for t in serving[root])
+                    and by_root[root].get("version", "").startswith(v + ".")
+                    for root, v in want.items()
+                )
+                and all(t["hashes"] == st["server"]["hashes"] for t in st["twins"])
+            ):
+                return st
+        assert loop.time() < deadline, f"the folders' twins did not come up as {want}: {st}"
+        await asyncio.sleep(0.1)
+
+
+def pids_of(st: dict, root: str) -> set[int]:
+    return {t["pid"] for t in st["twins"] if root in t.get("folders", [])}
+
+
+async def definition_file(client: TwinClient, rel: str) -> str:
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri(rel)),
+            position=at(SHAPES, "Shape", 1),
         )
+    )
+    (loc,) = found
+    return loc.uri
+
+
+async def references_files(client: TwinClient, rel: str) -> set[str]:
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri(rel)),
+            position=at(SHAPES, "Shape"),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    root = client.uri(".").rstrip("/") + "/"
+    return {loc.uri[len(root) :] for loc in refs or [] if loc.uri.startswith(root)}
+
+
+async def test_each_folder_runs_and_resolves_in_its_own_interpreter(tmp_path):
+    """Two workspace folders in two CPython venvs (3.10 and 3.12): each folder's test runs
+    from its lens with its venv's plugin, definitions and references resolve through its
+    own site-packages, status names both; switching one folder restarts only its twins and
+    keeps the open documents; a folder removed loses its twins, added back gets them."""
+    py310, py312, py313 = env_python("3.10"), env_python("3.12"), env_python("3.13")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, version in ((a, "3.10"), (b, "3.12")):
+        folder.mkdir()
+        write_project(folder)
+        (folder / "test_env.py").write_text(folder_test(version))
+    by_folder = {
+        str(a): {"python": py310, "pythonSource": "python extension"},
+        b.as_uri(): {"python": py312, "pythonSource": "setting"},
+    }
+    options = {"pythonByFolder": by_folder}
+    async with lsp_session(tmp_path, init_options=options, folders=[a, b]) as client:
+        st = await folders_up(client, {str(a): "3.10", str(b): "3.12"})
+        by_root = st["server"]["interpreters_by_root"]
+        assert (by_root[str(a)]["path"], by_root[str(a)]["source"]) == (py310, "python extension")
+        assert (by_root[str(b)]["path"], by_root[str(b)]["source"]) == (py312, "setting")
+        assert by_root[str(a)]["pytest"]["version"] == "8.3.5"  # 3.10's own older pytest
+        assert pids_of(st, str(a)).isdisjoint(pids_of(st, str(b)))
+
+        # A test in each folder, from its lens: only its own venv's plugin makes it pass.
+        for rel in ("a/test_env.py", "b/test_env.py"):
+            client.open(rel)
+            result = await run_test(client, rel, 3)
+            assert result["outcome"] == "passed", (rel, result)
+
+        # jedi in each folder's interpreter: the definition is in that venv's site-packages,
+        # and references keep each folder's own (the other folder's Shape is another class).
+        for rel, env in (("a/shapes.py", "py3.10"), ("b/shapes.py", "py3.12")):
+            client.open(rel)
+            uri = await definition_file(client, rel)
+            assert uri.startswith((ENVS / env).as_uri()) and uri.endswith("probe_lib/__init__.py")
+        assert await references_files(client, "a/shapes.py") == {"a/shapes.py", "a/other.py"}
+        assert await references_files(client, "b/shapes.py") == {"b/shapes.py", "b/other.py"}
+
+        # Switch b to 3.13 with an unsaved edit that only 3.13's plugin passes: a's twin stays.
+        client.replace_all("b/test_env.py", folder_test("3.13"))
+        a_pids = pids_of(st, str(a))
+        by_folder[b.as_uri()] = {"python": py313, "pythonSource": "python extension"}
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"twinls": {"pythonByFolder": by_folder}})
+        )
+        st = await folders_up(client, {str(a): "3.10", str(b): "3.13"})
+        assert pids_of(st, str(a)) == a_pids  # only b's twins restarted
+        assert st["server"]["interpreters_by_root"][str(b)]["source"] == "python extension"
+        for rel in ("a/test_env.py", "b/test_env.py"):
+            result = await run_test(client, rel, 3)
+            assert result["outcome"] == "passed", (rel, result)
+
+        # b removed: its twins go; added back: in its interpreter again, its text kept.
+        change = types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[], removed=[types.WorkspaceFolder(uri=b.as_uri(), name="b")]
+            )
+        )
+        client.workspace_did_change_workspace_folders(change)
+        st = await folders_up(client, {str(a): "3.10"})
+        assert st["server"]["roots"] == [str(a)]
+        assert all(t["folders"][0] == str(a) for t in st["twins"])
+        change.event = types.WorkspaceFoldersChangeEvent(
+            added=[types.WorkspaceFolder(uri=b.as_uri(), name="b")], removed=[]
+        )
+        client.workspace_did_change_workspace_folders(change)
+        st = await folders_up(client, {str(a): "3.10", str(b): "3.13"})
+        result = await run_test(client, "b/test_env.py", 3)
+        assert result["outcome"] == "passed", result

@@ -103,9 +103,16 @@ def package_python_standin(out: Path) -> Path:
 
 @contextlib.contextmanager
 def code_server(
-    home: Path, folder: Path, timeout: float = 60, extra_vsix: tuple[Path, ...] = ()
+    home: Path,
+    folder: Path,
+    timeout: float = 60,
+    extra_vsix: tuple[Path, ...] = (),
+    trust: bool = False,
 ) -> Iterator[CodeServer]:
-    """Install the .vsix (and ``extra_vsix``) into a fresh extensions dir and serve ``folder``."""
+    """Install the .vsix (and ``extra_vsix``) into a fresh extensions dir and serve ``folder``.
+
+    ``trust``: keep VS Code's workspace trust on (a new folder opens in Restricted Mode).
+    """
     config, user_data, extensions = home / "config.yaml", home / "user-data", home / "extensions"
     extensions.mkdir(parents=True, exist_ok=True)
     config.write_text("auth: none\ncert: false\n")
@@ -135,7 +142,7 @@ def code_server(
                 "--bind-addr", f"127.0.0.1:{port}",
                 "--disable-telemetry",
                 "--disable-update-check",
-                "--disable-workspace-trust",
+                *([] if trust else ["--disable-workspace-trust"]),
                 "--disable-getting-started-override",
                 str(folder),
             ],

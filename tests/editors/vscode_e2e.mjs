@@ -570,16 +570,8 @@ try {
   }, ['workbench']);
 
 
-  // --- issue 13: the bundled server and the Python extension's interpreter ---------
-  // No serverCommand and no twinls on PATH: the extension starts the server bundled in
-  // its .vsix. The Python extension is not available offline, so a stand-in extension
-  // (tests/editors/python_standin) implements the same published API; its selection is
-  // the project venv (CPython 3.12) that holds probe_lib and the probe pytest plugin.
-  const [py312, py313] = config.projectPython;
-  const statusMatching = async (pattern) => poll(async () => {
-    const text = await twinStatus().catch(() => '');
-    return pattern.test(text) ? text : undefined;
-  }, 90000);
+  // issue 13's checks (the bundled server, the Python extension's interpreter per folder,
+  // Restricted Mode) run in sessions of their own: tests/editors/test_vscode_sessions.py.
 
   // Live tests: toggled on, an unsaved edit of shapes.py re-runs the test that calls it.
   await check('live_result', async () => {
@@ -610,27 +602,6 @@ try {
     return 'an unsaved edit failed test_square_area live; undoing it passed it again';
   }, ['workbench']);
 
-  await check('bundled_server', async () => {
-    const settings = JSON.parse(fs.readFileSync(config.userSettings, 'utf8'));
-    // Empty, as the default is (VS Code does not always report a removed key as a change).
-    await setUserSettings({ ...settings, 'twinls.serverCommand': [], 'twinlsStandin.interpreter': py312 });
-    await page.locator('.part.statusbar .statusbar-item .codicon-server-process').waitFor({ timeout: 60000 });
-    return statusMatching(new RegExp(`Python 3\\.12\\.\\d+ \\(python extension: ${escape(py312)}; pytest from project\\)`));
-  }, ['workbench']);
-
-  await check('bundled_lens', async () => {
-    await openFromExplorer('test_env.py');
-    const lens = await lensAbove('def test_plugin_and_package', 'Run test');
-    await lens.click();
-    const item = statusBar(/test_plugin_and_package passed/);
-    await item.waitFor({ timeout: 60000 });
-    return `status bar: ${(await item.textContent()).trim()}`;
-  }, ['bundled_server']);
-
-  await check('python_extension_change', async () => {
-    await runCommand('Stand-in Python: Select Interpreter', { title: 'Stand-in Python: interpreter path', value: py313 });
-    return statusMatching(new RegExp(`Python 3\\.13\\.\\d+ \\(python extension: ${escape(py313)};`));
-  }, ['bundled_lens']);
 } finally {
   // The picture for people: the test file with its lenses, the Testing view beside it.
   await dismissNotifications();

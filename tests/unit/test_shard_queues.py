@@ -30,6 +30,16 @@ def test_take(slots, takes, expected):
     assert ["".join(call._take(slot)) for slot in takes] == expected
 
 
+def test_steals_only_within_its_lane():
+    """Folders in two interpreters: a twin steals only its own group's files (a remote
+    twin, lane None, takes any)."""
+    call = queues(s0="", s1="abc", s2="de", s3="")
+    call.lanes = True
+    call.lane = {0: "A", 1: "B", 2: "A", 3: None}
+    assert ["".join(call._take(0)) for _ in range(3)] == ["e", "d", ""]
+    assert "".join(call._take(3)) == "c"
+
+
 def test_chunks_stop_growing_at_max_chunk():
     call = queues(s0="x" * 1000)
     sizes = [len(call._take(0)) for _ in range(8)]

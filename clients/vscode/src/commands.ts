@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { errorText, registerGuarded } from './errors';
-import { ServerCommand, StatusResult } from './protocol';
+import { InterpreterInfo, ServerCommand, StatusResult } from './protocol';
 import { ResultsView } from './resultsView';
 import { streamImplementations, streamImplementors, streamReferences } from './streaming';
 import { TwinTests } from './tests';
@@ -149,12 +149,21 @@ export function describeStatus(status: StatusResult): string {
     .map((t) => `pid ${t.pid} at seq ${t.seq}${t.remote ? ` on ${t.remote}` : ''}`)
     .join('; ');
   const interp = status.server.interpreter;
-  const python = interp
-    ? interp.error
-      ? `; Python: ${interp.error}`
-      : `; Python ${(interp.version ?? '?').split(' ')[0]} (${interp.source}: ${interp.path}; pytest from ${interp.pytest?.source ?? '?'})`
-    : '';
+  const byRoot = Object.entries(status.server.interpreters_by_root ?? {});
+  const python =
+    byRoot.length > 1
+      ? byRoot.map(([root, i]) => `; folder ${root}: ${describePython(i)}`).join('')
+      : interp
+        ? `; ${describePython(interp)}`
+        : '';
   return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}`;
+}
+
+/** One folder's interpreter: its version, where the choice came from, whose pytest. */
+export function describePython(interp: Partial<InterpreterInfo>): string {
+  return interp.error
+    ? `Python: ${interp.error}`
+    : `Python ${(interp.version ?? '?').split(' ')[0]} (${interp.source}: ${interp.path}; pytest from ${interp.pytest?.source ?? '?'})`;
 }
 
 function pythonEditor(): vscode.TextEditor | undefined {

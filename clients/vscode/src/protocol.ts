@@ -41,6 +41,8 @@ export interface InitializationOptions {
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
   pythonSource?: string;
+  /** Per workspace folder (its URI), before `python` (server: interpreter.choices_for). */
+  pythonByFolder?: Record<string, FolderPython>;
   /** This client has an inspector: the server adds `Inspect` lenses (lsp/inspect.py). */
   inspector?: boolean;
   /** This client attaches a debugger: the server adds `Debug` lenses (lsp/debugging.py). */
@@ -57,9 +59,21 @@ export interface RemoteSetting {
   ssh_config?: string;
 }
 
+/** One workspace folder's interpreter (server: schema.FolderPython). */
+export interface FolderPython {
+  python: string | null;
+  /** "setting" (the folder's twinls.python) or "python extension". */
+  pythonSource?: string;
+}
+
+/** What the client chose: per folder, else one for the window. */
+export interface PythonChoice extends FolderPython {
+  pythonByFolder?: Record<string, FolderPython>;
+}
+
 /** `workspace/didChangeConfiguration` settings the server follows (server/lsp/interpreter.py). */
 export interface PythonSettingChange {
-  twinls: { python: string | null; pythonSource?: string };
+  twinls: PythonChoice;
 }
 
 /** The twins' interpreter in `twinls.status` (server: TwinPool.interpreter_info). */
@@ -70,6 +84,8 @@ export interface InterpreterInfo {
   error?: string | null;
   version?: string;
   pytest?: { source: string; version?: string; path?: string };
+  /** The workspace folders this interpreter's twins answer for. */
+  roots?: string[];
 }
 
 export type Outcome = 'passed' | 'failed' | 'error' | 'skipped' | 'xfailed' | 'xpassed' | string;

@@ -4,7 +4,8 @@ import { LanguageClient, State } from 'vscode-languageclient/node';
 import { ClientHooks, createClient } from './client';
 import { initializationOptions, missingExecutable, pythonSetting, serverLaunch } from './config';
 import { errorText, showError } from './errors';
-import { PythonSettingChange } from './protocol';
+import { describePython } from './commands';
+import { FolderPython, PythonChoice, PythonSettingChange, ServerCommand, StatusResult } from './protocol';
 import { PythonSelection } from './python';
 
 export class ServerManager implements vscode.Disposable {
@@ -37,6 +38,8 @@ export class ServerManager implements vscode.Disposable {
           void this.sendPython();
         }
       }),
+      // A folder added gets its interpreter (the client sends didChangeWorkspaceFolders itself).
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.sendPython()),
     );
   }
 
@@ -93,6 +96,7 @@ export class ServerManager implements vscode.Disposable {
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
         this.show('ready');
+        void this.showInterpreters(client);
       } else if (e.newState === State.Stopped && this.current === client) {
         this.show('error', 'twinls: server stopped');
       }
@@ -109,13 +113,29 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
-  /** `twinls.python`, else the Python extension's selection for the first folder. */
-  private async choosePython(): Promise<{ python: string | null; pythonSource?: string }> {
-    const setting = pythonSetting();
+  /** Per workspace folder: its `twinls.python`, else the Python extension's selection for
+   *  it (`pythonByFolder`, by folder URI); with no folder, the window's. */
+  private async choosePython(): Promise<PythonChoice> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) {
+      return this.folderPython(undefined);
+    }
+    const pythonByFolder: Record<string, FolderPython> = {};
+    for (const folder of folders) {
+      const choice = await this.folderPython(folder.uri);
+      if (choice.python) {
+        pythonByFolder[folder.uri.toString()] = choice;
+      }
+    }
+    return { python: null, pythonByFolder };
+  }
+
+  private async folderPython(folder: vscode.Uri | undefined): Promise<FolderPython> {
+    const setting = pythonSetting(vscode.workspace.getConfiguration('twinls', folder));
     if (setting) {
       return { python: setting, pythonSource: 'setting' };
     }
-    const selected = await this.python.interpreter(vscode.workspace.workspaceFolders?.[0]?.uri);
+    const selected = await this.python.interpreter(folder);
     return selected ? { python: selected, pythonSource: 'python extension' } : { python: null };
   }
 
@@ -127,9 +147,28 @@ export class ServerManager implements vscode.Disposable {
       return;
     }
     this.pythonSent = JSON.stringify(choice);
-    this.output.info(`interpreter for the twins: ${choice.python ?? "the server's choice"} (${choice.pythonSource ?? 'server'})`);
+    this.output.info(`interpreters for the twins: ${JSON.stringify(choice)}`);
     const change: PythonSettingChange = { twinls: choice };
     await client.sendNotification('workspace/didChangeConfiguration', { settings: change });
+    void this.showInterpreters(client);
+  }
+
+  /** The status item's tooltip names each folder's interpreter, version and source. */
+  private async showInterpreters(client: LanguageClient): Promise<void> {
+    try {
+      const status = (await client.sendRequest('workspace/executeCommand', {
+        command: ServerCommand.status,
+        arguments: [],
+      })) as StatusResult;
+      const lines = Object.entries(status.server.interpreters_by_root ?? {}).map(
+        ([root, interp]) => `${root}: ${describePython(interp)}`,
+      );
+      if (this.current === client && lines.length > 0) {
+        this.item.tooltip = ['twinls: twins ready — click for status', ...lines].join('\n');
+      }
+    } catch (err) {
+      this.output.warn(`status for the tooltip: ${errorText(err)}`);
+    }
   }
 
   async stop(): Promise<void> {

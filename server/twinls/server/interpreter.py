@@ -6,14 +6,21 @@ VS Code extension fills from the Python extension's selection when the user set
 nothing, or ``twinls --python``), then ``VIRTUAL_ENV``, ``CONDA_PREFIX``, a
 ``.venv`` or ``venv`` folder at the root, and last the server's own interpreter.
 Nothing here starts a process: the version is what the twin reports in its hello.
+
+Per workspace folder: ``initializationOptions.pythonByFolder`` (``{folder: {"python",
+"pythonSource"}}``, a folder's path or ``file:`` URI; the VS Code extension sends each
+folder's ``twinls.python``, else the Python extension's selection for that folder)
+comes first for its folder, then the order above; :func:`choices_for`.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 #: Where a choice came from, as ``twinls.status`` names it.
 SOURCES = (
@@ -116,3 +123,47 @@ def same_environment(a: str, b: str) -> bool:
 def _env_folder(exe: str) -> str:
     folder = os.path.dirname(os.path.dirname(os.path.abspath(exe)))
     return os.path.realpath(folder)
+
+
+def folder_settings(options: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``pythonByFolder`` as ``{folder path: (python, source)}`` (entries naming none dropped)."""
+    raw = options.get("pythonByFolder")
+    out: dict[str, tuple[str, str]] = {}
+    if not isinstance(raw, Mapping):
+        return out
+    for key, entry in raw.items():
+        if not isinstance(key, str) or not isinstance(entry, Mapping):
+            continue
+        python = entry.get("python")
+        if isinstance(python, str) and python.strip():
+            path = unquote(urlparse(key).path) if key.startswith("file:") else key
+            source = entry.get("pythonSource")
+            out[os.path.abspath(path)] = (python, source if isinstance(source, str) else "setting")
+    return out
+
+
+def choices_for(
+    roots: Iterable[str],
+    options: Mapping[str, Any],
+    python_arg: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Interpreter | str]:
+    """Each folder's interpreter, or the error its setting makes (the user sees it).
+
+    A folder's own ``pythonByFolder`` entry, else ``python`` (+ ``pythonSource``),
+    else ``--python``, else :func:`choose`'s discovery in that folder.
+    """
+    by_folder = folder_settings(options)
+    out: dict[str, Interpreter | str] = {}
+    for root in roots:
+        root = os.path.abspath(root)
+        setting, source = by_folder.get(root, (None, "setting"))
+        if not setting and options.get("python"):
+            setting, source = str(options["python"]), str(options.get("pythonSource") or "setting")
+        if not setting and python_arg:
+            setting, source = python_arg, "--python"
+        try:
+            out[root] = choose(root, setting, source, environ)
+        except InterpreterError as exc:
+            out[root] = str(exc)
+    return out

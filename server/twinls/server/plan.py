@@ -147,7 +147,7 @@ class Run:
         spec = self.target.spec()
         if self.extra:
             return [(None, {**spec, **self.extra})]
-        live = sorted(self.pool.live(), key=lambda t: t.in_flight)
+        live = sorted(self.pool.live(self.target.path), key=lambda t: t.in_flight)
         if self.target.kind not in ("file", "class") or len(live) < 2:
             return [(None, spec)]
         known = self.durations.known(self.target.path, self.target.qualname)
@@ -171,6 +171,7 @@ class Run:
     def start(self) -> Run:
         self.started = time.monotonic()
         for twin, spec in self.jobs():
+            twin = twin or self.pool.pick(self.target.path)  # in the file's folder's Python
             promise = self.pool.call(stubs.run_start(spec), twin=twin)
             slot = promise.twin.slot if promise.twin is not None else -1
             self.promises.append((slot, promise))

@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..shared.entries import apply_entry
@@ -22,6 +22,7 @@ from ..shared.frames import ChannelClosed, encode
 from ..shared.overlay import Overlay
 from ..shared.schema import DEFAULTS
 from ..shared.textbuf import text_crc, text_sha256
+from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinUnavailable
@@ -40,6 +41,12 @@ CANCEL_GRACE = 10.0
 
 def default_size() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def query_path(args: tuple[Any, ...] | list[Any]) -> str | None:
+    """The file a query is about (its first argument, when that is an absolute path)."""
+    first = args[0] if args else None
+    return first if isinstance(first, str) and os.path.isabs(first) else None
 
 
 def preload() -> None:
@@ -61,6 +68,7 @@ class TwinPool:
         max_restarts: int = int(DEFAULTS["maxRestarts"]),
         restart_window: float = 120.0,
         interpreter: Interpreter | None = None,
+        interpreters: Mapping[str, Choice] | None = None,
         worker_timeout: float | None = None,
         cancel_grace: float | None = CANCEL_GRACE,
         remotes: list[Any] | None = None,
@@ -79,7 +87,7 @@ class TwinPool:
         self.cancel_grace = cancel_grace
         self.mirror = Overlay(roots=list(self.roots))
         self.seq = 0
-        self.twins: list[TwinProcess | None] = [None] * self.size
+        self.twins: list[TwinProcess | None] = []
         self.gave_up: set[int] = set()
         self._restarts: dict[int, list[float]] = {}
         self._lock = threading.RLock()  # mirror + seq + who receives edits
@@ -93,9 +101,17 @@ class TwinPool:
         self.resyncs = 0  # documents resent in full after a twin diverged
         self._verified_at: dict[str, float] = {}
         self._unverified: set[str] = set()
-        self.interpreter = interpreter  # None: the server's own, twins forked from here
-        self._zygote: Any = None  # launch.Zygote when the interpreter is another one
-        self.start_error = ""  # why no twin can start (a bad interpreter), shown to callers
+        #: The twins by interpreter (``server/groups.py``): ``size`` slots per group, each
+        #: folder served by the group of its choice (``interpreter``, else the server's own:
+        #: twins forked from here; ``interpreters`` per folder, errors included).
+        self.groups: list[Group] = []
+        self.group_of: dict[int, Group] = {}  # local slot -> its group
+        self.retired: set[int] = set()  # slots of a group no folder chose any more
+        choices: dict[str, Choice] = {r: interpreter for r in self.roots}
+        for root, choice in (interpreters or {}).items():
+            if os.path.abspath(root) in choices:
+                choices[os.path.abspath(root)] = choice
+        self._regroup(choices)
         #: Twin hosts over execnet (``remote.RemoteHost``); their slots follow the local ones.
         self.hosts: list[Any] = []
         self.host_of: dict[int, Any] = {}
@@ -113,10 +129,12 @@ class TwinPool:
         :meth:`set_interpreter` or :meth:`restart`; the error is shown instead.
         """
         with self._lock:
-            if self.start_error:
-                self._start_failed(self.start_error)
-            else:
-                self._pending.update(range(self.size))
+            failed = [g for g in self.groups if g.bad_choice]
+            for g in self.groups:
+                if not g.bad_choice:
+                    self._pending.update(g.slots)
+        for g in failed:
+            self._start_failed(g.bad_choice, g)
         self._supervisor = threading.Thread(target=self._supervise, name="twin-pool", daemon=True)
         self._supervisor.start()
         for host in self.hosts:
@@ -143,19 +161,29 @@ class TwinPool:
                     pass
         for t in twins:
             t.stop(grace)
-        if self._zygote is not None:
-            self._zygote.close()
+        for g in self.groups:
+            if g.zygote is not None:
+                g.zygote.close()
         for host in self.hosts:
             host.close()
 
-    def live(self) -> list[TwinProcess]:
-        return [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
+    def live(self, path: str | None = None) -> list[TwinProcess]:
+        """The live twins; with ``path``, those that may work on it: its folder's group's
+        and the remote ones (which take sharded work and split runs only)."""
+        twins = [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
+        if path is None:
+            return twins
+        group = self.group_for(path)
+        return [t for t in twins if t.host is not None or self.group_of.get(t.slot) is group]
 
     def restart(self, slots: Iterable[int] | None = None) -> None:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
-        slots = list(range(len(self.twins))) if slots is None else list(slots)
+        if slots is None:
+            slots = [s for s in range(len(self.twins)) if s not in self.retired]
+        slots = [s for s in slots if s not in self.retired]
         with self._lock:
-            self.start_error = ""
+            for g in self.groups:
+                g.error = ""
             for slot in slots:
                 self.gave_up.discard(slot)
                 self._restarts.pop(slot, None)
@@ -171,58 +199,205 @@ class TwinPool:
     def _sockets(self) -> list:
         return [t.sock for t in self.twins if t is not None and t.sock is not None]
 
-    def _launcher(self) -> Launcher | None:
-        """The zygote of the chosen interpreter (started on first need), or None to fork here."""
-        if self.interpreter is None or self.interpreter.is_server:
-            if self._zygote is not None:  # moved back to the server's own: stop the old one
-                self._zygote.close()
-                self._zygote = None
+    def _launcher(self, group: Group) -> Launcher | None:
+        """The zygote of the group's interpreter (started on first need), or None to fork here."""
+        interp = group.interpreter
+        if interp is None or interp.is_server:
+            if group.zygote is not None:  # moved back to the server's own: stop the old one
+                group.zygote.close()
+                group.zygote = None
             return None
         from .launch import Zygote
 
-        zygote = self._zygote
-        if zygote is None or not zygote.alive or zygote.interpreter != self.interpreter:
+        zygote = group.zygote
+        if zygote is None or not zygote.alive or zygote.interpreter.path != interp.path:
             if zygote is not None:
                 zygote.close()
-            zygote = Zygote(self.interpreter)
+            zygote = Zygote(interp)
             zygote.start()  # raises InterpreterError with a message for the user
-            self._zygote = zygote
+            group.zygote = zygote
             pytest = zygote.info.get("pytest", {})
             if pytest.get("source") != "project":
                 self.notice(
                     "warning",
-                    f"twinls: {self.interpreter.path} has no pytest; runs use twinls's own "
+                    f"twinls: {interp.path} has no pytest; runs use twinls's own "
                     f"(pytest {pytest.get('version', '?')}). Install pytest into the project's "
                     "environment to run its tests with its own.",
                     code="interpreter",
                 )
         return zygote.spawn
 
-    def interpreter_info(self) -> dict[str, Any]:
-        """The twins' interpreter, its version and where the choice came from (status)."""
+    # -- interpreters per folder (``server/groups.py``) ----------------------------------
+
+    @property
+    def interpreter(self) -> Interpreter | None:
+        """The first folder's interpreter (the Python API's one root)."""
+        return self.group_for(self.roots[0]).interpreter
+
+    @property
+    def start_error(self) -> str:
+        """Why no twin can start in some folder's interpreter ('' when every group can)."""
+        errors = [g.bad_choice or g.error for g in self.groups if g.bad_choice or g.error]
+        return "; ".join(dict.fromkeys(errors))
+
+    def group_for(self, path: str | None) -> Group:
+        """The group answering for ``path`` (outside every folder, or None: the first's)."""
+        found = group_of_path(path, self.groups, self.roots) if path else None
+        return found or group_of_path(self.roots[0], self.groups, self.roots) or self.groups[0]
+
+    def choices(self) -> dict[str, Choice]:
+        """Each folder's current choice (an interpreter, None: the server's, or an error)."""
+        return {r: g.bad_choice or g.interpreter for g in self.groups for r in g.roots}
+
+    def _regroup(self, choices: Mapping[str, Choice]) -> tuple[list[int], list[int]]:
+        """Put each folder in the group of its choice (under the lock, or before any twin).
+
+        Returns the slots to restart (a group now in another interpreter, or new) and
+        the slots retired (a group no folder chose). A group that still serves a
+        folder keeps its twins: switching one folder restarts only its group's.
+        """
+        wanted = by_key(choices)
+        old = {g.key: g for g in self.groups}
+        leftover = [g for g in self.groups if g.key not in wanted]
+        restart: list[int] = []
+        groups: list[Group] = []
+        for key, (choice, roots) in wanted.items():
+            group = old.get(key)
+            if group is None and leftover:  # a group no folder chose: moved to this choice
+                group = leftover.pop(0)
+                restart.extend(group.slots)
+            elif group is None:
+                group = Group(None, roots)
+                first = len(self.twins)
+                group.slots = list(range(first, first + self.size))
+                self.twins.extend([None] * self.size)
+                restart.extend(group.slots)
+            group.roots = roots
+            group.interpreter = None if isinstance(choice, str) else choice
+            group.bad_choice = choice if isinstance(choice, str) else ""
+            group.error = ""
+            for slot in group.slots:
+                self.group_of[slot] = group
+            groups.append(group)
+        retired: list[int] = []
+        for group in leftover:
+            retired.extend(group.slots)
+            for slot in group.slots:
+                self.group_of.pop(slot, None)
+                self._pending.discard(slot)
+            if group.zygote is not None:
+                group.zygote.close()
+        self.retired.update(retired)
+        self.groups = groups
+        return restart, retired
+
+    def set_interpreters(self, choices: Mapping[str, Choice]) -> bool:
+        """Move these folders to these interpreters; only their groups' twins restart.
+
+        Open documents follow in each new twin's snapshot. False: nothing moved.
+        """
+        with self._lock:
+            current = self.choices()
+            new = dict(current)
+            for root, choice in choices.items():
+                if os.path.abspath(root) in new:
+                    new[os.path.abspath(root)] = choice
+            if all(choice_key(new[r]) == choice_key(current[r]) for r in new):
+                for g in self.groups:  # same environments: only where the choice came from
+                    g.interpreter = new[g.roots[0]] if not g.bad_choice else None  # type: ignore[assignment]
+                return False
+            restart, retired = self._regroup(new)
+            bad = [g for g in self.groups if g.bad_choice and set(g.slots) & set(restart)]
+        self._replace(restart, retired, "restarted on request: a new interpreter")
+        for g in bad:
+            self._start_failed(g.bad_choice, g)
+        return True
+
+    def set_interpreter(self, interpreter: Interpreter) -> bool:
+        """Move every folder's twins to one interpreter (the Python API, a global setting)."""
+        return self.set_interpreters({r: interpreter for r in self.roots})
+
+    def set_roots(self, roots: Iterable[str], choices: Mapping[str, Choice]) -> None:
+        """Workspace folders added or removed: every twin restarts with the new roots,
+        each folder in its choice's group (a removed folder's group is retired)."""
+        with self._lock:
+            self.roots = [os.path.abspath(r) for r in roots]
+            self.mirror.roots = list(self.roots)
+            restart, retired = self._regroup({os.path.abspath(r): c for r, c in choices.items()})
+            restart = sorted(set(restart) | {s for g in self.groups for s in g.slots})
+            bad = [g for g in self.groups if g.bad_choice]
+        self._replace(restart, retired, "restarted on request: the workspace folders changed")
+        for g in bad:
+            self._start_failed(g.bad_choice, g)
+
+    def _replace(self, restart: list[int], retired: list[int], reason: str) -> None:
+        """Kill the retired slots' twins for good and restart the others' (or start them)."""
+        for slot in retired:
+            t = self.twins[slot]
+            if t is not None and t.alive:
+                t.kill("its folder chose another interpreter")
+        for slot in restart:
+            group = self.group_of.get(slot)
+            t = self.twins[slot]
+            with self._lock:
+                self.gave_up.discard(slot)
+                self._restarts.pop(slot, None)
+            if t is not None and t.alive:
+                t.kill(reason)
+            elif group is not None and not group.bad_choice:
+                with self._lock:
+                    self._pending.add(slot)
+        self._wake.set()
+
+    def interpreter_info(self, group: Group | None = None) -> dict[str, Any]:
+        """A group's interpreter (the first folder's by default), its version and where the
+        choice came from, and the folders it serves (status)."""
         import sys
 
-        interp = self.interpreter or Interpreter(sys.executable, "server")
-        info: dict[str, Any] = {**interp.as_dict(), "error": self.start_error or None}
-        zygote = self._zygote
-        if not interp.is_server and zygote is not None and zygote.interpreter == interp:
+        group = group or self.group_for(None)
+        interp = group.interpreter or Interpreter(sys.executable, "server")
+        info: dict[str, Any] = {
+            **interp.as_dict(),
+            "error": group.bad_choice or group.error or None,
+            "roots": list(group.roots),
+            "slots": [s for s in group.slots if s not in self.retired],
+        }
+        zygote = group.zygote
+        if not interp.is_server and zygote is not None and zygote.interpreter.path == interp.path:
             info.update(zygote.info)
         elif interp.is_server:
             info.update(version=sys.version, pytest={"source": "server environment"})
         return info
 
-    def set_interpreter(self, interpreter: Interpreter) -> bool:
-        """Move the twins to another interpreter; open documents follow in the snapshot."""
-        with self._lock:
-            if interpreter == self.interpreter:
-                return False
-            self.interpreter = interpreter
-            self.start_error = ""
-        self.restart()
-        return True
+    def interpreters_by_root(self) -> dict[str, dict[str, Any]]:
+        """Each workspace folder's interpreter, as :meth:`interpreter_info` says it."""
+        return {r: self.interpreter_info(g) for g in self.groups for r in g.roots}
+
+    def slot_count(self) -> int:
+        """The slots the pool keeps twins in (every group's, the remote hosts')."""
+        return len(self.twins) - len(self.retired)
+
+    def _check_ready(self) -> None:
+        """Ready once every folder's group has a live twin, or cannot have one (said so)."""
+        live = {t.slot for t in self.live()}
+        for g in self.groups:
+            if g.bad_choice or g.error or all(s in self.gave_up for s in g.slots):
+                continue
+            if not live & set(g.slots):
+                return
+        self.ready.set()
+
+    def _start_order(self, slot: int) -> tuple[int, int]:
+        """Every group's first twin before any group's second: each folder is served soon."""
+        group = self.group_of.get(slot)
+        return (group.slots.index(slot) if group is not None else 0, slot)
 
     def _spawn(self, slot: int) -> None:
         host = self.host_of.get(slot)
+        group = self.group_of.get(slot)
+        roots = self.roots
+        if slot in self.retired or (host is None and (group is None or group.bad_choice)):
+            return
         if host is not None:
             if not host.up:
                 return  # _keep_host makes it pending again once the host is back
@@ -230,15 +405,17 @@ class TwinPool:
             def launcher(s: int, roots: list[str], settings: dict[str, Any]) -> Any:
                 return host.spawn(s, roots, settings, self.mirror.docs.__contains__)
         else:
+            assert group is not None
+            roots = group.twin_roots(self.roots)
             try:
-                launcher = self._launcher()
+                launcher = self._launcher(group)
             except Exception as exc:
-                self._start_failed(str(exc))
+                self._start_failed(str(exc), group)
                 return
             if launcher is None:
                 preload()
         twin = TwinProcess(
-            slot, self.roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
+            slot, roots, self.settings, on_exit=self._on_exit, on_resync=self._on_resync
         )
         twin.host = host
         with self._fork_lock:
@@ -265,15 +442,21 @@ class TwinPool:
             except ChannelClosed:
                 twin.kill("died during its snapshot")
                 return  # _on_exit schedules the next try
+            if slot in self.retired:  # its folder moved on while it started
+                twin.kill("its folder chose another interpreter")
+                return
             self.twins[slot] = twin
-        if len(self.live()) >= self.size or not self._pending:
-            self.ready.set()
+        self._check_ready()
 
-    def _start_failed(self, message: str) -> None:
-        """No twin can start in the chosen interpreter: say why and stop waiting."""
-        self.start_error = message
-        self.notice("error", f"twinls: {message}", code="interpreter")
-        self.ready.set()
+    def _start_failed(self, message: str, group: Group | None = None) -> None:
+        """No twin can start in a folder's interpreter: say why and stop waiting for it."""
+        if group is not None and not group.bad_choice:
+            group.error = message
+        where = ""
+        if group is not None and len(self.roots) > 1:
+            where = f" (for {', '.join(group.roots)})"
+        self.notice("error", f"twinls: {message}{where}", code="interpreter")
+        self._check_ready()
 
     @staticmethod
     def _send_snapshot_entry(twin: TwinProcess, entry: dict[str, Any]) -> None:
@@ -318,6 +501,8 @@ class TwinPool:
         with self._lock:
             if self.twins[slot] is twin or self.twins[slot] is None:
                 self.twins[slot] = None
+            if slot in self.retired:
+                return
             host = self.host_of.get(slot)
             if host is not None and not host.up:
                 log.warning("remote twin %s (%s) lost: %s", slot, host.spec, reason)
@@ -378,7 +563,7 @@ class TwinPool:
             if self._stopping.is_set():
                 return
             with self._lock:
-                pending = sorted(self._pending - self.gave_up)
+                pending = sorted(self._pending - self.gave_up - self.retired, key=self._start_order)
                 self._pending.clear()
             for slot in pending:
                 tries = len(self._restarts.get(slot, []))
@@ -390,8 +575,8 @@ class TwinPool:
                     log.exception("starting twin %s failed", slot)
                     self.notice("error", f"twinls: cannot start twin {slot}: {exc}", code="twin")
                     self._retry_later(slot)
-            if self.gave_up and not self.live():
-                self.ready.set()  # callers waiting for a twin must now hear there is none
+            if self.gave_up:
+                self._check_ready()  # callers waiting for a twin must now hear there is none
             now = time.monotonic()
             n = next(self._pings)
             for t in self.live():
@@ -535,9 +720,10 @@ class TwinPool:
 
     # -- calls ------------------------------------------------------------------------
 
-    def pick(self) -> TwinProcess | None:
-        """The least busy local twin (remote ones take only sharded work)."""
-        live = [t for t in self.live() if t.host is None]
+    def pick(self, path: str | None = None) -> TwinProcess | None:
+        """The least busy local twin (remote ones take only sharded work); with ``path``,
+        one in the interpreter of the folder holding it."""
+        live = [t for t in self.live(path) if t.host is None]
         return min(live, key=lambda t: t.in_flight) if live else None
 
     def call(
@@ -553,11 +739,13 @@ class TwinPool:
         (the Python API's ``run_remotely``). ``decode`` maps batches and the value as
         they arrive (the Python API unpickles there; the LSP server never does).
         """
+        path = None
         if isinstance(target, Query):
             target, args = target.name, target.args
-        twin = twin or self.pick()
+            path = query_path(args)
+        twin = twin or self.pick(path)
         if twin is None:
-            return Promise.rejected(self.unavailable())
+            return Promise.rejected(self.unavailable(path))
         self._verify_pending()
         return twin.call(target, list(args), self.seq, decode)
 
@@ -568,9 +756,11 @@ class TwinPool:
         self._verify_pending()
         return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
 
-    def unavailable(self) -> TwinUnavailable:
-        if self.start_error:
-            return TwinUnavailable(f"no twin can start: {self.start_error}")
+    def unavailable(self, path: str | None = None) -> TwinUnavailable:
+        group = self.group_for(path) if path is not None else None
+        error = (group.bad_choice or group.error) if group is not None else self.start_error
+        if error:
+            return TwinUnavailable(f"no twin can start: {error}")
         if self.gave_up:
             return TwinUnavailable(
                 "the twin kept dying and was not restarted; run the 'twinls.restart' command"

@@ -11,6 +11,11 @@ hash of its path), and the next search sends it there again. A twin whose own
 queue is empty steals from the tail of the longest other queue (the smallest
 files: cheapest to parse cold), so twins still end together. A twin that dies
 mid-chunk has its chunk dealt to the others.
+
+Why lanes: with workspace folders in different interpreters (``server/groups.py``)
+a file is resolved only by a twin of its own folder's group (its lane; a remote
+twin takes any file), so each verdict sees that folder's site-packages, and
+stealing and a dead twin's files stay within the lane.
 """
 
 from __future__ import annotations
@@ -88,6 +93,26 @@ class ShardedCall:
         self.lock = threading.Lock()
         self.promise = Promise(0, None, self.cancel)
         self._stopped = False
+        self.lane: dict[int, Any] = {}  # slot -> its group (None: a remote twin, any file)
+        self.lanes = False  # the folders are in more than one interpreter (set by start)
+
+    def _lane_of(self, twin: TwinProcess) -> Any:
+        return None if twin.host is not None else self.pool.group_of.get(twin.slot)
+
+    def _shares_for(self, item: Any, shares: dict[int, float]) -> dict[int, float]:
+        """The shares of the twins that may take ``item``: its folder's group's and the
+        remote ones (every twin when that lane has none live, or the item is not a path)."""
+        if not self.lanes or not isinstance(item, str):
+            return shares
+        group = self.pool.group_for(item)
+        mine = {s: w for s, w in shares.items() if self.lane.get(s) in (group, None)}
+        return mine or shares
+
+    def _may_steal(self, thief: int, owner: int) -> bool:
+        if not self.lanes:
+            return True
+        lane = self.lane.get(thief)
+        return lane is None or self.lane.get(owner) is lane
 
     def start(self) -> Promise:
         twins = self.pool.live()
@@ -99,9 +124,11 @@ class ShardedCall:
             return self.promise
         shares = weights(twins)
         self.scale = {t.slot: chunk_scale(t.rtt) for t in twins}
+        self.lane = {t.slot: self._lane_of(t) for t in twins}
+        self.lanes = len(self.pool.groups) > 1
         self.queues = {slot: deque() for slot in sorted(shares)}
         for item in self.items:  # order kept within each queue: the caller's priority
-            self.queues[home(item, shares)].append(item)
+            self.queues[home(item, self._shares_for(item, shares))].append(item)
         for twin in twins:
             self._deal(twin)
         return self.promise
@@ -114,13 +141,15 @@ class ShardedCall:
         if own:
             self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
-        longest = max(self.queues.values(), key=len)
+        mayrob = [q for s, q in self.queues.items() if self._may_steal(slot, s)]
+        longest = max(mayrob, key=len, default=None)
         return [longest.pop()] if longest else []
 
     def _deal(self, twin: TwinProcess) -> None:
         with self.lock:
             if self._stopped:
                 return
+            self.lane.setdefault(twin.slot, self._lane_of(twin))
             chunk = self._take(twin.slot)
             finished = not chunk and not self.running
             if finished:
@@ -163,9 +192,14 @@ class ShardedCall:
             self.running.pop(ticket, None)
             if self._stopped:
                 return
-            if died and others:  # its chunk and its queue go to a twin still alive
+            if died and others:  # its chunk and its queue go to twins still alive (its lane's)
                 orphans = [*chunk, *self.queues.pop(twin.slot, ())]
-                self.queues.setdefault(others[0].slot, deque()).extend(orphans)
+                heirs = {t.slot: 1.0 for t in others}
+                for t in others:
+                    self.lane.setdefault(t.slot, self._lane_of(t))
+                for item in orphans:
+                    heir = home(item, self._shares_for(item, heirs))
+                    self.queues.setdefault(heir, deque()).append(item)
             elif error is None:
                 n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
                 self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))

@@ -689,6 +689,13 @@ DEFAULTS: dict[str, float] = {
 }
 
 
+class FolderPython(TypedDict, total=False):
+    """One workspace folder's interpreter as the client chose it (``pythonByFolder``)."""
+
+    python: str | None
+    pythonSource: str  # "setting" (the folder's twinls.python) or "python extension"
+
+
 class InitializationOptions(TypedDict, total=False):
     """What a client may send at ``initialize`` (``server/lsp/options.py`` structures the
     checked ones into its ``Options`` dataclass with :func:`converter`)."""
@@ -709,6 +716,7 @@ class InitializationOptions(TypedDict, total=False):
     syntaxDebounce: float
     python: str | None  # the twins' interpreter (an executable or an environment)
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
+    pythonByFolder: dict[str, FolderPython]  # per workspace folder (path or URI), first
     liveTests: bool  # re-run the tests each edit affects (``server/lsp/live.py``)
     remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
     # Live results and Debug runs (issue 17: twin/parked.py, server/lsp/inspect.py).
@@ -726,7 +734,8 @@ class ServerStatus(TypedDict):
     encoding: str
     roots: list[str]
     hashes: dict[str, str]
-    interpreter: dict[str, Any]
+    interpreter: dict[str, Any]  # the first folder's (as interpreters_by_root names it)
+    #: Each folder's: path, source, version, pytest, error, and the group's roots and slots.
     interpreters_by_root: dict[str, dict[str, Any]]
     pending: int  # requests and notifications pygls still tracks
     untracked: list[str]  # documents whose text was lost after an invalid edit
@@ -748,6 +757,7 @@ class TwinLink(TypedDict, total=False):
     calls: int  # calls answered, chunks of sharded ones included
     chunks: int  # of which chunks of sharded calls
     files_per_s: float  # measured by sharded calls
+    folders: list[str]  # a local twin: the workspace folders its interpreter answers for
 
 
 class Status(TypedDict):

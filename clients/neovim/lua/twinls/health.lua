@@ -1,5 +1,6 @@
 -- :checkhealth twinls — is the server there, which version, and for each running client
--- (one per root): the twins' interpreter (version, where it came from, whose pytest)
+-- (one per root_dir) and each of its workspace folders: the interpreter its twins run in
+-- (version, where it came from, whose pytest)
 -- and whether the twins are alive. Version differences of the health API live in compat.
 local compat = require('twinls.compat')
 local config = require('twinls.config')
@@ -14,6 +15,28 @@ local function server_version(cmd)
   return vim.trim(out)
 end
 
+local function report_interpreter(h, root, interp)
+  if interp.error and interp.error ~= vim.NIL then
+    h.error(string.format('root %s: no twin can start: %s', root, interp.error))
+    return
+  end
+  local version = type(interp.version) == 'string' and interp.version:match('^%S+') or '?'
+  local pytest = type(interp.pytest) == 'table' and interp.pytest.source or '?'
+  h.ok(
+    string.format(
+      'root %s: Python %s (%s: %s), pytest from %s',
+      root,
+      version,
+      tostring(interp.source),
+      tostring(interp.path),
+      tostring(pytest)
+    )
+  )
+  if pytest == 'twinls' then
+    h.warn(string.format('root %s has no pytest: runs use twinls\'s own; install pytest into its environment', root))
+  end
+end
+
 local function report_client(h, client)
   local root = client.config and client.config.root_dir or '?'
   local status, err = compat.request_sync(
@@ -26,25 +49,17 @@ local function report_client(h, client)
     h.error(string.format('root %s: no status from the server (%s)', root, vim.inspect(err)))
     return
   end
-  local interp = status.server and status.server.interpreter or {}
-  if interp.error and interp.error ~= vim.NIL then
-    h.error(string.format('root %s: no twin can start: %s', root, interp.error))
-  else
-    local version = type(interp.version) == 'string' and interp.version:match('^%S+') or '?'
-    local pytest = type(interp.pytest) == 'table' and interp.pytest.source or '?'
-    h.ok(
-      string.format(
-        'root %s: Python %s (%s: %s), pytest from %s',
-        root,
-        version,
-        tostring(interp.source),
-        tostring(interp.path),
-        tostring(pytest)
-      )
-    )
-    if pytest == 'twinls' then
-      h.warn('the project has no pytest: runs use twinls\'s own; install pytest into the project')
-    end
+  -- Each workspace folder of the client has its own interpreter (the server's
+  -- interpreters_by_root); an older server names only the first folder's.
+  local server = status.server or {}
+  local by_root = type(server.interpreters_by_root) == 'table' and server.interpreters_by_root or {}
+  if next(by_root) == nil then
+    by_root = { [root] = server.interpreter or {} }
+  end
+  local roots = vim.tbl_keys(by_root)
+  table.sort(roots)
+  for _, folder in ipairs(roots) do
+    report_interpreter(h, folder, by_root[folder])
   end
   local pool = status.pool or {}
   local line = string.format('root %s: %s of %s twins live', root, tostring(pool.live), tostring(pool.size))

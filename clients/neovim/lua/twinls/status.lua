@@ -34,13 +34,28 @@ function M.format(s)
     ),
     string.format('pool: %s of %s twins live', tostring(pool.live), tostring(pool.size)),
   }
-  local interp = server.interpreter
-  if type(interp) == 'table' then
+  -- One line per workspace folder: its twins' interpreter (server.interpreters_by_root).
+  local by_root = type(server.interpreters_by_root) == 'table' and server.interpreters_by_root or {}
+  local folders = vim.tbl_keys(by_root)
+  table.sort(folders)
+  if #folders == 0 and type(server.interpreter) == 'table' then
+    by_root, folders = { ['?'] = server.interpreter }, { '?' }
+  end
+  for _, folder in ipairs(folders) do
+    local interp = by_root[folder]
     local version = type(interp.version) == 'string' and interp.version:match('^%S+') or '?'
     local pytest = type(interp.pytest) == 'table' and interp.pytest.source or '?'
+    local where = #folders > 1 and (folder .. ': ') or ''
     table.insert(
       lines,
-      string.format('python %s (%s: %s), pytest from %s', version, tostring(interp.source), tostring(interp.path), pytest)
+      string.format(
+        '%spython %s (%s: %s), pytest from %s',
+        where,
+        version,
+        tostring(interp.source),
+        tostring(interp.path),
+        pytest
+      )
     )
   end
   if pool.gave_up and #pool.gave_up > 0 then

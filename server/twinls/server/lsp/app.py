@@ -32,6 +32,7 @@ MODULES: list[str] = [
     "hierarchy",
     "diagnostics",
     "settings",
+    "interpreter",
     "inspect",
 ]
 

@@ -40,6 +40,8 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
         info = await ls.await_promise(promise)
         info["slot"] = twin.slot
         info.update(twin_link(twin))
+        if (group := pool.group_of.get(twin.slot)) is not None and twin.host is None:
+            info["folders"] = list(group.roots)  # the folders its interpreter answers for
         twins.append(info)
     return Status(
         server=ServerStatus(
@@ -50,13 +52,13 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
             roots=pool.roots,
             hashes=pool.mirror_hashes(),
             interpreter=pool.interpreter_info(),
-            interpreters_by_root=ls.interpreters_per_root(),
+            interpreters_by_root=pool.interpreters_by_root(),
             # Requests and notifications pygls still tracks (bounded: no leak per edit).
             pending=pygls_compat.pending_requests(ls.protocol),
             untracked=sorted(ls.untracked),
         ),
         pool=PoolStatus(
-            size=pool.size,
+            size=pool.slot_count(),
             live=len(pool.live()),
             gave_up=sorted(pool.gave_up),
             resyncs=pool.resyncs,
@@ -70,4 +72,4 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
 async def restart(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
     pool = await ls.twin_pool()
     pool.restart()
-    return {"restarting": pool.size}
+    return {"restarting": pool.slot_count()}

@@ -110,6 +110,12 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
             f"hangAfter {checked.hangAfter:g} is shorter than two heartbeats; using {hang:g}"
         )
         checked.hangAfter = hang
+    by_folder = opts.get("pythonByFolder")  # interpreters per folder (server/interpreter.py)
+    if by_folder is not None and not (
+        isinstance(by_folder, dict) and all(isinstance(v, dict) for v in by_folder.values())
+    ):
+        problems.append('pythonByFolder must map folders to {"python": ..., "pythonSource": ...}')
+        opts.pop("pythonByFolder", None)
     raw_remotes = opts.get("remotes")
     if raw_remotes not in (None, [], ""):  # execnet is loaded only by a server that uses it
         from ..remote import check_setting

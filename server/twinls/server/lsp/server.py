@@ -27,7 +27,8 @@ from pygls.protocol import LanguageServerProtocol
 from ... import __version__
 from ...shared.schema import NoticeCode
 from ...shared.textbuf import UTF16
-from ..interpreter import Interpreter, InterpreterError, choose
+from ..groups import Choice
+from ..interpreter import choices_for
 from ..pool import TwinPool
 from ..promise import Promise, TwinUnavailable
 from ..stubs import Query
@@ -244,7 +245,6 @@ class TwinLanguageServer(LanguageServer):
             self.notice("warning", "twinls: " + "; ".join(checked.problems), code="settings")
         opts = self.options = checked.values
         settings = {k: opts[k] for k in options.TWIN_SETTINGS if opts.get(k) is not None}
-        interp, error = self.choose_interpreter(self.options)
         self.pool = TwinPool(
             self.roots(),
             size=opts["pool"],
@@ -254,47 +254,15 @@ class TwinLanguageServer(LanguageServer):
             hang_after=opts["hangAfter"],
             max_restarts=opts["maxRestarts"],
             worker_timeout=opts["workerTimeout"],
-            interpreter=interp,
+            interpreters=self.choose_interpreters(self.options),
             remotes=opts["remotes"],
         )
         self.pool.mirror.max_file_size = opts["maxFileSize"]
-        self.pool.start_error = error
-        if interp is not None and not self.options.get("python") and len(self.roots()) > 1:
-            others = {
-                r: i["path"]
-                for r, i in self.interpreters_per_root().items()
-                if i.get("path") not in (None, interp.path)
-            }
-            if others:
-                self.notice(
-                    "warning",
-                    f"twinls: the workspace folders have different interpreters; the twins run "
-                    f"in {interp.path} (the first folder's), not {sorted(set(others.values()))}",
-                    code="interpreter",
-                )
 
-    def choose_interpreter(self, options: dict[str, Any]) -> tuple[Interpreter | None, str]:
-        """The twins' interpreter from these options (else ``--python``, the environment...).
-
-        Returns ``(None, message)`` for a setting that names no interpreter.
-        """
-        setting, source = options.get("python"), str(options.get("pythonSource") or "setting")
-        if not setting and self.python_arg:
-            setting, source = self.python_arg, "--python"
-        try:
-            return choose(self.roots()[0], str(setting) if setting else None, source), ""
-        except InterpreterError as exc:
-            return None, str(exc)
-
-    def interpreters_per_root(self) -> dict[str, dict[str, Any]]:
-        """What each workspace folder would choose by itself (one pool serves them all)."""
-        out: dict[str, dict[str, Any]] = {}
-        for root in self.roots():
-            try:
-                out[root] = choose(root).as_dict()
-            except InterpreterError as exc:
-                out[root] = {"error": str(exc)}
-        return out
+    def choose_interpreters(self, options: dict[str, Any]) -> dict[str, Choice]:
+        """Each workspace folder's interpreter from these options (``server/interpreter.py``
+        says the order), or the error its setting makes."""
+        return choices_for(self.roots(), options, self.python_arg)
 
     def start_twins(self) -> None:
         """Fork the twins (at ``initialized``); they get a snapshot of what is open."""
@@ -304,11 +272,11 @@ class TwinLanguageServer(LanguageServer):
         self.pool.start(wait=False)
 
     async def twin_pool(self, timeout: float = 60.0) -> TwinPool:
-        """The pool, once at least one twin is up (or it gave up)."""
+        """The pool, once every folder's interpreter has a twin up (or cannot have one)."""
         pool = self.pool
         if pool is None:
             raise TwinUnavailable("the server is not initialized yet")
-        if not pool.live():
+        if not pool.ready.is_set():
             await asyncio.to_thread(pool.ready.wait, timeout)
         return pool
 
