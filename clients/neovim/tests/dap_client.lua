@@ -98,8 +98,8 @@ function M:event(name)
   return found.body ~= vim.NIL and found.body or {}
 end
 
--- Wait for the session to end: a `terminated` event, or the adapter closing the
--- connection (debugpy may close without one when its run child exits).
+-- Wait for the session to end: a `terminated` (or `exited`) event, or the adapter
+-- closing the connection without one (the caller says which it wants).
 function M:ended()
   return h.wait(self.ms, function()
     self:parse()

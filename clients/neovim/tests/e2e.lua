@@ -570,6 +570,7 @@ h.main(function()
         dap:request('continue', { threadId = stopped.threadId })
       end
       seen.ended = dap:ended()
+      h.expect(seen.ended == 'terminated', 'the Debug run ended with %s, not DAP\'s terminated event', seen.ended)
     end)
     dap:close()
     if not ok then
