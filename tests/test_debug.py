@@ -60,6 +60,7 @@ def attach_and_stop(host: str, port: int, path: str, line: int) -> dict:
         (scope, *_) = dap.request("scopes", frameId=frame["id"])["scopes"]
         names = dap.request("variables", variablesReference=scope["variablesReference"])
         dap.request("continue", threadId=stopped["threadId"])
+        dap.event("terminated")  # the run ended: said over DAP, not a dropped socket
         return {
             "verified": [b["verified"] for b in bps["breakpoints"]],
             "reason": stopped["reason"],

@@ -62,3 +62,18 @@ def test_the_main_thread_mark(pydevd):
     threading.Thread(target=mark, daemon=True).start()
     assert done.wait(10)
     assert "pydevd" in sys.modules
+
+
+def test_ending_the_session_sends_terminated(pydevd):
+    import pydevd
+    from _pydevd_bundle import pydevd_comm
+
+    # stoptrace kills pydevd's threads; killing the writer queues the exit command,
+    # which the JSON factory makes DAP's `terminated` event.
+    assert "dispose_and_kill_all_pydevd_threads()" in inspect.getsource(pydevd.stoptrace)
+    assert "make_exit_command" in inspect.getsource(pydevd_comm.WriterThread.do_kill_pydev_thread)
+    from _pydevd_bundle.pydevd_net_command_factory_json import NetCommandFactoryJson
+
+    assert "TerminatedEvent" in inspect.getsource(NetCommandFactoryJson.make_exit_command)
+    assert pydevd.get_global_debugger() is None
+    debugpy_compat.end_session()  # no session: nothing to end

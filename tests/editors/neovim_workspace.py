@@ -63,6 +63,21 @@ def example_figure():
     return Figure()
 """
 
+#: Issue 17, :TwinDebug: on disk total() sums the values (the test fails); the e2e
+#: edits the buffer, unsaved, to double them first, and breaks on line 3, which only
+#: the buffer has.
+DEBUG_ME = """\
+def total(values):
+    return sum(values)
+"""
+TEST_DEBUG_ME = """\
+from debug_me import total
+
+
+def test_total():
+    assert total([1, 2, 3]) == 12
+"""
+
 
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
@@ -71,6 +86,8 @@ def make_workspace(root: Path) -> Path:
     (root / "test_shapes.py").write_text(TESTS)
     (root / "uses.py").write_text(USES, encoding="utf-8")
     (root / "inspect_me.py").write_text(INSPECT_ME)
+    (root / "debug_me.py").write_text(DEBUG_ME)
+    (root / "test_debug_me.py").write_text(TEST_DEBUG_ME)
     pkg = root / "more"
     pkg.mkdir(exist_ok=True)
     (pkg / "__init__.py").write_text("")

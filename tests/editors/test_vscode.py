@@ -29,6 +29,7 @@ from vscode_codeserver import (  # noqa: E402
     package_python_standin,
 )
 from vscode_workspace import (  # noqa: E402
+    DEBUG,
     ELSEWHERE,
     EXAMPLE,
     FAILING_LINE_TEXT,
@@ -45,14 +46,14 @@ from vscode_workspace import (  # noqa: E402
 )
 
 #: Generous: starting code-server and the whole browser session count in the first test.
-pytestmark = [pytest.mark.editor, pytest.mark.timeout(780)]
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(960)]
 
 #: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
 SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
 SCRIPT = Path(__file__).with_name("vscode_e2e.mjs")
 OUT = REPO / ".test-out" / "vscode"
 #: Seconds the whole browser session may take.
-TIMEOUT = 600
+TIMEOUT = 780
 
 CHECKS = {
     "workbench": "code-server shows the sample workspace",
@@ -82,6 +83,12 @@ CHECKS = {
     "inspector_value": "Twinls: Inspect Result at Cursor opens the inspector on an example's "
     "value, which expands level by level",
     "inspector_png": "an object's _repr_png_ shows as an image in the inspector",
+    "inspector_lens": "clicking an example's Inspect lens opens the inspector, filled in",
+    "debug_breakpoint": "the Debug lens attaches VS Code's debugger (debug type twinls): a "
+    "breakpoint on a line only the unsaved buffer has is hit, its locals shown",
+    "debug_continue": "Continue ends the Debug run; its result (passed, with the buffer's "
+    "text) lands in the lens",
+    "debug_profile": "the Testing view's Debug action starts a Debug run that attaches",
 }
 # The bundled server, the Python extension's interpreter (per folder) and Restricted Mode
 # are checked in sessions of their own: test_vscode_sessions.py.
@@ -121,6 +128,9 @@ def report() -> dict:
                 **ELSEWHERE,
                 **EXAMPLE,
                 **INSPECT,
+                **DEBUG,
+                # While developing: TWINLS_VSCODE_ONLY=name,name runs only those checks.
+                "only": [n for n in os.environ.get("TWINLS_VSCODE_ONLY", "").split(",") if n],
             }
             (home / "e2e.json").write_text(json.dumps(config))
             try:
@@ -152,6 +162,17 @@ def test_vscode(report: dict, name: str) -> None:
     assert check["ok"], (
         f"{CHECKS[name]}: {check['detail']}\n(screenshot {OUT}/failed-{name}.png, logs in {OUT})"
     )
+
+
+def test_vscode_debug_tracker_saw_the_breakpoint(report: dict) -> None:
+    """The DAP messages themselves (the extension's DebugAdapterTracker logs them): the
+    twinls session stopped for the breakpoint, its top frame at the buffer-only line."""
+    log = (OUT / "extension.log").read_text()
+    assert "debug twinls: Debug run: stopped (breakpoint)" in log, log[-2000:]
+    where = f"/{DEBUG['debugFile']}:{DEBUG['debugLine']}"
+    frames = [line for line in log.splitlines() if "top frame total at " in line]
+    assert any(line.endswith(where) for line in frames), log[-2000:]
+    assert "debug twinls: Debug run: terminated" in log, log[-2000:]
 
 
 def test_vscode_screenshot(report: dict) -> None:

@@ -18,6 +18,9 @@ const save = () => fs.writeFileSync(path.join(config.outDir, 'report.json'), JSO
  */
 async function check(name, fn, needs = []) {
   const started = Date.now();
+  if (config.only?.length && name !== 'workbench' && !config.only.includes(name)) {
+    return; // while developing: TWINLS_VSCODE_ONLY (test_vscode.py)
+  }
   const failed = needs.filter((n) => !report.checks[n]?.ok);
   if (failed.length) {
     report.checks[name] = { ok: false, detail: `not run: needs ${failed.join(', ')}`, ms: 0 };
@@ -569,6 +572,110 @@ try {
     return `image/png ${size.join('x')} shown`;
   }, ['workbench']);
 
+  // Clicking the lens, as a user does (issue 17's Left list): the Inspect lens sits
+  // after the run lens's result; room is made as a user would (one editor group, no
+  // side bar), the lens is scrolled into view and must be inside the editor's box.
+  await check('inspector_lens', async () => {
+    await runCommand('View: Close All Editor Groups');
+    await runCommand('View: Close Primary Side Bar');
+    await runCommand('View: Show Explorer');
+    await openFromExplorer('inspect_me.py');
+    await runCommand('View: Close Primary Side Bar');
+    const lens = await lensAbove('def example_nested', 'Inspect');
+    await lens.scrollIntoViewIfNeeded();
+    const editorBox = await page.locator('.editor-group-container.active .monaco-editor').first().boundingBox();
+    const box = await lens.boundingBox();
+    if (!box || !editorBox || box.x + box.width > editorBox.x + editorBox.width) {
+      throw new Error(`the Inspect lens (${JSON.stringify(box)}) is clipped by the editor (${JSON.stringify(editorBox)})`);
+    }
+    await lens.click();
+    const frame = await inspectorFrame();
+    await frame.locator('body[data-state="shown"]').waitFor({ timeout: 60000 });
+    const row = frame.locator('.row', { has: frame.locator('.name', { hasText: /^'shapes'$/ }) }).first();
+    await row.waitFor();
+    const title = (await frame.locator('#title, h1, .title').first().textContent().catch(() => '')) ?? '';
+    await page.screenshot({ path: path.join(config.outDir, 'vscode-inspector-lens.png') });
+    return `the lens opened the inspector: ${(await row.textContent()).trim()} ${title.trim()}`;
+  }, ['inspector_value']);
+
+  // --- issue 17: Debug runs attach VS Code's debugger (debug type `twinls`) ---------
+  const debugToolbar = page.locator('.debug-toolbar');
+  const callStackRow = (text) => page.locator('.debug-call-stack .monaco-list-row', { hasText: text }).first();
+  const variableRow = ([name, value]) =>
+    page.locator('.debug-variables .monaco-list-row', { hasText: new RegExp(`^\\s*${escape(name)}\\s*[:=]?\\s*${escape(value)}`) }).first();
+
+  /** Stopped at the breakpoint: the call stack's top frame and the local, as shown. */
+  async function stoppedAtBreakpoint() {
+    await debugToolbar.waitFor({ timeout: 60000 });
+    const frame = callStackRow(new RegExp(`total.*${escape(config.debugFile)}\\s*${config.debugLine}:`));
+    await frame.waitFor({ timeout: 60000 });
+    await page.locator('.pane-header', { hasText: 'Paused on breakpoint' }).first().waitFor();
+    // The Variables view lists the frame's scopes; a user opens Locals.
+    const locals = page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*Locals\s*$/ }).first();
+    await locals.waitFor();
+    if ((await locals.getAttribute('aria-expanded')) !== 'true') await locals.click();
+    const local = variableRow(config.debugLocal);
+    await local.waitFor();
+    return `${(await frame.textContent()).trim()} | ${(await local.textContent()).trim()}`;
+  }
+
+  async function continueToEnd() {
+    await runCommand('Debug: Continue');
+    await debugToolbar.waitFor({ state: 'hidden', timeout: 60000 });
+  }
+
+  await check('debug_breakpoint', async () => {
+    await runCommand('View: Show Explorer');
+    await openFromExplorer(config.debugFile);
+    // The unsaved edit: line 2 doubles the values, line 3 (on disk there is none) sums them.
+    const [first, second] = config.debugNew;
+    await page.locator('.view-line', { hasText: config.debugOld }).first().click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.insertText(first);
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.insertText(second);
+    await page.locator('.view-line', { hasText: second }).first().waitFor();
+    await goTo(config.debugLine, 5);
+    await runCommand('Debug: Toggle Breakpoint');
+    await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint').first().waitFor();
+    await openFromExplorer(config.debugTestFile);
+    const lens = await lensAbove(config.debugTest, 'Debug');
+    await lens.click();
+    const seen = await stoppedAtBreakpoint();
+    await page.screenshot({ path: path.join(config.outDir, 'vscode-debug.png') });
+    return `stopped: ${seen}`;
+  }, ['workbench']);
+
+  await check('debug_continue', async () => {
+    await continueToEnd();
+    // The lens over the test says how the run went: passed (on disk it would fail).
+    await openFromExplorer(config.debugTestFile);
+    const lens = await poll(async () => {
+      const found = await lensAbove(config.debugTest, 'Run again').catch(() => undefined);
+      return found && (await found.locator('.codicon-pass').count()) ? found : undefined;
+    }, 60000).catch(() => {
+      throw new Error(`no passed lens over ${config.debugTest} after the Debug run`);
+    });
+    return `lens: ${(await lens.textContent()).trim()}`;
+  }, ['debug_breakpoint']);
+
+  await check('debug_profile', async () => {
+    await runCommand('Testing: Focus on Test Explorer View');
+    const file = page.locator('.test-explorer .monaco-list-row', { hasText: config.debugTestFile }).first();
+    const row = page.locator('.test-explorer .monaco-list-row', { hasText: 'test_total' }).first();
+    await row.waitFor({ timeout: 3000 }).catch(async () => {
+      await file.click();
+      await page.keyboard.press('ArrowRight');
+      await row.waitFor();
+    });
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Debug Test"]').click();
+    const seen = await stoppedAtBreakpoint();
+    await continueToEnd();
+    return `stopped: ${seen}; continued to the end`;
+  }, ['debug_breakpoint']);
 
   // issue 13's checks (the bundled server, the Python extension's interpreter per folder,
   // Restricted Mode) run in sessions of their own: tests/editors/test_vscode_sessions.py.

@@ -133,6 +133,31 @@ def example_figure():
 INSPECT = {"inspectNestedLine": 25, "inspectFigureLine": 29}  # 0-based, inside each
 
 
+#: Issue 17, Debug runs: on disk total() sums the values (the test fails); the e2e edits
+#: the buffer, unsaved, to double them first (the test passes) and puts a breakpoint on
+#: line 3, a line only the editor has.
+DEBUG_ME = """\
+def total(values):
+    return sum(values)
+"""
+TEST_DEBUG_ME = """\
+from debug_me import total
+
+
+def test_total():
+    assert total([1, 2, 3]) == 12
+"""
+DEBUG = {
+    "debugFile": "debug_me.py",
+    "debugTestFile": "test_debug_me.py",
+    "debugTest": "def test_total",
+    "debugOld": "return sum(values)",
+    "debugNew": ["doubled = [2 * v for v in values]", "return sum(doubled)"],
+    "debugLine": 3,  # 1-based: `return sum(doubled)` in the edited buffer
+    "debugLocal": ["doubled", "[2, 4, 6]"],
+}
+
+
 def make_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "shapes.py").write_text(SHAPES)
@@ -142,6 +167,8 @@ def make_workspace(root: Path) -> Path:
     (root / "suite" / "checks.py").write_text(CHECKS_PY)
     (root / "suite" / "test_tree.py").write_text(TREE_TESTS)
     (root / "inspect_me.py").write_text(INSPECT_ME)
+    (root / "debug_me.py").write_text(DEBUG_ME)
+    (root / "test_debug_me.py").write_text(TEST_DEBUG_ME)
     return root
 
 

@@ -524,6 +524,139 @@ h.main(function()
     vim.cmd('close')
   end)
 
+  -- Issue 17, :TwinDebug. nvim-dap cannot be installed here: first what a user without
+  -- it sees (the address, a pointer to the documented nvim-dap config), then that the
+  -- address serves DAP (tests/dap_client.lua stands in for nvim-dap), then the plugin's
+  -- nvim-dap path with a stand-in `dap` module that resolves the plugin's adapter and
+  -- attaches through it as nvim-dap would: a breakpoint on a line only the unsaved
+  -- buffer has is hit, its locals read, and continue ends the run, which passes.
+  local dap_client = require('dap_client')
+  local debug_file, debug_test, debug_path
+  local function debug_at_test(ex_cmd)
+    local d = require('twinls.debug')
+    d.last = nil
+    cursor_at(debug_test, 'def test_total')
+    vim.cmd(ex_cmd)
+    return h.wait(WAIT, function()
+      return d.last
+    end, 'the Debug run to answer with its address')
+  end
+
+  -- initialize → attach → (initialized) → setBreakpoints → configurationDone; with a
+  -- breakpoint line: stopped there, the frame and its locals, continue. Then the run ends.
+  local function attach_over_dap(host, port, line)
+    local dap = dap_client.connect(host, port, WAIT)
+    local seen = {}
+    local ok, err = pcall(function()
+      local caps = dap:request('initialize', { adapterID = 'twinls', clientID = 'twinls-e2e', pathFormat = 'path', linesStartAt1 = true, columnsStartAt1 = true })
+      h.expect(caps.supportsConfigurationDoneRequest, 'initialize: no capabilities in %s', vim.inspect(caps))
+      seen.capabilities = caps
+      local attach = dap:send('attach', { justMyCode = false })
+      dap:event('initialized')
+      local bps = dap:request('setBreakpoints', { source = { path = debug_path }, breakpoints = line and { { line = line } } or {} })
+      seen.verified = line and bps.breakpoints[1].verified
+      dap:request('configurationDone')
+      dap:response(attach, 'attach')
+      if line then
+        local stopped = dap:event('stopped')
+        seen.reason = stopped.reason
+        local frame = dap:request('stackTrace', { threadId = stopped.threadId, levels = 1 }).stackFrames[1]
+        seen.frame = { frame.source.path, frame.line, frame.name }
+        local scope = dap:request('scopes', { frameId = frame.id }).scopes[1]
+        seen.locals = {}
+        for _, v in ipairs(dap:request('variables', { variablesReference = scope.variablesReference }).variables) do
+          seen.locals[v.name] = v.value
+        end
+        dap:request('continue', { threadId = stopped.threadId })
+      end
+      seen.ended = dap:ended()
+      h.expect(seen.ended == 'terminated', 'the Debug run ended with %s, not DAP\'s terminated event', seen.ended)
+    end)
+    dap:close()
+    if not ok then
+      error(err, 0)
+    end
+    return seen
+  end
+
+  h.check('debug_without_dap', function()
+    debug_file = open('debug_me.py')
+    h.wait(WAIT, client, 'the twinls client on debug_me.py')
+    debug_path = vim.api.nvim_buf_get_name(debug_file)
+    -- The unsaved edit: line 2 doubles the values, line 3 (on disk there is none) sums them.
+    local line = find(debug_file, 'return sum(values)')
+    vim.api.nvim_buf_set_lines(debug_file, line, line + 1, false, { '    doubled = [2 * v for v in values]', '    return sum(doubled)' })
+    debug_test = open('test_debug_me.py')
+    h.wait(WAIT, client, 'the twinls client on test_debug_me.py')
+    h.expect(not pcall(require, 'dap'), 'nvim-dap is installed: this check is about Neovim without it')
+    local said = {}
+    local notify = vim.notify
+    vim.notify = function(msg, ...)
+      table.insert(said, msg)
+      return notify(msg, ...)
+    end
+    local ok, where = pcall(debug_at_test, 'TwinDebug')
+    vim.notify = notify
+    if not ok then
+      error(where, 0)
+    end
+    local address = string.format('%s:%d', where.host, where.port)
+    local text = table.concat(said, '\n')
+    info.debug_notice = text
+    h.expect(text:find(address, 1, true), 'the user is not told the address %s: %q', address, text)
+    h.expect(text:find('nvim-dap', 1, true) and text:find('README', 1, true), 'no pointer to the nvim-dap config: %q', text)
+    info.debug_where = where
+  end)
+
+  h.check('debug_serves_dap', function()
+    local where = h.expect(info.debug_where, 'no Debug run (debug_without_dap failed)')
+    -- No breakpoint: the handshake alone, after which the run goes to its end.
+    local seen = attach_over_dap(where.host, where.port, nil)
+    info.debug_capabilities = vim.tbl_count(seen.capabilities)
+  end)
+
+  h.check('debug_nvim_dap', function()
+    h.expect(debug_test, 'no debug buffers (debug_without_dap failed)')
+    -- A stand-in for nvim-dap's API (dap.adapters, dap.run): dap.run resolves the
+    -- adapter the plugin registered, as nvim-dap does for a `server` adapter.
+    local ran = {}
+    package.loaded.dap = {
+      adapters = {},
+      run = function(config)
+        ran.config = config
+        package.loaded.dap.adapters[config.type](function(adapter)
+          ran.adapter = adapter
+        end, config)
+      end,
+    }
+    local ok, where = pcall(debug_at_test, 'TwinDebug')
+    package.loaded.dap = nil
+    if not ok then
+      error(where, 0)
+    end
+    local config, adapter = ran.config, ran.adapter
+    h.expect(config and config.type == 'twinls' and config.request == 'attach', 'dap.run got %s', vim.inspect(config))
+    h.expect(adapter and adapter.type == 'server' and adapter.host == where.host and adapter.port == where.port,
+      'the twinls adapter resolved to %s, the run waits at %s:%d', vim.inspect(adapter), where.host, where.port)
+    local seen = attach_over_dap(adapter.host, adapter.port, 3)
+    info.debug_seen = seen
+    h.expect(seen.verified == true and seen.reason == 'breakpoint', 'breakpoint verified %s, stopped for %s', tostring(seen.verified), tostring(seen.reason))
+    h.expect(seen.frame[1] == debug_path and seen.frame[2] == 3 and seen.frame[3] == 'total', 'stopped in %s', vim.inspect(seen.frame))
+    h.expect(seen.locals.doubled == '[2, 4, 6]', 'the locals read %s', vim.inspect(seen.locals))
+  end)
+
+  -- The run goes on after `continue`: the lens over the test says it passed (on disk it fails).
+  h.check('debug_result', function()
+    h.expect(info.debug_seen, 'no Debug run stopped (debug_nvim_dap failed)')
+    local def = find(debug_test, 'def test_total')
+    local title = h.wait(WAIT, function()
+      local lens = lens_at(debug_test, def)
+      return lens and lens.command.title:find('Run again', 1, true) and lens.command.title
+    end, 'the lens over test_total to show the Debug run\'s result')
+    info.debug_lens = title
+    h.expect(title:find('✓', 1, true), 'the Debug run of test_total did not pass: %q', title)
+  end)
+
   h.check('unsaved_run', function()
     local line = find(tests, 'assert area == 3.14')
     vim.api.nvim_buf_set_lines(tests, line, line + 1, false, { '    assert area == 3' })
@@ -546,8 +679,8 @@ h.main(function()
   h.check('run_folder', function()
     local result = run('TwinRunFolder')
     h.expect(result.kind == 'folder', ':TwinRunFolder: kind %s', tostring(result.kind))
-    -- The workspace's one test module holds two pytest tests (the example is no pytest test).
-    h.expect(#(result.tests or {}) == 2, ':TwinRunFolder ran %d tests, expected 2', #(result.tests or {}))
+    -- Two pytest tests in test_shapes.py (the example is no pytest test), one in test_debug_me.py.
+    h.expect(#(result.tests or {}) == 3, ':TwinRunFolder ran %d tests, expected 3', #(result.tests or {}))
     local line = require('twinls.run').summary(result)
     info.folder_message = line
     h.expect(line:find(' passed', 1, true), ':TwinRunFolder summary %q names no passed tests', line)

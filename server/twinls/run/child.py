@@ -678,6 +678,10 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
         message = traceback.format_exc()
         session = {"message": message}
         out.write({"k": "result", "test": test_entry("run", job.get("path"), message=message)})
+    if job.get("debug"):
+        from .debug import end_debug_session
+
+        end_debug_session()
     end = {"k": "end", "imported": _third_party(before, state.roots), **session}
     kept = live.current() if job.get("park") else None
     if kept:

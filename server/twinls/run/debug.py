@@ -38,3 +38,8 @@ def wait_for_debugger(emit: Callable[[dict[str, Any]], None], overlay: Overlay) 
     debugpy_compat.use_overlay(overlay)
     emit({"k": "debug", "host": host, "port": port, "pid": os.getpid()})
     debugpy.wait_for_client()
+
+
+def end_debug_session() -> None:
+    """After the run: the client gets DAP's ``terminated`` rather than a dropped socket."""
+    debugpy_compat.end_session()

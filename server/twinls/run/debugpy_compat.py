@@ -10,7 +10,9 @@ And a run child is forked from the twin's worker thread, a daemon thread: once
 that is the process's only thread pydevd's liveness check (``has_user_threads_alive``)
 counts no user thread and ends the session as soon as the client has configured
 it, unless the thread carries pydevd's main-thread mark. ``tests/test_debugpy_compat.py``
-is the canary.
+is the canary. A run child ends with ``os._exit`` and its adapter is in-process, so
+without ``end_session`` the client would see the connection drop instead of DAP's
+``terminated`` event.
 """
 
 from __future__ import annotations
@@ -44,3 +46,11 @@ def use_overlay(overlay: Overlay) -> None:
 def mark_main_thread() -> None:
     """This (forked, daemon) thread is the program: pydevd must not end while it runs."""
     setattr(threading.current_thread(), "__pydevd_main_thread", True)
+
+
+def end_session() -> None:
+    """The run is over: stop tracing and let pydevd's writer send ``terminated`` (it
+    does when its threads are killed; ``pydevd.stoptrace`` is what its atexit runs)."""
+    pydevd = sys.modules.get("pydevd")
+    if pydevd is not None and pydevd.get_global_debugger() is not None:
+        pydevd.stoptrace()

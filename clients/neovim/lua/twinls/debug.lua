@@ -13,7 +13,10 @@ M.last = nil
 local function attach(where)
   local ok, dap = pcall(require, 'dap')
   if not ok then
-    vim.notify(string.format('twinls: the run waits for a debugger at %s:%d (install nvim-dap to attach from Neovim)', where.host, where.port))
+    vim.notify(string.format(
+      'twinls: the run waits for a debugger at %s:%d; any DAP client can attach. To attach from Neovim install nvim-dap: '
+        .. 'the plugin registers its `twinls` adapter (see README.md, Debug runs)',
+      where.host, where.port))
     return
   end
   dap.adapters.twinls = dap.adapters.twinls or function(callback, config)
