@@ -46,14 +46,14 @@ from vscode_workspace import (  # noqa: E402
 )
 
 #: Generous: starting code-server and the whole browser session count in the first test.
-pytestmark = [pytest.mark.editor, pytest.mark.timeout(960)]
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(1800)]
 
 #: The real server; TWINLS_VSCODE_SERVER may point elsewhere while developing.
 SERVER = Path(os.environ.get("TWINLS_VSCODE_SERVER") or REPO / ".venv" / "bin" / "twinls")
 SCRIPT = Path(__file__).with_name("vscode_e2e.mjs")
 OUT = REPO / ".test-out" / "vscode"
 #: Seconds the whole browser session may take.
-TIMEOUT = 780
+TIMEOUT = 1500
 
 CHECKS = {
     "workbench": "code-server shows the sample workspace",

@@ -33,12 +33,12 @@ from vscode_codeserver import (  # noqa: E402
 )
 from vscode_workspace import ENV_TEST, user_settings  # noqa: E402
 
-pytestmark = [pytest.mark.editor, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(1200)]
 
 SCRIPT = Path(__file__).with_name("vscode_sessions.mjs")
 OUT = REPO / ".test-out" / "vscode-sessions"
 ENVS = REPO / ".test-envs"
-TIMEOUT = 420
+TIMEOUT = 900
 #: What Restricted Mode must show: the extension's declared reason (package.json).
 DESCRIPTION = json.loads((EXTENSION / "package.json").read_text())["capabilities"][
     "untrustedWorkspaces"

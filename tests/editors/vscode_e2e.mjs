@@ -51,7 +51,7 @@ const ctx = await chromium.launchPersistentContext(config.browserProfile, {
   ],
 });
 const page = ctx.pages()[0] ?? (await ctx.newPage());
-page.setDefaultTimeout(config.stepTimeoutMs ?? 30000);
+page.setDefaultTimeout(config.stepTimeoutMs ?? 90000);
 // Requests that leave code-server (there should be none) and page errors, for the report.
 page.on('request', (req) => {
   if (!req.url().startsWith(config.url) && !/^(data|blob|vscode-[a-z-]+):/.test(req.url())) {
@@ -82,7 +82,7 @@ async function runCommand(label, input) {
 }
 
 /** Retry `fn` until it returns a value (not undefined) or the step timeout passes. */
-async function poll(fn, timeoutMs = config.stepTimeoutMs ?? 30000) {
+async function poll(fn, timeoutMs = config.stepTimeoutMs ?? 90000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -683,7 +683,7 @@ try {
   // Live tests: toggled on, an unsaved edit of shapes.py re-runs the test that calls it.
   await check('live_result', async () => {
     await runCommand('Twinls: Toggle Live Tests');
-    await page.locator('.part.statusbar .statusbar-item .codicon-beaker').waitFor({ timeout: 30000 });
+    await page.locator('.part.statusbar .statusbar-item .codicon-beaker').waitFor({ timeout: 90000 });
     await openFromExplorer('shapes.py');
     await goTo(11, 26); // `*` in Square.area's `return self.side * self.side`
     await page.keyboard.press('Delete');
@@ -705,7 +705,7 @@ try {
     await runCommand('Testing: Focus on Test Explorer View');
     await row.locator('.codicon-testing-passed-icon').waitFor({ timeout: 60000 });
     await runCommand('Twinls: Toggle Live Tests');
-    await page.locator('.part.statusbar .statusbar-item .codicon-circle-slash').waitFor({ timeout: 30000 });
+    await page.locator('.part.statusbar .statusbar-item .codicon-circle-slash').waitFor({ timeout: 90000 });
     return 'an unsaved edit failed test_square_area live; undoing it passed it again';
   }, ['workbench']);
 

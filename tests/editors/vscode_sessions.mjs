@@ -48,12 +48,12 @@ const ctx = await chromium.launchPersistentContext(config.browserProfile, {
   ],
 });
 const page = ctx.pages()[0] ?? (await ctx.newPage());
-page.setDefaultTimeout(30000);
+page.setDefaultTimeout(90000);
 page.on('pageerror', (err) => report.notes.push(`page error: ${String(err).slice(0, 300)}`));
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function poll(fn, timeoutMs = 30000) {
+async function poll(fn, timeoutMs = 90000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -192,9 +192,9 @@ try {
       await name.first().waitFor({ timeout: 120000 }); // after the extension host is up
       await name.first().click();
       const editor = page.locator('.extension-editor', { has: page.locator('.name', { hasText: /^twinls$/ }) });
-      await editor.waitFor({ timeout: 30000 });
+      await editor.waitFor({ timeout: 90000 });
       const reason = editor.getByText(config.description.slice(0, 60));
-      await reason.first().waitFor({ timeout: 30000 }).catch(async () => {
+      await reason.first().waitFor({ timeout: 90000 }).catch(async () => {
         const t = (await editor.allTextContents()).join(' ');
         throw new Error(`the declared description is not shown; the page's header says: ${t.slice(0, 700)}`);
       });
