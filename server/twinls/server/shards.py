@@ -133,15 +133,16 @@ class ShardedCall:
             self._deal(twin)
         return self.promise
 
-    def _take(self, slot: int) -> list[Any]:
-        """The next chunk for ``slot``: its own queue's head, else the tail of the longest."""
+    def _take(self, slot: int, anywhere: bool = False) -> list[Any]:
+        """The next chunk for ``slot``: its own queue's head, else the tail of the longest
+        (of its lane's queues; ``anywhere``: of every queue)."""
         scale = self.scale.get(slot, 1)
         size = self.chunk.get(slot, FIRST_CHUNK * scale)
         own = self.queues.setdefault(slot, deque())
         if own:
             self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
-        mayrob = [q for s, q in self.queues.items() if self._may_steal(slot, s)]
+        mayrob = [q for s, q in self.queues.items() if anywhere or self._may_steal(slot, s)]
         longest = max(mayrob, key=len, default=None)
         return [longest.pop()] if longest else []
 
@@ -151,7 +152,14 @@ class ShardedCall:
                 return
             self.lane.setdefault(twin.slot, self._lane_of(twin))
             chunk = self._take(twin.slot)
-            finished = not chunk and not self.running
+            if not chunk and not self.running and any(self.queues.values()):
+                # Files left only in other lanes' queues. Their twins are dealt next
+                # (``_settled`` deals every idle twin), unless none of them is live:
+                # then any twin takes them, since a file must never be dropped.
+                live = {t.slot for t in self.pool.live()}
+                if not any(q and s in live for s, q in self.queues.items()):
+                    chunk = self._take(twin.slot, anywhere=True)
+            finished = not chunk and not self.running and not any(self.queues.values())
             if finished:
                 self._stopped = True
             elif not chunk:
