@@ -564,6 +564,9 @@ class InitializationOptions(TypedDict, total=False):
     parkTimeout: float  # seconds a parked child waits unasked
     inspector: bool  # the client has an inspector: Inspect lenses
     debugLens: bool  # the client attaches debuggers: Debug lenses
+    # Warm collection (issue 15: twin/warm_sessions.py, run/warm_session.py).
+    warmMax: int  # collection zygotes per twin (0: off)
+    warmMemory: int  # MiB a zygote may hold after collecting
 
 
 class ServerStatus(TypedDict):

@@ -30,8 +30,19 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
     "parkMax": (None, 0, 64),
     "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
     "parkTimeout": (None, 0.1, 86400.0),  # seconds idle
+    # Warm collection: collection zygotes per twin (twin/warm_sessions.py).
+    "warmMax": (None, 0, 64),
+    "warmMemory": (None, 16, 1024 * 1024),  # MiB per zygote
 }
-INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory"}
+INTEGERS = {
+    "maxRestarts",
+    "maxFileSize",
+    "runMemoryLimit",
+    "parkMax",
+    "parkMemory",
+    "warmMax",
+    "warmMemory",
+}
 
 #: Options the twins read (sent with every snapshot and settings update).
 TWIN_SETTINGS = (
@@ -43,6 +54,8 @@ TWIN_SETTINGS = (
     "parkMax",
     "parkMemory",
     "parkTimeout",
+    "warmMax",
+    "warmMemory",
 )
 
 
