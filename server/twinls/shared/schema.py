@@ -622,7 +622,8 @@ class RunResults(TypedDict):
 
     ``result`` is exactly what the run commands answer; ``reason`` says why it ran
     ("baseline": recording every test once; "edit"; "unrecorded": a test file opened
-    whose tests were never recorded).
+    whose tests were never recorded; "resumed": what a live run that yielded to a
+    search had not finished).
     """
 
     live: Literal[True]
