@@ -117,6 +117,7 @@ class Zygote:
             return None
         from ..twin import pytest_compat
 
+        signal.alarm(0)  # collected in time
         pytest_compat.stop_capture(session.config)
         gc.freeze()  # the runs' collections then skip (and do not copy) what the zygote holds
         self.served = True
@@ -316,6 +317,9 @@ def zygote_main(
     zygote.reporter, zygote.timeout_plugin = reporter, timeout
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
+    # A collection that hangs kills the zygote (its runs report a dead supervisor), as a
+    # cold executor silent this long is killed.
+    signal.alarm(int(max(float(state.settings.get("runTimeout") or 0), child.BETWEEN_TESTS)))
     try:
         child.capture_in_memory()
         fastconfig.use_once()
@@ -334,6 +338,7 @@ def zygote_main(
     session = session_end(reporter, code, text.getvalue())
     become = zygote.executor
     if become is None:  # the zygote itself: pytest stopped before a session could be kept
+        signal.alarm(0)
         zygote.failure = session
         try:
             FrameWriter(ctl).write({"k": "ready", "ok": False, "paths": {}, "rss": 0, "items": 0})

@@ -21,6 +21,12 @@ Letting one go closes its control socket: it finishes the runs it was handed
 and exits; ``child.kill_all`` kills every zygote's group with the twin. A run's
 supervisor is the zygote's child, so its ``Handle`` learns its pid from the
 run's first frame and is not reaped here.
+
+Known limits: a test module that kills its process while it is imported, or
+hangs there (the zygote's alarm: ``runTimeout``, at least 60 s), gives its first
+run "the run's supervisor process died" instead of a cold run's crash report;
+the file then runs cold until the overlay changes. A run's targets must lie in
+one file on disk (a folder or workspace run, several files, a Debug run: cold).
 """
 
 from __future__ import annotations
