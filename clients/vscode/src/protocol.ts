@@ -144,6 +144,8 @@ export interface RunResult {
   message?: string | null;
   /** pytest's warnings summary. */
   warnings?: string | null;
+  /** The collection zygotes that served the run (warm collection; empty: collected cold). */
+  warm?: { zygote: number; run: number }[];
 }
 
 export interface TwinInfo {
