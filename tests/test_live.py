@@ -246,3 +246,64 @@ async def test_discovery_lists_every_test_before_any_run(tmp_path: Path) -> None
             "sub/test_more.py::test_cases[1]",
             "sub/test_more.py::test_cases[2]",
         ]
+
+
+GATED = textwrap.dedent(
+    """\
+    import pathlib
+    import time
+
+    from calc import add
+
+    HERE = pathlib.Path(__file__).parent
+
+
+    def test_add():
+        assert add(1, 2) == 3
+
+
+    def test_gated():
+        if add.__doc__ == "gated":
+            (HERE / "started").touch()
+            while not (HERE / "go").exists():
+                time.sleep(0.01)
+        assert add(2, 2) == 4
+    """
+)
+
+
+async def test_a_live_run_yields_to_a_search_and_resumes_what_it_owed(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_gated.py").write_text(GATED)
+    started, go = tmp_path / "started", tmp_path / "go"
+    async with lsp_session(tmp_path, init_options={"liveTests": True}) as client:
+        notes = listen(client)
+        client.open("calc.py")
+        await client.wait_for(lambda: notes, what="the baseline run", timeout=T)
+        edit(client, 1, "return a + b", '"gated"; return a + b')
+        await client.wait_for(started.exists, what="the gated test to start", timeout=T)
+        started.unlink()
+        # A search starts while the live run waits (it would wait forever: no 'go' yet).
+        refs = await client.text_document_references_async(
+            types.ReferenceParams(
+                text_document=types.TextDocumentIdentifier(uri=client.uri("calc.py")),
+                position=types.Position(0, 4),
+                context=types.ReferenceContext(include_declaration=False),
+            )
+        )
+        assert refs and {r.uri for r in refs} == {client.uri("test_gated.py")}
+        await client.wait_for(
+            lambda: len(notes) >= 2, what="the live run to yield to the search", timeout=T
+        )
+        yielded = notes[1]
+        assert (yielded["reason"], yielded["result"]["outcome"]) == ("edit", "cancelled")
+        assert "test_gated.py::test_gated" not in outcomes(yielded)
+        # Once the search is over, what it owed runs (the gated test again).
+        await client.wait_for(started.exists, what="the resumed run to start", timeout=T)
+        go.touch()
+        await client.wait_for(lambda: len(notes) >= 3, what="the resumed run", timeout=T)
+        resumed = notes[2]
+        assert resumed["reason"] == "resumed"
+        assert outcomes(resumed)["test_gated.py::test_gated"] == "passed"
+        ran = {n for n in outcomes(resumed) if "::" in n}  # (a loaded machine may add a
+        assert ran <= {"test_gated.py::test_add", "test_gated.py::test_gated"}  # file error)

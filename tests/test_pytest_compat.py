@@ -85,3 +85,11 @@ def test_capture_files_come_from_the_factory(monkeypatch):
     pytest_compat.capture_into(lambda *a, **k: made.append(1) or io.BytesIO())
     capture.TemporaryFile()
     assert made == [1]
+
+
+def test_the_capture_manager_has_the_global_capture_methods_warm_collection_calls():
+    from _pytest.capture import CaptureManager
+
+    for name in ("stop_global_capturing", "start_global_capturing"):
+        assert callable(getattr(CaptureManager, name)), name
+    assert "_global_capturing" in inspect.getsource(CaptureManager.start_global_capturing)

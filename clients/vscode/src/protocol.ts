@@ -170,6 +170,8 @@ export interface RunResult {
   session?: boolean;
   /** The slots of the twins that ran it. */
   twins?: number[];
+  /** The collection zygotes that served the run (warm collection; empty: collected cold). */
+  warm?: { zygote: number; run: number }[];
 }
 
 export interface TwinInfo {

@@ -148,6 +148,14 @@ names more modules (a list). Imports happen only on the worker thread: a fork
 taken while another thread is half-way through an import would leave that
 module's lock held in the child.
 
+**Warm collection** (`run/warm_session.py`, `twin/warm_sessions.py`). A run
+whose targets all lie in one test file is handed to that file's collection
+zygote (forked on the first such run, on the worker thread): it collected the
+file once and waits in `pytest_runtestloop`; the run's supervisor is a fork of
+it and the executor returns into pytest with the run's items only. What is set
+up where, what replaces a zygote and why the results are a cold run's: those
+modules' docstrings.
+
 **Splitting** (`server/plan.py`). A file or class run, with two twins or more
 and durations recorded by earlier runs (server memory only, never disk) adding
 up to at least `runSplitMin` seconds (default 0.2), is dealt out longest first

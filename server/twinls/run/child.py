@@ -70,11 +70,14 @@ _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 class Handle:
     """The twin's view of one running supervisor."""
 
-    pid: int
+    pid: int  # 0 until a warm run's supervisor names itself (``run/warm_session.py``)
     sock: socket.socket
     closed: bool = False
+    own: bool = True  # our child (reaped here); a warm run's supervisor is its zygote's
 
     def kill(self) -> None:
+        if self.pid <= 0:
+            return  # not forked yet: closing the socket stops it (its first write fails)
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -90,7 +93,8 @@ class Handle:
             with _open_lock:
                 _open.discard(self.sock)
             self.sock.close()
-            threading.Thread(target=_reap, args=(self.pid,), daemon=True).start()
+            if self.own:
+                threading.Thread(target=_reap, args=(self.pid,), daemon=True).start()
 
 
 def _reap(pid: int) -> None:
@@ -160,6 +164,9 @@ def follow(
                 checks.check_message(msg, checks.RUN_EVENTS, "run child → twin")
             except checks.MessageError as exc:  # a bug in the run child: said, then skipped
                 ctx.send({"k": "log", "level": "error", "msg": f"run event skipped: {exc}"})
+                continue
+            if msg["k"] == "pid":  # a warm run's supervisor, forked by its zygote
+                handle.pid = int(msg["pid"])
                 continue
             if msg["k"] == "end":
                 end = msg
@@ -323,7 +330,8 @@ def limit_executor(memory_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _become_supervisor(state: TwinState, root: str) -> None:
+def become_supervisor(state: TwinState, root: str) -> None:
+    """Set this fresh fork up as a run's supervisor (or a collection zygote)."""
     global _open_lock
     os.setpgid(0, 0)
     _die_with_parent()
@@ -370,6 +378,8 @@ class Supervisor:
         self.imported: set[str] = set()
         self.finished: list[int] = []  # executors that said their last word, to reap
         self.parked: tuple[int, socket.socket] | None = None  # (pid, socket) of a parked one
+        #: A warm run's: an executor raises through it into its zygote's session.
+        self.resume: Callable[[dict[str, Any], socket.socket, int], NoReturn] | None = None
 
     def run(self) -> None:
         first = self.execute(self.spec, forward_collected=True)
@@ -448,15 +458,22 @@ class Supervisor:
         stack_r, stack_w = os.pipe()
         pid = os.fork()
         if pid == 0:
+            warm = False
             try:
                 ours.close()
                 os.close(stack_r)
                 _die_with_parent()
                 close_inherited({theirs.fileno(), stack_w})
                 limit_executor(job.get("memory_limit"))
-                execute(self.state, job, theirs, stack_w)
+                if self.resume is None:
+                    execute(self.state, job, theirs, stack_w)
+                else:
+                    warm = True
             finally:
-                os._exit(0)
+                if not warm:
+                    os._exit(0)
+            self.resume(job, theirs, stack_w)  # raises: the executor runs in the zygote's pytest
+            os._exit(0)
         theirs.close()
         os.close(stack_w)
         try:
@@ -555,18 +572,33 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
-def supervise(state: TwinState, spec: dict[str, Any], sock: socket.socket) -> NoReturn:
-    """Body of the supervisor process (never returns)."""
+class Resume(BaseException):
+    """Raised in a warm run's new executor to unwind into its zygote's pytest session."""
+
+
+def supervise(
+    state: TwinState,
+    spec: dict[str, Any],
+    sock: socket.socket,
+    resume: Callable[[dict[str, Any], socket.socket, int], NoReturn] | None = None,
+) -> NoReturn:
+    """Body of the supervisor process (never returns; a warm executor raises ``Resume``)."""
     from . import imports
 
-    _become_supervisor(state, spec["root"])
-    imports.install(state.overlay, set(sys.modules))
+    become_supervisor(state, spec["root"])
     out = FrameWriter(sock)
+    if resume is None:
+        imports.install(state.overlay, set(sys.modules))
+    else:  # forked by a collection zygote: the twin learns who runs its run
+        out.write({"k": "pid", "pid": os.getpid()})
     try:
         supervisor = Supervisor(state, spec, out)
+        supervisor.resume = resume
         supervisor.run()
         if supervisor.parked is not None:
             stay_parked(sock, out, *supervisor.parked, float(spec.get("park_timeout") or 600))
+    except Resume:
+        raise
     except BaseException as exc:
         entry = test_entry("run", spec.get("path"), message=f"twinls supervisor failed: {exc!r}")
         try:
@@ -682,6 +714,18 @@ def execute(state: TwinState, job: dict[str, Any], sock: socket.socket, stack_w:
         from .debug import end_debug_session
 
         end_debug_session()
+    finish(state, job, out, sock, before, session)
+
+
+def finish(
+    state: TwinState,
+    job: dict[str, Any],
+    out: FrameWriter,
+    sock: socket.socket,
+    before: set[str],
+    session: dict[str, Any],
+) -> None:
+    """An executor's last word (``end``); then it parks if it kept a live result."""
     end = {"k": "end", "imported": _third_party(before, state.roots), **session}
     kept = live.current() if job.get("park") else None
     if kept:
@@ -751,7 +795,7 @@ def _run_pytest(
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = text = io.StringIO()
     try:
-        _capture_in_memory()
+        capture_in_memory()
         fastconfig.use_once()
         code = pytest.main(pytest_args(job), plugins=plugins)
     finally:
@@ -759,7 +803,7 @@ def _run_pytest(
     return session_end(reporter, int(code), text.getvalue())
 
 
-def _capture_in_memory() -> None:
+def capture_in_memory() -> None:
     """pytest's fd capture writes to temp files; a run child's go to memory (memfd)."""
     if not hasattr(os, "memfd_create"):
         return

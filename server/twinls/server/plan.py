@@ -213,6 +213,7 @@ class Run:
         warnings_text: list[str] = []
         extra = dict.fromkeys(RUN_COUNTS, 0)
         started = False
+        warm: list[dict[str, Any]] = []  # the collection zygotes that served (issue 15)
         for slot, promise in self.promises:
             try:
                 value = promise.result(timeout)
@@ -236,6 +237,8 @@ class Run:
                 messages.append(value["message"])
             if value.get("warnings_text"):
                 warnings_text.append(value["warnings_text"])
+            if value.get("warm"):
+                warm.append(value["warm"])
         if len(self.promises) > 1:
             tests.sort(key=lambda t: (t.get("file") or "", t.get("line") or 0, t["nodeid"]))
         self.durations.record([t for t in tests if t["outcome"] != "error"])
@@ -253,6 +256,7 @@ class Run:
             "warnings": "\n".join(warnings_text) or None,
             "session": started or bool(tests),  # False: pytest stopped before a session
             "twins": sorted({slot for slot, _ in self.promises}),
+            "warm": warm,
         }
         return result
 

@@ -562,7 +562,16 @@ class Imports(TypedDict):
 
 
 #: What a run child streams (the twin reads ``end``; the server gets the rest as partials).
-RunEvent = RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | Executed | Imports
+class RunPid(TypedDict):
+    """warm run's supervisor → its twin: its pid (a collection zygote forked it, not the twin)."""
+
+    k: Literal["pid"]
+    pid: int
+
+
+RunEvent = (
+    RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | Executed | Imports | RunPid
+)
 
 
 # -- the clients ----------------------------------------------------------------------
@@ -612,6 +621,13 @@ class TestResult(TypedDict, total=False):
     twin: int
 
 
+class WarmServed(TypedDict):
+    """Which collection zygote served a run, and how many runs it has served."""
+
+    zygote: int
+    run: int
+
+
 class RunResult(TypedDict, total=False):
     """The run commands' answer (``twinls.runTest`` & co, ``twinls/runResults``'s ``result``)."""
 
@@ -627,6 +643,7 @@ class RunResult(TypedDict, total=False):
     warnings: str | None  # pytest's warnings summary
     session: bool  # False: pytest stopped before a session
     twins: list[int]  # the slots of the twins that ran it
+    warm: list[WarmServed]  # the collection zygotes that served it (empty: collected cold)
 
 
 #: What a ``window/showMessage`` is about, for a client's buttons (sent as ``code``).
@@ -725,6 +742,9 @@ class InitializationOptions(TypedDict, total=False):
     parkTimeout: float  # seconds a parked child waits unasked
     inspector: bool  # the client has an inspector: Inspect lenses
     debugLens: bool  # the client attaches debuggers: Debug lenses
+    # Warm collection (issue 15: twin/warm_sessions.py, run/warm_session.py).
+    warmMax: int  # collection zygotes per twin (0: off)
+    warmMemory: int  # MiB a zygote may hold after collecting
 
 
 class ServerStatus(TypedDict):
@@ -782,7 +802,8 @@ class RunResults(TypedDict):
 
     ``result`` is exactly what the run commands answer; ``reason`` says why it ran
     ("baseline": recording every test once; "edit"; "unrecorded": a test file opened
-    whose tests were never recorded).
+    whose tests were never recorded; "resumed": what a live run that yielded to a
+    search had not finished).
     """
 
     live: Literal[True]

@@ -73,3 +73,16 @@ def rewrite_if_pytest_would(hook: Any, name: str, path: str, source: bytes) -> A
     tree = ast.parse(source, filename=path)
     rewrite_asserts(tree, source, path, hook.config)
     return compile(tree, path, "exec", dont_inherit=True)
+
+
+# -- warm collection (run/warm_session.py) ----------------------------------------------
+
+
+def stop_capture(config: Any) -> None:
+    """End pytest's global fd capture in a collection zygote (its forks must not share it)."""
+    config.pluginmanager.getplugin("capturemanager").stop_global_capturing()
+
+
+def start_capture(config: Any) -> None:
+    """Start it afresh in one warm executor (new memfds of its own)."""
+    config.pluginmanager.getplugin("capturemanager").start_global_capturing()

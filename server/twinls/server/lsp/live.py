@@ -9,7 +9,9 @@ niced, recording what each test executes (``run/trace.py``). The first run
 covers the whole workspace (nothing is recorded yet). Results land where a lens
 run's do (``server/lsp/lenses.py``: diagnostics at the failing line, lens titles) and
 in a ``twinls/runResults`` notification carrying the run commands' structured
-result. A live run waits while a search is running (searches come first).
+result. A live run waits while a search is running (searches come first), and
+one still going when a search starts yields to it: it is cancelled, what it had
+not finished is owed, and once no search runs a ``resumed`` live run runs that.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Live:
         self.started = False  # the first (baseline) run was asked for
         #: What cancelled live runs were to run, per root: the next run runs it too.
         self.owed: dict[str, Selection] = {}
+        self.yielded = False  # a search cancelled the live run: resume once none runs
 
     # -- state ------------------------------------------------------------------------
 
@@ -188,6 +191,24 @@ class Live:
     def searching(self) -> bool:
         return any(not t.done() for t in self.ls.part(Running).tasks.values())
 
+    def on_search(self, task: asyncio.Task) -> None:
+        """A search started: the live run still going yields (cancelled, its rest owed)."""
+        if self.current is not None and not self.current.cancelled:
+            self.current.cancel()
+            self.yielded = True
+        if self.yielded:
+            task.add_done_callback(lambda _: self.resume())
+
+    def resume(self) -> None:
+        """Once no search runs and the yielded run has ended, run what it owed."""
+        if not self.yielded or self.searching() or self.current is not None:
+            return
+        if self.task is not None and not self.task.done():
+            return  # its end calls this again
+        self.yielded = False
+        if self.owed and self.timer is None:
+            self.launch({}, "resumed")
+
     # -- runs -------------------------------------------------------------------------
 
     def schedule_baseline(self) -> None:
@@ -204,7 +225,7 @@ class Live:
                 sel = self.map_of(root).affected(mine)
                 if sel:
                     selections[root] = sel
-        if not selections:
+        if not selections and not (reason == "resumed" and self.owed):
             return
         previous = self.task
         self.task = asyncio.ensure_future(self.run(selections, changes, reason, previous))
@@ -291,6 +312,8 @@ class Live:
             "result": runs.public(result),
         }
         self.ls.protocol.notify(RUN_RESULTS, params)
+        if self.yielded:
+            loop.call_soon(self.resume)  # after this task is done
 
     def on_event(self, run: Run, msg: dict[str, Any]) -> None:
         """One event of a live run (on the event loop)."""
@@ -340,6 +363,7 @@ class Live:
 
 def setup(ls: TwinLanguageServer) -> None:
     ls.edit_listeners.append(ls.part(Live).on_edit)
+    ls.part(Running).listeners.append(ls.part(Live).on_search)
 
 
 @app.command(COVERAGE)

@@ -52,6 +52,9 @@ class Options:
     parkMax: int | None = _number(None, 0, 64, whole=True)
     parkMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per parked child
     parkTimeout: float | None = _number(None, 0.1, 86400.0)  # seconds idle
+    # Warm collection: collection zygotes per twin (twin/warm_sessions.py).
+    warmMax: int | None = _number(None, 0, 64, whole=True)
+    warmMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per zygote
     pool: int | None = None  # at most max_pool()
     liveTests: bool | None = None
     exclude: list[str] | None = None  # globs the index and searches skip
@@ -76,6 +79,8 @@ TWIN_SETTINGS = (
     "parkMax",
     "parkMemory",
     "parkTimeout",
+    "warmMax",
+    "warmMemory",
 )
 
 

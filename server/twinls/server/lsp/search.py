@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -190,6 +191,8 @@ class Running:
 
     def __init__(self, ls: TwinLanguageServer) -> None:
         self.tasks: dict[str, asyncio.Task] = {}
+        #: Told of each search as it starts (live tests yield to it: ``live.py``).
+        self.listeners: list[Callable[[asyncio.Task], None]] = []
 
 
 async def pool_for_search(ls: TwinLanguageServer):
@@ -208,6 +211,8 @@ def supersede(ls: TwinLanguageServer, kind: str) -> None:
     task = asyncio.current_task()
     if task is not None:
         running[kind] = task
+        for listener in ls.part(Running).listeners:
+            listener(task)
 
 
 def where(

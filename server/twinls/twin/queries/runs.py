@@ -14,7 +14,7 @@ from ...shared.collect import Lenses, Unit
 from ...shared.inspect_schema import PAGE
 from ...shared.paths import root_of
 from ...shared.schema import DEFAULTS, TestModule
-from .. import fastconfig, parked, preload
+from .. import fastconfig, parked, preload, warm_sessions
 from ..context import CallContext
 from .registry import query
 
@@ -66,7 +66,7 @@ def start(ctx: CallContext, spec: dict[str, Any]) -> None:
     lot = parked.lot(state)
     key = parked.park_key(spec)
     lot.unpark(key)  # a new run of the same target replaces its parked child
-    handle = child.spawn(state, spec)
+    handle = warm_sessions.of(state).start(spec) or child.spawn(state, spec)
 
     def wait() -> dict[str, Any]:
         result = child.follow(ctx, handle, lambda h, info: lot.add(h, key, info))
@@ -93,6 +93,8 @@ def discover(ctx: CallContext) -> list[TestModule]:
         if tests:
             out.append(TestModule(path=path, tests=tests))
     return out
+
+
 @query("run.unpark")
 def unpark(ctx: CallContext, spec: dict[str, Any]) -> int:
     """Let go of the parked children of earlier runs of ``spec``'s target."""

@@ -1,0 +1,250 @@
+"""Twin: warm collection, the collection zygotes of test files and handing them runs.
+
+A test run whose targets all lie in one test file (a lens's test, class or file
+run, a live run of one file) goes to that file's **zygote** (``run/warm_session.py``):
+forked from the twin on the worker thread the first time, it collects the file
+once and then forks one supervisor per run, so a re-run pays for no import and
+no collection. The twin keeps at most ``warmMax`` zygotes (least recently used
+goes first; 0 turns warm collection off), none bigger than ``warmMemory`` MiB
+after collecting, and replaces one when it cannot be trusted:
+
+- once it is ready, when the text of a file it imported (the test file, its
+  conftests, the workspace modules they import, the pytest config file) is not
+  the overlay's now, checked on every run (so a change on disk counts as an
+  edit does) and on every edit (the overlay's listener, to free it early);
+- before it is ready (still collecting), when anything in the overlay changed
+  since it was forked;
+- when pytest stopped before a session (a config or usage error): that run is
+  answered by it, and the file runs cold until the overlay changes.
+
+Letting one go closes its control socket: it finishes the runs it was handed
+and exits; ``child.kill_all`` kills every zygote's group with the twin. A run's
+supervisor is the zygote's child, so its ``Handle`` learns its pid from the
+run's first frame and is not reaped here.
+
+Known limits: a test module that kills its process while it is imported, or
+hangs there (the zygote's alarm: ``runTimeout``, at least 60 s), gives its first
+run "the run's supervisor process died" instead of a cold run's crash report;
+the file then runs cold until the overlay changes. A run's targets must lie in
+one file on disk (a folder or workspace run, several files, a Debug run: cold).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import select
+import socket
+import threading
+import time
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..run import child
+from ..shared.collect import is_test_module
+from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
+from . import preload
+from .state import TwinState
+
+WARM_MAX = 2  # zygotes per twin
+WARM_MEMORY = 2048  # MiB a zygote may hold after collecting
+
+
+@dataclass(eq=False)
+class Zygote:
+    """The twin's view of one collection zygote."""
+
+    path: str
+    handle: child.Handle  # pid and control socket; killpg kills it (it leads its group)
+    fds: socket.socket  # run sockets are passed over this one (SCM_RIGHTS)
+    generation: int  # the overlay's when it was forked
+    info: dict[str, Any] | None = None  # its ``ready``: imported paths' CRCs, rss, items
+    used: float = field(default_factory=time.monotonic)
+    runs: int = 0
+
+    def poll(self) -> None:
+        """Read its ``ready`` if it has sent it (never waits)."""
+        if self.info is not None or self.handle.closed:
+            return
+        try:
+            if select.select([self.handle.sock], [], [], 0)[0]:
+                self.info = FrameReader(self.handle.sock).read()
+        except (ChannelClosed, OSError):
+            self.info = {"ok": False, "paths": {}, "rss": 0, "items": 0, "gone": True}
+
+
+class WarmSessions:
+    """The collection zygotes of one twin (see module doc)."""
+
+    def __init__(self, state: TwinState) -> None:
+        self.state = state
+        self.zygotes: dict[str, Zygote] = {}
+        self.failed: dict[str, int] = {}  # path -> overlay generation its zygote failed at
+        self.dropped: list[str] = []  # why zygotes were let go (the last 20)
+        self.lock = threading.Lock()
+        state.overlay.listeners.append(self.changed)
+
+    def limits(self) -> tuple[int, int]:
+        settings = self.state.settings
+        return int(settings.get("warmMax", WARM_MAX)), int(settings.get("warmMemory", WARM_MEMORY))
+
+    def file_of(self, spec: dict[str, Any]) -> str | None:
+        """The one test file a run's targets lie in, if it can run warm."""
+        if spec.get("kind") != "tests" or spec.get("debug") or self.limits()[0] <= 0:
+            return None
+        path = spec.get("path")
+        if not isinstance(path, str) or not is_test_module(path) or not os.path.isfile(path):
+            return None
+        targets = spec.get("targets") or []
+        if not targets or any(t != path and not t.startswith(path + "::") for t in targets):
+            return None
+        return path
+
+    # -- handing out runs (the worker thread) ----------------------------------------
+
+    def start(self, spec: dict[str, Any]) -> child.Handle | None:
+        """A run of ``spec`` in its file's zygote (forked now if needed); None: run it cold."""
+        path = self.file_of(spec)
+        if path is None:
+            return None
+        overlay = self.state.overlay
+        with self.lock:
+            zygote = self.zygotes.get(path)
+        if zygote is not None:
+            zygote.poll()
+            why = self.distrust(zygote)
+            if why:
+                if zygote.info is not None and not zygote.info.get("ok"):
+                    self.failed[path] = zygote.generation
+                self.drop(zygote, why)
+                zygote = None
+        if zygote is None:
+            if self.failed.get(path) == overlay.generation:
+                return None  # its config or collection stopped pytest: cold until an edit
+            zygote = self.fork(path, spec["root"])
+        zygote.used, zygote.runs = time.monotonic(), zygote.runs + 1
+        return self.hand(zygote, spec)
+
+    def distrust(self, zygote: Zygote) -> str | None:
+        """Why this zygote may not run what the overlay holds now (None: it may)."""
+        info = zygote.info
+        if info is None:
+            if zygote.generation != self.state.overlay.generation:
+                return "the overlay changed while it collected"
+            return None
+        if not info.get("ok"):
+            return "pytest stopped before a session"
+        memory = self.limits()[1] * 1024
+        if info.get("rss", 0) > memory:
+            return f"it holds {info['rss'] // 1024} MiB > warmMemory"
+        for path, crc in info.get("paths", {}).items():
+            text = self.state.overlay.read_text(path)
+            if text is None or zlib.crc32(text.encode("utf-8", "surrogatepass")) != crc:
+                return f"{path} changed"
+        return None
+
+    def fork(self, path: str, root: str) -> Zygote:
+        from ..run.warm_session import zygote_main
+
+        ctl_ours, ctl_theirs = socket.socketpair()
+        fds_ours, fds_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        gc.freeze()
+        try:
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    ctl_ours.close()
+                    fds_ours.close()
+                    zygote_main(self.state, path, root, ctl_theirs, fds_theirs)
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    os._exit(code)
+        finally:
+            if os.getpid() == self.state.pid:
+                gc.unfreeze()
+        ctl_theirs.close()
+        fds_theirs.close()
+        with child._open_lock:
+            child._open.update({ctl_ours, fds_ours})
+        handle = child.Handle(pid, ctl_ours)
+        child._handles.add(handle)
+        zygote = Zygote(path, handle, fds_ours, self.state.overlay.generation)
+        with self.lock:
+            self.zygotes[path] = zygote
+            most = self.limits()[0]
+            extra = sorted(self.zygotes.values(), key=lambda z: z.used)[
+                : max(0, len(self.zygotes) - most)
+            ]
+        for old in extra:
+            if old is not zygote:
+                self.drop(old, f"more than warmMax ({most}) collection zygotes")
+        return zygote
+
+    def hand(self, zygote: Zygote, spec: dict[str, Any]) -> child.Handle:
+        """Send one run to a zygote: the spec, the overlay's texts, and the run's socket."""
+        overlay = self.state.overlay
+        ours, theirs = socket.socketpair()
+        msg = {
+            "k": "run",
+            "spec": spec,
+            "docs": overlay.texts(),
+            "deleted": sorted(overlay.deleted),
+            "preload": list(preload.of(self.state).loaded),  # what earlier runs imported
+        }
+        try:
+            FrameWriter(zygote.handle.sock).write(msg)
+            socket.send_fds(zygote.fds, [b"s"], [theirs.fileno()])
+        except OSError:
+            pass  # it went: the run's socket closes below, and the run reports a dead supervisor
+        theirs.close()
+        with child._open_lock:
+            child._open.add(ours)
+        handle = child.Handle(0, ours, own=False)
+        child._handles.add(handle)
+        return handle
+
+    # -- letting go ------------------------------------------------------------------
+
+    def drop(self, zygote: Zygote, why: str) -> None:
+        with self.lock:
+            if self.zygotes.get(zygote.path) is zygote:
+                del self.zygotes[zygote.path]
+        with child._open_lock:
+            child._open.discard(zygote.fds)
+        zygote.fds.close()
+        zygote.handle.close()  # it finishes the runs it has, then exits (and is reaped)
+        self.dropped = [*self.dropped[-19:], f"{zygote.path}: {why}"]
+
+    def changed(self, path: str) -> None:
+        """The overlay's listener: a ready zygote that imported ``path`` goes at once."""
+        with self.lock:
+            hit = [z for z in self.zygotes.values() if z.info and path in z.info.get("paths", {})]
+        for zygote in hit:
+            why = self.distrust(zygote)
+            if why:
+                self.drop(zygote, why)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """The zygotes kept (``twinls.status``-style: file, pid, state, runs)."""
+        with self.lock:
+            zygotes = list(self.zygotes.values())
+        return [
+            {
+                "path": z.path,
+                "pid": z.handle.pid,
+                "ready": z.info is not None,
+                "items": (z.info or {}).get("items", 0),
+                "rss": (z.info or {}).get("rss", 0),
+                "runs": z.runs,
+            }
+            for z in zygotes
+        ]
+
+
+def of(state: TwinState) -> WarmSessions:
+    return state.singleton("run.warm_sessions", lambda: WarmSessions(state))
