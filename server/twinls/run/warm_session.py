@@ -254,6 +254,9 @@ class Zygote:
         targets = [self.relative(t) for t in job["targets"]]
         missing = [t for t in targets if not any(matches(i.nodeid, t) for i in session.items)]
         missing = [t for t in missing if not any(matches(d, t) for d in self.deselected)]
+        modules = list(
+            {id(m): m for i in session.items if (m := i.getparent(pytest.Module))}.values()
+        )
         items = [i for i in session.items if any(matches(i.nodeid, t) for t in targets)]
         include, exclude = set(job.get("include") or ()), set(job.get("exclude") or ())
         if include or exclude:
@@ -279,8 +282,14 @@ class Zygote:
             if hasattr(plugin, "pytest_collection_finish"):
                 plugin.pytest_collection_finish(session)
         if missing:
-            arg = os.path.join(self.root, missing[0])
-            pytest.exit(f"ERROR: not found: {arg}", returncode=pytest.ExitCode.USAGE_ERROR)
+            # pytest's own words and exit code (4) for a target that names nothing, as
+            # its collection says them (main.Session.perform_collect): a UsageError.
+            raise pytest.UsageError(
+                *(
+                    f"not found: {os.path.join(self.root, t)}\n(no match in any of {modules!r})"
+                    for t in missing
+                )
+            )
 
     def relative(self, target: str) -> str:
         file, sep, rest = target.partition("::")
