@@ -170,6 +170,7 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         ]
         assert "remote" not in status["twins"][0] and status["twins"][0]["calls"] >= 1
         assert status["remotes"][0]["state"] == "up"
+        assert status["remotes"][0]["sizing"]["reason"] == "set by the 'twins' setting"
         await check_sharded_references(client, want)
 
         # Interactive requests stay local: the remote twin answers only the status calls.
@@ -214,6 +215,28 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         assert await references(client) == want | {("u1.py", 6, 7)}
 
 
+async def test_the_local_pool_is_sized_by_free_cores_and_memory_and_says_so(tmp_path):
+    (tmp_path / "a.py").write_text("A = 1\n")
+    async with lsp_session(tmp_path, {"pool": None}) as client:  # no setting: measured
+        status = await client.status()
+        sizing = status["pool"]["sizing"]
+        assert not sizing["fixed"] and sizing["size"] == status["pool"]["size"]
+        assert 1 <= sizing["size"] <= min(4, os.cpu_count() or 1)
+        assert sizing["reason"].split(":")[0] in ("free cores", "memory", "at most 4 twins")
+        assert "cores" in sizing["reason"] and "GiB available" in sizing["reason"]
+        assert sizing["free_cores"] is not None and sizing["by_memory"] >= 1
+        for _ in range(600):  # every twin of that size starts (polled, not timed)
+            if (await client.status())["pool"]["live"] == sizing["size"]:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"not {sizing['size']} live twins: {await client.status()}")
+    async with lsp_session(tmp_path, {"pool": 1}) as client:
+        sizing = (await client.status())["pool"]["sizing"]
+        assert sizing == {"size": 1, "reason": "set by the 'pool' setting", "free_cores": None,
+                          "by_memory": None, "fixed": True}  # fmt: skip
+
+
 async def test_ssh_host_shares_references(tmp_path):
     python = python_or_skip(PY313)
     root, host = workspace(tmp_path)
@@ -226,6 +249,10 @@ async def test_ssh_host_shares_references(tmp_path):
             (twin,) = remote_twins(status)[:1]
             assert twin["python"]["version_info"][:2] == [3, 13]
             assert {"rtt", "calls", "chunks"} <= set(twin)
+            sizing = status["remotes"][0]["sizing"]  # no 'twins': sized by what it has free
+            assert not sizing["fixed"] and status["remotes"][0]["size"] == sizing["size"] >= 1
+            assert sizing["reason"].split(":")[0] in ("free cores", "memory", "at most 8 twins")
+            assert "GiB available" in sizing["reason"] and sizing["by_memory"] >= 1
             await check_sharded_references(client, want)
 
             # ssh drops mid-search (its client killed): nothing is lost, the host comes back.

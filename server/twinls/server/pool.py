@@ -25,6 +25,7 @@ from ..shared.textbuf import text_crc, text_sha256
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinUnavailable
+from .sizing import LOCAL_MAX, RESIZE_EVERY, CpuMeter, Sizing, choose, fixed, measure, settle
 from .stubs import Query, Sharded
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,12 @@ CANCEL_GRACE = 10.0
 
 
 def default_size() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """This machine's pool size by its free cores and memory now (``server/sizing.py``)."""
+    return local_sizing().size
+
+
+def local_sizing(own_cores: float = 0.0, own_twins: int = 0) -> Sizing:
+    return choose(measure(own_cores, own_twins), LOCAL_MAX)
 
 
 def preload() -> None:
@@ -66,7 +72,13 @@ class TwinPool:
         remotes: list[Any] | None = None,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
-        self.size = size or default_size()
+        #: How the local size was chosen (``pool`` setting, else measured; status says which).
+        self.sizing = fixed(size, "pool") if size else local_sizing()
+        self.size = self.sizing.size  # local twins wanted now; re-measured (``_resize_local``)
+        #: Slots whose twin was stopped because its host (this one or a remote) shrank.
+        self.retired: set[int] = set()
+        self._meter = CpuMeter()
+        self._measured_at = time.monotonic()
         self.settings = dict(settings or {})
         self.notice = notice or (lambda level, msg, code=None: log.warning("%s: %s", level, msg))
         self.heartbeat = heartbeat
@@ -154,6 +166,7 @@ class TwinPool:
     def restart(self, slots: Iterable[int] | None = None) -> None:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
         slots = list(range(len(self.twins))) if slots is None else list(slots)
+        slots = [s for s in slots if s not in self.retired]
         with self._lock:
             self.start_error = ""
             for slot in slots:
@@ -254,6 +267,9 @@ class TwinPool:
             twin.kill("no hello in time")
             return  # _on_exit schedules the next try
         with self._lock:
+            if slot in self.retired:  # its host shrank while it started
+                twin.stop(0.0)
+                return
             # Snapshot under the edit lock: everything before is in it, everything
             # after reaches this twin through broadcast.
             try:
@@ -318,6 +334,8 @@ class TwinPool:
         with self._lock:
             if self.twins[slot] is twin or self.twins[slot] is None:
                 self.twins[slot] = None
+            if slot in self.retired:
+                return  # its host shrank: it was stopped on purpose
             host = self.host_of.get(slot)
             if host is not None and not host.up:
                 log.warning("remote twin %s (%s) lost: %s", slot, host.spec, reason)
@@ -393,6 +411,9 @@ class TwinPool:
             if self.gave_up and not self.live():
                 self.ready.set()  # callers waiting for a twin must now hear there is none
             now = time.monotonic()
+            if not self.sizing.fixed and now - self._measured_at >= RESIZE_EVERY:
+                self._measured_at = now
+                self._resize_local()
             n = next(self._pings)
             for t in self.live():
                 stuck = self._stuck(t)
@@ -406,9 +427,13 @@ class TwinPool:
 
     def _keep_host(self, host: Any) -> None:
         """Connect a twin host, give it slots, and reconnect it with backoff when it goes."""
+        measured = time.monotonic()
         while not self._stopping.is_set():
             if host.up:
                 self._stopping.wait(1.0)
+                if not host.sizing.fixed and time.monotonic() - measured >= RESIZE_EVERY:
+                    measured = time.monotonic()
+                    self._resize_host(host)
                 continue
             if host.state == "up":  # it went away since the last look
                 host.close()
@@ -425,6 +450,7 @@ class TwinPool:
                 continue
             try:
                 n = host.connect()
+                measured = time.monotonic()
             except Exception as exc:
                 wait = host.failed(str(exc))
                 if host.failures == 1:
@@ -435,18 +461,91 @@ class TwinPool:
                 host.close()
                 return
             with self._lock:
-                if not host.slots:  # sized once, by its first measurement
-                    first = len(self.twins)
-                    host.slots = list(range(first, first + n))
-                    self.twins.extend([None] * n)
-                    for slot in host.slots:
-                        self.host_of[slot] = host
-                for slot in host.slots:
+                stop = self._set_slots(host, n)  # sized again at every connect
+                for slot in self._slots_of(host):
                     self._restarts.pop(slot, None)
                     self.gave_up.discard(slot)
-                self._pending.update(host.slots)
-            log.info("remote %s up: %d twins in %s", host.spec, len(host.slots), host.root)
+                    self._pending.add(slot)
+            self._stop_all(stop)
+            log.info("remote %s up: %d twins in %s (%s)", host.spec, n, host.root, host.sizing)
             self._wake.set()
+
+    # -- sizing (server/sizing.py) ----------------------------------------------------
+
+    def _slots_of(self, host: Any) -> list[int]:
+        """The live (not retired) slots of a host (None: this machine)."""
+        return [
+            s
+            for s in range(len(self.twins))
+            if self.host_of.get(s) is host and s not in self.retired
+        ]
+
+    def _set_slots(self, host: Any, n: int) -> list[TwinProcess]:
+        """Give a host ``n`` slots (under the lock): retired ones come back first, new ones go
+        at the end; shrinking retires the highest idle ones. The twins to stop (outside it)."""
+        active = self._slots_of(host)
+        if len(active) < n:
+            back = sorted(s for s in self.retired if self.host_of.get(s) is host)
+            for slot in back[: n - len(active)]:
+                self.retired.discard(slot)
+                self._pending.add(slot)
+                active.append(slot)
+            while len(active) < n:
+                slot = len(self.twins)
+                self.twins.append(None)
+                if host is not None:
+                    self.host_of[slot] = host
+                    host.slots.append(slot)
+                self._pending.add(slot)
+                active.append(slot)
+            self._wake.set()
+        stop: list[TwinProcess] = []
+        for slot in sorted(active, reverse=True)[: max(0, len(active) - n)]:
+            twin = self.twins[slot]
+            if twin is not None and twin.alive and twin.in_flight:
+                continue  # busy: it goes at a later look, never mid-call
+            self.retired.add(slot)
+            self._pending.discard(slot)
+            self.twins[slot] = None
+            if twin is not None:
+                stop.append(twin)
+        return stop
+
+    @staticmethod
+    def _stop_all(twins: list[TwinProcess]) -> None:
+        for twin in twins:
+            threading.Thread(target=twin.stop, args=(2.0,), daemon=True).start()
+
+    def _resize_local(self) -> None:
+        """Re-measure this machine; grow or shrink the local twins when it changed noticeably."""
+        local = [t for t in self.twins if t is not None and t.host is None and t.alive]
+        sizing = local_sizing(self._meter.sample([t.pid for t in local]), len(local))
+        with self._lock:
+            self.sizing = sizing
+            want = settle(self.size, sizing)
+            if want == self.size:
+                return
+            log.info("pool: %d local twins instead of %d (%s)", want, self.size, sizing.reason)
+            self.size = want
+            stop = self._set_slots(None, want)
+        self._stop_all(stop)
+
+    def _resize_host(self, host: Any) -> None:
+        """Re-measure a host that is up; grow or shrink its twins likewise."""
+        current = len(self._slots_of(host))
+        try:
+            sizing = host.remeasure()
+        except Exception as exc:
+            log.info("remote %s: re-measuring failed: %s", host.spec, exc)
+            return
+        want = settle(current, sizing)
+        host.sizing = sizing
+        if want == current:
+            return
+        log.info("remote %s: %d twins instead of %d (%s)", host.spec, want, current, sizing.reason)
+        with self._lock:
+            stop = self._set_slots(host, want)
+        self._stop_all(stop)
 
     def remotes_info(self) -> list[dict[str, Any]]:
         return [h.describe() for h in self.hosts]

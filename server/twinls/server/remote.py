@@ -44,15 +44,12 @@ import execnet
 from ..shared.schema import RemoteSetting
 from .launch import FALLBACK, OWN, bootstrap_source, folder_of
 from .remote_relay import PathMap, Relay
+from .sizing import HOST_MAX, TWIN_MEMORY, Measured, Sizing, choose, fixed
 
 log = logging.getLogger(__name__)
 
-#: Memory a twin needs on a host (jedi's state over a mid-size project, a run child).
-TWIN_MEMORY = 400 * 1024 * 1024
 #: Seconds between reconnection tries: doubles from the first to the last.
 BACKOFF = (1.0, 60.0)
-#: Most twins one host gets, whatever it has.
-MAX_TWINS = 8
 #: How long a request on the control channel may take (a zygote's first start compiles).
 REQUEST_TIMEOUT = 180.0
 #: Largest file sent as part of the overlay (matches the overlay's own limit).
@@ -89,7 +86,7 @@ def check_setting(raw: Any) -> tuple[list[RemoteSetting], list[str]]:
             continue
         setting: RemoteSetting = {"gateway": gateway, "root": root}
         if twins is not None:
-            setting["twins"] = max(0, min(MAX_TWINS, twins))
+            setting["twins"] = max(0, min(HOST_MAX, twins))
         if isinstance(entry.get("ssh_config"), str):
             setting["ssh_config"] = entry["ssh_config"]
         good.append(setting)
@@ -204,7 +201,8 @@ class RemoteHost:
         self.connects = 0
         self.lost = 0  # times it went away while up
         self.connect_s = 0.0  # how long the last connect took (rsync, base, zygote)
-        self.slots: list[int] = []
+        self.slots: list[int] = []  # its slots in the pool, retired ones included
+        self.sizing: Sizing | None = None
         #: Without git, the base is the workspace's file hashes at the first connect: later
         #: connects expect the same, and the overlay is what differs from it since.
         self.base_files: dict[str, str] | None = None
@@ -274,13 +272,28 @@ class RemoteHost:
         return self.size()
 
     def size(self) -> int:
-        """Twins this host takes: free cores (cores minus load) and free memory, capped."""
-        cpus = int(self.facts.get("cpus", 1))
-        free = max(1, round(cpus - float(self.facts.get("load", 0.0))))
-        mem = int(self.facts.get("mem_available", 0))
-        by_memory = max(1, mem // TWIN_MEMORY) if mem else free
-        n = min(free, by_memory, MAX_TWINS)
-        return n if self.cap is None else min(n, self.cap)
+        """Twins this host takes now (its ``twins`` setting, else its free cores and memory)."""
+        self.sizing = self.choose_size()
+        return self.sizing.size
+
+    def choose_size(self) -> Sizing:
+        if self.cap is not None:
+            return fixed(self.cap, "twins")
+        f = self.facts
+        measured = Measured(
+            cpus=int(f.get("cpus") or 1),
+            load=float(f.get("load") or 0.0),
+            mem_available=int(f.get("mem_available") or 0),
+            quota=f.get("quota"),
+            own_cores=float(f.get("own_cores") or 0.0),
+            own_twins=int(f.get("own_twins") or 0),
+        )
+        return choose(measured, HOST_MAX, TWIN_MEMORY)
+
+    def remeasure(self) -> Sizing:
+        """Ask the host for its figures again (a round trip); the size they give."""
+        self.facts = self.request({"k": "facts"}, timeout=30)
+        return self.choose_size()
 
     def failed(self, message: str) -> float:
         """Count a failure; seconds until the next try (doubling, at most a minute)."""
@@ -403,6 +416,8 @@ class RemoteHost:
             "lost": self.lost,
             "slots": list(self.slots),
             "cap": self.cap,
+            "size": None if self.sizing is None else self.sizing.size,
+            "sizing": None if self.sizing is None else self.sizing.as_dict(),
             "facts": {k: v for k, v in self.facts.items() if k != "k"},
             "python": self.zygote.get("info", {}).get("executable") or self.facts.get("python"),
             "connect_s": round(self.connect_s, 2),
