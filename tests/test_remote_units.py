@@ -9,7 +9,7 @@ from twinls.server.shards import chunk_scale, home, weights
 
 
 def test_paths_move_out_by_prefix_and_come_back_everywhere():
-    m = PathMap("/home/me/ws", "/srv/ws")
+    m = PathMap({"/home/me/ws": "/srv/ws"})
     msg = {"k": "edit", "path": "/home/me/ws/a.py", "text": "/home/me/ws/a.py"}
     assert m.out(msg) == {"k": "edit", "path": "/srv/ws/a.py", "text": "/home/me/ws/a.py"}
     assert m.out_str("/home/me/ws2/a.py") == "/home/me/ws2/a.py"  # another folder
@@ -117,3 +117,37 @@ def test_a_lost_host_is_retried_with_backoff_and_sized_by_what_it_has_free():
     assert host.size() == 8  # at most MAX_TWINS
     host.cap = 2
     assert host.size() == 2
+
+
+def test_several_folders_map_each_to_its_checkout_and_no_other():
+    m = PathMap({"/home/me/app": "/srv/app", "/home/me/app/vendor": "/opt/vendor"})
+    assert m.out_str("/home/me/app/a.py") == "/srv/app/a.py"
+    assert m.out_str("/home/me/app/vendor/v.py") == "/opt/vendor/v.py"  # the nested one wins
+    assert m.out_str("/home/me/lib/l.py") == "/home/me/lib/l.py"  # unmapped: unchanged
+    assert m.maps("/home/me/app/vendor/v.py") and not m.maps("/home/me/lib/l.py")
+    assert not m.maps("/home/me/app2/x.py")
+    tb = 'File "/srv/app/a.py"; File "/opt/vendor/v.py"; /srv/app2/x.py; file:///srv/app/a.py'
+    assert m.in_str(tb) == (
+        'File "/home/me/app/a.py"; File "/home/me/app/vendor/v.py"; /srv/app2/x.py; '
+        "file:///home/me/app/a.py"
+    )
+
+
+def test_a_remote_names_the_folder_it_mirrors_or_several():
+    from twinls.server.remote import check_setting, folder_map
+
+    good, problems = check_setting(
+        [
+            {"gateway": "popen", "root": "/srv/b", "folder": "/home/me/b"},
+            {"gateway": "popen", "folders": {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}},
+            {"gateway": "popen", "root": "/srv/a"},
+            {"gateway": "popen", "folders": {"a": "/srv/a"}},
+            {"gateway": "popen", "root": "/srv/a", "folder": "relative"},
+            {"gateway": "popen", "root": "/srv/a", "folders": {"/home/me/a": "/srv/a"}},
+        ]
+    )
+    assert len(good) == 3 and len(problems) == 3, problems
+    roots = ["/home/me/a", "/home/me/b"]
+    assert folder_map(good[0], roots) == {"/home/me/b": "/srv/b"}
+    assert folder_map(good[1], roots) == {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}
+    assert folder_map(good[2], roots) == {"/home/me/a": "/srv/a"}  # default: the first folder

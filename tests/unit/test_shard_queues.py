@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections import deque
+from types import SimpleNamespace
 
 import pytest
 
 from twinls.server.shards import FIRST_CHUNK, MAX_CHUNK, ShardedCall
 
 
-def queues(**slots: str) -> ShardedCall:
-    call = ShardedCall(pool=None, target="q", items=[], args=())  # type: ignore[arg-type]
+def queues(takes=lambda twin, item: True, **slots: str) -> ShardedCall:
+    pool = SimpleNamespace(takes=takes)
+    call = ShardedCall(pool=pool, target="q", items=[], args=())  # type: ignore[arg-type]
     call.queues = {int(k[1:]): deque(v) for k, v in slots.items()}
     return call
+
+
+def twin(slot: int) -> SimpleNamespace:
+    return SimpleNamespace(slot=slot)
 
 
 @pytest.mark.parametrize(
@@ -27,11 +33,18 @@ def queues(**slots: str) -> ShardedCall:
 )
 def test_take(slots, takes, expected):
     call = queues(**slots)
-    assert ["".join(call._take(slot)) for slot in takes] == expected
+    assert ["".join(call._take(twin(slot))) for slot in takes] == expected
 
 
 def test_chunks_stop_growing_at_max_chunk():
     call = queues(s0="x" * 1000)
-    sizes = [len(call._take(0)) for _ in range(8)]
+    sizes = [len(call._take(twin(0))) for _ in range(8)]
     assert sizes[0] == FIRST_CHUNK
     assert max(sizes) == MAX_CHUNK
+
+
+def test_a_remote_twin_steals_only_files_of_the_folders_it_maps():
+    # slot 1 is on a host that has the folder of the upper-case "files" only
+    call = queues(takes=lambda t, item: t.slot != 1 or item.isupper(), s0="aBcDe", s1="")
+    assert ["".join(call._take(twin(1))) for _ in range(3)] == ["D", "B", ""]
+    assert "".join(call.queues[0]) == "ace"  # left for the local twin

@@ -114,7 +114,7 @@ class TwinPool:
         if remotes:
             from .remote import RemoteHost
 
-            self.hosts = [RemoteHost(r, self.roots[0]) for r in remotes]
+            self.hosts = [RemoteHost(r, self.roots) for r in remotes]
 
     # -- life ------------------------------------------------------------------------
 
@@ -633,6 +633,12 @@ class TwinPool:
                 t.send({"k": "settings", "settings": self.settings})
 
     # -- calls ------------------------------------------------------------------------
+
+    @staticmethod
+    def takes(twin: TwinProcess, item: Any) -> bool:
+        """May this twin work on ``item`` (a file)? A remote one only in the folders it maps."""
+        host = getattr(twin, "host", None)
+        return host is None or not isinstance(item, str) or host.paths.maps(item)
 
     def pick(self) -> TwinProcess | None:
         """The least busy local twin (remote ones take only sharded work)."""

@@ -11,6 +11,10 @@ hash of its path), and the next search sends it there again. A twin whose own
 queue is empty steals from the tail of the longest other queue (the smallest
 files: cheapest to parse cold), so twins still end together. A twin that dies
 mid-chunk has its chunk dealt to the others.
+
+A twin on another host takes only files of the workspace folders it maps
+(``TwinPool.takes``): those of other folders are never homed, stolen or handed
+on to it; a call whose files no live twin can take fails as unavailable.
 """
 
 from __future__ import annotations
@@ -101,28 +105,45 @@ class ShardedCall:
         self.scale = {t.slot: chunk_scale(t.rtt) for t in twins}
         self.queues = {slot: deque() for slot in sorted(shares)}
         for item in self.items:  # order kept within each queue: the caller's priority
-            self.queues[home(item, shares)].append(item)
+            slot = self._home(item, twins, shares)
+            if slot is None:
+                self.promise._reject(self.pool.unavailable())
+                return self.promise
+            self.queues[slot].append(item)
         for twin in twins:
             self._deal(twin)
         return self.promise
 
-    def _take(self, slot: int) -> list[Any]:
-        """The next chunk for ``slot``: its own queue's head, else the tail of the longest."""
+    def _home(self, item: Any, twins: list[TwinProcess], shares: dict[int, float]) -> int | None:
+        """The item's home among the twins that can take it (None: none can)."""
+        fit = {t.slot: shares.get(t.slot, 0.05) for t in twins if self.pool.takes(t, item)}
+        return home(item, fit) if fit else None
+
+    def _take(self, twin: TwinProcess) -> list[Any]:
+        """The next chunk for a twin: its own queue's head, else the last item it can take
+        from the tail of the longest other queue."""
+        slot = twin.slot
         scale = self.scale.get(slot, 1)
         size = self.chunk.get(slot, FIRST_CHUNK * scale)
         own = self.queues.setdefault(slot, deque())
         if own:
             self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
-        longest = max(self.queues.values(), key=len)
-        return [longest.pop()] if longest else []
+        for queue in sorted(self.queues.values(), key=len, reverse=True):
+            for i in range(len(queue) - 1, -1, -1):
+                if self.pool.takes(twin, queue[i]):
+                    item = queue[i]
+                    del queue[i]
+                    return [item]
+        return []
 
     def _deal(self, twin: TwinProcess) -> None:
         with self.lock:
             if self._stopped:
                 return
-            chunk = self._take(twin.slot)
+            chunk = self._take(twin)
             finished = not chunk and not self.running
+            stranded = finished and any(self.queues.values())
             if finished:
                 self._stopped = True
             elif not chunk:
@@ -130,6 +151,17 @@ class ShardedCall:
             else:  # counted as running from the moment it leaves the queue
                 ticket = next(self._tickets)
                 self.running[ticket] = (twin, None, chunk)
+        if stranded:  # files left that this twin cannot take, and no other is at work
+            idle = [t for t in self.pool.live() if t is not twin]
+            left = [i for q in self.queues.values() for i in q]
+            if any(self.pool.takes(t, i) for t in idle for i in left):
+                with self.lock:
+                    self._stopped = False
+                for t in idle:
+                    self._deal(t)
+                return
+            self._fail(self.pool.unavailable())
+            return
         if finished:
             self.promise._resolve({"done": self.done, "total": self.total})
             return
@@ -163,9 +195,15 @@ class ShardedCall:
             self.running.pop(ticket, None)
             if self._stopped:
                 return
-            if died and others:  # its chunk and its queue go to a twin still alive
+            if died and others:  # its chunk and its queue go to twins still alive
                 orphans = [*chunk, *self.queues.pop(twin.slot, ())]
-                self.queues.setdefault(others[0].slot, deque()).extend(orphans)
+                shares = weights(others)
+                for item in orphans:
+                    slot = self._home(item, others, shares)
+                    if slot is None:  # nobody left can take it
+                        others = []
+                        break
+                    self.queues.setdefault(slot, deque()).append(item)
             elif error is None:
                 n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
                 self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))

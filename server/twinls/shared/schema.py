@@ -176,7 +176,9 @@ class RemoteSetting(TypedDict, total=False):
     """One entry of the ``remotes`` option (``server/remote.py`` checks it)."""
 
     gateway: str  # an execnet spec: ``ssh=user@host//python=…`` or ``popen//python=…``
-    root: str  # the checkout of the project on that host
+    root: str  # the checkout on that host of ``folder``
+    folder: str  # the local workspace folder it mirrors (default: the first)
+    folders: dict[str, str]  # or several: local folder -> its checkout there (no ``root``)
     twins: int  # that host's number of twins (else measured: ``server/sizing.py``)
     ssh_config: str  # an ssh config file (``ssh -F``); else the spec's own or ~/.ssh's
 
