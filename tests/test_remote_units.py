@@ -1,4 +1,5 @@
-"""Units of the remote-twin code: path mapping, edits sent back to disk, dealing by weight."""
+"""Units of the remote-twin code: path mapping (several folders), edits sent back to disk,
+dealing by weight, a host sized again at each connect."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from types import SimpleNamespace
 
 from twinls.server.remote_relay import PathMap, to_host_entry
 from twinls.server.shards import chunk_scale, home, weights
+from twinls.server.sizing import Measured, Sizing, choose
 
 
 def test_paths_move_out_by_prefix_and_come_back_everywhere():
@@ -151,3 +153,80 @@ def test_a_remote_names_the_folder_it_mirrors_or_several():
     assert folder_map(good[0], roots) == {"/home/me/b": "/srv/b"}
     assert folder_map(good[1], roots) == {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}
     assert folder_map(good[2], roots) == {"/home/me/a": "/srv/a"}  # default: the first folder
+
+
+# -- a host sized again at each connect (the pool's keeper thread, no real host) --------
+
+
+class FakeHost:
+    """A twin host as ``TwinPool._keep_host`` sees it: connects report the sizes given;
+    ``gone()`` makes it go away (no gateway, no process: the pool's logic only)."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        import threading
+
+        self.sizes = sizes
+        self.slots: list[int] = []
+        self.spec, self.root = "popen", "/srv/ws"
+        self.state, self.next_try, self.failures, self.lost = "new", 0.0, 0, 0
+        self.sizing = choose(Measured(1, 0.0, 0), 1)
+        self.connected = threading.Semaphore(0)
+        self.again = threading.Event()
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up" and not self.again.is_set()
+
+    def connect(self) -> int:
+        if self.again.is_set():
+            self.again.clear()
+        n = self.sizes.pop(0)
+        self.sizing = Sizing(n, "measured", float(n), n)
+        self.state = "up"
+        self.connected.release()
+        return n
+
+    def failed(self, message: str) -> float:
+        self.state = "down"
+        return 0.0
+
+    def close(self) -> None:
+        pass
+
+    def gone(self) -> None:
+        self.again.set()
+
+
+def wait_until(predicate, what: str) -> None:
+    import threading
+
+    for _ in range(3000):  # a bounded wait on the keeper thread's state, not a timing
+        if predicate():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(what)
+
+
+def test_a_host_is_sized_again_when_it_reconnects():
+    import threading
+
+    from twinls.server.pool import TwinPool
+
+    pool = TwinPool(["/nonexistent/ws"], size=1)
+    h = FakeHost([3, 1, 2])
+    keeper = threading.Thread(target=pool._keep_host, args=(h,), daemon=True)
+    keeper.start()
+    try:
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: len(pool._slots_of(h)) == 3, "three slots after the first connect")
+        assert h.slots == [1, 2, 3] and {1, 2, 3} <= pool._pending
+        h.gone()  # it goes away; it comes back with less free
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: pool._slots_of(h) == [1], "one slot after the second connect")
+        assert pool.retired == {2, 3} and h.lost == 1
+        h.gone()
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: pool._slots_of(h) == [1, 2], "a retired slot back after the third")
+    finally:
+        pool._stopping.set()
+        keeper.join(10)

@@ -118,3 +118,34 @@ def test_a_busy_twin_is_not_retired_mid_call():
     pool.twins[1], pool.twins[2] = idle, busy
     assert pool._set_slots(h, 0) == [idle]  # the busy one stays until a later look
     assert pool._slots_of(h) == [2] and pool.twins[1] is None
+
+
+def test_a_host_that_is_up_is_resized_only_on_a_noticeable_change():
+    from twinls.server.pool import TwinPool
+
+    pool = TwinPool(["/nonexistent/ws"], size=1)
+    h = host()
+    pool._set_slots(h, 2)
+    figures = iter([Measured(4, 1.4, 20 * GIB), Measured(4, 0.5, 20 * GIB), Measured(4, 3.5, 0)])
+    h.spec = "popen"
+    h.remeasure = lambda: choose(next(figures), 8)
+    pool._resize_host(h)  # 2.6 free: not a whole core more than 2
+    assert pool._slots_of(h) == [1, 2] and h.sizing.size == 3
+    pool._resize_host(h)  # 3.5 free: grow
+    assert pool._slots_of(h) == [1, 2, 3, 4]
+    pool._resize_host(h)  # 0.5 free: shrink to one
+    assert pool._slots_of(h) == [1]
+
+
+def test_the_local_pool_is_resized_by_its_measurement(monkeypatch):
+    from twinls.server import pool as pool_module
+
+    pool = pool_module.TwinPool(["/nonexistent/ws"])
+    monkeypatch.setattr(pool_module, "local_sizing", lambda own, n: choose(Measured(4, 0, 0), 4))
+    pool.size = 1
+    pool._resize_local()
+    assert pool.size == 4 and len(pool._slots_of(None)) == 4
+    assert pool.sizing.reason.startswith("at most 4 twins")
+    monkeypatch.setattr(pool_module, "local_sizing", lambda own, n: choose(Measured(4, 3, 0), 4))
+    pool._resize_local()
+    assert pool.size == 1 and pool._slots_of(None) == [0]
