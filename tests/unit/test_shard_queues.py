@@ -48,3 +48,17 @@ def test_a_remote_twin_steals_only_files_of_the_folders_it_maps():
     call = queues(takes=lambda t, item: t.slot != 1 or item.isupper(), s0="aBcDe", s1="")
     assert ["".join(call._take(twin(1))) for _ in range(3)] == ["D", "B", ""]
     assert "".join(call.queues[0]) == "ace"  # left for the local twin
+
+
+def test_files_no_live_twin_may_take_fail_the_call_as_unavailable():
+    from twinls.server.promise import TwinUnavailable
+
+    far = SimpleNamespace(slot=1, rtt=0.06, files_per_s=0.0)  # a host mapping folder b only
+    pool = SimpleNamespace(
+        live=lambda: [far],
+        takes=lambda t, item: item.startswith("/b/"),
+        unavailable=lambda: TwinUnavailable("no twin is running yet"),
+    )
+    call = ShardedCall(pool=pool, target="q", items=["/b/x.py", "/a/y.py"], args=())  # type: ignore[arg-type]
+    with pytest.raises(TwinUnavailable):
+        call.start().result(1)

@@ -142,25 +142,26 @@ class ShardedCall:
             if self._stopped:
                 return
             chunk = self._take(twin)
-            finished = not chunk and not self.running
-            stranded = finished and any(self.queues.values())
+            at_rest = not chunk and not self.running
+            # Files left that this twin may not take (another host's folder) and no chunk
+            # running whose end would deal them: an idle twin that may take them must.
+            stranded = at_rest and any(self.queues.values())
+            finished = at_rest and not stranded
             if finished:
                 self._stopped = True
-            elif not chunk:
+            elif not chunk and not stranded:
                 return
-            else:  # counted as running from the moment it leaves the queue
+            elif chunk:  # counted as running from the moment it leaves the queue
                 ticket = next(self._tickets)
                 self.running[ticket] = (twin, None, chunk)
-        if stranded:  # files left that this twin cannot take, and no other is at work
+            left = [i for q in self.queues.values() for i in q] if stranded else []
+        if stranded:
             idle = [t for t in self.pool.live() if t is not twin]
-            left = [i for q in self.queues.values() for i in q]
             if any(self.pool.takes(t, i) for t in idle for i in left):
-                with self.lock:
-                    self._stopped = False
                 for t in idle:
                     self._deal(t)
-                return
-            self._fail(self.pool.unavailable())
+            else:
+                self._fail(self.pool.unavailable())
             return
         if finished:
             self.promise._resolve({"done": self.done, "total": self.total})
