@@ -161,7 +161,8 @@ export function describeStatus(status: StatusResult): string {
       ? `; Python: ${interp.error}`
       : `; Python ${(interp.version ?? '?').split(' ')[0]} (${interp.source}: ${interp.path}; pytest from ${interp.pytest?.source ?? '?'})`
     : '';
-  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}`;
+  const sized = pool.sizing ? `; size: ${pool.sizing.reason}` : '';
+  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}${sized}`;
 }
 
 function pythonEditor(): vscode.TextEditor | undefined {
