@@ -146,9 +146,10 @@ def test_a_remote_names_the_folder_it_mirrors_or_several():
             {"gateway": "popen", "folders": {"a": "/srv/a"}},
             {"gateway": "popen", "root": "/srv/a", "folder": "relative"},
             {"gateway": "popen", "root": "/srv/a", "folders": {"/home/me/a": "/srv/a"}},
+            {"gateway": "popen", "folder": "/home/me/a", "folders": {"/home/me/a": "/srv/a"}},
         ]
     )
-    assert len(good) == 3 and len(problems) == 3, problems
+    assert len(good) == 3 and len(problems) == 4, problems
     roots = ["/home/me/a", "/home/me/b"]
     assert folder_map(good[0], roots) == {"/home/me/b": "/srv/b"}
     assert folder_map(good[1], roots) == {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}

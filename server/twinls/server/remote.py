@@ -89,8 +89,12 @@ def check_setting(raw: Any) -> tuple[list[RemoteSetting], list[str]]:
             problems.append(f"remotes[{i}] needs a 'gateway' spec and an absolute 'root'")
             continue
         folder = entry.get("folder")
-        if folder is not None and (not isinstance(folder, str) or not folder.startswith("/")):
-            problems.append(f"remotes[{i}].folder must be an absolute local folder")
+        if folder is not None and (
+            not isinstance(folder, str) or not folder.startswith("/") or folders is not None
+        ):
+            problems.append(
+                f"remotes[{i}].folder must be an absolute local folder (with 'root', not 'folders')"
+            )
             continue
         why = gateway_problem(gateway)
         if why:
