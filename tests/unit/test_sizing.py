@@ -120,6 +120,23 @@ def test_a_busy_twin_is_not_retired_mid_call():
     assert pool._slots_of(h) == [2] and pool.twins[1] is None
 
 
+def test_a_twin_left_busy_by_a_shrink_goes_at_the_next_look(monkeypatch):
+    from twinls.server import pool as pool_module
+
+    pool = pool_module.TwinPool(["/nonexistent/ws"])
+    monkeypatch.setattr(pool_module, "local_sizing", lambda own, n: choose(Measured(4, 0, 0), 4))
+    pool.size = 1
+    pool._resize_local()
+    busy = SimpleNamespace(alive=True, in_flight=1, host=None, pid=0, stop=lambda grace: None)
+    pool.twins[3] = busy
+    monkeypatch.setattr(pool_module, "local_sizing", lambda own, n: choose(Measured(4, 3, 0), 4))
+    pool._resize_local()
+    assert pool.size == 1 and pool._slots_of(None) == [0, 3]  # slot 3 was busy
+    busy.in_flight = 0
+    pool._resize_local()  # the same figures: the leftover goes now
+    assert pool._slots_of(None) == [0]
+
+
 def test_a_host_that_is_up_is_resized_only_on_a_noticeable_change():
     from twinls.server.pool import TwinPool
 

@@ -78,6 +78,7 @@ class TwinPool:
         #: Slots whose twin was stopped because its host (this one or a remote) shrank.
         self.retired: set[int] = set()
         self._meter = CpuMeter()
+        self._wanted: dict[int, int] = {}  # id(host) -> the twins it should have now
         self._measured_at = time.monotonic()
         self.settings = dict(settings or {})
         self.notice = notice or (lambda level, msg, code=None: log.warning("%s: %s", level, msg))
@@ -461,6 +462,7 @@ class TwinPool:
                 host.close()
                 return
             with self._lock:
+                self._wanted[id(host)] = n
                 stop = self._set_slots(host, n)  # sized again at every connect
                 for slot in self._slots_of(host):
                     self._restarts.pop(slot, None)
@@ -523,16 +525,17 @@ class TwinPool:
         with self._lock:
             self.sizing = sizing
             want = settle(self.size, sizing)
-            if want == self.size:
-                return
-            log.info("pool: %d local twins instead of %d (%s)", want, self.size, sizing.reason)
+            if want == self.size == len(self._slots_of(None)):
+                return  # (a busy twin left over from the last shrink goes now)
+            if want != self.size:
+                log.info("pool: %d local twins instead of %d (%s)", want, self.size, sizing.reason)
             self.size = want
             stop = self._set_slots(None, want)
         self._stop_all(stop)
 
     def _resize_host(self, host: Any) -> None:
         """Re-measure a host that is up; grow or shrink its twins likewise."""
-        current = len(self._slots_of(host))
+        current = self._wanted.get(id(host)) or len(self._slots_of(host))
         try:
             sizing = host.remeasure()
         except Exception as exc:
@@ -540,10 +543,12 @@ class TwinPool:
             return
         want = settle(current, sizing)
         host.sizing = sizing
-        if want == current:
-            return
-        log.info("remote %s: %d twins instead of %d (%s)", host.spec, want, current, sizing.reason)
         with self._lock:
+            if want == current == len(self._slots_of(host)):
+                return  # (a busy twin left over from the last shrink goes now)
+            if want != current:
+                log.info("remote %s: %d twins, not %d (%s)", host.spec, want, current, sizing)
+            self._wanted[id(host)] = want
             stop = self._set_slots(host, want)
         self._stop_all(stop)
 
