@@ -170,6 +170,7 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         ]
         assert "remote" not in status["twins"][0] and status["twins"][0]["calls"] >= 1
         assert status["remotes"][0]["state"] == "up"
+        assert status["remotes"][0]["sizing"]["reason"] == "set by the 'twins' setting"
         await check_sharded_references(client, want)
 
         # Interactive requests stay local: the remote twin answers only the status calls.
@@ -195,6 +196,10 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         failed = [t for t in second["tests"] if t["outcome"] == "failed"]
         assert [t["name"] for t in failed] == ["test_c"]
         assert failed[0]["uri"] == uri  # the host's path mapped back to the workspace's
+        # Now both hosts have timings of the tests: the third run is dealt by them.
+        third = await client.command("twinls.runFile", uri)
+        assert third["summary"]["passed"] == 4 and third["summary"]["failed"] == 1
+        assert sorted(t["name"] for t in third["tests"]) == [f"test_{c}" for c in "abcde"]
 
         # The host disappears mid-search: nothing is lost, it comes back, edits reach it.
         agent = status["remotes"][0]["facts"]["pid"]
@@ -214,6 +219,28 @@ async def test_popen_host_shares_references_and_split_runs_and_survives_a_kill(t
         assert await references(client) == want | {("u1.py", 6, 7)}
 
 
+async def test_the_local_pool_is_sized_by_free_cores_and_memory_and_says_so(tmp_path):
+    (tmp_path / "a.py").write_text("A = 1\n")
+    async with lsp_session(tmp_path, {"pool": None}) as client:  # no setting: measured
+        status = await client.status()
+        sizing = status["pool"]["sizing"]
+        assert not sizing["fixed"] and sizing["size"] == status["pool"]["size"]
+        assert 1 <= sizing["size"] <= min(4, os.cpu_count() or 1)
+        assert sizing["reason"].split(":")[0] in ("free cores", "memory", "at most 4 twins")
+        assert "cores" in sizing["reason"] and "GiB available" in sizing["reason"]
+        assert sizing["free_cores"] is not None and sizing["by_memory"] >= 1
+        for _ in range(600):  # every twin of that size starts (polled, not timed)
+            if (await client.status())["pool"]["live"] == sizing["size"]:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"not {sizing['size']} live twins: {await client.status()}")
+    async with lsp_session(tmp_path, {"pool": 1}) as client:
+        sizing = (await client.status())["pool"]["sizing"]
+        assert sizing == {"size": 1, "reason": "set by the 'pool' setting", "free_cores": None,
+                          "by_memory": None, "fixed": True}  # fmt: skip
+
+
 async def test_ssh_host_shares_references(tmp_path):
     python = python_or_skip(PY313)
     root, host = workspace(tmp_path)
@@ -226,6 +253,10 @@ async def test_ssh_host_shares_references(tmp_path):
             (twin,) = remote_twins(status)[:1]
             assert twin["python"]["version_info"][:2] == [3, 13]
             assert {"rtt", "calls", "chunks"} <= set(twin)
+            sizing = status["remotes"][0]["sizing"]  # no 'twins': sized by what it has free
+            assert not sizing["fixed"] and status["remotes"][0]["size"] == sizing["size"] >= 1
+            assert sizing["reason"].split(":")[0] in ("free cores", "memory", "at most 8 twins")
+            assert "GiB available" in sizing["reason"] and sizing["by_memory"] >= 1
             await check_sharded_references(client, want)
 
             # ssh drops mid-search (its client killed): nothing is lost, the host comes back.
@@ -236,6 +267,68 @@ async def test_ssh_host_shares_references(tmp_path):
             assert await search == want
             back = await wait_remote(client, connects=2)
             assert back["remotes"][0]["lost"] == 1
+
+
+ALPHA_USER = "from alpha import target\n\n\ndef use_{i}():\n    return target()\n"
+ALPHA_TESTS = "from alpha import target\n\n\ndef test_x():\n    assert target() == 1\n\n\n" + (
+    "def test_y():\n    assert target() == 2\n"
+)
+
+
+async def alpha_references(client: TwinClient) -> set[tuple[str, str, int, int]]:
+    result = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri("a/alpha.py")),
+            position=types.Position(0, 5),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    return {
+        (*loc.uri.rsplit("/", 2)[1:], loc.range.start.line, loc.range.start.character)
+        for loc in result or []
+    }
+
+
+async def test_a_host_mirrors_only_the_workspace_folder_it_names(tmp_path):
+    """Two folders, the host has a checkout of the second only ("folder"): files of the
+    first are never dealt to it (its twin could not resolve them: the host has no alpha)."""
+    python = python_or_skip(PY312)
+    top = tmp_path / "top"
+    a, b = top / "a", top / "b"
+    make_repo(a, {"alpha.py": HUB, "test_alpha.py": ALPHA_TESTS}
+              | {f"v{i}.py": ALPHA_USER.format(i=i) for i in range(12)})  # fmt: skip
+    make_repo(b, {"hub.py": HUB, "test_hub.py": TESTS}
+              | {f"u{i}.py": USER.format(i=i) for i in range(USERS)})  # fmt: skip
+    host_b = checkout(b, tmp_path / "host" / "b")
+    opts: dict[str, Any] = {"pool": 1, "runSplitMin": 0}
+    async with lsp_session(top, opts, folders=[a, b]) as client:
+        client.open("a/v0.py", ALPHA_USER.format(i=0) + "\nUNSAVED = target()\n")
+        want = await alpha_references(client)
+    assert ("a", "v0.py", 6, 10) in want and ("a", "alpha.py", 0, 4) in want
+    assert {f"v{i}.py" for i in range(12)} <= {f for _, f, _, _ in want}
+    assert not any(folder == "b" for folder, _, _, _ in want)
+    remotes = [{"gateway": f"popen//python={python}", "root": str(host_b), "folder": str(b)}]
+    remotes[0]["twins"] = 1
+    async with lsp_session(top, {**opts, "remotes": remotes}, folders=[a, b]) as client:
+        status = await wait_remote(client)
+        assert status["remotes"][0]["folders"] == {str(b): str(host_b)}
+        (twin,) = remote_twins(status)
+        client.open("a/v0.py", ALPHA_USER.format(i=0) + "\nUNSAVED = target()\n")
+        for _ in range(3):  # b's files (they name target too) are dealt to the host as well
+            assert await alpha_references(client) == want
+        after = remote_twins(await client.status())[0]
+        assert after["chunks"] >= twin["chunks"] + 3, (twin, after)
+
+        # A split run of the mapped folder's tests uses the host; the other folder's never.
+        runs = (("b", "test_hub.py", 4, 1), ("a", "test_alpha.py", 1, 1))
+        for folder, rel, passed, failed in runs:
+            uri = client.uri(f"{folder}/{rel}")
+            for _ in range(2):
+                result = await client.command("twinls.runFile", uri)
+                assert result["summary"]["passed"] == passed, result["summary"]
+                assert result["summary"]["failed"] == failed
+            twins = [0, twin["slot"]] if folder == "b" else [0]
+            assert result["twins"] == twins, (folder, result["twins"])
 
 
 async def test_a_host_at_another_commit_is_reported_and_not_used(tmp_path):

@@ -1,4 +1,5 @@
-"""Units of the remote-twin code: path mapping, edits sent back to disk, dealing by weight."""
+"""Units of the remote-twin code: path mapping (several folders), edits sent back to disk,
+dealing by weight, a host sized again at each connect."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from types import SimpleNamespace
 
 from twinls.server.remote_relay import PathMap, to_host_entry
 from twinls.server.shards import chunk_scale, home, weights
+from twinls.server.sizing import Measured, Sizing, choose
 
 
 def test_paths_move_out_by_prefix_and_come_back_everywhere():
-    m = PathMap("/home/me/ws", "/srv/ws")
+    m = PathMap({"/home/me/ws": "/srv/ws"})
     msg = {"k": "edit", "path": "/home/me/ws/a.py", "text": "/home/me/ws/a.py"}
     assert m.out(msg) == {"k": "edit", "path": "/srv/ws/a.py", "text": "/home/me/ws/a.py"}
     assert m.out_str("/home/me/ws2/a.py") == "/home/me/ws2/a.py"  # another folder
@@ -117,3 +119,115 @@ def test_a_lost_host_is_retried_with_backoff_and_sized_by_what_it_has_free():
     assert host.size() == 8  # at most MAX_TWINS
     host.cap = 2
     assert host.size() == 2
+
+
+def test_several_folders_map_each_to_its_checkout_and_no_other():
+    m = PathMap({"/home/me/app": "/srv/app", "/home/me/app/vendor": "/opt/vendor"})
+    assert m.out_str("/home/me/app/a.py") == "/srv/app/a.py"
+    assert m.out_str("/home/me/app/vendor/v.py") == "/opt/vendor/v.py"  # the nested one wins
+    assert m.out_str("/home/me/lib/l.py") == "/home/me/lib/l.py"  # unmapped: unchanged
+    assert m.maps("/home/me/app/vendor/v.py") and not m.maps("/home/me/lib/l.py")
+    assert not m.maps("/home/me/app2/x.py")
+    tb = 'File "/srv/app/a.py"; File "/opt/vendor/v.py"; /srv/app2/x.py; file:///srv/app/a.py'
+    assert m.in_str(tb) == (
+        'File "/home/me/app/a.py"; File "/home/me/app/vendor/v.py"; /srv/app2/x.py; '
+        "file:///home/me/app/a.py"
+    )
+
+
+def test_a_remote_names_the_folder_it_mirrors_or_several():
+    from twinls.server.remote import check_setting, folder_map
+
+    good, problems = check_setting(
+        [
+            {"gateway": "popen", "root": "/srv/b", "folder": "/home/me/b"},
+            {"gateway": "popen", "folders": {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}},
+            {"gateway": "popen", "root": "/srv/a"},
+            {"gateway": "popen", "folders": {"a": "/srv/a"}},
+            {"gateway": "popen", "root": "/srv/a", "folder": "relative"},
+            {"gateway": "popen", "root": "/srv/a", "folders": {"/home/me/a": "/srv/a"}},
+            {"gateway": "popen", "folder": "/home/me/a", "folders": {"/home/me/a": "/srv/a"}},
+        ]
+    )
+    assert len(good) == 3 and len(problems) == 4, problems
+    roots = ["/home/me/a", "/home/me/b"]
+    assert folder_map(good[0], roots) == {"/home/me/b": "/srv/b"}
+    assert folder_map(good[1], roots) == {"/home/me/a": "/srv/a", "/home/me/b": "/srv/b"}
+    assert folder_map(good[2], roots) == {"/home/me/a": "/srv/a"}  # default: the first folder
+
+
+# -- a host sized again at each connect (the pool's keeper thread, no real host) --------
+
+
+class FakeHost:
+    """A twin host as ``TwinPool._keep_host`` sees it: connects report the sizes given;
+    ``gone()`` makes it go away (no gateway, no process: the pool's logic only)."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        import threading
+
+        self.sizes = sizes
+        self.slots: list[int] = []
+        self.spec, self.root = "popen", "/srv/ws"
+        self.state, self.next_try, self.failures, self.lost = "new", 0.0, 0, 0
+        self.sizing = choose(Measured(1, 0.0, 0), 1)
+        self.connected = threading.Semaphore(0)
+        self.again = threading.Event()
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up" and not self.again.is_set()
+
+    def connect(self) -> int:
+        if self.again.is_set():
+            self.again.clear()
+        n = self.sizes.pop(0)
+        self.sizing = Sizing(n, "measured", float(n), n)
+        self.state = "up"
+        self.connected.release()
+        return n
+
+    def failed(self, message: str) -> float:
+        self.state = "down"
+        return 0.0
+
+    def close(self) -> None:
+        pass
+
+    def gone(self) -> None:
+        self.again.set()
+
+
+def wait_until(predicate, what: str) -> None:
+    import threading
+
+    for _ in range(3000):  # a bounded wait on the keeper thread's state, not a timing
+        if predicate():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(what)
+
+
+def test_a_host_is_sized_again_when_it_reconnects():
+    import threading
+
+    from twinls.server.pool import TwinPool
+
+    pool = TwinPool(["/nonexistent/ws"], size=1)
+    h = FakeHost([3, 1, 2])
+    keeper = threading.Thread(target=pool._keep_host, args=(h,), daemon=True)
+    keeper.start()
+    try:
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: len(pool._slots_of(h)) == 3, "three slots after the first connect")
+        assert h.slots == [1, 2, 3] and {1, 2, 3} <= pool._pending
+        h.gone()  # it goes away; it comes back with less free
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: pool._slots_of(h) == [1], "one slot after the second connect")
+        assert pool.retired == {2, 3} and h.lost == 1
+        h.gone()
+        assert h.connected.acquire(timeout=30)
+        wait_until(lambda: pool._slots_of(h) == [1, 2], "a retired slot back after the third")
+    finally:
+        pool._stopping.set()
+        keeper.join(10)

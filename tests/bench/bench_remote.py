@@ -11,7 +11,8 @@ local twins vs two local twins plus the host's; a split run of a test file (afte
 a first run, so durations are known). Then, through the Python API
 over ssh to an sshd started here (tests/remote_hosts.py), edit-to-remote-twin
 latency: an edit applied, then a call on the remote twin that reads the edited
-text back (a call is answered after every edit before it).
+text back (a call is answered after every edit before it); and what sizing costs:
+one measurement of this machine, and one of the host over ssh (a round trip).
 """
 
 from __future__ import annotations
@@ -131,6 +132,18 @@ def ssh_latency(root: Path, host: Path, tmp: Path, n: int) -> dict[str, float]:
                 out[f"{name}_median_ms"] = 1000 * statistics.median(lat)
                 out[f"{name}_p90_ms"] = 1000 * lat[int(0.9 * (len(lat) - 1))]
             out["ping_rtt_ms"] = 1000 * far.rtt
+            # Sizing (server/sizing.py): a measurement here, and a host's over ssh.
+            from twinls.server.sizing import measure
+
+            t = time.perf_counter()
+            for _ in range(20):
+                measure()
+            out["measure_local_ms"] = 1000 * (time.perf_counter() - t) / 20
+            t = time.perf_counter()
+            for _ in range(10):
+                sizing = far.host.remeasure()
+            out["measure_ssh_ms"] = 1000 * (time.perf_counter() - t) / 10
+            out["ssh_sizing"] = sizing.reason  # type: ignore[assignment]
             return out
         finally:
             tw.pool.close()
@@ -166,6 +179,10 @@ def main() -> None:
             f"{lat['local_median_ms']:.1f} ms (p90 {lat['local_p90_ms']:.1f}); over ssh median "
             f"{lat['ssh_median_ms']:.1f} ms (p90 {lat['ssh_p90_ms']:.1f}); ssh ping rtt "
             f"{lat['ping_rtt_ms']:.1f} ms"
+        )
+        print(
+            f"sizing: a measurement here {lat['measure_local_ms']:.2f} ms, a host's over ssh "
+            f"{lat['measure_ssh_ms']:.1f} ms; the ssh host: {lat['ssh_sizing']}"
         )
 
 

@@ -12,7 +12,16 @@ SERVER, TWIN, RUN = checks.SERVER_MESSAGES, checks.TWIN_MESSAGES, checks.RUN_EVE
 def test_every_kind_of_each_channel_has_its_type():
     assert set(SERVER) == {"edit", "settings", "call", "cancel", "ping"}
     assert set(TWIN) == {"hello", "partial", "progress", "done", "fail", "pong", "resync", "log"}
-    assert set(RUN) == {"start", "collected", "result", "end", "debug", "executed", "imports", "pid"}
+    assert set(RUN) == {
+        "start",
+        "collected",
+        "result",
+        "end",
+        "debug",
+        "executed",
+        "imports",
+        "pid",
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections import deque
+from types import SimpleNamespace
 
 import pytest
 
 from twinls.server.shards import FIRST_CHUNK, MAX_CHUNK, ShardedCall
 
 
-def queues(**slots: str) -> ShardedCall:
-    call = ShardedCall(pool=None, target="q", items=[], args=())  # type: ignore[arg-type]
+def queues(takes=lambda twin, item: True, **slots: str) -> ShardedCall:
+    pool = SimpleNamespace(takes=takes)
+    call = ShardedCall(pool=pool, target="q", items=[], args=())  # type: ignore[arg-type]
     call.queues = {int(k[1:]): deque(v) for k, v in slots.items()}
     return call
+
+
+def twin(slot: int) -> SimpleNamespace:
+    return SimpleNamespace(slot=slot)
 
 
 @pytest.mark.parametrize(
@@ -27,76 +33,53 @@ def queues(**slots: str) -> ShardedCall:
 )
 def test_take(slots, takes, expected):
     call = queues(**slots)
-    assert ["".join(call._take(slot)) for slot in takes] == expected
-
-
-def test_steals_only_within_its_lane():
-    """Folders in two interpreters: a twin steals only its own group's files (a remote
-    twin, lane None, takes any)."""
-    call = queues(s0="", s1="abc", s2="de", s3="")
-    call.lanes = True
-    call.lane = {0: "A", 1: "B", 2: "A", 3: None}
-    assert ["".join(call._take(0)) for _ in range(3)] == ["e", "d", ""]
-    assert "".join(call._take(3)) == "c"
+    assert ["".join(call._take(twin(slot))) for slot in takes] == expected
 
 
 def test_chunks_stop_growing_at_max_chunk():
     call = queues(s0="x" * 1000)
-    sizes = [len(call._take(0)) for _ in range(8)]
+    sizes = [len(call._take(twin(0))) for _ in range(8)]
     assert sizes[0] == FIRST_CHUNK
     assert max(sizes) == MAX_CHUNK
 
 
-class _Twin:
-    host = None
-
-    def __init__(self, slot: int) -> None:
-        self.slot = slot
-
-
-class _Pool:
-    """Stands in for the pool: only which twins are live and each slot's group."""
-
-    def __init__(self, live: list[_Twin], lanes: dict[int, str]) -> None:
-        self._live, self.group_of = live, lanes
-
-    def live(self) -> list[_Twin]:
-        return self._live
+def test_a_remote_twin_steals_only_files_of_the_folders_it_maps():
+    # slot 1 is on a host that has the folder of the upper-case "files" only
+    call = queues(takes=lambda t, item: t.slot != 1 or item.isupper(), s0="aBcDe", s1="")
+    assert ["".join(call._take(twin(1))) for _ in range(3)] == ["D", "B", ""]
+    assert "".join(call.queues[0]) == "ace"  # left for the local twin
 
 
-@pytest.mark.parametrize(
-    "live, expected_end, expected_taken",
-    [
-        # Lane B's twin is live: it is dealt next and takes its own file; A must not end
-        # the call (it once did: a two-folder search lost b/other.py under load).
-        ([0, 1], False, ""),
-        # Lane B has no live twin: A takes the file rather than drop it.
-        ([0], False, "x"),
-    ],
-)
-def test_an_idle_twin_never_ends_a_call_with_files_queued_in_another_lane(
-    live, expected_end, expected_taken
-):
-    twins = {slot: _Twin(slot) for slot in (0, 1)}
-    call = ShardedCall(
-        pool=_Pool([twins[s] for s in live], {0: "A", 1: "B"}), target="q", items=[], args=()
-    )  # type: ignore[arg-type]  # noqa: E501
-    call.queues = {0: deque(), 1: deque("x")}
-    call.lanes = True
-    call.lane = {0: "A", 1: "B"}
-    taken: list[str] = []
-    call.pool.call = lambda _t, chunk, *a, twin: taken.extend(chunk) or _Never()  # type: ignore[attr-defined]
-    call._deal(twins[0])
-    assert call._stopped is expected_end
-    assert "".join(taken) == expected_taken
+def test_files_no_live_twin_may_take_fail_the_call_as_unavailable():
+    from twinls.server.promise import TwinUnavailable
+
+    far = SimpleNamespace(slot=1, rtt=0.06, files_per_s=0.0)  # a host mapping folder b only
+    pool = SimpleNamespace(
+        live=lambda: [far],
+        takes=lambda t, item: item.startswith("/b/"),
+        unavailable=lambda: TwinUnavailable("no twin is running yet"),
+    )
+    call = ShardedCall(pool=pool, target="q", items=["/b/x.py", "/a/y.py"], args=())  # type: ignore[arg-type]
+    with pytest.raises(TwinUnavailable):
+        call.start().result(1)
 
 
-def test_a_call_ends_when_nothing_is_queued_or_running():
-    twin = _Twin(0)
-    call = ShardedCall(pool=_Pool([twin], {0: "A"}), target="q", items=[], args=())  # type: ignore[arg-type]
-    call.queues = {0: deque(), 1: deque()}
-    call._deal(twin)
-    assert call._stopped is True
+def test_an_idle_twin_never_ends_a_call_with_files_only_another_twin_may_take():
+    """Folders in two interpreters: twin 0 (folder a) is dealt first after twin 1's last
+    chunk settled, with only folder b's file left. It must not end the call (it once did:
+    a two-folder search lost b/other.py under load); twin 1 takes the file."""
+    a, b = SimpleNamespace(slot=0, host=None), SimpleNamespace(slot=1, host=None)
+    taken: list[tuple[int, list[str]]] = []
+    pool = SimpleNamespace(
+        live=lambda: [a, b],
+        takes=lambda t, item: t.slot == (1 if item.startswith("/b/") else 0),
+        call=lambda _q, chunk, *args, twin: taken.append((twin.slot, chunk)) or _Never(),
+    )
+    call = ShardedCall(pool=pool, target="q", items=[], args=())  # type: ignore[arg-type]
+    call.queues = {0: deque(), 1: deque(["/b/other.py"])}
+    call._deal(a)
+    assert call._stopped is False
+    assert taken == [(1, ["/b/other.py"])]
 
 
 class _Never:

@@ -156,7 +156,8 @@ export function describeStatus(status: StatusResult): string {
       : interp
         ? `; ${describePython(interp)}`
         : '';
-  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}`;
+  const sized = pool.sizing ? `; size: ${pool.sizing.reason}` : '';
+  return `twinls: server pid ${status.server.pid} at seq ${status.server.seq}; ${pool.live}/${pool.size} twins live${gaveUp}${twins ? ` (${twins})` : ''}${python}${sized}`;
 }
 
 /** One folder's interpreter: its version, where the choice came from, whose pytest. */

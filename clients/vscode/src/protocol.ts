@@ -207,12 +207,23 @@ export interface ServerStatus {
   untracked: string[];
 }
 
+/** How a host's number of twins was chosen (schema.PoolSizing). */
+export interface PoolSizing {
+  size: number;
+  reason: string;
+  free_cores: number | null;
+  by_memory: number | null;
+  fixed: boolean;
+}
+
 /** `twinls.status`'s `pool` (schema.PoolStatus). */
 export interface PoolStatus {
   size: number;
   live: number;
   gave_up: number[];
   resyncs: number;
+  /** The local twins' sizing; a remote host's is in its `remotes` entry. */
+  sizing: PoolSizing;
 }
 
 /** `twinls.status` (schema.Status). */
@@ -221,7 +232,14 @@ export interface StatusResult {
   pool: PoolStatus;
   twins: TwinInfo[];
   /** Twin hosts (server: RemoteHost.describe). */
-  remotes?: { gateway: string; state: string; error: string | null; slots: number[] }[];
+  remotes?: {
+    gateway: string;
+    state: string;
+    error: string | null;
+    slots: number[];
+    size: number | null;
+    sizing: PoolSizing | null;
+  }[];
 }
 
 /** What a server message is about (schema.NoticeCode); it chooses the error buttons. */

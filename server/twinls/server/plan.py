@@ -2,11 +2,17 @@
 
 A run of a file or a class with a history is split across the pool: the tests
 whose durations earlier runs recorded are dealt out longest first to the shard
-that would end soonest (each twin's load over its share, ``server/shards.py``
-``weights``: a twin on another host or a slow link gets less), and the lightest
-shard also takes every test it has never seen (new tests are never lost). Shards
-name exact node ids; each shard's child collects the scope and keeps only its
-own. Durations stay in this process's memory, never on disk.
+that would end soonest (:func:`deal_by_timings`), and the lightest shard also
+takes every test it has never seen (new tests are never lost). Shards name exact
+node ids; each shard's child collects the scope and keeps only its own.
+
+Durations are kept per host that ran the test (this machine, or a remote's
+gateway): a test takes on a twin what it took on that twin's host last time; on
+a host that never ran it, its time elsewhere scaled by the hosts' speeds, which
+come from the tests both ran (:func:`host_speeds`); a host that shares no test
+with the others is rated by the current rule, its search speed and round trip
+(``server/shards.py`` ``weights``). Durations stay in this process's memory,
+never on disk.
 """
 
 from __future__ import annotations
@@ -70,26 +76,95 @@ class Target:
 
 
 class Durations:
-    """Seconds per test from earlier runs, for balancing splits (memory only)."""
+    """Seconds per test from earlier runs, per host that ran it, for dealing splits (memory
+    only). A host is ``""`` for this machine, else its gateway spec."""
 
     def __init__(self) -> None:
-        self._seconds: dict[str, tuple[str, str, float]] = {}
+        self._seconds: dict[str, tuple[str, str, dict[str, float]]] = {}
         self._lock = threading.Lock()
 
-    def record(self, tests: list[dict[str, Any]]) -> None:
+    def record(
+        self, tests: list[dict[str, Any]], host_of: Callable[[int], str] | None = None
+    ) -> None:
         with self._lock:
             for t in tests:
                 if t.get("file"):
-                    self._seconds[t["nodeid"]] = (t["file"], t["qualname"], float(t["duration"]))
+                    host = host_of(int(t.get("twin", -1))) if host_of is not None else ""
+                    _, _, per_host = self._seconds.get(t["nodeid"], ("", "", {}))
+                    per_host = {**per_host, host: float(t["duration"])}
+                    self._seconds[t["nodeid"]] = (t["file"], t["qualname"], per_host)
 
-    def known(self, path: str, scope: str = "") -> dict[str, float]:
-        """Recorded tests of ``path`` (within class ``scope``, if given)."""
+    def timings(self, path: str, scope: str = "") -> dict[str, dict[str, float]]:
+        """Recorded tests of ``path`` (within class ``scope``, if given): host -> seconds."""
         with self._lock:
             return {
-                nodeid: secs
-                for nodeid, (file, qual, secs) in self._seconds.items()
+                nodeid: dict(per_host)
+                for nodeid, (file, qual, per_host) in self._seconds.items()
                 if file == path and (not scope or qual == scope or qual.startswith(scope + "::"))
             }
+
+    def known(self, path: str, scope: str = "") -> dict[str, float]:
+        """Recorded tests of ``path``: seconds, at the speed of the host that ran most."""
+        timings = self.timings(path, scope)
+        return reference_seconds(timings, host_speeds(timings))
+
+
+def host_speeds(timings: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Each host's speed relative to the one that ran the most tests (1.0), from the tests
+    both ran; a host sharing no test with it (directly) is left out."""
+    counts: dict[str, int] = {}
+    for per_host in timings.values():
+        for host in per_host:
+            counts[host] = counts.get(host, 0) + 1
+    if not counts:
+        return {}
+    ref = min(counts, key=lambda h: (-counts[h], h))
+    speeds = {ref: 1.0}
+    for host in counts:
+        if host == ref:
+            continue
+        both = [p for p in timings.values() if ref in p and host in p]
+        theirs = sum(p[host] for p in both)
+        if both and theirs > 0:
+            speeds[host] = sum(p[ref] for p in both) / theirs
+    return speeds
+
+
+def reference_seconds(
+    timings: dict[str, dict[str, float]], speeds: dict[str, float]
+) -> dict[str, float]:
+    """Each test's seconds at the reference host's speed (the mean over hosts that ran it)."""
+    out: dict[str, float] = {}
+    for nodeid, per_host in timings.items():
+        rated = [secs * speeds[h] for h, secs in per_host.items() if h in speeds]
+        out[nodeid] = sum(rated) / len(rated) if rated else max(per_host.values(), default=0.0)
+    return out
+
+
+def deal_by_timings(
+    timings: dict[str, dict[str, float]], twins: list[tuple[str, float]]
+) -> list[list[str]]:
+    """Tests (host -> seconds each) onto twins (``(host, share)`` each; ``share``: the
+    current rule's, for a host without timings), aligned with ``twins``: longest first, each
+    where it would end soonest, its cost on a twin being what it took on that twin's host,
+    else its reference time over that host's speed."""
+    speeds = host_speeds(timings)
+    ref = reference_seconds(timings, speeds)
+    loads = [0.0] * len(twins)
+    groups: list[list[str]] = [[] for _ in twins]
+
+    def cost(nodeid: str, j: int) -> float:
+        host, share = twins[j]
+        measured = timings[nodeid].get(host)
+        if measured is not None:
+            return measured
+        return ref[nodeid] / (speeds.get(host) or max(share, 0.05))
+
+    for nodeid in sorted(ref, key=lambda k: (-ref[k], k)):
+        i = min(range(len(twins)), key=lambda j: (loads[j] + cost(nodeid, j), j))
+        loads[i] += cost(nodeid, i)
+        groups[i].append(nodeid)
+    return groups
 
 
 def shard(seconds: dict[str, float], n: int) -> list[list[str]]:
@@ -142,23 +217,32 @@ class Run:
 
     # -- starting ---------------------------------------------------------------------
 
+    def host_key(self, slot: int) -> str:
+        """Where a slot's twin runs, for its tests' durations: "" here, else the gateway."""
+        host = self.pool.host_of.get(slot)
+        return "" if host is None else str(host.spec)
+
     def jobs(self) -> list[tuple[Any, dict[str, Any]]]:
         """(twin or None for "any", spec) per child this run needs."""
         spec = self.target.spec()
         if self.extra:
             return [(None, {**spec, **self.extra})]
-        live = sorted(self.pool.live(self.target.path), key=lambda t: t.in_flight)
+        live = sorted(
+            (t for t in self.pool.live(self.target.path) if self.pool.takes(t, self.target.path)),
+            key=lambda t: t.in_flight,
+        )
         if self.target.kind not in ("file", "class") or len(live) < 2:
             return [(None, spec)]
-        known = self.durations.known(self.target.path, self.target.qualname)
+        timings = self.durations.timings(self.target.path, self.target.qualname)
+        known = reference_seconds(timings, host_speeds(timings))
         if len(known) < 2 or sum(known.values()) < self.split_min:
             return [(None, spec)]
         from .shards import weights
 
-        shares = weights(live)  # measured speed, else round trip: remote twins get less
+        shares = weights(live)  # measured speed, else round trip: for hosts without timings
         live.sort(key=lambda t: (t.in_flight, -shares[t.slot]))
         twins = live[: min(len(live), len(known))]
-        dealt = shard_weighted(known, [shares[t.slot] for t in twins])
+        dealt = deal_by_timings(timings, [(self.host_key(t.slot), shares[t.slot]) for t in twins])
         pairs = [(t, g) for t, g in zip(twins, dealt, strict=True) if g]
         pairs.sort(key=lambda p: -sum(known[k] for k in p[1]))  # the lightest takes new tests
         if len(pairs) < 2:
@@ -241,7 +325,7 @@ class Run:
                 warm.append(value["warm"])
         if len(self.promises) > 1:
             tests.sort(key=lambda t: (t.get("file") or "", t.get("line") or 0, t["nodeid"]))
-        self.durations.record([t for t in tests if t["outcome"] != "error"])
+        self.durations.record([t for t in tests if t["outcome"] != "error"], self.host_key)
         code = exit_code(codes, tests)
         result = {
             "kind": self.target.public_kind,

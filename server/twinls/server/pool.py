@@ -26,6 +26,7 @@ from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinUnavailable
+from .sizing import LOCAL_MAX, RESIZE_EVERY, CpuMeter, Sizing, choose, fixed, measure, settle
 from .stubs import Query, Sharded
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,12 @@ CANCEL_GRACE = 10.0
 
 
 def default_size() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """This machine's pool size by its free cores and memory now (``server/sizing.py``)."""
+    return local_sizing().size
+
+
+def local_sizing(own_cores: float = 0.0, own_twins: int = 0) -> Sizing:
+    return choose(measure(own_cores, own_twins), LOCAL_MAX)
 
 
 def query_path(args: tuple[Any, ...] | list[Any]) -> str | None:
@@ -74,7 +80,14 @@ class TwinPool:
         remotes: list[Any] | None = None,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
-        self.size = size or default_size()
+        #: How the local size was chosen (``pool`` setting, else measured; status says which).
+        self.sizing = fixed(size, "pool") if size else local_sizing()
+        self.size = self.sizing.size  # local twins wanted now; re-measured (``_resize_local``)
+        #: Slots whose twin was stopped because its host (this one or a remote) shrank.
+        self.retired: set[int] = set()
+        self._meter = CpuMeter()
+        self._wanted: dict[int, int] = {}  # id(host) -> the twins it should have now
+        self._measured_at = time.monotonic()
         self.settings = dict(settings or {})
         self.notice = notice or (lambda level, msg, code=None: log.warning("%s: %s", level, msg))
         self.heartbeat = heartbeat
@@ -118,7 +131,7 @@ class TwinPool:
         if remotes:
             from .remote import RemoteHost
 
-            self.hosts = [RemoteHost(r, self.roots[0]) for r in remotes]
+            self.hosts = [RemoteHost(r, self.roots) for r in remotes]
 
     # -- life ------------------------------------------------------------------------
 
@@ -178,8 +191,7 @@ class TwinPool:
 
     def restart(self, slots: Iterable[int] | None = None) -> None:
         """Kill and restart twins on purpose (e.g. the Restart Twin command)."""
-        if slots is None:
-            slots = [s for s in range(len(self.twins)) if s not in self.retired]
+        slots = list(range(len(self.twins))) if slots is None else list(slots)
         slots = [s for s in slots if s not in self.retired]
         with self._lock:
             for g in self.groups:
@@ -431,6 +443,9 @@ class TwinPool:
             twin.kill("no hello in time")
             return  # _on_exit schedules the next try
         with self._lock:
+            if slot in self.retired:  # its host shrank while it started
+                twin.stop(0.0)
+                return
             # Snapshot under the edit lock: everything before is in it, everything
             # after reaches this twin through broadcast.
             try:
@@ -502,7 +517,7 @@ class TwinPool:
             if self.twins[slot] is twin or self.twins[slot] is None:
                 self.twins[slot] = None
             if slot in self.retired:
-                return
+                return  # its host shrank: it was stopped on purpose
             host = self.host_of.get(slot)
             if host is not None and not host.up:
                 log.warning("remote twin %s (%s) lost: %s", slot, host.spec, reason)
@@ -578,6 +593,9 @@ class TwinPool:
             if self.gave_up:
                 self._check_ready()  # callers waiting for a twin must now hear there is none
             now = time.monotonic()
+            if not self.sizing.fixed and now - self._measured_at >= RESIZE_EVERY:
+                self._measured_at = now
+                self._resize_local()
             n = next(self._pings)
             for t in self.live():
                 stuck = self._stuck(t)
@@ -591,9 +609,13 @@ class TwinPool:
 
     def _keep_host(self, host: Any) -> None:
         """Connect a twin host, give it slots, and reconnect it with backoff when it goes."""
+        measured = time.monotonic()
         while not self._stopping.is_set():
             if host.up:
                 self._stopping.wait(1.0)
+                if not host.sizing.fixed and time.monotonic() - measured >= RESIZE_EVERY:
+                    measured = time.monotonic()
+                    self._resize_host(host)
                 continue
             if host.state == "up":  # it went away since the last look
                 host.close()
@@ -610,6 +632,7 @@ class TwinPool:
                 continue
             try:
                 n = host.connect()
+                measured = time.monotonic()
             except Exception as exc:
                 wait = host.failed(str(exc))
                 if host.failures == 1:
@@ -620,18 +643,95 @@ class TwinPool:
                 host.close()
                 return
             with self._lock:
-                if not host.slots:  # sized once, by its first measurement
-                    first = len(self.twins)
-                    host.slots = list(range(first, first + n))
-                    self.twins.extend([None] * n)
-                    for slot in host.slots:
-                        self.host_of[slot] = host
-                for slot in host.slots:
+                self._wanted[id(host)] = n
+                stop = self._set_slots(host, n)  # sized again at every connect
+                for slot in self._slots_of(host):
                     self._restarts.pop(slot, None)
                     self.gave_up.discard(slot)
-                self._pending.update(host.slots)
-            log.info("remote %s up: %d twins in %s", host.spec, len(host.slots), host.root)
+                    self._pending.add(slot)
+            self._stop_all(stop)
+            log.info("remote %s up: %d twins in %s (%s)", host.spec, n, host.root, host.sizing)
             self._wake.set()
+
+    # -- sizing (server/sizing.py) ----------------------------------------------------
+
+    def _slots_of(self, host: Any) -> list[int]:
+        """The live (not retired) slots of a host (None: this machine)."""
+        return [
+            s
+            for s in range(len(self.twins))
+            if self.host_of.get(s) is host and s not in self.retired
+        ]
+
+    def _set_slots(self, host: Any, n: int) -> list[TwinProcess]:
+        """Give a host ``n`` slots (under the lock): retired ones come back first, new ones go
+        at the end; shrinking retires the highest idle ones. The twins to stop (outside it)."""
+        active = self._slots_of(host)
+        if len(active) < n:
+            back = sorted(s for s in self.retired if self.host_of.get(s) is host)
+            for slot in back[: n - len(active)]:
+                self.retired.discard(slot)
+                self._pending.add(slot)
+                active.append(slot)
+            while len(active) < n:
+                slot = len(self.twins)
+                self.twins.append(None)
+                if host is not None:
+                    self.host_of[slot] = host
+                    host.slots.append(slot)
+                self._pending.add(slot)
+                active.append(slot)
+            self._wake.set()
+        stop: list[TwinProcess] = []
+        for slot in sorted(active, reverse=True)[: max(0, len(active) - n)]:
+            twin = self.twins[slot]
+            if twin is not None and twin.alive and twin.in_flight:
+                continue  # busy: it goes at a later look, never mid-call
+            self.retired.add(slot)
+            self._pending.discard(slot)
+            self.twins[slot] = None
+            if twin is not None:
+                stop.append(twin)
+        return stop
+
+    @staticmethod
+    def _stop_all(twins: list[TwinProcess]) -> None:
+        for twin in twins:
+            threading.Thread(target=twin.stop, args=(2.0,), daemon=True).start()
+
+    def _resize_local(self) -> None:
+        """Re-measure this machine; grow or shrink the local twins when it changed noticeably."""
+        local = [t for t in self.twins if t is not None and t.host is None and t.alive]
+        sizing = local_sizing(self._meter.sample([t.pid for t in local]), len(local))
+        with self._lock:
+            self.sizing = sizing
+            want = settle(self.size, sizing)
+            if want == self.size == len(self._slots_of(None)):
+                return  # (a busy twin left over from the last shrink goes now)
+            if want != self.size:
+                log.info("pool: %d local twins instead of %d (%s)", want, self.size, sizing.reason)
+            self.size = want
+            stop = self._set_slots(None, want)
+        self._stop_all(stop)
+
+    def _resize_host(self, host: Any) -> None:
+        """Re-measure a host that is up; grow or shrink its twins likewise."""
+        current = self._wanted.get(id(host)) or len(self._slots_of(host))
+        try:
+            sizing = host.remeasure()
+        except Exception as exc:
+            log.info("remote %s: re-measuring failed: %s", host.spec, exc)
+            return
+        want = settle(current, sizing)
+        host.sizing = sizing
+        with self._lock:
+            if want == current == len(self._slots_of(host)):
+                return  # (a busy twin left over from the last shrink goes now)
+            if want != current:
+                log.info("remote %s: %d twins, not %d (%s)", host.spec, want, current, sizing)
+            self._wanted[id(host)] = want
+            stop = self._set_slots(host, want)
+        self._stop_all(stop)
 
     def remotes_info(self) -> list[dict[str, Any]]:
         return [h.describe() for h in self.hosts]
@@ -719,6 +819,22 @@ class TwinPool:
                 t.send({"k": "settings", "settings": self.settings})
 
     # -- calls ------------------------------------------------------------------------
+
+    def takes(self, twin: TwinProcess, item: Any) -> bool:
+        """May this twin work on ``item`` (a file)? A remote one only in the folders it
+        maps; a local one only in its folder's interpreter group (``server/groups.py``),
+        unless that group has no live twin: a file is never left with nobody to take it."""
+        if not isinstance(item, str):
+            return True
+        host = getattr(twin, "host", None)
+        if host is not None:
+            return bool(host.paths.maps(item))
+        if len(self.groups) <= 1:
+            return True
+        group = self.group_for(item)
+        if group is None or self.group_of.get(twin.slot) is group:
+            return True
+        return not any(t.host is None and self.group_of.get(t.slot) is group for t in self.live())
 
     def pick(self, path: str | None = None) -> TwinProcess | None:
         """The least busy local twin (remote ones take only sharded work); with ``path``,

@@ -6,25 +6,30 @@ environment. Connecting: ``execnet.makegateway(spec)`` (only ``ssh`` and
 (and pytest's, the fallback) into a cache folder there (execnet's ``RSync``
 sends only what changed), then ``remote_agent.py`` as ``remote_exec`` source,
 which reports the host's cores, load and free memory: the number of twins
-follows them (``twins`` caps it). The base check sends the commit at the local
-HEAD (or, without git, the hashes of the workspace's Python files); a host at
-another base is reported and not used. A twin there is ``spawn(slot, roots,
-settings) -> (pid, socket)`` like a zygote's, its channel relayed with paths
-mapped (``remote_relay.py``); its snapshot starts with :meth:`overlay_entries`
-(every file whose local disk text differs from the base), then the pool's
-usual one (open documents, hidden files), then the log.
+follows them (``server/sizing.py``; a ``twins`` setting overrides), measured at
+every connect and every ``RESIZE_EVERY`` seconds while up (the agent meters its
+own twins' CPU so their work is not read as the host's load).
+
+A host mirrors workspace folders: ``root`` is the checkout of ``folder`` (default:
+the first workspace folder), or ``folders`` maps several, local -> there. The base
+check sends, per folder, the commit at its local HEAD (or, without git, the hashes
+of its Python files); a host at another base is reported and not used. Files of a
+folder the host does not map are never dealt to it (``TwinPool.takes``). A twin
+there is ``spawn(slot, roots, settings) -> (pid, socket)`` like a zygote's, its
+channel relayed with paths mapped (``remote_relay.py``); its snapshot starts with
+:meth:`overlay_entries` (every file whose local disk text differs from the base),
+then the pool's usual one (open documents, hidden files), then the log.
 
 A host that goes away (gateway killed, ssh dropped) is noticed by the pool's
 keeper thread for it, its twins' chunks are dealt to the others, and it is
 reconnected with backoff, 1 s doubling to 60 s (``twinls.status`` → ``remotes``:
 ``state``, ``error``, ``lost``, ``retry_in``).
 
-Known limits: only the first workspace folder's paths are mapped (another root's
-reach the host unmapped); a host is sized once, at its first connect; a split
-run's shares come from search speeds and round trips, not from test timings per
-twin; a git base needs ``git`` on the host, and the host must be at the
-workspace's HEAD; the cache folder on the host (``$TMPDIR/twinls-remote-UID``) is
-written by this deployment, not by a twin, and kept for the next connect.
+Known limits: edits to files of unmapped folders still reach the host's twins
+(unmapped, never searched there: one ordered log for every twin); a git base needs
+``git`` on the host, and the host must be at the workspace's HEAD; the cache
+folder on the host (``$TMPDIR/twinls-remote-UID``) is written by this deployment,
+not by a twin, and kept for the next connect.
 """
 
 from __future__ import annotations
@@ -44,15 +49,12 @@ import execnet
 from ..shared.schema import RemoteSetting
 from .launch import FALLBACK, OWN, bootstrap_source, folder_of
 from .remote_relay import PathMap, Relay
+from .sizing import HOST_MAX, TWIN_MEMORY, Measured, Sizing, choose, fixed
 
 log = logging.getLogger(__name__)
 
-#: Memory a twin needs on a host (jedi's state over a mid-size project, a run child).
-TWIN_MEMORY = 400 * 1024 * 1024
 #: Seconds between reconnection tries: doubles from the first to the last.
 BACKOFF = (1.0, 60.0)
-#: Most twins one host gets, whatever it has.
-MAX_TWINS = 8
 #: How long a request on the control channel may take (a zygote's first start compiles).
 REQUEST_TIMEOUT = 180.0
 #: Largest file sent as part of the overlay (matches the overlay's own limit).
@@ -75,9 +77,24 @@ def check_setting(raw: Any) -> tuple[list[RemoteSetting], list[str]]:
         if not isinstance(entry, dict):
             problems.append(f"remotes[{i}] must be an object")
             continue
-        gateway, root = entry.get("gateway"), entry.get("root")
-        if not isinstance(gateway, str) or not isinstance(root, str) or not root.startswith("/"):
+        gateway, root, folders = entry.get("gateway"), entry.get("root"), entry.get("folders")
+        if folders is not None:
+            if not isinstance(gateway, str) or not _absolute_map(folders) or root is not None:
+                problems.append(
+                    f"remotes[{i}] needs a 'gateway' spec and 'folders' mapping absolute local "
+                    "folders to absolute paths on the host (or 'root', not both)"
+                )
+                continue
+        elif not isinstance(gateway, str) or not isinstance(root, str) or not root.startswith("/"):
             problems.append(f"remotes[{i}] needs a 'gateway' spec and an absolute 'root'")
+            continue
+        folder = entry.get("folder")
+        if folder is not None and (
+            not isinstance(folder, str) or not folder.startswith("/") or folders is not None
+        ):
+            problems.append(
+                f"remotes[{i}].folder must be an absolute local folder (with 'root', not 'folders')"
+            )
             continue
         why = gateway_problem(gateway)
         if why:
@@ -87,13 +104,38 @@ def check_setting(raw: Any) -> tuple[list[RemoteSetting], list[str]]:
         if twins is not None and (isinstance(twins, bool) or not isinstance(twins, int)):
             problems.append(f"remotes[{i}].twins must be a whole number")
             continue
-        setting: RemoteSetting = {"gateway": gateway, "root": root}
+        setting: RemoteSetting = {"gateway": gateway}
+        if folders is not None:
+            setting["folders"] = {os.path.abspath(k): v for k, v in folders.items()}
+        else:
+            setting["root"] = root
+        if folder is not None:
+            setting["folder"] = os.path.abspath(folder)
         if twins is not None:
-            setting["twins"] = max(0, min(MAX_TWINS, twins))
+            setting["twins"] = max(0, min(HOST_MAX, twins))
         if isinstance(entry.get("ssh_config"), str):
             setting["ssh_config"] = entry["ssh_config"]
         good.append(setting)
     return good, problems
+
+
+def _absolute_map(folders: Any) -> bool:
+    return (
+        isinstance(folders, dict)
+        and bool(folders)
+        and all(
+            isinstance(k, str) and isinstance(v, str) and k.startswith("/") and v.startswith("/")
+            for k, v in folders.items()
+        )
+    )
+
+
+def folder_map(setting: RemoteSetting, local_roots: list[str]) -> dict[str, str]:
+    """Local folder -> the host's checkout of it: ``folders``, else ``folder`` (default: the
+    first workspace folder) at ``root``."""
+    if "folders" in setting:
+        return dict(setting["folders"])
+    return {setting.get("folder") or local_roots[0]: setting["root"]}
 
 
 def gateway_problem(spec: str) -> str:
@@ -185,12 +227,13 @@ def hashed_overlay(root: str, base: dict[str, str]) -> tuple[list[str], list[str
 class RemoteHost:
     """The server's handle on one host: its gateway, its agent, its state for status."""
 
-    def __init__(self, setting: RemoteSetting, local_root: str) -> None:
+    def __init__(self, setting: RemoteSetting, local_roots: list[str]) -> None:
         self.setting = setting
         self.spec = setting["gateway"]
-        self.root = setting["root"]
-        self.local_root = local_root
-        self.paths = PathMap(local_root, self.root)
+        #: Local folder -> its checkout there; files of other folders never go to this host.
+        self.folders = folder_map(setting, local_roots)
+        self.root = next(iter(self.folders.values()))  # the first, for messages
+        self.paths = PathMap(self.folders)
         self.cap = setting.get("twins")
         self.gateway: Any = None
         self.group: Any = None  # its own execnet.Group: terminate() also reaps the process
@@ -204,10 +247,11 @@ class RemoteHost:
         self.connects = 0
         self.lost = 0  # times it went away while up
         self.connect_s = 0.0  # how long the last connect took (rsync, base, zygote)
-        self.slots: list[int] = []
-        #: Without git, the base is the workspace's file hashes at the first connect: later
+        self.slots: list[int] = []  # its slots in the pool, retired ones included
+        self.sizing: Sizing | None = None
+        #: Without git, a folder's base is its file hashes at the first connect: later
         #: connects expect the same, and the overlay is what differs from it since.
-        self.base_files: dict[str, str] | None = None
+        self.base_files: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     # -- life ---------------------------------------------------------------------------
@@ -247,16 +291,17 @@ class RemoteHost:
             self.ctl = gateway.remote_exec(source)
             self.ctl.send({"k": "boot", **folders})
             self.facts = self._receive()
-            git, files = local_base(self.local_root)
-            if git is None:
-                files = self.base_files = self.base_files or files
-            answer = self.request({"k": "base", "root": self.root, "git": git, "files": files})
-            if not answer.get("ok"):
-                self.state = "mismatch"
-                raise RemoteError(
-                    f"{self.spec}: the checkout there does not match: {answer.get('why')}; "
-                    "not using it"
-                )
+            for local, there in self.folders.items():  # every mapped folder at its base
+                git, files = local_base(local)
+                if git is None:
+                    files = self.base_files[local] = self.base_files.get(local) or files
+                answer = self.request({"k": "base", "root": there, "git": git, "files": files})
+                if not answer.get("ok"):
+                    self.state = "mismatch"
+                    raise RemoteError(
+                        f"{self.spec}: the checkout there does not match: {answer.get('why')}; "
+                        "not using it"
+                    )
             self.zygote = self.request({"k": "zygote"})
         except RemoteError:
             state = self.state
@@ -274,13 +319,28 @@ class RemoteHost:
         return self.size()
 
     def size(self) -> int:
-        """Twins this host takes: free cores (cores minus load) and free memory, capped."""
-        cpus = int(self.facts.get("cpus", 1))
-        free = max(1, round(cpus - float(self.facts.get("load", 0.0))))
-        mem = int(self.facts.get("mem_available", 0))
-        by_memory = max(1, mem // TWIN_MEMORY) if mem else free
-        n = min(free, by_memory, MAX_TWINS)
-        return n if self.cap is None else min(n, self.cap)
+        """Twins this host takes now (its ``twins`` setting, else its free cores and memory)."""
+        self.sizing = self.choose_size()
+        return self.sizing.size
+
+    def choose_size(self) -> Sizing:
+        if self.cap is not None:
+            return fixed(self.cap, "twins")
+        f = self.facts
+        measured = Measured(
+            cpus=int(f.get("cpus") or 1),
+            load=float(f.get("load") or 0.0),
+            mem_available=int(f.get("mem_available") or 0),
+            quota=f.get("quota"),
+            own_cores=float(f.get("own_cores") or 0.0),
+            own_twins=int(f.get("own_twins") or 0),
+        )
+        return choose(measured, HOST_MAX, TWIN_MEMORY)
+
+    def remeasure(self) -> Sizing:
+        """Ask the host for its figures again (a round trip); the size they give."""
+        self.facts = self.request({"k": "facts"}, timeout=30)
+        return self.choose_size()
 
     def failed(self, message: str) -> float:
         """Count a failure; seconds until the next try (doubling, at most a minute)."""
@@ -339,7 +399,7 @@ class RemoteHost:
                 {
                     "k": "fork",
                     "slot": slot,
-                    "roots": [self.root],
+                    "roots": list(self.folders.values()),
                     "settings": self.paths.out(settings),
                     "channel": channel,
                 }
@@ -365,14 +425,19 @@ class RemoteHost:
         """Edit entries making the host's checkout look like the local disk (git: vs HEAD)."""
         from ..shared.overlay import decode_source
 
-        try:
-            if self.base_files is not None:
-                changed, deleted = hashed_overlay(self.local_root, self.base_files)
-            else:
-                changed, deleted = git_overlay(self.local_root)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("%s: the disk's changes are not sent (%s)", self.spec, exc)
-            return []
+        changed: list[str] = []
+        deleted: list[str] = []
+        for local in self.folders:
+            try:
+                if local in self.base_files:
+                    more, gone = hashed_overlay(local, self.base_files[local])
+                else:
+                    more, gone = git_overlay(local)
+            except (OSError, subprocess.SubprocessError) as exc:
+                log.warning("%s: the disk's changes in %s are not sent (%s)", self.spec, local, exc)
+                continue
+            changed += more
+            deleted += gone
         entries: list[dict[str, Any]] = [
             {"k": "edit", "seq": seq, "op": "deleted", "path": p} for p in deleted
         ]
@@ -395,6 +460,7 @@ class RemoteHost:
         return {
             "gateway": self.spec,
             "root": self.root,
+            "folders": dict(self.folders),
             "state": self.state,
             "error": self.error or None,
             "failures": self.failures,
@@ -403,6 +469,8 @@ class RemoteHost:
             "lost": self.lost,
             "slots": list(self.slots),
             "cap": self.cap,
+            "size": None if self.sizing is None else self.sizing.size,
+            "sizing": None if self.sizing is None else self.sizing.as_dict(),
             "facts": {k: v for k, v in self.facts.items() if k != "k"},
             "python": self.zygote.get("info", {}).get("executable") or self.facts.get("python"),
             "connect_s": round(self.connect_s, 2),

@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from ..shared.schema import HostFacts, RemoteBaseAnswer
+from .sizing import CpuMeter, measure
 
 #: Run by ``gateway.remote_exec`` after bootstrap.py's source (which defines NamedFinder).
 AGENT = """
@@ -38,25 +39,20 @@ if __name__ == "__channelexec__":
 """
 
 
-def facts() -> HostFacts:
-    """Cores, load and free memory of this host, measured now (the pool sizes from them)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    mem = 0
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    mem = int(line.split()[1]) * 1024
-    except OSError:
-        pass
+def facts(meter: CpuMeter | None = None, twins: list[int] | None = None) -> HostFacts:
+    """Cores, load and free memory of this host, measured now (the pool sizes from them),
+    with the cores and the number of the twins forked here (``sizing.py``)."""
+    pids = [pid for pid in twins or [] if os.path.exists(f"/proc/{pid}")]
+    own = meter.sample(pids) if meter is not None else 0.0
+    m = measure(own, len(pids))
     return {
         "k": "facts",
-        "cpus": cpus,
-        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0,
-        "mem_available": mem,
+        "cpus": m.cpus,
+        "load": m.load,
+        "mem_available": m.mem_available,
+        "quota": m.quota,
+        "own_cores": m.own_cores,
+        "own_twins": m.own_twins,
         "python": sys.executable,
         "version": sys.version.split()[0],
         "pid": os.getpid(),
@@ -148,7 +144,9 @@ def serve(channel: Any, boot: dict[str, Any]) -> None:
     from .interpreter import Interpreter
     from .launch import Zygote
 
-    channel.send(dict(facts()))
+    meter = CpuMeter()
+    forked: list[int] = []
+    channel.send(dict(facts(meter, forked)))
     zygote: Zygote | None = None
     try:
         while True:
@@ -158,7 +156,10 @@ def serve(channel: Any, boot: dict[str, Any]) -> None:
                 return
             kind = msg.get("k")
             try:
-                if kind == "base":
+                if kind == "facts":  # a re-measurement (the pool re-sizes the host)
+                    forked[:] = [p for p in forked if os.path.exists(f"/proc/{p}")]
+                    channel.send(dict(facts(meter, forked)))
+                elif kind == "base":
                     channel.send(dict(check_base(msg["root"], msg.get("git"), msg.get("files"))))
                 elif kind == "zygote":
                     if zygote is None or not zygote.alive:
@@ -172,6 +173,7 @@ def serve(channel: Any, boot: dict[str, Any]) -> None:
                     assert zygote is not None, "no zygote started"
                     pid, sock = zygote.spawn(msg["slot"], list(msg["roots"]), msg["settings"])
                     relay(sock, msg["channel"])
+                    forked.append(pid)
                     channel.send({"k": "forked", "pid": pid})
                 elif kind == "kill":
                     try:

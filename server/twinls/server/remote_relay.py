@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -35,41 +36,64 @@ BACK_TO_DISK = frozenset({"close", "changed", "created"})
 
 
 class PathMap:
-    """Local root ⇄ host root, for plain paths and ``file://`` URIs."""
+    """Local folders ⇄ the host's checkouts of them, for plain paths and ``file://`` URIs.
 
-    def __init__(self, local: str, remote: str) -> None:
-        self.local = local.rstrip("/") or "/"
-        self.remote = remote.rstrip("/") or "/"
-        self.identity = self.local == self.remote
-        self.local_uri = Path(self.local).as_uri()
-        self.remote_uri = Path(self.remote).as_uri()
+    ``folders``: local folder -> its checkout on the host (one per mapped workspace
+    folder); a path under none of them travels unchanged.
+    """
+
+    def __init__(self, folders: dict[str, str]) -> None:
+        pairs = {(k.rstrip("/") or "/"): (v.rstrip("/") or "/") for k, v in folders.items()}
+        self.folders = pairs
+        self.identity = all(k == v for k, v in pairs.items())
+        #: (local, remote) plain and as URIs, the longest local first: a nested folder wins.
+        self._out = sorted(
+            [*pairs.items(), *((_uri(k), _uri(v)) for k, v in pairs.items())],
+            key=lambda p: -len(p[0]),
+        )
+        back = {v: k for k, v in pairs.items()} | {_uri(v): _uri(k) for k, v in pairs.items()}
+        self._back = back
+        # A host root followed by a character that cannot continue a name: "/srv/ws" in
+        # "/srv/ws/a.py" or '"/srv/ws"', never in "/srv/ws2".
+        self._in = re.compile(
+            "(?:"
+            + "|".join(re.escape(r) for r in sorted(back, key=len, reverse=True))
+            + r")(?![\w.-])"
+        )
 
     @staticmethod
     def _under(s: str, root: str) -> bool:
         return s == root or s.startswith(root + "/")
 
+    def maps(self, path: str) -> bool:
+        """Is this local path under a folder the host has?"""
+        return any(self._under(path, local) for local in self.folders)
+
     def out_str(self, s: str) -> str:
-        if self._under(s, self.local):
-            return self.remote + s[len(self.local) :]
-        if self._under(s, self.local_uri):
-            return self.remote_uri + s[len(self.local_uri) :]
+        for local, remote in self._out:
+            if self._under(s, local):
+                return remote + s[len(local) :]
         return s
 
     def in_str(self, s: str) -> str:
-        if self.remote not in s:
+        if not any(r in s for r in self._back):
             return s
-        return s.replace(self.remote_uri, self.local_uri).replace(self.remote, self.local)
+        return self._in.sub(lambda m: self._back[m.group(0)], s)
 
     def out(self, value: Any) -> Any:
         """A message on its way to the host (paths moved, texts left alone)."""
         return _walk(value, self.out_str, skip=TEXT_KEYS) if not self.identity else value
 
     def into(self, value: Any) -> Any:
-        """A message from the host (its root replaced wherever it appears)."""
+        """A message from the host (its roots replaced wherever they appear)."""
         return _walk(value, self.in_str, skip=frozenset()) if not self.identity else value
 
     def local_path(self, remote_path: str) -> str:
         return self.in_str(remote_path)
+
+
+def _uri(path: str) -> str:
+    return Path(path).as_uri()
 
 
 def _walk(value: Any, fix: Callable[[str], str], skip: frozenset[str]) -> Any:

@@ -12,10 +12,12 @@ queue is empty steals from the tail of the longest other queue (the smallest
 files: cheapest to parse cold), so twins still end together. A twin that dies
 mid-chunk has its chunk dealt to the others.
 
-Why lanes: with workspace folders in different interpreters (``server/groups.py``)
-a file is resolved only by a twin of its own folder's group (its lane; a remote
-twin takes any file), so each verdict sees that folder's site-packages, and
-stealing and a dead twin's files stay within the lane.
+Who may take a file is ``TwinPool.takes``: with workspace folders in different
+interpreters (``server/groups.py``) a local twin takes only files of its own folder's
+group (its lane), so each verdict sees that folder's site-packages; a twin on another
+host takes only files of the folders it maps. Such files are never homed, stolen or
+handed on to a twin that may not take them; a call whose files no live twin can take
+fails as unavailable.
 """
 
 from __future__ import annotations
@@ -93,26 +95,6 @@ class ShardedCall:
         self.lock = threading.Lock()
         self.promise = Promise(0, None, self.cancel)
         self._stopped = False
-        self.lane: dict[int, Any] = {}  # slot -> its group (None: a remote twin, any file)
-        self.lanes = False  # the folders are in more than one interpreter (set by start)
-
-    def _lane_of(self, twin: TwinProcess) -> Any:
-        return None if twin.host is not None else self.pool.group_of.get(twin.slot)
-
-    def _shares_for(self, item: Any, shares: dict[int, float]) -> dict[int, float]:
-        """The shares of the twins that may take ``item``: its folder's group's and the
-        remote ones (every twin when that lane has none live, or the item is not a path)."""
-        if not self.lanes or not isinstance(item, str):
-            return shares
-        group = self.pool.group_for(item)
-        mine = {s: w for s, w in shares.items() if self.lane.get(s) in (group, None)}
-        return mine or shares
-
-    def _may_steal(self, thief: int, owner: int) -> bool:
-        if not self.lanes:
-            return True
-        lane = self.lane.get(thief)
-        return lane is None or self.lane.get(owner) is lane
 
     def start(self) -> Promise:
         twins = self.pool.live()
@@ -124,49 +106,66 @@ class ShardedCall:
             return self.promise
         shares = weights(twins)
         self.scale = {t.slot: chunk_scale(t.rtt) for t in twins}
-        self.lane = {t.slot: self._lane_of(t) for t in twins}
-        self.lanes = len(self.pool.groups) > 1
         self.queues = {slot: deque() for slot in sorted(shares)}
         for item in self.items:  # order kept within each queue: the caller's priority
-            self.queues[home(item, self._shares_for(item, shares))].append(item)
+            slot = self._home(item, twins, shares)
+            if slot is None:
+                self.promise._reject(self.pool.unavailable())
+                return self.promise
+            self.queues[slot].append(item)
         for twin in twins:
             self._deal(twin)
         return self.promise
 
-    def _take(self, slot: int, anywhere: bool = False) -> list[Any]:
-        """The next chunk for ``slot``: its own queue's head, else the tail of the longest
-        (of its lane's queues; ``anywhere``: of every queue)."""
+    def _home(self, item: Any, twins: list[TwinProcess], shares: dict[int, float]) -> int | None:
+        """The item's home among the twins that can take it (None: none can)."""
+        fit = {t.slot: shares.get(t.slot, 0.05) for t in twins if self.pool.takes(t, item)}
+        return home(item, fit) if fit else None
+
+    def _take(self, twin: TwinProcess) -> list[Any]:
+        """The next chunk for a twin: its own queue's head, else the last item it can take
+        from the tail of the longest other queue."""
+        slot = twin.slot
         scale = self.scale.get(slot, 1)
         size = self.chunk.get(slot, FIRST_CHUNK * scale)
         own = self.queues.setdefault(slot, deque())
         if own:
             self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
-        mayrob = [q for s, q in self.queues.items() if anywhere or self._may_steal(slot, s)]
-        longest = max(mayrob, key=len, default=None)
-        return [longest.pop()] if longest else []
+        for queue in sorted(self.queues.values(), key=len, reverse=True):
+            for i in range(len(queue) - 1, -1, -1):
+                if self.pool.takes(twin, queue[i]):
+                    item = queue[i]
+                    del queue[i]
+                    return [item]
+        return []
 
     def _deal(self, twin: TwinProcess) -> None:
         with self.lock:
             if self._stopped:
                 return
-            self.lane.setdefault(twin.slot, self._lane_of(twin))
-            chunk = self._take(twin.slot)
-            if not chunk and not self.running and any(self.queues.values()):
-                # Files left only in other lanes' queues. Their twins are dealt next
-                # (``_settled`` deals every idle twin), unless none of them is live:
-                # then any twin takes them, since a file must never be dropped.
-                live = {t.slot for t in self.pool.live()}
-                if not any(q and s in live for s, q in self.queues.items()):
-                    chunk = self._take(twin.slot, anywhere=True)
-            finished = not chunk and not self.running and not any(self.queues.values())
+            chunk = self._take(twin)
+            at_rest = not chunk and not self.running
+            # Files left that this twin may not take (another host's folder) and no chunk
+            # running whose end would deal them: an idle twin that may take them must.
+            stranded = at_rest and any(self.queues.values())
+            finished = at_rest and not stranded
             if finished:
                 self._stopped = True
-            elif not chunk:
+            elif not chunk and not stranded:
                 return
-            else:  # counted as running from the moment it leaves the queue
+            elif chunk:  # counted as running from the moment it leaves the queue
                 ticket = next(self._tickets)
                 self.running[ticket] = (twin, None, chunk)
+            left = [i for q in self.queues.values() for i in q] if stranded else []
+        if stranded:
+            idle = [t for t in self.pool.live() if t is not twin]
+            if any(self.pool.takes(t, i) for t in idle for i in left):
+                for t in idle:
+                    self._deal(t)
+            else:
+                self._fail(self.pool.unavailable())
+            return
         if finished:
             self.promise._resolve({"done": self.done, "total": self.total})
             return
@@ -200,14 +199,15 @@ class ShardedCall:
             self.running.pop(ticket, None)
             if self._stopped:
                 return
-            if died and others:  # its chunk and its queue go to twins still alive (its lane's)
+            if died and others:  # its chunk and its queue go to twins still alive
                 orphans = [*chunk, *self.queues.pop(twin.slot, ())]
-                heirs = {t.slot: 1.0 for t in others}
-                for t in others:
-                    self.lane.setdefault(t.slot, self._lane_of(t))
+                shares = weights(others)
                 for item in orphans:
-                    heir = home(item, self._shares_for(item, heirs))
-                    self.queues.setdefault(heir, deque()).append(item)
+                    slot = self._home(item, others, shares)
+                    if slot is None:  # nobody left can take it
+                        others = []
+                        break
+                    self.queues.setdefault(slot, deque()).append(item)
             elif error is None:
                 n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
                 self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))

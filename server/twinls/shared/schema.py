@@ -186,8 +186,10 @@ class RemoteSetting(TypedDict, total=False):
     """One entry of the ``remotes`` option (``server/remote.py`` checks it)."""
 
     gateway: str  # an execnet spec: ``ssh=user@host//python=…`` or ``popen//python=…``
-    root: str  # the checkout of the project on that host
-    twins: int  # a cap on the measured pool size of that host
+    root: str  # the checkout on that host of ``folder``
+    folder: str  # the local workspace folder it mirrors (default: the first)
+    folders: dict[str, str]  # or several: local folder -> its checkout there (no ``root``)
+    twins: int  # that host's number of twins (else measured: ``server/sizing.py``)
     ssh_config: str  # an ssh config file (``ssh -F``); else the spec's own or ~/.ssh's
 
 
@@ -205,10 +207,19 @@ class HostFacts(TypedDict):
     k: Literal["facts"]
     cpus: int
     load: float
-    mem_available: int  # bytes
+    mem_available: int  # bytes (the cgroup's room if smaller)
+    quota: float | None  # cgroup cpu.max in cores
+    own_cores: float  # cores the twins forked there used since the last facts
+    own_twins: int  # twins forked there, alive
     python: str  # sys.executable there
     version: str
     pid: int  # the agent's (the gateway's remote process)
+
+
+class RemoteFacts(TypedDict):
+    """server → agent: measure again (answered with ``HostFacts``; the pool re-sizes the host)."""
+
+    k: Literal["facts"]
 
 
 class RemoteBase(TypedDict):
@@ -761,11 +772,22 @@ class ServerStatus(TypedDict):
     untracked: list[str]  # documents whose text was lost after an invalid edit
 
 
+class PoolSizing(TypedDict):
+    """How a host's number of twins was chosen (``server/sizing.py``; issue 18)."""
+
+    size: int
+    reason: str  # e.g. "free cores: 2 cores, load 1.20 (0.00 of it ours): 0.8 free; ..."
+    free_cores: float | None  # None: set by the user
+    by_memory: int | None  # twins its available memory has room for
+    fixed: bool  # set by the ``pool`` (local) or ``twins`` (a remote) setting
+
+
 class PoolStatus(TypedDict):
     size: int
     live: int
     gave_up: list[int]
     resyncs: int
+    sizing: PoolSizing  # the local twins'; a remote host's is in ``remotes[].sizing``
 
 
 class TwinLink(TypedDict, total=False):

@@ -58,6 +58,9 @@ function M.format(s)
       )
     )
   end
+  if type(pool.sizing) == 'table' and pool.sizing.reason then
+    table.insert(lines, '  size: ' .. tostring(pool.sizing.reason))
+  end
   if pool.gave_up and #pool.gave_up > 0 then
     lines[2] = lines[2] .. ', gave up on slots ' .. table.concat(pool.gave_up, ', ')
   end

@@ -62,6 +62,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
             live=len(pool.live()),
             gave_up=sorted(pool.gave_up),
             resyncs=pool.resyncs,
+            sizing=pool.sizing.as_dict(),
         ),
         remotes=pool.remotes_info(),
         twins=twins,
