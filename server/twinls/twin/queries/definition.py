@@ -50,17 +50,13 @@ def _answer(
 
 
 @query("lang.definition")
-def definition(
-    ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[Loc]:
+def definition(ctx: CallContext, path: str, line: int, character: int, encoding: str) -> list[Loc]:
     """Where the name at the cursor is defined, imports followed."""
     return _answer(ctx, path, line, character, encoding, "definition")
 
 
 @query("lang.declaration")
-def declaration(
-    ctx: CallContext, path: str, line: int, character: int, encoding: str
-) -> list[Loc]:
+def declaration(ctx: CallContext, path: str, line: int, character: int, encoding: str) -> list[Loc]:
     """Where the name is bound in scope here (an import line stays an import line)."""
     return _answer(ctx, path, line, character, encoding, "declaration")
 
@@ -71,4 +67,3 @@ def type_definition(
 ) -> list[Loc]:
     """The class (or function, module) of what the name holds."""
     return _answer(ctx, path, line, character, encoding, "type")
-
