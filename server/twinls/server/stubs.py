@@ -22,6 +22,7 @@ from ..shared.schema import (
     OutgoingRow,
     RawRange,
     RefsPlan,
+    RefsTarget,
     RenamePlan,
     SignatureRow,
     SymbolNode,
@@ -71,6 +72,14 @@ def search_warm() -> Query[bool]:
 
 def refs_plan(path: str, line: int, character: int, encoding: str) -> Query[RefsPlan | None]:
     return Query("search.refs_plan", (path, line, character, encoding))
+
+
+def refs_target(path: str, line: int, character: int, encoding: str) -> Query[RefsTarget | None]:
+    return Query("search.refs_target", (path, line, character, encoding))
+
+
+def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:
+    return Query("search.refs_files", (path, name, keys, local))
 
 
 def refs_in(

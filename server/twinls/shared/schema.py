@@ -315,6 +315,17 @@ class RefsPlan(TypedDict):
     keys: list[list[Any]]  # the definitions' identities (module, position) it matches
     files: list[str]  # the candidate files, the cursor's first
     search: str  # one jedi state per search, shared by every chunk of it
+    local: bool  # a name only its own file can use (a function's local, ``self``)
+
+
+class RefsTarget(TypedDict):
+    """``search.refs_target``: a plan without its files, and what its answer depends on."""
+
+    name: str
+    keys: list[list[Any]]
+    search: str
+    local: bool
+    digest: str  # of the texts, the interpreter and jedi (``twin/queries/digest.py``)
 
 
 class HoverResult(TypedDict):
@@ -534,6 +545,7 @@ DEFAULTS: dict[str, float] = {
     "workerTimeout": 300.0,
     "runSplitMin": 0.2,
     "syntaxDebounce": 0.3,
+    "cacheSize": 256,  # MiB the server's cache may take (issue 10: server/cache.py)
 }
 
 
@@ -564,6 +576,9 @@ class InitializationOptions(TypedDict, total=False):
     parkTimeout: float  # seconds a parked child waits unasked
     inspector: bool  # the client has an inspector: Inspect lenses
     debugLens: bool  # the client attaches debuggers: Debug lenses
+    # The server's persistent cache (issue 10: server/cache.py, server/lsp/kept.py).
+    cache: bool  # false: nothing read or written
+    cacheSize: int  # MiB
 
 
 class ServerStatus(TypedDict):

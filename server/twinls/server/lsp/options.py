@@ -30,8 +30,9 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
     "parkMax": (None, 0, 64),
     "parkMemory": (None, 16, 1024 * 1024),  # MiB per parked child
     "parkTimeout": (None, 0.1, 86400.0),  # seconds idle
+    "cacheSize": (DEFAULTS["cacheSize"], 1, 1024 * 1024),  # MiB (server/cache.py)
 }
-INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory"}
+INTEGERS = {"maxRestarts", "maxFileSize", "runMemoryLimit", "parkMax", "parkMemory", "cacheSize"}
 
 #: Options the twins read (sent with every snapshot and settings update).
 TWIN_SETTINGS = (
@@ -104,6 +105,10 @@ def check(raw: Any, pool_default: int | None = None) -> Checked:
     if live is not None and not isinstance(live, bool):
         problems.append(f"liveTests must be true or false, got {live!r}; using false")
         opts["liveTests"] = False
+    cache = opts.get("cache")
+    if cache is not None and not isinstance(cache, bool):
+        problems.append(f"cache must be true or false, got {cache!r}; using true")
+        opts["cache"] = True
     exclude = opts.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         problems.append("exclude must be a list of glob strings; ignored")

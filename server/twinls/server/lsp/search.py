@@ -22,6 +22,7 @@ from ...shared.schema import Loc, SymbolRow
 from .. import stubs
 from ..promise import Promise
 from . import app
+from .kept import Kept
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
 
@@ -221,9 +222,35 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
     supersede(ls, "references")
     # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
     progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+    include = bool(params.context.include_declaration) if params.context else True
+    kept = ls.part(Kept)
     try:
         pool = await pool_for_search(ls)
-        plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        seq = pool.seq
+        key: str | None = None
+        if kept.cache is None:
+            plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        else:  # issue 10: an answer kept from before (this session or an earlier one)
+            target = await ls.await_promise(pool.call(stubs.refs_target(*where(ls, params))))
+            if not target:
+                return []
+            key = kept.refs_key(target, include, ls.encoding)
+            rows = kept.get_rows(key)
+            if rows is not None:
+                progress.title = f"References to {target['name']}"
+                return await stream_locations(
+                    ls,
+                    Promise.replayed([rows] if rows else [], len(rows)),
+                    progress.title,
+                    params.partial_result_token,
+                    params.work_done_token,
+                    progress=progress,
+                )
+            path = ls.path_of(params.text_document.uri)
+            files = await ls.await_promise(
+                pool.call(stubs.refs_files(path, target["name"], target["keys"], target["local"]))
+            )
+            plan = {**target, "files": files}
         if not plan:
             return []
         progress.title = f"References to {plan['name']}"
@@ -233,12 +260,15 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                 plan["name"],
                 plan["keys"],
                 ls.encoding,
-                bool(params.context.include_declaration) if params.context else True,
+                include,
                 None,  # the twin's chunk budget
                 plan.get("search"),  # one jedi state per search, in every twin
             )
         )
-        return await stream_locations(
+        rows_seen: list[Raw] = []
+        if key is not None:
+            promise.on_partial(rows_seen.extend)
+        answer = await stream_locations(
             ls,
             promise,
             progress.title,
@@ -246,6 +276,9 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             params.work_done_token,
             progress=progress,
         )
+        if key is not None and pool.seq == seq:  # whole, and of the texts the digest is of
+            kept.put_rows(key, [list(r) for r in dict.fromkeys(map(tuple, rows_seen))])
+        return answer
     finally:
         progress.end()
 

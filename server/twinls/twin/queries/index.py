@@ -183,8 +183,11 @@ class Index:
             )
         return False
 
-    def _in_virtualenv(self, path: str) -> bool:
+    def in_virtualenv(self, path: str) -> bool:
         """Under a folder holding ``pyvenv.cfg`` (a virtualenv, whatever its name)?"""
+        return self._in_virtualenv(path)
+
+    def _in_virtualenv(self, path: str) -> bool:
         folder = os.path.dirname(path)
         seen: list[str] = []
         found = False

@@ -1,0 +1,76 @@
+"""Server: search answers kept across sessions in the server's cache (``server/cache.py``).
+
+Why answers: a cold references search is parso and jedi over every candidate
+file (tens of seconds on the standard library), and its answer is a function
+of the texts, the interpreter and jedi (a jedi state per file), which the twin
+sums up in a digest (``twin/queries/digest.py``). Kept under that digest and
+the question, the second session on an unchanged workspace answers cold as
+fast as warm. An answer is kept only whole: the search ended without an error
+or a cancel, and no edit arrived while it ran (the digest is of the texts it
+started from). ``cache: false`` turns it off: nothing is read or written.
+
+The per-server state is :class:`Kept` (``ls.part(Kept)``); its cache is the
+generic one (namespace, key -> bytes), which other features may use too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgpack
+
+from ...shared.schema import DEFAULTS, RefsTarget
+from ..cache import Cache
+
+REFS = "refs"
+
+
+class Kept:
+    """This server's cache, or None with ``cache: false``."""
+
+    def __init__(self, ls: Any) -> None:
+        opts = ls.options
+        self.cache: Cache | None = None
+        if opts.get("cache", True) is not False:
+            mib = int(opts.get("cacheSize") or DEFAULTS["cacheSize"])
+            self.cache = Cache(cap=mib << 20)
+
+    @staticmethod
+    def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:
+        question = [target["name"], target["keys"], include_declaration, encoding]
+        return f"{target['digest']} {json.dumps(question, separators=(',', ':'))}"
+
+    def get_rows(self, key: str) -> list[list[Any]] | None:
+        """The rows kept for ``key``; None if none (or unreadable: then removed)."""
+        if self.cache is None:
+            return None
+        data = self.cache.get(REFS, key)
+        if data is None:
+            return None
+        try:
+            rows = msgpack.unpackb(data)
+        except Exception:
+            rows = None
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            self.cache.drop(REFS, key)
+            return None
+        return rows
+
+    def put_rows(self, key: str, rows: list[list[Any]]) -> None:
+        if self.cache is not None:
+            self.cache.put(REFS, key, msgpack.packb(sorted(rows)))
+
+    def status(self) -> dict[str, Any]:
+        """``twinls.status``'s ``cache``: where it is and what it did this session."""
+        c = self.cache
+        if c is None:
+            return {"enabled": False}
+        return {
+            "enabled": True,
+            "dir": str(c.root),
+            "hits": c.hits,
+            "misses": c.misses,
+            "writes": c.writes,
+            "dropped": c.dropped,
+        }

@@ -1,0 +1,151 @@
+"""The server's persistent cache (issue 10): kept answers, written only in its cache dir.
+
+Real server, real twins, real jedi over the LSP pipe. HOME, XDG_* and TMPDIR
+point into the test's own folder, so "nothing written outside the cache dir"
+is checked over every place a process could write by default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from disk_snapshot import diff, snapshot
+from lsp_harness import lsp_session
+
+SHAPES = """class Shape:
+    def area(self):
+        return 0
+
+
+class Square(Shape):
+    def area(self):
+        return 4
+
+
+def total(shapes):
+    return sum(s.area() for s in shapes)
+"""
+USE = """from pkg.shapes import Square, total
+
+
+def test_area():
+    assert Square().area() == 4
+    assert total([Square()]) == 4
+"""
+OTHER = """class Circle:
+    def area(self):  # same name, another class: not a reference of Shape.area
+        return 3
+"""
+
+
+def workspace(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "__init__.py").write_text("")
+    (ws / "pkg" / "shapes.py").write_text(SHAPES)
+    (ws / "pkg" / "other.py").write_text(OTHER)
+    (ws / "test_use.py").write_text(USE)
+    for d in (".cache", "tmp", ".local/share"):
+        (home / d).mkdir(parents=True)
+    env = {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+    }
+    return ws, home, env
+
+
+async def references(client, path: str, line: int, col: int) -> list[tuple]:
+    locs = await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_REFERENCES,
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(client.uri(path)),
+            position=types.Position(line, col),
+            context=types.ReferenceContext(include_declaration=True),
+        ),
+    )
+    return sorted(
+        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character)
+        for loc in locs
+    )
+
+
+def kept_entries(home: Path) -> list[Path]:
+    return sorted(p for p in (home / ".cache" / "twinls").rglob("*") if p.is_file())
+
+
+async def session_answers(ws: Path, env: dict[str, str], options=None) -> tuple[list, list]:
+    async with lsp_session(ws, env=env, init_options={"cache": True, **(options or {})}) as c:
+        area = await references(c, "pkg/shapes.py", 6, 9)  # Square.area
+        square = await references(c, "test_use.py", 0, 24)  # Square, at its import
+        await c.status()
+    return area, square
+
+
+#: Square.area: its def, ``s.area()`` in ``total`` (jedi follows the call), the test's
+#: use; not Circle.area or Shape.area.
+AREA = [("shapes.py", 6, 8), ("shapes.py", 11, 17), ("test_use.py", 4, 20)]
+
+
+SQUARE = [("shapes.py", 5, 6), ("test_use.py", 0, 23), ("test_use.py", 4, 11), ("test_use.py", 5, 18)]
+
+
+async def test_the_second_session_answers_from_the_cache_what_the_first_found(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    first = await session_answers(ws, env)
+    assert first[0] == AREA, first[0]
+    assert first[1] == SQUARE, first[1]
+    written = diff(before, snapshot(ws, home))
+    cache_dir = str(home / ".cache" / "twinls")
+    # The server writes only inside its cache dir; the workspace and the rest of HOME
+    # (TMPDIR and XDG_DATA_HOME included) are untouched. (``~/.cache`` itself changes
+    # only by the cache dir appearing in it.)
+    outside = [
+        line
+        for line in written
+        if not (line[2:] + "/").startswith(cache_dir + "/")
+        and line != f"~ {home / '.cache'}"
+    ]
+    assert written and outside == [], written
+    entries = kept_entries(home)
+    assert len(entries) == 2, entries  # one kept answer per question
+    stamps = {p: p.stat().st_mtime_ns for p in entries}
+
+    second = await session_answers(ws, env)
+    assert second == first
+    # Served from the cache: a read touches its entry, nothing new was written.
+    assert kept_entries(home) == entries
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in entries)
+
+    # A torn entry (a write cut short, say) is ignored, removed, and recomputed.
+    for p in entries:
+        p.write_bytes(p.read_bytes()[:20])
+    third = await session_answers(ws, env)
+    assert third == first
+    assert len(kept_entries(home)) == 2
+    assert all(p.read_bytes() != b"" and len(p.read_bytes()) > 20 for p in kept_entries(home))
+
+
+async def test_an_edit_is_not_answered_from_the_cache(tmp_path):
+    """The unsaved text of a buffer is part of the key: a new use is found at once."""
+    ws, home, env = workspace(tmp_path)
+    await session_answers(ws, env)
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        c.open("pkg/other.py", OTHER + "\n\nfrom pkg.shapes import Square\nSquare().area()\n")
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == sorted([*AREA, ("other.py", 6, 9)]), found
+        c.close("pkg/other.py")
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+
+
+async def test_cache_false_writes_nothing_at_all(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    first = await session_answers(ws, env, {"cache": False})
+    assert first[0] == AREA
+    assert diff(before, snapshot(ws, home)) == []
