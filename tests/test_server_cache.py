@@ -68,8 +68,7 @@ async def references(client, path: str, line: int, col: int) -> list[tuple]:
         ),
     )
     return sorted(
-        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character)
-        for loc in locs
+        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character) for loc in locs
     )
 
 
@@ -90,7 +89,12 @@ async def session_answers(ws: Path, env: dict[str, str], options=None) -> tuple[
 AREA = [("shapes.py", 6, 8), ("shapes.py", 11, 17), ("test_use.py", 4, 20)]
 
 
-SQUARE = [("shapes.py", 5, 6), ("test_use.py", 0, 23), ("test_use.py", 4, 11), ("test_use.py", 5, 18)]
+SQUARE = [
+    ("shapes.py", 5, 6),
+    ("test_use.py", 0, 23),
+    ("test_use.py", 4, 11),
+    ("test_use.py", 5, 18),
+]
 
 
 async def test_the_second_session_answers_from_the_cache_what_the_first_found(tmp_path):
@@ -107,8 +111,7 @@ async def test_the_second_session_answers_from_the_cache_what_the_first_found(tm
     outside = [
         line
         for line in written
-        if not (line[2:] + "/").startswith(cache_dir + "/")
-        and line != f"~ {home / '.cache'}"
+        if not (line[2:] + "/").startswith(cache_dir + "/") and line != f"~ {home / '.cache'}"
     ]
     assert written and outside == [], written
     entries = kept_entries(home)
