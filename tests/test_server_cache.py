@@ -72,14 +72,30 @@ async def references(client, path: str, line: int, col: int) -> list[tuple]:
     )
 
 
-def kept_entries(home: Path) -> list[Path]:
-    return sorted(p for p in (home / ".cache" / "twinls").rglob("*") if p.is_file())
+def kept_entries(home: Path, namespace: str = "refs") -> list[Path]:
+    return sorted(p for p in (home / ".cache" / "twinls").glob(f"v*/{namespace}/*/*"))
 
 
-async def session_answers(ws: Path, env: dict[str, str], options=None) -> tuple[list, list]:
+async def index_counts(client) -> dict[str, int]:
+    """The twin's index once built (workspace/symbol waits for it): how it was made."""
+    await client.protocol.send_request_async(
+        types.WORKSPACE_SYMBOL, types.WorkspaceSymbolParams(query="Square")
+    )
+    return (await client.status())["twins"][0]["index"]
+
+
+async def session_answers(
+    ws: Path, env: dict[str, str], options=None, index: dict[str, int] | None = None
+) -> tuple[list, list]:
+    """Two references requests in a fresh server; ``index``: the twin's index counts expected
+    (and wait for the server to have kept the index entries)."""
+    home = Path(env["HOME"])
     async with lsp_session(ws, env=env, init_options={"cache": True, **(options or {})}) as c:
         area = await references(c, "pkg/shapes.py", 6, 9)  # Square.area
         square = await references(c, "test_use.py", 0, 24)  # Square, at its import
+        if index is not None:
+            assert await index_counts(c) == index
+            await c.wait_for(lambda: kept_entries(home, "index"), what="the index kept")
         await c.status()
     return area, square
 
@@ -100,7 +116,7 @@ SQUARE = [
 async def test_the_second_session_answers_from_the_cache_what_the_first_found(tmp_path):
     ws, home, env = workspace(tmp_path)
     before = snapshot(ws, home)
-    first = await session_answers(ws, env)
+    first = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
     assert first[0] == AREA, first[0]
     assert first[1] == SQUARE, first[1]
     written = diff(before, snapshot(ws, home))
@@ -118,19 +134,21 @@ async def test_the_second_session_answers_from_the_cache_what_the_first_found(tm
     assert len(entries) == 2, entries  # one kept answer per question
     stamps = {p: p.stat().st_mtime_ns for p in entries}
 
-    second = await session_answers(ws, env)
+    # Session 2: the answers and every index entry come from the cache.
+    second = await session_answers(ws, env, index={"files": 4, "kept": 4, "extracted": 0})
     assert second == first
     # Served from the cache: a read touches its entry, nothing new was written.
     assert kept_entries(home) == entries
     assert all(p.stat().st_mtime_ns != stamps[p] for p in entries)
 
     # A torn entry (a write cut short, say) is ignored, removed, and recomputed.
-    for p in entries:
+    for p in [*entries, *kept_entries(home, "index")]:
         p.write_bytes(p.read_bytes()[:20])
-    third = await session_answers(ws, env)
+    third = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
     assert third == first
     assert len(kept_entries(home)) == 2
-    assert all(p.read_bytes() != b"" and len(p.read_bytes()) > 20 for p in kept_entries(home))
+    rewritten = [*kept_entries(home), *kept_entries(home, "index")]
+    assert len(rewritten) == 3 and all(len(p.read_bytes()) > 20 for p in rewritten)
 
 
 async def test_an_edit_is_not_answered_from_the_cache(tmp_path):

@@ -65,9 +65,17 @@ def status() -> Query[dict[str, Any]]:
 # -- searches ----------------------------------------------------------------------
 
 
-def search_warm() -> Query[bool]:
-    """Start building the index in the background (once per twin process)."""
-    return Query("search.warm")
+def search_warm(kept: bytes | None = None) -> Query[bool]:
+    """Start building the index in the background (once per twin process).
+
+    ``kept``: index entries the server kept from an earlier session (issue 10).
+    """
+    return Query("search.warm", (kept,))
+
+
+def index_export() -> Query[bytes | None]:
+    """Once the index is built: its entries for the server's cache (None: nothing new)."""
+    return Query("search.index_export")
 
 
 def refs_plan(path: str, line: int, character: int, encoding: str) -> Query[RefsPlan | None]:

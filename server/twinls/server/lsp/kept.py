@@ -21,9 +21,11 @@ from typing import Any
 import msgpack
 
 from ...shared.schema import DEFAULTS, RefsTarget
+from .. import stubs
 from ..cache import Cache
 
 REFS = "refs"
+INDEX = "index"
 
 
 class Kept:
@@ -35,6 +37,32 @@ class Kept:
         if opts.get("cache", True) is not False:
             mib = int(opts.get("cacheSize") or DEFAULTS["cacheSize"])
             self.cache = Cache(cap=mib << 20)
+        self._index_asked = False
+
+    # -- the twins' index entries (by content hash; one blob per set of roots) ------------
+
+    @staticmethod
+    def _index_key(pool: Any) -> str:
+        return json.dumps(sorted(pool.roots))
+
+    def index_entries(self, pool: Any) -> bytes | None:
+        """What a twin's index starts from (``search.warm``); None with nothing kept."""
+        if self.cache is None:
+            return None
+        return self.cache.get(INDEX, self._index_key(pool))
+
+    def keep_index(self, pool: Any, twin: Any) -> None:
+        """Once per session: ask ``twin`` for its entries once built, and keep them."""
+        if self.cache is None or self._index_asked:
+            return
+        self._index_asked = True
+        cache, key = self.cache, self._index_key(pool)
+
+        def keep(blob: bytes | None) -> None:
+            if blob:
+                cache.put(INDEX, key, blob)
+
+        pool.call(stubs.index_export(), twin=twin).then(keep)
 
     @staticmethod
     def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:

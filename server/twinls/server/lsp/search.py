@@ -195,7 +195,10 @@ class Running:
 async def pool_for_search(ls: TwinLanguageServer):
     """The pool, with every twin told to build its index (once per twin process)."""
     pool = await ls.twin_pool()
-    ls.once_per_twin(pool, stubs.search_warm())
+    kept = ls.part(Kept)
+    warmed = ls.once_per_twin(pool, stubs.search_warm(), lambda: (kept.index_entries(pool),))
+    if warmed:
+        kept.keep_index(pool, warmed[0])
     return pool
 
 

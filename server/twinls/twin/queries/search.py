@@ -148,10 +148,26 @@ __all__ = ["hover", "implementation", "references", "symbols", "warm"]
 
 
 @query("search.warm")
-def warm(ctx: CallContext) -> bool:
-    """Start building the index in the background, so the first search finds it ready."""
-    index_mod.get(ctx.state).start_background()
+def warm(ctx: CallContext, kept: bytes | None = None) -> bool:
+    """Start building the index in the background, so the first search finds it ready.
+
+    ``kept``: entries the server kept from an earlier session (``Index.export``).
+    """
+    idx = index_mod.get(ctx.state)
+    idx.preload(kept)
+    idx.start_background()
     return True
+
+
+@query("search.index_export")
+def index_export(ctx: CallContext) -> None:
+    """Once the index is built: its entries for the server to keep (None: nothing new).
+
+    Waits in a thread of its own (the build runs in the background), so the twin
+    goes on answering meanwhile.
+    """
+    idx = index_mod.get(ctx.state)
+    ctx.detach(idx.export)
 
 
 @query("search.index_status")
