@@ -170,3 +170,22 @@ async def test_cache_false_writes_nothing_at_all(tmp_path):
     first = await session_answers(ws, env, {"cache": False})
     assert first[0] == AREA
     assert diff(before, snapshot(ws, home)) == []
+
+
+async def test_the_index_is_built_once_and_shared_with_the_other_twin(tmp_path):
+    """Two twins, no cache: one builds the index, the other starts from its entries."""
+    import asyncio
+
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    async with lsp_session(ws, env=env, init_options={"pool": 2}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        for _ in range(3000):  # until both twins have an index (a bound, not a timing)
+            st = await c.status()
+            counts = [t["index"] for t in st["twins"]]
+            if len(counts) == 2 and all(i.get("files") == 4 for i in counts):
+                break
+            await asyncio.sleep(0.05)
+        assert sorted((i["kept"], i["extracted"]) for i in counts) == [(0, 4), (4, 0)], counts
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+    assert diff(before, snapshot(ws, home)) == []  # cache: false (the harness's default)

@@ -15,7 +15,9 @@ generic one (namespace, key -> bytes), which other features may use too.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 import msgpack
@@ -23,6 +25,8 @@ import msgpack
 from ...shared.schema import DEFAULTS, RefsTarget
 from .. import stubs
 from ..cache import Cache
+
+log = logging.getLogger(__name__)
 
 REFS = "refs"
 INDEX = "index"
@@ -37,7 +41,11 @@ class Kept:
         if opts.get("cache", True) is not False:
             mib = int(opts.get("cacheSize") or DEFAULTS["cacheSize"])
             self.cache = Cache(cap=mib << 20)
-        self._index_asked = False
+        # The index: built by one twin, shared with the others (issue 10).
+        self._warmed: set[int] = set()  # pids sent ``search.warm``
+        self._builder: int | None = None  # the pid building for everyone, until it exports
+        self._shared = False  # a twin exported this session (later twins fend for themselves)
+        self._blob: bytes | None = None  # its entries, until every waiting twin has them
 
     # -- the twins' index entries (by content hash; one blob per set of roots) ------------
 
@@ -45,24 +53,60 @@ class Kept:
     def _index_key(pool: Any) -> str:
         return json.dumps(sorted(pool.roots))
 
-    def index_entries(self, pool: Any) -> bytes | None:
-        """What a twin's index starts from (``search.warm``); None with nothing kept."""
-        if self.cache is None:
-            return None
-        return self.cache.get(INDEX, self._index_key(pool))
+    def warm(self, pool: Any) -> None:
+        """``search.warm`` every live twin not warmed yet, the index built once, not per twin.
 
-    def keep_index(self, pool: Any, twin: Any) -> None:
-        """Once per session: ask ``twin`` for its entries once built, and keep them."""
-        if self.cache is None or self._index_asked:
+        With entries kept (from an earlier session, or from this session's first
+        build) every twin starts from them. Else one twin builds (the builder) and
+        the others are warmed with its entries when it exports them; a twin that
+        needs its index before that builds it on demand, as always. The first
+        twin warmed in a session exports its entries once built, for the cache.
+        """
+        live = pool.live()
+        fresh = [t for t in live if t.pid not in self._warmed]
+        if not fresh:
             return
-        self._index_asked = True
-        cache, key = self.cache, self._index_key(pool)
+        blob = self._blob
+        if blob is None and self.cache is not None:
+            blob = self.cache.get(INDEX, self._index_key(pool))
+        if blob is not None or self._shared:
+            for twin in fresh:
+                self._send_warm(pool, twin, blob)
+            if not self._shared and self._builder is None and self.cache is not None:
+                self._export(pool, fresh[0])
+            return
+        if self._builder is not None and any(t.pid == self._builder for t in live):
+            return  # the others wait for the builder's entries
+        builder = fresh[0]
+        self._send_warm(pool, builder, None)
+        if len(live) > 1 or self.cache is not None:
+            self._export(pool, builder)
+        else:
+            self._shared = True  # one twin, nothing to keep: nobody to share with
 
-        def keep(blob: bytes | None) -> None:
-            if blob:
-                cache.put(INDEX, key, blob)
+    def _send_warm(self, pool: Any, twin: Any, blob: bytes | None) -> None:
+        self._warmed.add(twin.pid)
+        pool.call(stubs.search_warm(blob), twin=twin)
 
-        pool.call(stubs.index_export(), twin=twin).then(keep)
+    def _export(self, pool: Any, twin: Any) -> None:
+        self._builder = twin.pid
+        asyncio.ensure_future(self._shared_by(pool, twin))
+
+    async def _shared_by(self, pool: Any, twin: Any) -> None:
+        try:
+            blob = await pool.call(stubs.index_export(), twin=twin)
+        except Exception as exc:  # it died or was restarted: the next search picks another
+            log.info("twin %s did not export its index: %r", twin.slot, exc)
+            self._builder = None
+            return
+        if blob and self.cache is not None:
+            await asyncio.to_thread(self.cache.put, INDEX, self._index_key(pool), blob)
+        self._builder, self._shared = None, True
+        self._blob = blob
+        try:
+            self.warm(pool)  # the twins that waited
+        finally:
+            self._blob = None  # not held for the session: later twins read the cache or build
 
     @staticmethod
     def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:

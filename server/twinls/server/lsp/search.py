@@ -193,12 +193,9 @@ class Running:
 
 
 async def pool_for_search(ls: TwinLanguageServer):
-    """The pool, with every twin told to build its index (once per twin process)."""
+    """The pool, every twin told to build its index (once per twin process, ``Kept.warm``)."""
     pool = await ls.twin_pool()
-    kept = ls.part(Kept)
-    warmed = ls.once_per_twin(pool, stubs.search_warm(), lambda: (kept.index_entries(pool),))
-    if warmed:
-        kept.keep_index(pool, warmed[0])
+    ls.part(Kept).warm(pool)  # issue 10: the index built once and shared, or kept
     return pool
 
 

@@ -8,7 +8,6 @@ jedi or user code, so the editor's messages are always read promptly.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -30,7 +29,6 @@ from ...shared.schema import NoticeCode
 from ...shared.textbuf import UTF16
 from ..interpreter import Interpreter, InterpreterError, choose
 from ..pool import TwinPool
-from ..process import TwinProcess
 from ..promise import Promise, TwinUnavailable
 from ..stubs import Query
 from . import options, pygls_compat, uris
@@ -322,22 +320,16 @@ class TwinLanguageServer(LanguageServer):
         pool = await self.twin_pool()
         return await self.await_promise(pool.call(target, *args))
 
-    def once_per_twin(
-        self, pool: TwinPool, query: Query[Any], args: Callable[[], tuple[Any, ...]] | None = None
-    ) -> list[TwinProcess]:
+    def once_per_twin(self, pool: TwinPool, query: Query[Any]) -> None:
         """Send ``query`` (a warm-up) to every live twin process that has not had it yet.
 
-        By pid: a restarted twin is a new process and is warmed again. ``args``: the
-        query's arguments, made only if some twin needs it. Returns the twins sent it.
+        By pid: a restarted twin is a new process and is warmed again.
         """
         sent = self._sent_once.setdefault(query.name, set())
-        fresh = [twin for twin in pool.live() if twin.pid not in sent]
-        if fresh and args is not None:
-            query = dataclasses.replace(query, args=args())
-        for twin in fresh:
-            sent.add(twin.pid)
-            pool.call(query, twin=twin)
-        return fresh
+        for twin in pool.live():
+            if twin.pid not in sent:
+                sent.add(twin.pid)
+                pool.call(query, twin=twin)
 
     @staticmethod
     async def await_promise(promise: Promise) -> Any:
