@@ -9,6 +9,10 @@ fast as warm. An answer is kept only whole: the search ended without an error
 or a cancel, and no edit arrived while it ran (the digest is of the texts it
 started from). ``cache: false`` turns it off: nothing is read or written.
 
+The index is kept too (by content hash), and shared within a session: one
+twin builds it and the others start from its entries (:meth:`Kept.warm`), so
+two twins do not parse every file twice while a cold search needs the cores.
+
 The per-server state is :class:`Kept` (``ls.part(Kept)``); its cache is the
 generic one (namespace, key -> bytes), which other features may use too.
 """

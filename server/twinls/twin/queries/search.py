@@ -11,7 +11,9 @@ their base expressions, import aliases expanded: `class X(NV)` after
 `from ast import NodeVisitor as NV` has base `ast.NodeVisitor`), the set of
 identifiers it spells, and its imports. Built from `ast` (several times faster
 than parso) on first need, in a background thread started by `search.warm`
-(the LSP side sends it to each twin with its first search-family request), so
+(the LSP side sends it with its first search-family request: to one twin,
+which builds and exports its entries, then to the others with those entries,
+or to every twin at once with the entries the server kept, issue 10), so
 the twin keeps answering while it builds; for its first 5 s the build stands
 aside while the twin's worker serves a call (never while a caller waits for
 the index), and until it is built a references search finds its candidate
