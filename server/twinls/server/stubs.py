@@ -86,6 +86,11 @@ def refs_target(path: str, line: int, character: int, encoding: str) -> Query[Re
     return Query("search.refs_target", (path, line, character, encoding))
 
 
+def workspace_digest() -> Query[str]:
+    """The digest of the texts, interpreter and jedi a search's answer depends on."""
+    return Query("search.digest")
+
+
 def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:
     return Query("search.refs_files", (path, name, keys, local))
 

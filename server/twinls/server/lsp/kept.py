@@ -114,8 +114,18 @@ class Kept:
 
     @staticmethod
     def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:
+        """The answer for a target (wherever it was asked from)."""
         question = [target["name"], target["keys"], include_declaration, encoding]
         return f"{target['digest']} {json.dumps(question, separators=(',', ':'))}"
+
+    @staticmethod
+    def refs_at_key(
+        digest: str, where: tuple[str, int, int, str], include_declaration: bool
+    ) -> str:
+        """The answer asked at a position: looked up before jedi finds the target (cold,
+        that costs seconds), sound because the target too is a function of the texts."""
+        question = ["at", *where, include_declaration]
+        return f"{digest} {json.dumps(question, separators=(',', ':'))}"
 
     def get_rows(self, key: str) -> list[list[Any]] | None:
         """The rows kept for ``key``; None if none (or unreadable: then removed)."""

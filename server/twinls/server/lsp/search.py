@@ -12,6 +12,7 @@ work between files; a new references request supersedes a running one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any
 
@@ -25,6 +26,8 @@ from . import app
 from .kept import Kept
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
+
+log = logging.getLogger(__name__)
 
 FIND_IMPLEMENTORS = "twinls.findImplementors"
 
@@ -227,17 +230,25 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
     try:
         pool = await pool_for_search(ls)
         seq = pool.seq
-        key: str | None = None
+        keys: list[str] = []  # under which the answer is kept
         if kept.cache is None:
             plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
         else:  # issue 10: an answer kept from before (this session or an earlier one)
-            target = await ls.await_promise(pool.call(stubs.refs_target(*where(ls, params))))
-            if not target:
-                return []
-            key = kept.refs_key(target, include, ls.encoding)
-            rows = kept.get_rows(key)
-            if rows is not None:
+            at = where(ls, params)
+            digest = await ls.await_promise(pool.call(stubs.workspace_digest()))
+            at_key = kept.refs_at_key(digest, at, include)
+            rows = kept.get_rows(at_key)
+            if rows is None:
+                target = await ls.await_promise(pool.call(stubs.refs_target(*at)))
+                if not target:
+                    return []
                 progress.title = f"References to {target['name']}"
+                key = kept.refs_key(target, include, ls.encoding)
+                rows = kept.get_rows(key)
+                if rows is not None and target["digest"] == digest:
+                    kept.put_rows(at_key, rows)
+            log.info("references: %s kept answer at %s", "a" if rows is not None else "no", at)
+            if rows is not None:
                 return await stream_locations(
                     ls,
                     Promise.replayed([rows] if rows else [], len(rows)),
@@ -246,9 +257,9 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                     params.work_done_token,
                     progress=progress,
                 )
-            path = ls.path_of(params.text_document.uri)
+            keys = [key, at_key] if target["digest"] == digest else [key]
             files = await ls.await_promise(
-                pool.call(stubs.refs_files(path, target["name"], target["keys"], target["local"]))
+                pool.call(stubs.refs_files(at[0], target["name"], target["keys"], target["local"]))
             )
             plan = {**target, "files": files}
         if not plan:
@@ -266,7 +277,7 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             )
         )
         rows_seen: list[Raw] = []
-        if key is not None:
+        if keys:
             promise.on_partial(rows_seen.extend)
         answer = await stream_locations(
             ls,
@@ -276,8 +287,10 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             params.work_done_token,
             progress=progress,
         )
-        if key is not None and pool.seq == seq:  # whole, and of the texts the digest is of
-            kept.put_rows(key, [list(r) for r in dict.fromkeys(map(tuple, rows_seen))])
+        if keys and pool.seq == seq:  # whole, and of the texts the digest is of
+            rows = [list(r) for r in dict.fromkeys(map(tuple, rows_seen))]
+            for k in keys:
+                kept.put_rows(k, rows)
         return answer
     finally:
         progress.end()

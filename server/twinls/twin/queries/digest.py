@@ -24,6 +24,7 @@ import sys
 
 import jedi
 
+from ... import __version__
 from ..context import CallContext
 from . import index as index_mod
 
@@ -33,7 +34,7 @@ ANSWERS_VERSION = 1
 
 def interpreter() -> list[str]:
     """The interpreter as jedi sees it from here: version, executable, sys.path and mtimes."""
-    parts = [sys.version, sys.executable, f"jedi {jedi.__version__}"]
+    parts = [sys.version, sys.executable, f"jedi {jedi.__version__}", f"twinls {__version__}"]
     for entry in sys.path:
         try:
             parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")

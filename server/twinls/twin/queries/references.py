@@ -93,6 +93,12 @@ def refs_target(
     return plan
 
 
+@query("search.digest", bulk=True)
+def workspace_digest(ctx: CallContext) -> str:
+    """The digest of everything a search's answer depends on (``digest.py``)."""
+    return digest.workspace(ctx)
+
+
 def _target(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
