@@ -30,6 +30,7 @@ from ..shared.schema import (
     SyntaxProblem,
     TestModule,
     Unit,
+    WorkspaceDigest,
 )
 
 T = TypeVar("T")
@@ -86,9 +87,12 @@ def refs_target(path: str, line: int, character: int, encoding: str) -> Query[Re
     return Query("search.refs_target", (path, line, character, encoding))
 
 
-def workspace_digest() -> Query[str]:
-    """The digest of the texts, interpreter and jedi a search's answer depends on."""
-    return Query("search.digest")
+def workspace_digest(stats: bytes | None = None) -> Query[WorkspaceDigest]:
+    """The digest of the texts, interpreter and jedi a search's answer depends on.
+
+    ``stats``: the server's kept table of files' content hashes by stat (issue 10).
+    """
+    return Query("search.digest", (stats,))
 
 
 def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:

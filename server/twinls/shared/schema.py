@@ -318,6 +318,13 @@ class RefsPlan(TypedDict):
     local: bool  # a name only its own file can use (a function's local, ``self``)
 
 
+class WorkspaceDigest(TypedDict):
+    """``search.digest``: what a search's answer depends on (``twin/queries/digest.py``)."""
+
+    digest: str
+    stats: bytes | None  # the twin's content hashes by stat, if it read new files
+
+
 class RefsTarget(TypedDict):
     """``search.refs_target``: a plan without its files, and what its answer depends on."""
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 REFS = "refs"
 INDEX = "index"
+STATS = "stats"
 
 
 class Kept:
@@ -50,6 +51,7 @@ class Kept:
         self._builder: int | None = None  # the pid building for everyone, until it exports
         self._shared = False  # a twin exported this session (later twins fend for themselves)
         self._blob: bytes | None = None  # its entries, until every waiting twin has them
+        self._stats_sent = False  # the kept table of content hashes went to a twin
 
     # -- the twins' index entries (by content hash; one blob per set of roots) ------------
 
@@ -111,6 +113,19 @@ class Kept:
             self.warm(pool)  # the twins that waited
         finally:
             self._blob = None  # not held for the session: later twins read the cache or build
+
+    async def digest(self, ls: Any, pool: Any) -> str:
+        """The twins' digest of the workspace; the first of a session starts from the
+        kept table of content hashes by stat (so unchanged files are not read), and a
+        table with new files read is kept."""
+        stats = None
+        if not self._stats_sent and self.cache is not None:
+            self._stats_sent = True
+            stats = await asyncio.to_thread(self.cache.get, STATS, self._index_key(pool))
+        found = await ls.await_promise(pool.call(stubs.workspace_digest(stats)))
+        if found["stats"] and self.cache is not None:
+            self.cache.put(STATS, self._index_key(pool), found["stats"])
+        return found["digest"]
 
     @staticmethod
     def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:

@@ -235,7 +235,7 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
         else:  # issue 10: an answer kept from before (this session or an earlier one)
             at = where(ls, params)
-            digest = await ls.await_promise(pool.call(stubs.workspace_digest()))
+            digest = await kept.digest(ls, pool)
             at_key = kept.refs_at_key(digest, at, include)
             rows = kept.get_rows(at_key)
             if rows is None:

@@ -94,9 +94,14 @@ def refs_target(
 
 
 @query("search.digest", bulk=True)
-def workspace_digest(ctx: CallContext) -> str:
-    """The digest of everything a search's answer depends on (``digest.py``)."""
-    return digest.workspace(ctx)
+def workspace_digest(ctx: CallContext, stats: bytes | None = None) -> dict[str, Any]:
+    """The digest of everything a search's answer depends on (``digest.py``).
+
+    ``stats``: the server's kept table of content hashes by stat; the answer's
+    ``stats`` is this twin's, if it read files the table did not know.
+    """
+    value = digest.workspace(ctx, stats)
+    return {"digest": value, "stats": digest.table(ctx)}
 
 
 def _target(
