@@ -30,7 +30,7 @@ async def discover(ls: TwinLanguageServer, *args: Any) -> Discovery:
     for entry in found:
         path = entry["path"]
         rel = os.path.relpath(path, root_of(path, pool.roots)).replace(os.sep, "/")
-        seen = runs.tests.get(path, {})
+        seen = runs.latest.tests.get(path, {})
         tests: list[DiscoveredTest] = []
         for unit in entry["tests"]:
             nodeid = f"{rel}::{unit['qualname']}"

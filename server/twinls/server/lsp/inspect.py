@@ -34,11 +34,10 @@ def inspect_lenses(
     codicons = runs.icons.run.startswith("$(")
     for unit, lens in zip(units, lenses, strict=True):
         if unit["kind"] == "example":
-            entries = [runs.examples.get(path, {}).get(unit["qualname"])]
+            entries = [runs.latest.examples.get(path, {}).get(unit["qualname"])]
         elif unit["kind"] in ("test", "class"):
-            entries = [
-                e for e in runs.tests.get(path, {}).values() if e["qualname"] == unit["qualname"]
-            ]
+            latest = runs.latest.tests.get(path, {}).values()
+            entries = [e for e in latest if e["qualname"] == unit["qualname"]]
         else:
             continue
         entry = next((e for e in entries if e and e.get("handle")), None)

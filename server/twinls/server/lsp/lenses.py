@@ -27,7 +27,16 @@ from . import app
 from .debugging import DEBUG, debug_lenses
 from .inspect import inspect_lenses
 from .progress import WorkDone
-from .runs import CANCEL_RUN, RUN_AT, RUN_EXAMPLE, RUN_FILE, RUN_FOLDER, RUN_TEST, Runs
+from .runs import (
+    CANCEL_RUN,
+    RUN_AT,
+    RUN_EXAMPLE,
+    RUN_FILE,
+    RUN_FOLDER,
+    RUN_TEST,
+    Runs,
+    lens_key,
+)
 from .server import TwinLanguageServer
 
 #: Threads that wait for runs (a run may wait a minute; the default pool is small).
@@ -58,7 +67,6 @@ async def run(
     runs = ls.part(Runs)
     pool = await ls.twin_pool()
     await warm(ls, pool)
-    key = (target.path, target.kind, target.qualname)
     loop = asyncio.get_running_loop()
     split_min = float(ls.options.get("runSplitMin", SPLIT_MIN))
     bars: list[WorkDone] = []  # filled once the client has made the bar
@@ -75,27 +83,21 @@ async def run(
     for twin in pool.live():
         pool.call(stubs.run_unpark(target.spec()), twin=twin)
     job = Run(pool, target, runs.durations, listener, split_min=split_min, extra=extra)
-    runs.active[job.id] = job
-    runs.running[key] = runs.running.get(key, 0) + 1
-    try:
-        job.start()  # first: the bar's round trip to the client need not delay the run
-        # Waited in a thread, not awaited: cancelling this task must reach job.cancel.
-        waiting = loop.run_in_executor(WAITERS, job.wait)
-        runs.schedule_refresh(now=True)
-        name = target.qualname or os.path.basename(target.path)
-        bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")
-        bar.on_cancel(job.cancel)
-        bars.append(bar)
-        runs.report(job, bars)
-        result = await waiting
-    except asyncio.CancelledError:
-        job.cancel()
-        raise
-    finally:
-        runs.active.pop(job.id, None)
-        runs.running[key] -= 1
-        if not runs.running[key]:
-            del runs.running[key]
+    with runs.flight.track(job, lens_key(target)):
+        try:
+            job.start()  # first: the bar's round trip to the client need not delay the run
+            # Waited in a thread, not awaited: cancelling this task must reach job.cancel.
+            waiting = loop.run_in_executor(WAITERS, job.wait)
+            runs.schedule_refresh(now=True)
+            name = target.qualname or os.path.basename(target.path)
+            bar = await WorkDone.begin(ls, None, f"twinls: {name}", message="starting")
+            bar.on_cancel(job.cancel)
+            bars.append(bar)
+            runs.report(job, bars)
+            result = await waiting
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
     for entry in result["tests"]:
         if entry["nodeid"] not in streamed:  # made up here: a twin died, pytest refused
             runs.record(job, entry)
@@ -221,7 +223,7 @@ async def debug(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
     task.add_done_callback(_debugging.discard)
     done, _ = await asyncio.wait([where, task], return_when=asyncio.FIRST_COMPLETED)
     if where in done:
-        return {**where.result(), "runId": max(ls.part(Runs).active, default=None)}
+        return {**where.result(), "runId": ls.part(Runs).flight.newest()}
     result = task.result()  # it ended before listening: say why
     message = result.get("message") or next(
         (t.get("message") for t in result["tests"] if t.get("message")), None
@@ -232,9 +234,4 @@ async def debug(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
 @app.command(CANCEL_RUN)
 async def cancel_run(ls: TwinLanguageServer, *args: Any) -> dict[str, Any]:
     ids = [int(a) for a in args if isinstance(a, (int, float, str)) and str(a).isdigit()]
-    cancelled = []
-    for run_id, job in list(ls.part(Runs).active.items()):
-        if not ids or run_id in ids:
-            job.cancel()
-            cancelled.append(run_id)
-    return {"cancelled": cancelled}
+    return {"cancelled": ls.part(Runs).flight.cancel(ids)}

@@ -279,7 +279,7 @@ class Live:
             for root, sel in selections.items():
                 if root in sel.folders:
                     self.map_of(root).complete = True
-        runs.walls[job.id] = result["duration"]
+        runs.history.ended(job.id, result["duration"])
         runs.schedule_refresh(now=True)
         params: RunResults = {
             "live": True,
