@@ -4,8 +4,8 @@ Why answers: a cold references search is parso and jedi over every candidate
 file (tens of seconds on the standard library), and its answer is a function
 of the texts, the interpreter and jedi (a jedi state per file), which the twin
 sums up in a digest (``twin/queries/digest.py``). Kept under that digest and
-the question, the second session on an unchanged workspace answers cold as
-fast as warm. An answer is kept only whole: the search ended without an error
+the question (and the position asked at), the second session on an unchanged
+workspace answers without jedi. An answer is kept only whole: the search ended without an error
 or a cancel, and no edit arrived while it ran (the digest is of the texts it
 started from). ``cache: false`` turns it off: nothing is read or written.
 
@@ -161,17 +161,3 @@ class Kept:
     def put_rows(self, key: str, rows: list[list[Any]]) -> None:
         if self.cache is not None:
             self.cache.put(REFS, key, msgpack.packb(sorted(rows)))
-
-    def status(self) -> dict[str, Any]:
-        """``twinls.status``'s ``cache``: where it is and what it did this session."""
-        c = self.cache
-        if c is None:
-            return {"enabled": False}
-        return {
-            "enabled": True,
-            "dir": str(c.root),
-            "hits": c.hits,
-            "misses": c.misses,
-            "writes": c.writes,
-            "dropped": c.dropped,
-        }
