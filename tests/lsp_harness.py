@@ -165,7 +165,8 @@ async def lsp_session(
                     types.WorkspaceFolder(uri=f.resolve().as_uri(), name=f.name)
                     for f in (folders or [root])
                 ],
-                initialization_options={"pool": 1, **(init_options or {})},
+                # No cache unless a test asks: repeats must prove the twins, not the cache.
+                initialization_options={"pool": 1, "cache": False, **(init_options or {})},
             )
         )
         client.init_result = result  # type: ignore[attr-defined]

@@ -365,7 +365,7 @@ async def run_server(
     rss = PeakRss(server_pid)
     out: dict[str, Any] = {}
     try:
-        if name == "twinls":
+        if name.startswith("twinls"):
             await client.workspace_execute_command_async(
                 __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
             )
@@ -467,6 +467,18 @@ def main() -> int:
     )
     parser.add_argument("--servers", default="twinls,pyright,basedpyright,jls")
     parser.add_argument(
+        "--sessions",
+        type=int,
+        default=1,
+        help="twinls sessions, one after the other, sharing one server cache (issue 10): "
+        "session 2's cold answers come from what session 1 kept",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="twinls's XDG_CACHE_HOME (default: a fresh empty folder, so session 1 is cold)",
+    )
+    parser.add_argument(
         "--queries", default="", help="only queries whose label holds one of these (a,b,...)"
     )
     args = parser.parse_args()
@@ -500,10 +512,17 @@ def main() -> int:
         "basedpyright": ([str(BASEDPYRIGHT), "--stdio"], None, True),
         "jls": ([jls], None, True),
     }
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = args.cache_dir or tempfile.mkdtemp(prefix="twinls-bench-")
+    print(f"twinls's cache: {os.environ['XDG_CACHE_HOME']}/twinls", file=sys.stderr)
     results: dict[str, dict[str, Any]] = {}
     for server in servers:  # one at a time: each gets the machine to itself
         command, init, open_docs = commands[server]
-        results[server] = asyncio.run(run_server(server, command, init, args.repeat, open_docs))
+        sessions = args.sessions if server == "twinls" else 1
+        for n in range(1, sessions + 1):
+            name = server if n == 1 else f"{server} (session {n})"
+            results[name] = asyncio.run(run_server(name, command, init, args.repeat, open_docs))
 
     rows = []
     peers = [s for s in servers if s != "twinls"]
@@ -515,11 +534,12 @@ def main() -> int:
         }
         for server in peers
     }
-    for label, runs in results.get("twinls", {}).items():
-        if label in ("hover", "peak_rss"):
-            continue
-        best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
-        rows.append({"server": "twinls", **summarize(label, runs, truth[label], best or None)})
+    for name in [n for n in results if n.startswith("twinls")]:
+        for label, runs in results[name].items():
+            if label in ("hover", "peak_rss"):
+                continue
+            best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
+            rows.append({"server": name, **summarize(label, runs, truth[label], best or None)})
     for server in peers:
         rows += [{"server": server, **r} for r in summaries[server].values()]
     print(f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}")

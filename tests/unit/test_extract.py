@@ -56,3 +56,22 @@ def test_a_syntax_error_keeps_the_last_good_definitions():
     assert not broken.ok
     assert [d.name for d in broken.defs] == ["f"]
     assert [d.name for d in extract("def f(:\n").defs] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "import os as o\nfrom .a import b\nclass X(o.PathLike[str], b.Y):\n    def m(self): pass\n",
+        "def é(): return 'ü'\n",
+        "def broken(:\n",
+    ],
+)
+def test_an_entry_survives_the_server_cache_whole(text):
+    """Issue 10: kept entries (``to_row`` through msgpack, ``from_row``) equal fresh ones."""
+    import msgpack
+
+    from twinls.twin.queries.extract import from_row, to_row
+
+    entry = extract(text)
+    assert from_row(msgpack.unpackb(msgpack.packb(to_row(entry)))) == entry

@@ -109,6 +109,13 @@ export function initializationOptions(
     problems.push(`"twinls.liveTests" must be true or false, not ${JSON.stringify(live)}`);
   }
 
+  const cache = cfg.get<unknown>('cache');
+  if (typeof cache === 'boolean') {
+    options.cache = cache;
+  } else if (cache !== undefined) {
+    problems.push(`"twinls.cache" must be true or false, not ${JSON.stringify(cache)}`);
+  }
+
   const remotes = cfg.get<unknown>('remotes');
   if (
     Array.isArray(remotes) &&

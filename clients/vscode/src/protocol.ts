@@ -49,6 +49,8 @@ export interface InitializationOptions {
   debugLens?: boolean;
   /** Twin hosts over execnet (server: twin/schema.py RemoteSetting). */
   remotes?: RemoteSetting[];
+  /** false: the server keeps no search answers on disk (server: server/cache.py). */
+  cache?: boolean;
 }
 
 /** One twin host (server: twin/schema.py `RemoteSetting`, checked by twin/remote.py). */

@@ -213,3 +213,12 @@ class Promise:
         p = cls()
         p._resolve(value)
         return p
+
+    @classmethod
+    def replayed(cls, batches: list[list[Any]], value: Any) -> Promise:
+        """Settled already, with these partial batches (an answer kept from before)."""
+        p = cls()
+        for batch in batches:
+            p._add_partial(batch)
+        p._resolve(value)
+        return p

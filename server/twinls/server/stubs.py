@@ -23,6 +23,7 @@ from ..shared.schema import (
     Loc,
     OutgoingRow,
     RefsPlan,
+    RefsTarget,
     RenamePlan,
     SignatureRow,
     SymbolNode,
@@ -30,6 +31,7 @@ from ..shared.schema import (
     SyntaxProblem,
     TestModule,
     Unit,
+    WorkspaceDigest,
 )
 
 T = TypeVar("T")
@@ -65,13 +67,37 @@ def status() -> Query[dict[str, Any]]:
 # -- searches ----------------------------------------------------------------------
 
 
-def search_warm() -> Query[bool]:
-    """Start building the index in the background (once per twin process)."""
-    return Query("search.warm")
+def search_warm(kept: bytes | None = None) -> Query[bool]:
+    """Start building the index in the background (once per twin process).
+
+    ``kept``: index entries the server kept from an earlier session (issue 10).
+    """
+    return Query("search.warm", (kept,))
+
+
+def index_export() -> Query[bytes | None]:
+    """Once the index is built: its entries for the server's cache (None: nothing new)."""
+    return Query("search.index_export")
 
 
 def refs_plan(path: str, line: int, character: int, encoding: str) -> Query[RefsPlan | None]:
     return Query("search.refs_plan", (path, line, character, encoding))
+
+
+def refs_target(path: str, line: int, character: int, encoding: str) -> Query[RefsTarget | None]:
+    return Query("search.refs_target", (path, line, character, encoding))
+
+
+def workspace_digest(stats: bytes | None = None) -> Query[WorkspaceDigest]:
+    """The digest of the texts, interpreter and jedi a search's answer depends on.
+
+    ``stats``: the server's kept table of files' content hashes by stat (issue 10).
+    """
+    return Query("search.digest", (stats,))
+
+
+def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:
+    return Query("search.refs_files", (path, name, keys, local))
 
 
 def refs_in(

@@ -359,6 +359,24 @@ class RefsPlan(TypedDict):
     keys: list[list[Any]]  # the definitions' identities (module, position) it matches
     files: list[str]  # the candidate files, the cursor's first
     search: str  # one jedi state per search, shared by every chunk of it
+    local: bool  # a name only its own file can use (a function's local, ``self``)
+
+
+class WorkspaceDigest(TypedDict):
+    """``search.digest``: what a search's answer depends on (``twin/queries/digest.py``)."""
+
+    digest: str
+    stats: bytes | None  # the twin's content hashes by stat, if it read new files
+
+
+class RefsTarget(TypedDict):
+    """``search.refs_target``: a plan without its files, and what its answer depends on."""
+
+    name: str
+    keys: list[list[Any]]
+    search: str
+    local: bool
+    digest: str  # of the texts, the interpreter and jedi (``twin/queries/digest.py``)
 
 
 class HoverResult(TypedDict):
@@ -714,6 +732,7 @@ DEFAULTS: dict[str, float] = {
     "workerTimeout": 300.0,
     "runSplitMin": 0.2,
     "syntaxDebounce": 0.3,
+    "cacheSize": 256,  # MiB the server's cache may take (issue 10: server/cache.py)
 }
 
 
@@ -756,6 +775,9 @@ class InitializationOptions(TypedDict, total=False):
     # Warm collection (issue 15: twin/warm_sessions.py, run/warm_session.py).
     warmMax: int  # collection zygotes per twin (0: off)
     warmMemory: int  # MiB a zygote may hold after collecting
+    # The server's persistent cache (issue 10: server/cache.py, server/lsp/kept.py).
+    cache: bool  # false: nothing read or written
+    cacheSize: int  # MiB
 
 
 class ServerStatus(TypedDict):

@@ -33,6 +33,11 @@ class TwinState:
         if self.settings.get("maxFileSize"):
             self.overlay.max_file_size = int(self.settings["maxFileSize"])
 
+    def existing(self, name: str) -> Any | None:
+        """The singleton ``name`` if it was built already (status must not build one)."""
+        with self._lock:
+            return self._singletons.get(name)
+
     def singleton(self, name: str, factory: Callable[[], Any]) -> Any:
         """A per-twin object built on first need (the index, the jedi project)."""
         with self._lock:

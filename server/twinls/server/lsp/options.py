@@ -55,6 +55,9 @@ class Options:
     # Warm collection: collection zygotes per twin (twin/warm_sessions.py).
     warmMax: int | None = _number(None, 0, 64, whole=True)
     warmMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per zygote
+    # The server's persistent cache (server/cache.py, server/lsp/kept.py).
+    cache: bool | None = None  # false: nothing read or written
+    cacheSize: int = _number(int(DEFAULTS["cacheSize"]), 1, 1024 * 1024, whole=True)  # MiB
     pool: int | None = None  # at most max_pool()
     liveTests: bool | None = None
     exclude: list[str] | None = None  # globs the index and searches skip
@@ -68,6 +71,9 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
     if "bounds" in f.metadata
 }
 INTEGERS = {f.name for f in fields(Options) if f.metadata.get("whole")}
+
+#: true/false options -> what a value that is neither stands for.
+SWITCHES = {"liveTests": False, "cache": True}
 
 #: Options the twins read (sent with every snapshot and settings update).
 TWIN_SETTINGS = (
@@ -182,15 +188,18 @@ def _hook(f: Any, problems: list[str]) -> Callable[[Any, Any], Any]:
             return value
 
         return pool
-    if name == "liveTests":
+    if name in SWITCHES:
+        fallback = SWITCHES[name]
 
-        def live(value: Any, _: Any) -> bool:
+        def switch(value: Any, _: Any) -> bool:
             if not isinstance(value, bool):
-                problems.append(f"liveTests must be true or false, got {value!r}; using false")
-                return False
+                problems.append(
+                    f"{name} must be true or false, got {value!r}; using {str(fallback).lower()}"
+                )
+                return fallback
             return value
 
-        return live
+        return switch
     if name == "exclude":
 
         def exclude(value: Any, _: Any) -> list[str] | None:

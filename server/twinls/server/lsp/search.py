@@ -12,6 +12,7 @@ work between files; a new references request supersedes a running one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +24,12 @@ from ...shared.schema import Loc, SymbolRow
 from .. import stubs
 from ..promise import Promise
 from . import app
+from .kept import Kept
 from .navigation import range_of
 from .progress import PartialResults, WorkDone
 from .server import TwinLanguageServer
+
+log = logging.getLogger(__name__)
 
 FIND_IMPLEMENTORS = "twinls.findImplementors"
 
@@ -196,9 +200,9 @@ class Running:
 
 
 async def pool_for_search(ls: TwinLanguageServer):
-    """The pool, with every twin told to build its index (once per twin process)."""
+    """The pool, every twin told to build its index (once per twin process, ``Kept.warm``)."""
     pool = await ls.twin_pool()
-    ls.once_per_twin(pool, stubs.search_warm())
+    ls.part(Kept).warm(pool)  # issue 10: the index built once and shared, or kept
     return pool
 
 
@@ -227,9 +231,43 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
     supersede(ls, "references")
     # The bar covers the plan too: a cold plan (parse, infer the target) takes a while.
     progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
+    include = bool(params.context.include_declaration) if params.context else True
+    kept = ls.part(Kept)
     try:
         pool = await pool_for_search(ls)
-        plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        seq = pool.seq
+        keys: list[str] = []  # under which the answer is kept
+        if kept.cache is None:
+            plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
+        else:  # issue 10: an answer kept from before (this session or an earlier one)
+            at = where(ls, params)
+            digest = await kept.digest(ls, pool)
+            at_key = kept.refs_at_key(digest, at, include)
+            rows = kept.get_rows(at_key)
+            if rows is None:
+                target = await ls.await_promise(pool.call(stubs.refs_target(*at)))
+                if not target:
+                    return []
+                progress.title = f"References to {target['name']}"
+                key = kept.refs_key(target, include, ls.encoding)
+                rows = kept.get_rows(key)
+                if rows is not None and target["digest"] == digest:
+                    kept.put_rows(at_key, rows)
+            log.info("references: %s kept answer at %s", "a" if rows is not None else "no", at)
+            if rows is not None:
+                return await stream_locations(
+                    ls,
+                    Promise.replayed([rows] if rows else [], len(rows)),
+                    progress.title,
+                    params.partial_result_token,
+                    params.work_done_token,
+                    progress=progress,
+                )
+            keys = [key, at_key] if target["digest"] == digest else [key]
+            files = await ls.await_promise(
+                pool.call(stubs.refs_files(at[0], target["name"], target["keys"], target["local"]))
+            )
+            plan = {**target, "files": files}
         if not plan:
             return []
         progress.title = f"References to {plan['name']}"
@@ -239,12 +277,15 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                 plan["name"],
                 plan["keys"],
                 ls.encoding,
-                bool(params.context.include_declaration) if params.context else True,
+                include,
                 None,  # the twin's chunk budget
                 plan.get("search"),  # one jedi state per search, in every twin
             )
         )
-        return await stream_locations(
+        rows_seen: list[Raw] = []
+        if keys:
+            promise.on_partial(rows_seen.extend)
+        answer = await stream_locations(
             ls,
             promise,
             progress.title,
@@ -252,6 +293,11 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             params.work_done_token,
             progress=progress,
         )
+        if keys and pool.seq == seq:  # whole, and of the texts the digest is of
+            rows = [list(r) for r in dict.fromkeys(map(tuple, rows_seen))]
+            for k in keys:
+                kept.put_rows(k, rows)
+        return answer
     finally:
         progress.end()
 

@@ -10,7 +10,7 @@ from typing import Any
 from ...shared.textbuf import text_sha256
 from ..context import CallContext
 from ..warm import WARM_MODULES
-from . import jedi_world
+from . import index, jedi_world
 from .registry import query
 
 
@@ -29,6 +29,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "python": python_info(),
         "skipped": dict(sorted(st.overlay.skipped.items())),
         "jedi": jedi_world.stats(st),
+        "index": index.stats(st),
     }
 
 

@@ -48,6 +48,36 @@ class FileEntry:
     ok: bool  # False: the text does not parse; defs and imports are the last good ones
 
 
+#: Bumped when :class:`FileEntry` or :func:`extract` changes what an entry records: the
+#: server's cache keeps rows (:func:`to_row`) across sessions.
+ENTRY_VERSION = 1
+
+
+def to_row(entry: FileEntry) -> list:
+    """The entry as plain data (msgpack), for the server's cache."""
+    return [
+        [list(d[:9]) + [list(d.bases)] for d in entry.defs],
+        sorted(entry.idents),
+        entry.imports,
+        entry.ascii,
+        entry.size,
+        entry.ok,
+    ]
+
+
+def from_row(row: list) -> FileEntry:
+    """:func:`to_row` back (raises on a row of another shape)."""
+    defs, idents, imports, ascii_text, size, ok = row
+    return FileEntry(
+        tuple(Def(*d[:9], tuple(d[9])) for d in defs),
+        frozenset(idents),
+        dict(imports),
+        bool(ascii_text),
+        int(size),
+        bool(ok),
+    )
+
+
 def extract(text: str, previous: FileEntry | None = None) -> FileEntry:
     """Index one text. A syntax error keeps ``previous``'s definitions (the last good ones)."""
     idents = frozenset(IDENT.findall(text))

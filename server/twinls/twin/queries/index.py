@@ -11,15 +11,22 @@ one path, and the next use re-reads only that path.
 from __future__ import annotations
 
 import gc
+import hashlib
+import logging
 import os
 import re
+import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
+import msgpack
+
 from ...shared.overlay import SKIP_DIRS, Overlay
-from .extract import Def, FileEntry, extract, tail
+from .extract import ENTRY_VERSION, Def, FileEntry, extract, from_row, tail, to_row
+
+log = logging.getLogger(__name__)
 
 Check = Callable[[], None]
 
@@ -50,6 +57,11 @@ class Index:
         self._venv_dirs: dict[str, bool] = {}
         self._scans: dict[str, dict[str, int]] = {}  # name -> files_with's scan (no index yet)
         self._scans_stamp: tuple = ()
+        # Issue 10: entries the server kept from an earlier session, by content hash.
+        self._kept: dict[str, list] = {}
+        self._shas: dict[str, str] = {}  # path -> content hash of its entry
+        self._fresh = 0  # entries extracted here, not taken from ``_kept``
+        self._taken = 0  # entries taken from ``_kept``
         overlay.listeners.append(self._touched)
 
     # -- keeping current ----------------------------------------------------------------
@@ -160,7 +172,49 @@ class Index:
             text = ov.read_text(path)
         if text is None or ov.too_big(path, text):
             return None
+        sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._shas[path] = sha
+        row = self._kept.get(sha)
+        if row is not None:
+            try:
+                entry = from_row(row)
+                self._taken += 1
+                return entry
+            except (TypeError, ValueError):
+                self._kept.pop(sha, None)
+        self._fresh += 1
         return extract(text, previous)
+
+    # -- kept across sessions (the server's cache, issue 10) ------------------------------
+
+    def preload(self, blob: bytes | None) -> None:
+        """Entries the server kept (:meth:`export` of an earlier session); bad ones ignored."""
+        if not blob:
+            return
+        try:
+            kept = msgpack.unpackb(blob)
+            ok = kept["v"] == ENTRY_VERSION and kept["py"] == list(sys.version_info[:2])
+            rows = kept["rows"] if ok else {}
+        except Exception as exc:  # a blob of another version or shape: build as if none
+            log.info("the server's kept index entries are unusable: %r", exc)
+            return
+        if isinstance(rows, dict):
+            self._kept = rows
+
+    def export(self) -> bytes | None:
+        """Every entry that parsed, by content hash (for the server to keep); None if the
+        kept ones already hold them all.
+
+        Only entries that parse: a broken file's entry keeps the last good definitions
+        of *this* session, which another session would not have.
+        """
+        with self._lock:  # the background build holds it (waiting here does not hurry it)
+            entries = self.ensure()
+        rows = {self._shas[p]: to_row(e) for p, e in entries.items() if e.ok and p in self._shas}
+        if not self._fresh and rows.keys() <= self._kept.keys():
+            return None
+        py = list(sys.version_info[:2])
+        return msgpack.packb({"v": ENTRY_VERSION, "py": py, "rows": rows})
 
     def indexable(self, path: str) -> bool:
         """Would a walk of the roots list ``path``? (skip folders, exclusions, suffix)"""
@@ -183,8 +237,11 @@ class Index:
             )
         return False
 
-    def _in_virtualenv(self, path: str) -> bool:
+    def in_virtualenv(self, path: str) -> bool:
         """Under a folder holding ``pyvenv.cfg`` (a virtualenv, whatever its name)?"""
+        return self._in_virtualenv(path)
+
+    def _in_virtualenv(self, path: str) -> bool:
         folder = os.path.dirname(path)
         seen: list[str] = []
         found = False
@@ -258,6 +315,15 @@ class Index:
 
     def entry(self, path: str) -> FileEntry | None:
         return self.ensure().get(path)
+
+
+def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """``twinls.status``'s ``twins[].index``: entries read this session, and how many of
+    them came from the server's cache (``kept``); empty before the first search."""
+    idx = state.existing("index")
+    if idx is None:
+        return {}
+    return {"files": len(idx.entries), "kept": idx._taken, "extracted": idx._fresh}
 
 
 def get(state) -> Index:  # type: ignore[no-untyped-def]

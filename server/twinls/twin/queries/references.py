@@ -24,8 +24,8 @@ from typing import Any
 from jedi.parser_utils import get_parent_scope
 
 from ..context import CallContext
+from . import digest, jedi_world
 from . import index as index_mod
-from . import jedi_world
 from .jedi_compat import code_lines, find_defining_names, find_names
 from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
@@ -70,7 +70,44 @@ def _is_local(name: Any) -> bool:
 def refs_plan(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
-    """What to look for and where: ``{"name", "keys", "files"}``; None off a name."""
+    """What to look for and where: ``{"name", "keys", "files", "search", "local"}``."""
+    plan = _target(ctx, path, line, character, encoding)
+    if plan is not None:
+        plan["files"] = refs_files(ctx, path, plan["name"], plan["keys"], plan["local"])
+    return plan
+
+
+@query("search.refs_target", bulk=True)
+def refs_target(
+    ctx: CallContext, path: str, line: int, character: int, encoding: str
+) -> dict[str, Any] | None:
+    """The plan without its files, and the digest of what the answer depends on.
+
+    For a server that keeps answers (``server/cache.py``): with a kept answer
+    for this digest it needs no candidate files (whose scan reads every file
+    while the index is still building).
+    """
+    plan = _target(ctx, path, line, character, encoding)
+    if plan is not None:
+        plan["digest"] = digest.workspace(ctx)
+    return plan
+
+
+@query("search.digest", bulk=True)
+def workspace_digest(ctx: CallContext, stats: bytes | None = None) -> dict[str, Any]:
+    """The digest of everything a search's answer depends on (``digest.py``).
+
+    ``stats``: the server's kept table of content hashes by stat; the answer's
+    ``stats`` is this twin's, if it read files the table did not know.
+    """
+    value = digest.workspace(ctx, stats)
+    return {"digest": value, "stats": digest.table(ctx)}
+
+
+def _target(
+    ctx: CallContext, path: str, line: int, character: int, encoding: str
+) -> dict[str, Any] | None:
+    """``{"name", "keys", "search", "local"}`` at the cursor; None off a name."""
     found = (
         jedi_world.get(ctx.state)
         .session()
@@ -85,6 +122,16 @@ def refs_plan(
         log.debug("no target at %s:%s:%s: %r", path, line, character, exc)
         return None
     keys = sorted({k for k in map(key_of, names) if k is not None})
+    local = bool(names) and all(_is_local(n) for n in names)
+    search = f"{os.getpid()}-{next(_plans)}"
+    return {"name": leaf.value, "keys": [list(k) for k in keys], "search": search, "local": local}
+
+
+@query("search.refs_files", bulk=True)
+def refs_files(
+    ctx: CallContext, path: str, name: str, keys: list[list[Any]], local: bool
+) -> list[str]:
+    """The candidate files of a target: its definitions' and the cursor's first."""
     idx = index_mod.get(ctx.state)
     # The workspace and the asking file: not jedi's bundled stubs, not site-packages.
     decl_files = [
@@ -92,16 +139,13 @@ def refs_plan(
         for f in dict.fromkeys(k[0] for k in keys)
         if f == path or (idx.indexable(f) and ctx.overlay.is_file(f))
     ]
-    if names and all(_is_local(n) for n in names):
-        files = list(dict.fromkeys([*decl_files, path]))
-    else:
-        found = idx.files_with(leaf.value, ctx.check)
-        first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
-        # Biggest first: the pool ends together.
-        rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
-        files = first + rest
-    search = f"{os.getpid()}-{next(_plans)}"
-    return {"name": leaf.value, "keys": [list(k) for k in keys], "files": files, "search": search}
+    if local:
+        return list(dict.fromkeys([*decl_files, path]))
+    found = idx.files_with(name, ctx.check)
+    first = [p for p in dict.fromkeys([*decl_files, path]) if ctx.overlay.is_file(p)]
+    # Biggest first: the pool ends together.
+    rest = sorted((p for p in found if p not in first), key=lambda p: -found[p])
+    return first + rest
 
 
 @query("search.refs_in", bulk=True)

@@ -11,7 +11,9 @@ their base expressions, import aliases expanded: `class X(NV)` after
 `from ast import NodeVisitor as NV` has base `ast.NodeVisitor`), the set of
 identifiers it spells, and its imports. Built from `ast` (several times faster
 than parso) on first need, in a background thread started by `search.warm`
-(the LSP side sends it to each twin with its first search-family request), so
+(the LSP side sends it with its first search-family request: to one twin,
+which builds and exports its entries, then to the others with those entries,
+or to every twin at once with the entries the server kept, issue 10), so
 the twin keeps answering while it builds; for its first 5 s the build stands
 aside while the twin's worker serves a call (never while a caller waits for
 the index), and until it is built a references search finds its candidate
@@ -148,10 +150,26 @@ __all__ = ["hover", "implementation", "references", "symbols", "warm"]
 
 
 @query("search.warm")
-def warm(ctx: CallContext) -> bool:
-    """Start building the index in the background, so the first search finds it ready."""
-    index_mod.get(ctx.state).start_background()
+def warm(ctx: CallContext, kept: bytes | None = None) -> bool:
+    """Start building the index in the background, so the first search finds it ready.
+
+    ``kept``: entries the server kept from an earlier session (``Index.export``).
+    """
+    idx = index_mod.get(ctx.state)
+    idx.preload(kept)
+    idx.start_background()
     return True
+
+
+@query("search.index_export")
+def index_export(ctx: CallContext) -> None:
+    """Once the index is built: its entries for the server to keep (None: nothing new).
+
+    Waits in a thread of its own (the build runs in the background), so the twin
+    goes on answering meanwhile.
+    """
+    idx = index_mod.get(ctx.state)
+    ctx.detach(idx.export)
 
 
 @query("search.index_status")

@@ -1,0 +1,202 @@
+"""The server's persistent cache (issue 10): kept answers, written only in its cache dir.
+
+Real server, real twins, real jedi over the LSP pipe. HOME, XDG_* and TMPDIR
+point into the test's own folder, so "nothing written outside the cache dir"
+is checked over every place a process could write by default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from disk_snapshot import diff, snapshot
+from lsp_harness import lsp_session
+
+SHAPES = """class Shape:
+    def area(self):
+        return 0
+
+
+class Square(Shape):
+    def area(self):
+        return 4
+
+
+def total(shapes):
+    return sum(s.area() for s in shapes)
+"""
+USE = """from pkg.shapes import Square, total
+
+
+def test_area():
+    assert Square().area() == 4
+    assert total([Square()]) == 4
+"""
+OTHER = """class Circle:
+    def area(self):  # same name, another class: not a reference of Shape.area
+        return 3
+"""
+
+
+def workspace(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "__init__.py").write_text("")
+    (ws / "pkg" / "shapes.py").write_text(SHAPES)
+    (ws / "pkg" / "other.py").write_text(OTHER)
+    (ws / "test_use.py").write_text(USE)
+    for d in (".cache", "tmp", ".local/share"):
+        (home / d).mkdir(parents=True)
+    env = {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+    }
+    return ws, home, env
+
+
+async def references(client, path: str, line: int, col: int) -> list[tuple]:
+    locs = await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_REFERENCES,
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(client.uri(path)),
+            position=types.Position(line, col),
+            context=types.ReferenceContext(include_declaration=True),
+        ),
+    )
+    return sorted(
+        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character) for loc in locs
+    )
+
+
+def kept_entries(home: Path, namespace: str = "refs") -> list[Path]:
+    return sorted(p for p in (home / ".cache" / "twinls").glob(f"v*/{namespace}/*/*"))
+
+
+async def index_counts(client) -> dict[str, int]:
+    """The twin's index once built (workspace/symbol waits for it): how it was made."""
+    await client.protocol.send_request_async(
+        types.WORKSPACE_SYMBOL, types.WorkspaceSymbolParams(query="Square")
+    )
+    return (await client.status())["twins"][0]["index"]
+
+
+async def session_answers(
+    ws: Path, env: dict[str, str], options=None, index: dict[str, int] | None = None
+) -> tuple[list, list]:
+    """Two references requests in a fresh server; ``index``: the twin's index counts expected
+    (and wait for the server to have kept the index entries)."""
+    home = Path(env["HOME"])
+    async with lsp_session(ws, env=env, init_options={"cache": True, **(options or {})}) as c:
+        area = await references(c, "pkg/shapes.py", 6, 9)  # Square.area
+        square = await references(c, "test_use.py", 0, 24)  # Square, at its import
+        if index is not None:
+            assert await index_counts(c) == index
+            await c.wait_for(lambda: kept_entries(home, "index"), what="the index kept")
+        await c.status()
+    return area, square
+
+
+#: Square.area: its def, ``s.area()`` in ``total`` (jedi follows the call), the test's
+#: use; not Circle.area or Shape.area.
+AREA = [("shapes.py", 6, 8), ("shapes.py", 11, 17), ("test_use.py", 4, 20)]
+
+
+SQUARE = [
+    ("shapes.py", 5, 6),
+    ("test_use.py", 0, 23),
+    ("test_use.py", 4, 11),
+    ("test_use.py", 5, 18),
+]
+
+
+async def test_the_second_session_answers_from_the_cache_what_the_first_found(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    first = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
+    assert first[0] == AREA, first[0]
+    assert first[1] == SQUARE, first[1]
+    written = diff(before, snapshot(ws, home))
+    cache_dir = str(home / ".cache" / "twinls")
+    # The server writes only inside its cache dir; the workspace and the rest of HOME
+    # (TMPDIR and XDG_DATA_HOME included) are untouched. (``~/.cache`` itself changes
+    # only by the cache dir appearing in it.)
+    outside = [
+        line
+        for line in written
+        if not (line[2:] + "/").startswith(cache_dir + "/") and line != f"~ {home / '.cache'}"
+    ]
+    assert written and outside == [], written
+    entries = kept_entries(home)
+    # Each answer kept twice: for its target, and for the position it was asked at.
+    assert len(entries) == 4, entries
+    stamps = {p: p.stat().st_mtime_ns for p in entries}
+
+    # Session 2: the answers and every index entry come from the cache.
+    second = await session_answers(ws, env, index={"files": 4, "kept": 4, "extracted": 0})
+    assert second == first
+    # Served from the cache: a read touches its entry, nothing new was written.
+    assert kept_entries(home) == entries
+    # (asked where they were asked before: the answers kept for those positions, no jedi)
+    assert sum(p.stat().st_mtime_ns != stamps[p] for p in entries) == 2
+
+    # A torn entry (a write cut short, say) is ignored, removed, and recomputed.
+    for p in [*entries, *kept_entries(home, "index"), *kept_entries(home, "stats")]:
+        p.write_bytes(p.read_bytes()[:20])
+    third = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
+    assert third == first
+    assert len(kept_entries(home)) == 4
+    rewritten = [*kept_entries(home), *kept_entries(home, "index")]
+    assert len(rewritten) == 5 and all(len(p.read_bytes()) > 20 for p in rewritten)
+
+
+async def test_an_edit_is_not_answered_from_the_cache(tmp_path):
+    """The unsaved text of a buffer is part of the key: a new use is found at once."""
+    ws, home, env = workspace(tmp_path)
+    await session_answers(ws, env)
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        c.open("pkg/other.py", OTHER + "\n\nfrom pkg.shapes import Square\nSquare().area()\n")
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == sorted([*AREA, ("other.py", 6, 9)]), found
+        c.close("pkg/other.py")
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+    assert kept_entries(home, "stats")  # the files' content hashes by stat, kept
+    # Saved on disk between sessions: the file's stat no longer matches the kept table,
+    # so it is read again, the digest differs, and the new use is found.
+    (ws / "pkg" / "other.py").write_text(
+        "from pkg.shapes import Square\n" + OTHER.replace("return 3", "return Square().area()")
+    )
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == sorted([*AREA, ("other.py", 3, 24)]), found
+
+
+async def test_cache_false_writes_nothing_at_all(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    first = await session_answers(ws, env, {"cache": False})
+    assert first[0] == AREA
+    assert diff(before, snapshot(ws, home)) == []
+
+
+async def test_the_index_is_built_once_and_shared_with_the_other_twin(tmp_path):
+    """Two twins, no cache: one builds the index, the other starts from its entries."""
+    import asyncio
+
+    ws, home, env = workspace(tmp_path)
+    before = snapshot(ws, home)
+    async with lsp_session(ws, env=env, init_options={"pool": 2}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        for _ in range(3000):  # until both twins have an index (a bound, not a timing)
+            st = await c.status()
+            counts = [t["index"] for t in st["twins"]]
+            if len(counts) == 2 and all(i.get("files") == 4 for i in counts):
+                break
+            await asyncio.sleep(0.05)
+        assert sorted((i["kept"], i["extracted"]) for i in counts) == [(0, 4), (4, 0)], counts
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+    assert diff(before, snapshot(ws, home)) == []  # cache: false (the harness's default)
