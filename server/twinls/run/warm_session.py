@@ -281,7 +281,7 @@ class Zygote:
         for plugin in extra:
             if hasattr(plugin, "pytest_collection_finish"):
                 plugin.pytest_collection_finish(session)
-        if missing:
+        if missing and not session.testsfailed:  # a collection error: pytest says that (exit 2)
             # pytest's own words and exit code (4) for a target that names nothing, as
             # its collection says them (main.Session.perform_collect): a UsageError.
             raise pytest.UsageError(
