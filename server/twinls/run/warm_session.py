@@ -134,8 +134,14 @@ class Zygote:
             text = self.state.overlay.read_text(str(inipath))
             if text is not None:
                 paths[str(inipath)] = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+        text = self.state.overlay.read_text(self.path)  # tracked even if it did not import
+        if text is not None:
+            paths[self.path] = zlib.crc32(text.encode("utf-8", "surrogatepass"))
         info = {"k": "ready", "ok": True, "paths": paths, "rss": live.rss_kib()}
         info["items"] = len(session.items)
+        # A module that failed to import is not in sys.modules, so its text is not among
+        # the paths: a zygote whose collection failed is trusted only until any edit.
+        info["errors"] = bool(session.testsfailed)
         FrameWriter(self.ctl).write(info)
 
     def serve(self) -> BecomeExecutor:

@@ -136,6 +136,8 @@ class WarmSessions:
             return None
         if not info.get("ok"):
             return "pytest stopped before a session"
+        if info.get("errors") and zygote.generation != self.state.overlay.generation:
+            return "its collection failed and the overlay changed since"
         memory = self.limits()[1] * 1024
         if info.get("rss", 0) > memory:
             return f"it holds {info['rss'] // 1024} MiB > warmMemory"
