@@ -8,6 +8,7 @@ from typing import Any
 
 from ...shared.schema import PoolStatus, ServerStatus, Status, TwinLink
 from .. import stubs
+from ..promise import TwinDied, TwinUnavailable
 from . import app, pygls_compat
 from .server import TwinLanguageServer
 
@@ -37,7 +38,10 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
     pool = await ls.twin_pool()
     twins = []
     for twin, promise in pool.call_each(stubs.status()):
-        info = await ls.await_promise(promise)
+        try:
+            info = await ls.await_promise(promise)
+        except (TwinDied, TwinUnavailable):
+            continue  # it died while asked (e.g. a restart's kill): the others still answer
         info["slot"] = twin.slot
         info.update(twin_link(twin))
         if (group := pool.group_of.get(twin.slot)) is not None and twin.host is None:
