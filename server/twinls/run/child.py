@@ -90,8 +90,7 @@ class Handle:
         if not self.closed:
             self.closed = True
             _handles.discard(self)
-            with _open_lock:
-                _open.discard(self.sock)
+            untrack(self.sock)
             self.sock.close()
             if self.own:
                 threading.Thread(target=_reap, args=(self.pid,), daemon=True).start()
@@ -112,14 +111,32 @@ def _reap(pid: int) -> None:
 def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
     """Fork a supervisor for ``spec``; call on the twin's worker thread (see module doc)."""
     ours, theirs = socket.socketpair()
-    gc.freeze()  # the children's collections then skip everything the twin holds
+    pid = fork_from_twin(
+        state, lambda: supervise(state, spec, theirs), mine=[ours], theirs=[theirs]
+    )
+    return adopt(pid, ours)
+
+
+def fork_from_twin(
+    state: TwinState,
+    body: Callable[[], None],
+    mine: list[socket.socket],
+    theirs: list[socket.socket],
+) -> int:
+    """Fork a child of the twin that runs ``body`` and exits; the pid.
+
+    The child closes the twin's ends (``mine``), the twin the child's (``theirs``);
+    the twin's heap is frozen over the fork, so the child's collections skip it.
+    """
+    gc.freeze()
     try:
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                ours.close()
-                supervise(state, spec, theirs)
+                for s in mine:
+                    s.close()
+                body()
             except BaseException:
                 traceback.print_exc()
                 code = 1
@@ -128,10 +145,26 @@ def spawn(state: TwinState, spec: dict[str, Any]) -> Handle:
     finally:
         if os.getpid() == state.pid:
             gc.unfreeze()
-    theirs.close()
+    for s in theirs:
+        s.close()
+    return pid
+
+
+def track(*socks: socket.socket) -> None:
+    """The twin's ends of run sockets: a newly forked supervisor closes its copies."""
     with _open_lock:
-        _open.add(ours)
-    handle = Handle(pid, ours)
+        _open.update(socks)
+
+
+def untrack(sock: socket.socket) -> None:
+    with _open_lock:
+        _open.discard(sock)
+
+
+def adopt(pid: int, sock: socket.socket, own: bool = True) -> Handle:
+    """The twin's handle on a supervisor (killed if the twin exits mid-run)."""
+    track(sock)
+    handle = Handle(pid, sock, own=own)
     _handles.add(handle)
     return handle
 

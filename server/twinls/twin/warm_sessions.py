@@ -31,13 +31,11 @@ one file on disk (a folder or workspace run, several files, a Debug run: cold).
 
 from __future__ import annotations
 
-import gc
 import os
 import select
 import socket
 import threading
 import time
-import traceback
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,29 +150,14 @@ class WarmSessions:
 
         ctl_ours, ctl_theirs = socket.socketpair()
         fds_ours, fds_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        gc.freeze()
-        try:
-            pid = os.fork()
-            if pid == 0:
-                code = 0
-                try:
-                    ctl_ours.close()
-                    fds_ours.close()
-                    zygote_main(self.state, path, root, ctl_theirs, fds_theirs)
-                except BaseException:
-                    traceback.print_exc()
-                    code = 1
-                finally:
-                    os._exit(code)
-        finally:
-            if os.getpid() == self.state.pid:
-                gc.unfreeze()
-        ctl_theirs.close()
-        fds_theirs.close()
-        with child._open_lock:
-            child._open.update({ctl_ours, fds_ours})
-        handle = child.Handle(pid, ctl_ours)
-        child._handles.add(handle)
+        pid = child.fork_from_twin(
+            self.state,
+            lambda: zygote_main(self.state, path, root, ctl_theirs, fds_theirs),
+            mine=[ctl_ours, fds_ours],
+            theirs=[ctl_theirs, fds_theirs],
+        )
+        child.track(fds_ours)
+        handle = child.adopt(pid, ctl_ours)
         zygote = Zygote(path, handle, fds_ours, self.state.overlay.generation)
         with self.lock:
             self.zygotes[path] = zygote
@@ -204,11 +187,7 @@ class WarmSessions:
         except OSError:
             pass  # it went: the run's socket closes below, and the run reports a dead supervisor
         theirs.close()
-        with child._open_lock:
-            child._open.add(ours)
-        handle = child.Handle(0, ours, own=False)
-        child._handles.add(handle)
-        return handle
+        return child.adopt(0, ours, own=False)
 
     # -- letting go ------------------------------------------------------------------
 
@@ -216,8 +195,7 @@ class WarmSessions:
         with self.lock:
             if self.zygotes.get(zygote.path) is zygote:
                 del self.zygotes[zygote.path]
-        with child._open_lock:
-            child._open.discard(zygote.fds)
+        child.untrack(zygote.fds)
         zygote.fds.close()
         zygote.handle.close()  # it finishes the runs it has, then exits (and is reaped)
         self.dropped = [*self.dropped[-19:], f"{zygote.path}: {why}"]
