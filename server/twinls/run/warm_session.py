@@ -260,10 +260,8 @@ class Zygote:
         targets = [self.relative(t) for t in job["targets"]]
         missing = [t for t in targets if not any(matches(i.nodeid, t) for i in session.items)]
         missing = [t for t in missing if not any(matches(d, t) for d in self.deselected)]
-        modules = list(
-            {id(m): m for i in session.items if (m := i.getparent(pytest.Module))}.values()
-        )
-        items = [i for i in session.items if any(matches(i.nodeid, t) for t in targets)]
+        collected = session.items
+        items = [i for i in collected if any(matches(i.nodeid, t) for t in targets)]
         include, exclude = set(job.get("include") or ()), set(job.get("exclude") or ())
         if include or exclude:
             items = [
@@ -290,6 +288,9 @@ class Zygote:
         if missing and not session.testsfailed:  # a collection error: pytest says that (exit 2)
             # pytest's own words and exit code (4) for a target that names nothing, as
             # its collection says them (main.Session.perform_collect): a UsageError.
+            modules = list(
+                {id(m): m for i in collected if (m := i.getparent(pytest.Module))}.values()
+            )
             raise pytest.UsageError(
                 *(
                     f"not found: {os.path.join(self.root, t)}\n(no match in any of {modules!r})"
