@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sample_shapes import SHAPES
+from sample_shapes import DEBUG_ME, SHAPES, TEST_DEBUG_ME
 
 TESTS = """\
 from shapes import Circle, Square
@@ -61,21 +61,6 @@ def example_nested():
 
 def example_figure():
     return Figure()
-"""
-
-#: Issue 17, :TwinDebug: on disk total() sums the values (the test fails); the e2e
-#: edits the buffer, unsaved, to double them first, and breaks on line 3, which only
-#: the buffer has.
-DEBUG_ME = """\
-def total(values):
-    return sum(values)
-"""
-TEST_DEBUG_ME = """\
-from debug_me import total
-
-
-def test_total():
-    assert total([1, 2, 3]) == 12
 """
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sample_shapes import SHAPES
+from sample_shapes import DEBUG_ME, SHAPES, TEST_DEBUG_ME
 
 TESTS = """\
 from shapes import Circle, Shape, Square
@@ -133,20 +133,6 @@ def example_figure():
 INSPECT = {"inspectNestedLine": 25, "inspectFigureLine": 29}  # 0-based, inside each
 
 
-#: Issue 17, Debug runs: on disk total() sums the values (the test fails); the e2e edits
-#: the buffer, unsaved, to double them first (the test passes) and puts a breakpoint on
-#: line 3, a line only the editor has.
-DEBUG_ME = """\
-def total(values):
-    return sum(values)
-"""
-TEST_DEBUG_ME = """\
-from debug_me import total
-
-
-def test_total():
-    assert total([1, 2, 3]) == 12
-"""
 DEBUG = {
     "debugFile": "debug_me.py",
     "debugTestFile": "test_debug_me.py",

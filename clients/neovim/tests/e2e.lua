@@ -183,6 +183,14 @@ local function lens_at(bufnr, line)
   end
 end
 
+-- The title of the lens over `line` once it has run (it then says it runs again).
+local function ran_lens_title(bufnr, line, what)
+  return h.wait(WAIT, function()
+    local lens = lens_at(bufnr, line)
+    return lens and lens.command.title:find('Run again', 1, true) and lens.command.title
+  end, what)
+end
+
 h.main(function()
   ws = assert(os.getenv('TWINLS_WORKSPACE'), 'TWINLS_WORKSPACE is not set')
   cmd = vim.fn.json_decode((assert(os.getenv('TWINLS_CMD'), 'TWINLS_CMD is not set')))
@@ -649,10 +657,7 @@ h.main(function()
   h.check('debug_result', function()
     h.expect(info.debug_seen, 'no Debug run stopped (debug_nvim_dap failed)')
     local def = find(debug_test, 'def test_total')
-    local title = h.wait(WAIT, function()
-      local lens = lens_at(debug_test, def)
-      return lens and lens.command.title:find('Run again', 1, true) and lens.command.title
-    end, 'the lens over test_total to show the Debug run\'s result')
+    local title = ran_lens_title(debug_test, def, 'the lens over test_total to show the Debug run\'s result')
     info.debug_lens = title
     h.expect(title:find('✓', 1, true), 'the Debug run of test_total did not pass: %q', title)
   end)
@@ -690,10 +695,7 @@ h.main(function()
   -- Neovim shows lens titles as raw text: no codicons, and a lens that ran says it runs again.
   h.check('lens_titles_plain', function()
     local def = find(tests, 'def test_circle')
-    local title = h.wait(WAIT, function()
-      local lens = lens_at(tests, def)
-      return lens and lens.command.title:find('Run again', 1, true) and lens.command.title
-    end, 'the lens over test_circle to say it runs again')
+    local title = ran_lens_title(tests, def, 'the lens over test_circle to say it runs again')
     info.lens_title_plain = title
     h.expect(not title:find('$(', 1, true), 'a codicon in a Neovim lens title: %q', title)
   end)
