@@ -8,10 +8,8 @@ broke. Screenshots and logs land in .test-out/vscode/.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,13 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from vscode_codeserver import (  # noqa: E402
-    PLAYWRIGHT,
     REPO,
     SETUP,
-    chromium,
     code_server,
     missing_tools,
     package_python_standin,
+    run_browser_script,
 )
 from vscode_workspace import (  # noqa: E402
     DEBUG,
@@ -110,12 +107,7 @@ def report() -> dict:
         standin = package_python_standin(home)
         with code_server(home, folder, extra_vsix=(standin,)) as cs:
             config = {
-                "url": cs.url,
                 "folder": str(folder),
-                "outDir": str(OUT),
-                "chromium": chromium(),
-                "browserProfile": str(home / "chromium-profile"),
-                "playwrightFrom": str(PLAYWRIGHT.parent.parent / "package.json"),
                 "implementationAt": list(IMPLEMENTATION_AT),
                 "implementationLines": IMPLEMENTATION_LINES,
                 "failingLineText": FAILING_LINE_TEXT,
@@ -132,26 +124,7 @@ def report() -> dict:
                 # While developing: TWINLS_VSCODE_ONLY=name,name runs only those checks.
                 "only": [n for n in os.environ.get("TWINLS_VSCODE_ONLY", "").split(",") if n],
             }
-            (home / "e2e.json").write_text(json.dumps(config))
-            try:
-                proc = subprocess.run(
-                    ["node", str(SCRIPT), str(home / "e2e.json")],
-                    capture_output=True, text=True, timeout=TIMEOUT,
-                )  # fmt: skip
-                output = proc.stdout + proc.stderr
-            except subprocess.TimeoutExpired as exc:
-                parts = [x.decode(errors="replace") if isinstance(x, bytes) else x or "" for x in
-                         (exc.stdout, exc.stderr)]  # fmt: skip
-                output = f"timed out after {TIMEOUT} s\n{''.join(parts)}"
-            (OUT / "e2e.log").write_text(output)
-            (OUT / "extension.log").write_text(cs.extension_log())
-            shutil.copy(cs.log, OUT / "code-server.log")
-    path = OUT / "report.json"
-    if not path.exists():
-        pytest.fail(f"the browser script wrote no report:\n{output[-3000:]}")
-    result = json.loads(path.read_text())
-    result["output"] = output
-    return result
+            return run_browser_script(SCRIPT, cs, home, config, OUT, "", TIMEOUT)
 
 
 @pytest.mark.parametrize("name", list(CHECKS))

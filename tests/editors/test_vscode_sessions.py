@@ -13,7 +13,6 @@ below no longer depend on what that session did before them.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,13 +22,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from vscode_codeserver import (  # noqa: E402
     EXTENSION,
-    PLAYWRIGHT,
     REPO,
     SETUP,
-    chromium,
     code_server,
     missing_tools,
     package_python_standin,
+    run_browser_script,
 )
 from vscode_workspace import ENV_TEST, user_settings  # noqa: E402
 
@@ -62,35 +60,9 @@ def session(mode: str, home: Path, folder: Path, extra: dict, trust: bool) -> di
     (OUT / f"report-{mode}.json").unlink(missing_ok=True)
     standin = package_python_standin(home)
     with code_server(home, folder, extra_vsix=(standin,), trust=trust) as cs:
-        config = {
-            "mode": mode,
-            "url": cs.url,
-            "outDir": str(OUT),
-            "chromium": chromium(),
-            "browserProfile": str(home / "chromium-profile"),
-            "playwrightFrom": str(PLAYWRIGHT.parent.parent / "package.json"),
-            **extra,
-        }
-        (home / "e2e.json").write_text(json.dumps(config))
-        try:
-            proc = subprocess.run(
-                ["node", str(SCRIPT), str(home / "e2e.json")],
-                capture_output=True, text=True, timeout=TIMEOUT,
-            )  # fmt: skip
-            output = proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            output = f"timed out after {TIMEOUT} s: {exc.stdout!r} {exc.stderr!r}"
-        (OUT / f"e2e-{mode}.log").write_text(output)
-        extension_log = cs.extension_log()
-        (OUT / f"extension-{mode}.log").write_text(extension_log)
-        (OUT / f"code-server-{mode}.log").write_text(cs.log.read_text(errors="replace"))
-    path = OUT / f"report-{mode}.json"
-    if not path.exists():
-        pytest.fail(f"the browser script wrote no report:\n{output[-3000:]}")
-    result = json.loads(path.read_text())
-    result["output"] = output
-    result["extension_log"] = extension_log
-    return result
+        return run_browser_script(
+            SCRIPT, cs, home, {"mode": mode, **extra}, OUT, f"-{mode}", TIMEOUT
+        )
 
 
 def tools() -> list[Path]:

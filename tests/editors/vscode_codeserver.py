@@ -19,6 +19,9 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "clients" / "vscode"
@@ -160,6 +163,52 @@ def code_server(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def run_browser_script(
+    script: Path,
+    cs: CodeServer,
+    home: Path,
+    config: dict[str, Any],
+    out: Path,
+    suffix: str,
+    timeout: float,
+) -> dict[str, Any]:
+    """Run a browser script (``vscode_page.mjs``'s users) against ``cs``; its report.
+
+    The report (``report{suffix}.json`` in ``out``) comes with the script's output and
+    the extension's log; both, and code-server's, are kept in ``out`` for people.
+    """
+    config = {
+        "url": cs.url,
+        "outDir": str(out),
+        "chromium": chromium(),
+        "browserProfile": str(home / "chromium-profile"),
+        "playwrightFrom": str(PLAYWRIGHT.parent.parent / "package.json"),
+        **config,
+    }
+    (home / "e2e.json").write_text(json.dumps(config))
+    try:
+        proc = subprocess.run(
+            ["node", str(script), str(home / "e2e.json")],
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+        output = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        parts = [x.decode(errors="replace") if isinstance(x, bytes) else x or "" for x in
+                 (exc.stdout, exc.stderr)]  # fmt: skip
+        output = f"timed out after {timeout} s\n{''.join(parts)}"
+    (out / f"e2e{suffix}.log").write_text(output)
+    extension_log = cs.extension_log()
+    (out / f"extension{suffix}.log").write_text(extension_log)
+    shutil.copy(cs.log, out / f"code-server{suffix}.log")
+    report = out / f"report{suffix}.json"
+    if not report.exists():
+        pytest.fail(f"the browser script wrote no report:\n{output[-3000:]}")
+    result = json.loads(report.read_text())
+    result["output"] = output
+    result["extension_log"] = extension_log
+    return result
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:

@@ -7,72 +7,15 @@
 //     with its declared description and no server starts.
 // Usage: node vscode_sessions.mjs CONFIG.json — writes CONFIG.outDir/report-MODE.json.
 // Run by tests/editors/test_vscode_sessions.py.
-import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { escape, openWorkbench } from './vscode_page.mjs';
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(config.playwrightFrom);
-const { chromium } = require('playwright-core');
-
-const report = { checks: {}, notes: [] };
-const save = () =>
-  fs.writeFileSync(path.join(config.outDir, `report-${config.mode}.json`), JSON.stringify(report, null, 2));
-
-async function check(name, fn, needs = []) {
-  const started = Date.now();
-  const failed = needs.filter((n) => !report.checks[n]?.ok);
-  if (failed.length) {
-    report.checks[name] = { ok: false, detail: `not run: needs ${failed.join(', ')}`, ms: 0 };
-  } else {
-    try {
-      report.checks[name] = { ok: true, detail: (await fn()) ?? '', ms: Date.now() - started };
-    } catch (err) {
-      const detail = String(err?.message ?? err).split('\n').slice(0, 6).join('\n');
-      report.checks[name] = { ok: false, detail, ms: Date.now() - started };
-      await page.screenshot({ path: path.join(config.outDir, `failed-${name}.png`) }).catch(() => {});
-    }
-  }
-  console.log(`${report.checks[name].ok ? 'ok  ' : 'FAIL'} ${name} (${report.checks[name].ms} ms) ${report.checks[name].detail}`);
-  save();
-}
-
-const ctx = await chromium.launchPersistentContext(config.browserProfile, {
-  executablePath: config.chromium,
-  headless: true,
-  viewport: { width: 1400, height: 900 },
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-  ],
-});
-const page = ctx.pages()[0] ?? (await ctx.newPage());
-page.setDefaultTimeout(90000);
-page.on('pageerror', (err) => report.notes.push(`page error: ${String(err).slice(0, 300)}`));
-
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-async function poll(fn, timeoutMs = 90000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await page.waitForTimeout(250);
-  }
-}
-
-async function runCommand(label) {
-  await page.keyboard.press('F1');
-  const box = page.locator('.quick-input-widget input');
-  await box.waitFor();
-  await box.fill(`>${label}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row').filter({
-    has: page.locator('.label-name', { hasText: new RegExp(`^${escape(label)}$`) }),
-  });
-  await row.first().click();
-}
+const { ctx, page, save, check, poll, runCommand, lensAbove, statusBar } = await openWorkbench(
+  config,
+  `report-${config.mode}.json`,
+);
 
 /** Quick Open a file by its (unique) name. */
 async function quickOpen(name) {
@@ -85,27 +28,6 @@ async function quickOpen(name) {
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
   await page.locator('.monaco-editor .view-lines').first().waitFor();
 }
-
-async function lensAbove(lineText, title) {
-  const line = page.locator('.view-line', { hasText: lineText }).first();
-  const lenses = page.locator('.codelens-decoration a', { hasText: title });
-  return poll(async () => {
-    const lineBox = await line.boundingBox().catch(() => null);
-    if (!lineBox) return undefined;
-    let best;
-    for (const lens of await lenses.all()) {
-      const box = await lens.boundingBox().catch(() => null);
-      if (box && box.y < lineBox.y && lineBox.y - box.y < 2 * lineBox.height && (!best || box.y > best.box.y)) {
-        best = { lens, box };
-      }
-    }
-    return best?.lens;
-  }, 60000).catch(() => {
-    throw new Error(`no "${title}" lens above "${lineText}"`);
-  });
-}
-
-const statusBar = (pattern) => page.locator('.part.statusbar .statusbar-item', { hasText: pattern }).first();
 
 /** Twinls: Show Twin Status's message. */
 async function twinStatus() {
@@ -160,7 +82,7 @@ try {
       const out = [];
       for (const [file, test] of config.tests) {
         await quickOpen(file);
-        const lens = await lensAbove(`def ${test}`, 'Run test');
+        const lens = await lensAbove(`def ${test}`, 'Run test', 60000);
         await lens.click();
         const item = statusBar(new RegExp(`${test} passed`));
         await item.waitFor({ timeout: 90000 });
