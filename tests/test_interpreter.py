@@ -20,7 +20,6 @@ import pytest
 from lsprotocol import types
 
 from lsp_harness import TwinClient, lsp_session
-from twinls.server.interpreter import Interpreter, InterpreterError, choose
 
 REPO = Path(__file__).resolve().parent.parent
 ENVS = REPO / ".test-envs"
@@ -130,48 +129,6 @@ async def twin_in(client: TwinClient, version: str, timeout: float = 60) -> dict
             return st
         assert loop.time() < deadline, f"no twin in {version} came up: {st}"
         await asyncio.sleep(0.1)
-
-
-# -- choosing (pure) ------------------------------------------------------------------
-
-
-def make_venv(folder: Path) -> str:
-    """A venv-shaped folder (pyvenv.cfg + an executable bin/python) for the choice tests."""
-    (folder / "bin").mkdir(parents=True)
-    (folder / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    exe = folder / "bin" / "python"
-    exe.write_text("#!/bin/sh\n")
-    exe.chmod(0o755)
-    return str(exe)
-
-
-def test_choice_order(tmp_path):
-    dot_venv = make_venv(tmp_path / ".venv")
-    make_venv(tmp_path / "venv")
-    active = make_venv(tmp_path / "active")
-    conda = make_venv(tmp_path / "conda")
-    env = {"VIRTUAL_ENV": str(tmp_path / "active"), "CONDA_PREFIX": str(tmp_path / "conda")}
-    root = str(tmp_path)
-    assert choose(root, "active", "setting", env) == Interpreter(active, "setting")
-    assert choose(root, None, environ=env) == Interpreter(active, "VIRTUAL_ENV")
-    assert choose(root, None, environ={"CONDA_PREFIX": env["CONDA_PREFIX"]}) == Interpreter(
-        conda, "CONDA_PREFIX"
-    )
-    assert choose(root, None, environ={}) == Interpreter(dot_venv, ".venv")
-    (tmp_path / ".venv" / "pyvenv.cfg").unlink()  # not a venv any more
-    assert choose(root, None, environ={}).source == "venv"
-    assert choose(str(tmp_path / "active"), None, environ={}) == Interpreter(
-        sys.executable, "server"
-    )
-    assert choose(str(tmp_path / "active"), None, environ={}).is_server
-
-
-def test_bad_setting_says_what_is_wrong(tmp_path):
-    with pytest.raises(InterpreterError, match="not an executable"):
-        choose(str(tmp_path), "nowhere/python")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(InterpreterError, match="no bin/python"):
-        choose(str(tmp_path), "empty")
 
 
 # -- end to end ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Server: each workspace folder's interpreter (``server/interpreter.py`` ``choices_for``)
-and folders grouped by it (``server/groups.py``)."""
+"""Server: each workspace folder's interpreter (``server/interpreter.py`` ``choose``,
+``choices_for``) and folders grouped by it (``server/groups.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from twinls.server.groups import Group, by_key, group_of_path
-from twinls.server.interpreter import Interpreter, choices_for
+from twinls.server.interpreter import Interpreter, InterpreterError, choices_for, choose
 
 
 def venv(folder: Path) -> str:
@@ -74,3 +74,35 @@ def test_folders_sharing_an_interpreter_share_a_group():
     assert group_of_path("/e/x.py", made, roots) is made[1]
     assert group_of_path("/elsewhere/x.py", made, roots) is None
     assert made[0].twin_roots(roots) == ["/a", "/c", "/b", "/d", "/e"]
+
+
+# -- one folder's choice (server/interpreter.py choose) --------------------------------
+
+
+def test_choice_order(tmp_path):
+    dot_venv = venv(tmp_path / ".venv")
+    venv(tmp_path / "venv")
+    active = venv(tmp_path / "active")
+    conda = venv(tmp_path / "conda")
+    env = {"VIRTUAL_ENV": str(tmp_path / "active"), "CONDA_PREFIX": str(tmp_path / "conda")}
+    root = str(tmp_path)
+    assert choose(root, "active", "setting", env) == Interpreter(active, "setting")
+    assert choose(root, None, environ=env) == Interpreter(active, "VIRTUAL_ENV")
+    assert choose(root, None, environ={"CONDA_PREFIX": env["CONDA_PREFIX"]}) == Interpreter(
+        conda, "CONDA_PREFIX"
+    )
+    assert choose(root, None, environ={}) == Interpreter(dot_venv, ".venv")
+    (tmp_path / ".venv" / "pyvenv.cfg").unlink()  # not a venv any more
+    assert choose(root, None, environ={}).source == "venv"
+    assert choose(str(tmp_path / "active"), None, environ={}) == Interpreter(
+        sys.executable, "server"
+    )
+    assert choose(str(tmp_path / "active"), None, environ={}).is_server
+
+
+def test_bad_setting_says_what_is_wrong(tmp_path):
+    with pytest.raises(InterpreterError, match="not an executable"):
+        choose(str(tmp_path), "nowhere/python")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InterpreterError, match="no bin/python"):
+        choose(str(tmp_path), "empty")
