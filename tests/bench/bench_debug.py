@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -21,15 +20,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from figures import ms_p99  # noqa: E402
+
 from dap_client import DapClient  # noqa: E402
 from lsp_harness import lsp_session  # noqa: E402
 from test_debug import IN_EDITOR, ON_DISK, TEST  # noqa: E402
-
-
-def ms(values: list[float]) -> str:
-    values = sorted(values)
-    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    return f"{statistics.median(values) * 1000:.2f} ms (p99 {p99 * 1000:.2f})"
 
 
 def attach(host: str, port: int, path: str) -> tuple[float, float]:
@@ -84,10 +79,10 @@ def main() -> None:
         (root / "test_calc.py").write_text(TEST)
         times = asyncio.run(bench(root, args.repeat))
     print("| what | median (p99) |\n|---|---|")
-    print(f"| a plain run of the test (`twinls.runAt`) | {ms(times['run'])} |")
-    print(f"| `twinls.debug` until the address | {ms(times['address'])} |")
-    print(f"| attach until stopped at the breakpoint | {ms(times['stopped'])} |")
-    print(f"| `continue` until `terminated` | {ms(times['ended'])} |")
+    print(f"| a plain run of the test (`twinls.runAt`) | {ms_p99(times['run'])} |")
+    print(f"| `twinls.debug` until the address | {ms_p99(times['address'])} |")
+    print(f"| attach until stopped at the breakpoint | {ms_p99(times['stopped'])} |")
+    print(f"| `continue` until `terminated` | {ms_p99(times['ended'])} |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "server"))
+
+from figures import ms_range  # noqa: E402
 
 from twinls.server.interpreter import Interpreter  # noqa: E402
 from twinls.server.pool import TwinPool  # noqa: E402
@@ -90,14 +91,9 @@ def main() -> None:
     print(f"{args.repeat} runs each, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}\n")
     print("| workspace | every folder served | switch one folder (3.12 → 3.13) |")
     print("|---|---|---|")
-    print(f"| one folder (3.10) | {cell(runs[False], 'served')} | – |")
+    print(f"| one folder (3.10) | {ms_range(runs[False], 'served')} | – |")
     two = runs[True]
-    print(f"| two folders (3.10, 3.12) | {cell(two, 'served')} | {cell(two, 'switch')} |")
-
-
-def cell(runs: list[dict[str, float]], key: str) -> str:
-    vals = sorted(r[key] * 1000 for r in runs)
-    return f"{statistics.median(vals):.0f} ms ({vals[0]:.0f}–{vals[-1]:.0f})"
+    print(f"| two folders (3.10, 3.12) | {ms_range(two, 'served')} | {ms_range(two, 'switch')} |")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,14 @@ Prints a Markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from figures import ms_p99  # noqa: E402
 
 from twinls.api import Twin  # noqa: E402
 from twinls.server.plan import Run, Target  # noqa: E402
@@ -36,12 +37,6 @@ def example_value():
 """
 
 
-def ms(values: list[float]) -> str:
-    values = sorted(values)
-    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    return f"{statistics.median(values) * 1000:.2f} ms (p99 {p99 * 1000:.2f})"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
@@ -58,7 +53,7 @@ def main() -> None:
                     start = time.perf_counter()
                     result = Run(twin.pool, target).start().wait(60)
                     walls.append(time.perf_counter() - start)
-                rows.append((f"example run, parkMax {park}", ms(walls)))
+                rows.append((f"example run, parkMax {park}", ms_p99(walls)))
                 if not park:
                     continue
                 handle = result["tests"][0]["handle"]
@@ -84,9 +79,9 @@ def main() -> None:
                     three.append(time.perf_counter() - s)
                 (info,) = twin.pool.call("run.parked", 0, twin=t).result(60)
                 rows += [
-                    ("`run.inspect`: one level of the dict", ms(one)),
-                    ("a page of 100 of a 10**10-long sequence, at its end", ms(page)),
-                    ("three levels (rows › rows[0] › its tags)", ms(three)),
+                    ("`run.inspect`: one level of the dict", ms_p99(one)),
+                    ("a page of 100 of a 10**10-long sequence, at its end", ms_p99(page)),
+                    ("three levels (rows › rows[0] › its tags)", ms_p99(three)),
                     ("the parked child's resident memory", f"{info['rss'] / 1024:.1f} MiB"),
                 ]
     print("| what | median (p99) |\n|---|---|")

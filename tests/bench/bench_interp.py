@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "server"))
 
+from figures import ms_range  # noqa: E402
+
 from twinls.server.interpreter import Interpreter  # noqa: E402
 from twinls.server.pool import TwinPool  # noqa: E402
 
@@ -84,12 +86,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, runs in results.items():
         call = statistics.median(r["call"] * 1000 for r in runs)
-        print(f"| {name} | {cell(runs, 'first')} | {cell(runs, 'restart')} | {call:.2f} ms |")
-
-
-def cell(runs: list[dict[str, float]], key: str) -> str:
-    vals = sorted(r[key] * 1000 for r in runs)
-    return f"{statistics.median(vals):.0f} ms ({vals[0]:.0f}–{vals[-1]:.0f})"
+        first, restart = ms_range(runs, "first"), ms_range(runs, "restart")
+        print(f"| {name} | {first} | {restart} | {call:.2f} ms |")
 
 
 if __name__ == "__main__":
