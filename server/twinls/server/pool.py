@@ -26,7 +26,17 @@ from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinUnavailable
-from .sizing import LOCAL_MAX, RESIZE_EVERY, CpuMeter, Sizing, choose, fixed, measure, settle
+from .sizing import (
+    LOCAL_MAX,
+    RESIZE_EVERY,
+    CpuMeter,
+    Sizing,
+    choose,
+    cpu_seconds,
+    fixed,
+    measure,
+    settle,
+)
 from .stubs import Query, Sharded
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,9 @@ Notice = Callable[..., None]
 VERIFY_EVERY = 0.05
 #: Seconds a call may go on after its cancel before its twin is restarted.
 CANCEL_GRACE = 10.0
+#: A silent twin still using CPU (a long C call holding its GIL, a starved machine) is
+#: busy, not hung: it gets up to this many ``hangAfter`` before it is killed anyway.
+BUSY_GRACE = 8
 
 
 def default_size() -> int:
@@ -599,13 +612,38 @@ class TwinPool:
             n = next(self._pings)
             for t in self.live():
                 stuck = self._stuck(t)
-                if now - t.last_pong > self.hang_after:
-                    t.kill(f"stopped answering for {now - t.last_pong:.0f} s")
+                silent = now - t.last_pong
+                if not self._working(t, now) and silent > self.hang_after:
+                    t.kill(f"stopped answering for {silent:.0f} s")
                 elif stuck:
                     log.warning("twin %s: %s; restarting it", t.slot, stuck)
                     t.kill(stuck)
                 else:
                     t.ping(n)
+
+    def _working(self, t: TwinProcess, now: float) -> bool:
+        """Whether a twin silent past ``hangAfter`` is computing, not hung.
+
+        One that computes (its reader thread waits behind a long C call holding
+        the GIL, or the machine is starved) keeps its work up to ``BUSY_GRACE``
+        times ``hangAfter``; a stopped or deadlocked one uses no CPU and is
+        killed at ``hangAfter``. CPU is looked at every second at most, so a
+        supervisor woken early never sees too short a window. A remote twin's
+        CPU cannot be read here: no grace.
+        """
+        if t.host is not None:
+            return False
+        used = cpu_seconds(t.pid)
+        if used is None:
+            return False
+        if t.cpu_seen is None or now - t.cpu_seen[1] >= 1.0:
+            t.cpu_busy = t.cpu_seen is not None and used > t.cpu_seen[0]
+            t.cpu_seen = (used, now)
+        silent = now - t.last_pong
+        if t.cpu_busy and self.hang_after < silent <= BUSY_GRACE * self.hang_after:
+            log.info("twin %s silent for %.0f s but using CPU: busy, not hung", t.slot, silent)
+            return True
+        return False
 
     def _keep_host(self, host: Any) -> None:
         """Connect a twin host, give it slots, and reconnect it with backoff when it goes."""

@@ -48,6 +48,9 @@ class TwinProcess:
         self.ready = threading.Event()
         self.exited = threading.Event()  # set once the process is reaped
         self.last_pong = 0.0
+        #: (CPU seconds, when) at the last look and whether it grew (``pool._working``).
+        self.cpu_seen: tuple[float, float] | None = None
+        self.cpu_busy = False
         self.applied_seq = 0
         self.busy = 0.0  # seconds the twin's worker has been on one call (last pong)
         self.cancelled_for = 0.0  # seconds that call has ignored its cancel
