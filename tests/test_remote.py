@@ -131,13 +131,18 @@ def expected() -> set[tuple[str, int, int]]:
 
 
 async def check_sharded_references(client: TwinClient, want: set) -> None:
-    """Every repeat gives the local pool's answer, and the remote twins take chunks of it."""
+    """Every repeat gives the local pool's answer, and the remote twins take part in it.
+
+    How many chunks a twin takes is its measured speed's business (``shards.weights``):
+    under load a remote twin measured slow after the first search may be homed no file
+    in the next, so the check is that it took some, not a share per repeat.
+    """
     client.open("u0.py", UNSAVED)
     before = {t["slot"]: t["chunks"] for t in remote_twins(await client.status())}
     for _ in range(3):
         assert await references(client) == want
     after = {t["slot"]: t["chunks"] for t in remote_twins(await client.status())}
-    assert any(after[s] >= before.get(s, 0) + 3 for s in after), (before, after)
+    assert any(after[s] > before.get(s, 0) for s in after), (before, after)
 
 
 def test_remotes_setting_is_checked():
