@@ -580,14 +580,21 @@ class Executed(TypedDict):
     nodeid: str
     file: str  # the test's own file
     units: dict[str, list[str]]  # workspace file -> unit qualnames (``shared/units.py``)
+    lines: dict[str, list[int]]  # workspace file -> 1-based lines the test ran
 
 
-class Imports(TypedDict):
-    """run child → server (live runs): workspace files imported once these were collected."""
-
+class _ImportsKeys(TypedDict):
     k: Literal["imports"]
     tests: list[str]
     files: list[str]
+
+
+class Imports(_ImportsKeys, total=False):
+    """run child → server (live runs): workspace files imported once these were collected."""
+
+    #: workspace file -> 1-based lines collection ran (absent: a warm run's zygote
+    #: collected, untraced)
+    lines: dict[str, list[int]]
 
 
 #: What a run child streams (the twin reads ``end``; the server gets the rest as partials).
@@ -870,12 +877,19 @@ class CoveredUnit(TypedDict):
 
 
 class CoveredFile(TypedDict):
+    """One file's coverage: per function (``units``) and per line (issue 15)."""
+
     uri: str
     units: list[CoveredUnit]
+    #: 0-based lines of the file's executable statements (``server/statements.py``) that
+    #: ran, in a recorded test or while its module was imported by a recorded collection
+    covered: list[int]
+    uncovered: list[int]  # 0-based lines of executable statements that never ran
+    statements: int  # len(covered) + len(uncovered)
 
 
 class Coverage(TypedDict):
-    """``twinls.coverage``'s answer: function-level coverage of the recorded tests."""
+    """``twinls.coverage``'s answer: function- and line-level coverage of the recorded tests."""
 
     files: list[CoveredFile]
 

@@ -25,6 +25,7 @@ from ...shared.paths import in_workspace, root_of
 from ...shared.schema import Coverage, CoveredFile, CoveredUnit, LiveState, RunResults
 from ...shared.units import FileUnits, changed, parse
 from ..plan import Run, Target
+from ..statements import statements
 from ..testmap import Selection, TestMap, is_dependency_file
 from . import app
 from .lenses import WAITERS
@@ -104,9 +105,13 @@ class Live:
         for path in list(pool.mirror.docs):
             self.before[path] = self._parse(path)
 
-    def _parse(self, path: str) -> FileUnits | None:
+    def read(self, path: str) -> str | None:
+        """A file's text as the twins have it (the overlay's, else disk's)."""
         pool = self.ls.pool
-        text = pool.mirror.read_text(path) if pool is not None else None
+        return pool.mirror.read_text(path) if pool is not None else None
+
+    def _parse(self, path: str) -> FileUnits | None:
+        text = self.read(path)
         if text is None:
             return None
         try:
@@ -320,18 +325,19 @@ class Live:
         kind = msg["k"]
         if kind == "executed":
             root = root_of(msg["file"], self.roots())
-            self.map_of(root).record(msg)
+            self.map_of(root).record(msg, self.read)
             for path in msg["units"]:
                 if path not in self.before:  # its 'before' for the next edit of it
                     self.before[path] = self._parse(path)
         elif kind == "imports":
             for root in {root_of(t, self.roots()) for t in msg["tests"]}:
-                self.map_of(root).record_imports(msg)
+                self.map_of(root).record_imports(msg, self.read)
         else:
             self.ls.part(Runs).on_event(run, msg, [])
 
     def coverage(self) -> Coverage:
-        """Per file the recorded tests touched: each unit and how many tests executed it."""
+        """Per file the recorded tests touched: each unit and how many tests executed it, and
+        its executable statements (``server/statements.py``) that ran and that did not."""
         counts: dict[str, dict[str, int]] = {}
         for m in self.maps.values():
             for per_file in m.executed.values():
@@ -339,11 +345,16 @@ class Live:
                     mine = counts.setdefault(path, {})
                     for unit in units:
                         mine[unit] = mine.get(unit, 0) + 1
+            for path in m.collected:  # imported only: its functions may all be uncovered
+                counts.setdefault(path, {})
         files: list[CoveredFile] = []
         for path in sorted(counts):
             parsed = self._parse(path)
-            if parsed is None:
+            text = self.read(path)
+            stmts = statements(text, path) if text is not None else None
+            if parsed is None or stmts is None:
                 continue
+            ran = stmts.ran(self.map_of(root_of(path, self.roots())).ran(path, text))
             units: list[CoveredUnit] = [
                 {
                     "name": span.qualname,
@@ -353,7 +364,15 @@ class Live:
                 }
                 for span in parsed.spans
             ]
-            files.append({"uri": self.ls.uri_of(path), "units": units})
+            files.append(
+                {
+                    "uri": self.ls.uri_of(path),
+                    "units": units,
+                    "covered": sorted(n - 1 for n in ran),
+                    "uncovered": sorted(n - 1 for n in stmts.lines - ran),
+                    "statements": len(stmts.lines),
+                }
+            )
         return {"files": files}
 
     def test_files(self) -> list[str]:
