@@ -8,7 +8,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from lsp_harness import TwinClient, lsp_session
+from lsp_harness import lsp_session
 from test_live import T, listen, outcomes
 
 CALC = textwrap.dedent(

@@ -137,10 +137,11 @@ class Recorder:
         folders = [f.rstrip(os.sep) + os.sep for f in self.select.get("folders") or ()]
         files = set(self.select.get("files") or ())
         nodeids = set(self.select.get("nodeids") or ())
+        skip = set(self.select.get("skip") or ())  # a folder's files other children run
 
         def wanted(item: pytest.Item) -> bool:
             path = str(item.path)
-            if path in files or any(path.startswith(f) for f in folders):
+            if path in files or (path not in skip and any(path.startswith(f) for f in folders)):
                 return True
             return item.nodeid in nodeids or item.nodeid.split("[")[0] in nodeids
 

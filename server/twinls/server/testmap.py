@@ -2,8 +2,8 @@
 
 Fed by live runs' ``executed`` and ``imports`` events (``run/trace.py``),
 kept in this process's memory only; the lines they ran are kept beside the
-units, for line coverage (``twinls.coverage``, ``server/statements.py``). ``affected`` turns an edit's changed units
-(``shared/units.py``) into a selection:
+units, for line coverage (``twinls.coverage``, ``server/statements.py``).
+``affected`` turns an edit's changed units (``shared/units.py``) into a selection:
 
 - a changed function or method: the tests that executed it;
 - a changed class (its own statements, bases, a method added or removed): the
@@ -126,6 +126,53 @@ class Texts:
             self._moves[(ran.key, now)] = moves
         moves = self._moves[(ran.key, now)]
         return {moves[n] for n in ran.lines if n in moves}
+
+
+@dataclass
+class Part:
+    """One child's share of a live run: a selection, minus files other children run."""
+
+    sel: Selection
+    skip: set[str] = field(default_factory=set)  # files of ``sel.folders`` that are not its
+
+
+def split(sel: Selection, test_files: list[str], n: int) -> list[Part]:
+    """``sel`` cut into at most ``n`` parts, by test file (each exact test goes with its
+    file), dealt by test count; what a folder holds beyond ``test_files`` (a file the index
+    does not list, a collection error) goes to the part that keeps the folder."""
+    weights: dict[str, float] = {}  # piece key -> its weight
+    for path in test_files:
+        if path in sel.files or any(_under(path, d) for d in sel.folders):
+            weights[path] = weights.get(path, 0.0) + 1.0
+    for path in sel.files:
+        weights.setdefault(path, 1.0)
+    for nodeid in sel.nodeids:
+        key = sel.tests_of.get(nodeid, "")
+        weights[key] = weights.get(key, 0.0) + (0.0 if key in sel.files else 1.0)
+    pieces = sorted(weights, key=lambda k: (-weights[k], k))
+    if n <= 1 or len(pieces) <= 1:
+        return [Part(sel)]
+    groups: list[list[str]] = [[] for _ in range(min(n, len(pieces)))]
+    loads = [0.0] * len(groups)
+    for key in pieces:
+        i = min(range(len(groups)), key=lambda j: (loads[j], j))
+        loads[i] += weights[key]
+        groups[i].append(key)
+    in_folders = {k for k in pieces if k and any(_under(k, d) for d in sel.folders)}
+    parts = []
+    for i, group in enumerate(groups):
+        mine = set(group)
+        files = {k for k in mine if k in sel.files or k in in_folders}
+        nodeids = {n for n in sel.nodeids if sel.tests_of.get(n, "") in mine}
+        part = Selection(
+            set(), files, nodeids, {n: sel.tests_of[n] for n in nodeids if n in sel.tests_of}
+        )
+        if i == 0 and sel.folders:  # the heaviest keeps the folders, less the others' files
+            part.folders = set(sel.folders)
+            parts.append(Part(part, in_folders - mine))
+        else:
+            parts.append(Part(part))
+    return parts
 
 
 def is_dependency_file(path: str) -> bool:

@@ -772,6 +772,7 @@ class InitializationOptions(TypedDict, total=False):
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
     pythonByFolder: dict[str, FolderPython]  # per workspace folder (path or URI), first
     liveTests: bool  # re-run the tests each edit affects (``server/lsp/live.py``)
+    liveMax: int  # run children live runs may use at once (default: cores - 1, at least 1)
     remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
     # Live results and Debug runs (issue 17: twin/parked.py, server/lsp/inspect.py).
     parkMax: int  # parked run children per twin (0: off)
@@ -831,11 +832,25 @@ class TwinLink(TypedDict, total=False):
     folders: list[str]  # a local twin: the workspace folders its interpreter answers for
 
 
+class LiveStatus(TypedDict):
+    """``twinls.status``'s ``live`` block: live tests and their budget (``server/lsp/live.py``)."""
+
+    on: bool
+    liveMax: int  # run children live runs may use at once
+    running: int  # live run children running now
+    peak: int  # most live run children ever running at once
+    waiting: int  # children of the current live run waiting for the budget
+    owed: int  # folders, files and tests cancelled runs left to the next one
+    runs: int  # live runs ended
+    cancelled: int  # of which cancelled (stale, or yielded to a search)
+
+
 class Status(TypedDict):
     """``twinls.status``'s answer."""
 
     server: ServerStatus
     pool: PoolStatus
+    live: LiveStatus
     remotes: list[dict[str, Any]]  # server/remote.py RemoteHost.describe
     twins: list[dict[str, Any]]
 
