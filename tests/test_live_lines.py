@@ -6,9 +6,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from lsp_harness import lsp_session
+from test_interpreter import env_python
 from test_live import T, listen, outcomes
 
 CALC = textwrap.dedent(
@@ -43,15 +45,28 @@ def file_of(cov: dict[str, Any], uri: str) -> dict[str, Any]:
     return next(f for f in cov["files"] if f["uri"] == uri)
 
 
+#: The tracer each interpreter gets (``run/trace.py``): sys.settrace before 3.12,
+#: sys.monitoring from 3.12 (the project venv tests/test_interpreter.py uses).
+TRACERS = {"settrace": None, "monitoring": "3.12"}
+
+
+@pytest.mark.parametrize("tracer", sorted(TRACERS))
 async def test_the_lines_a_test_ran_are_covered_and_the_other_branch_is_not(
-    tmp_path: Path,
+    tmp_path: Path, tracer: str
 ) -> None:
     (tmp_path / "calc.py").write_text(CALC)
     (tmp_path / "test_calc.py").write_text(TESTS)
-    async with lsp_session(tmp_path, init_options={"liveTests": True}) as client:
+    options: dict[str, Any] = {"liveTests": True}
+    version = TRACERS[tracer]
+    if version is not None:
+        options["python"] = env_python(version)
+    async with lsp_session(tmp_path, init_options=options) as client:
         notes = listen(client)
         client.open("calc.py")
         await client.wait_for(lambda: notes, what="the baseline run", timeout=T)
+        if version is not None:
+            (twin,) = (await client.command("twinls.status"))["twins"]
+            assert twin["python"]["version"].startswith(version + ".")
         assert outcomes(notes[0]) == {"test_calc.py::test_positive": "passed"}
 
         cov = await client.command("twinls.coverage")
