@@ -603,6 +603,21 @@ try {
     return 'an unsaved edit failed test_square_area live; undoing it passed it again';
   }, ['workbench']);
 
+  // Line coverage (issue 15): the Coverage profile shows what the live runs recorded:
+  // shapes.py in the Test Coverage view, hit and missed lines in its gutter.
+  await check('live_coverage', async () => {
+    await runCommand('Test: Run All Tests with Coverage');
+    const item = page.locator('.test-coverage-list-item', { hasText: 'shapes.py' }).first();
+    await item.waitFor({ timeout: 60000 });
+    const listed = (await item.textContent()).trim();
+    await openFromExplorer('shapes.py');
+    const hit = page.locator('.margin-view-overlays .coverage-deco-gutter.coverage-deco-hit');
+    const miss = page.locator('.margin-view-overlays .coverage-deco-gutter.coverage-deco-miss');
+    await hit.first().waitFor({ timeout: 60000 });
+    await miss.first().waitFor({ timeout: 60000 });
+    return `Test Coverage lists ${listed}; gutter: ${await hit.count()} hit, ${await miss.count()} missed lines`;
+  }, ['live_result']);
+
 } finally {
   // The picture for people: the test file with its lenses, the Testing view beside it.
   await dismissNotifications();

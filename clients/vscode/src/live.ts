@@ -22,7 +22,7 @@ export class LiveTests implements vscode.Disposable {
     private readonly tests: TwinTests,
     private readonly output: vscode.LogOutputChannel,
   ) {
-    this.coverageProfile = tests.controller.createRunProfile('Coverage (live tests)', vscode.TestRunProfileKind.Coverage, (req) => this.coverageRun(req), false);
+    this.coverageProfile = tests.controller.createRunProfile('Coverage (live tests)', vscode.TestRunProfileKind.Coverage, (req) => this.coverageRun(req), true);
     this.coverageProfile.loadDetailedCoverage = async (_run, fc) => this.details.get(fc) ?? [];
     this.item.name = 'twinls: live tests';
     this.item.command = 'twinls.toggleLive';
