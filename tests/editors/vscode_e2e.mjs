@@ -615,7 +615,14 @@ try {
     const miss = page.locator('.margin-view-overlays .coverage-deco-gutter.coverage-deco-miss');
     await hit.first().waitFor({ timeout: 60000 });
     await miss.first().waitFor({ timeout: 60000 });
-    return `Test Coverage lists ${listed}; gutter: ${await hit.count()} hit, ${await miss.count()} missed lines`;
+    // The gutter class sits on the line number itself: per line, not per function. The
+    // only line no test ran is Shape.area's `raise` (3); its `def` (2) ran at import.
+    const missed = (await miss.allTextContents()).map((t) => t.trim());
+    const hits = (await hit.allTextContents()).map((t) => t.trim());
+    if (missed.join(',') !== '3' || !hits.includes('2') || !hits.includes('11')) {
+      throw new Error(`gutter: missed lines ${missed.join(',')}, hit lines ${hits.join(',')}`);
+    }
+    return `Test Coverage lists ${listed}; gutter: lines ${hits.join(',')} hit, ${missed.join(',')} missed`;
   }, ['live_result']);
 
 } finally {

@@ -4,14 +4,25 @@ With ``liveTests`` on (initializationOptions, or ``twinls.toggleLiveTests``),
 every edit of a workspace file cancels the live run still going (it is stale)
 and, after ``DEBOUNCE`` seconds of quiet, compares the file's units before and
 after (``shared/units.py``), asks the map which tests that touches
-(``server/testmap.py``) and runs them in one run child per workspace folder,
-niced, recording what each test executes (``run/trace.py``). The first run
-covers the whole workspace (nothing is recorded yet). Results land where a lens
-run's do (``server/lsp/lenses.py``: diagnostics at the failing line, lens titles) and
-in a ``twinls/runResults`` notification carrying the run commands' structured
-result. A live run waits while a search is running (searches come first), and
-one still going when a search starts yields to it: it is cancelled, what it had
-not finished is owed, and once no search runs a ``resumed`` live run runs that.
+(``server/testmap.py``) and runs them in niced run children, recording what
+each test executes, per function and per line (``run/trace.py``). The first run
+covers the whole workspace (nothing is recorded yet).
+
+Budget: at most ``liveMax`` children at once (initializationOptions; default
+cores - 1, at least 1). Each folder's selection is cut by test file into up to
+that many parts (``testmap.split``; the twins' index lists a folder's test
+files, and the part that keeps the folder runs whatever the index missed), so
+the first results come from children running side by side; a part beyond the
+budget waits until a child ends (:class:`LiveRun`). ``twinls.status``'s
+``live`` block says what runs and waits. ``twinls.coverage`` answers per
+function and per line (``server/statements.py``: the executable statements).
+
+Results land where a lens run's do (``server/lsp/lenses.py``: diagnostics at
+the failing line, lens titles) and in a ``twinls/runResults`` notification
+carrying the run commands' structured result. A live run waits while a search
+is running (searches come first), and one still going when a search starts
+yields to it: it is cancelled, what it had not finished is owed, and once no
+search runs a ``resumed`` live run runs that.
 """
 
 from __future__ import annotations
