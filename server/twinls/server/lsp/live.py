@@ -101,7 +101,15 @@ class LiveRun(Run):
                 self.running += 1
                 self.peak = max(self.peak, self.running)
                 last = not self.waiting
-            self.start_job(None, spec).on_done(self._ended)
+            try:
+                promise = self.start_job(None, spec)
+            except Exception:  # (no twin to take it): the rest is owed, as if cancelled
+                log.exception("live run %s: a child did not start", self.id)
+                with self._budget:
+                    self.running -= 1
+                self.cancel()
+                return
+            promise.on_done(self._ended)
             if last:
                 self._all_started.set()
 
@@ -421,7 +429,10 @@ class Live:
         most = self.most()
         test_files: list[str] = []
         if most > 1 and any(sel.folders for sel in selections.values()):
-            test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
+            try:
+                test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
+            except Exception:  # a twin died meanwhile: the folders run uncut
+                log.exception("live run: test discovery failed")
         specs = []
         for root, sel in selections.items():
             for part in split(sel, test_files, most):
