@@ -766,6 +766,14 @@ h.main(function()
   -- issue 15: :TwinCoverage shows the lines the live runs ran (signs on shapes.py) and
   -- lists the ones no test ran (Shape.area's raise) in quickfix.
   h.check('twin_coverage', function()
+    -- Live on again records every test once (a baseline run): wait for it to end whole.
+    local live = require('twinls.live')
+    local before = live.runs
+    vim.cmd('TwinLive on')
+    h.wait(WAIT * 3, function()
+      local n = live.last
+      return live.runs > before and n.reason == 'baseline' and n.result.outcome ~= 'cancelled'
+    end, 'the baseline live run after :TwinLive on')
     vim.api.nvim_set_current_buf(shapes)
     vim.fn.setqflist({}, 'r', { title = '', items = {} })
     vim.cmd('TwinCoverage')
@@ -788,6 +796,10 @@ h.main(function()
     h.expect(by_line[square] == 'TwinlsCovered', 'line %d (Square.area) sign: %s', square, tostring(by_line[square]))
     h.expect(by_line[raise] == 'TwinlsUncovered', 'line %d (the raise) sign: %s', raise, tostring(by_line[raise]))
     info.twin_coverage = { signs = #placed, uncovered = #items }
+    vim.cmd('TwinLive off')
+    h.wait(WAIT, function()
+      return live.on == false
+    end, ':TwinLive off')
   end)
 
   h.check('restart', function()
