@@ -15,6 +15,7 @@ the median and the overhead per test against ``none``. 3.11 runs the
 
     nice -n 10 .venv/bin/python tests/bench/bench_trace.py              # 3.11 and 3.12
     nice -n 10 .venv/bin/python tests/bench/bench_trace.py --repeat 5 --python 3.12
+    nice -n 10 .venv/bin/python tests/bench/bench_trace.py --python 3.11 --server ../main/server
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ events = {"executed": 0, "lines": 0}
 def emit(event):
     if event["k"] == "executed":
         events["executed"] += 1
-        events["lines"] += sum(len(n) for n in event["lines"].values())
+        events["lines"] += sum(len(n) for n in event.get("lines", {}).values())
 
 plugins = []
 if mode != "none":
@@ -72,10 +73,12 @@ print("BENCH " + json.dumps({"seconds": seconds, "exit": int(code), **events}))
 """
 
 
-def run_once(python: Path, mode: str, src: Path, own: str) -> dict[str, float]:
+def run_once(
+    python: Path, mode: str, src: Path, own: str, server: Path = REPO / "server"
+) -> dict[str, float]:
     """One run of the suite under ``mode``; ``own``: a folder holding twinls's own pure
     dependencies (cloudpickle, msgpack's fallback) for an interpreter without them."""
-    path = [str(src), str(REPO / "server"), own]
+    path = [str(src), str(server), own]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     proc = subprocess.run(
         [str(python), "-c", CHILD, mode, str(src), str(src / "tests")],
@@ -100,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--python", action="append", choices=sorted(PYTHONS))
+    parser.add_argument(
+        "--server", type=Path, default=REPO / "server", help="another checkout's server/"
+    )
     args = parser.parse_args(argv)
     project = next(p for p in PROJECTS if p.name == "more-itertools")
     src = cache_dir() / "src" / f"{project.name}-{project.version}"
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         tracer = "sys.monitoring" if version >= "3.12" else "sys.settrace"
         medians: dict[str, float] = {}
         for mode in MODES:
-            runs = [run_once(python, mode, src, own) for _ in range(args.repeat)]
+            runs = [run_once(python, mode, src, own, args.server) for _ in range(args.repeat)]
             medians[mode] = statistics.median(r["seconds"] for r in runs)
             tests = runs[0]["executed"]
             base = medians["none"]
