@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,18 @@ async def live(client: TwinClient) -> dict[str, Any]:
     return (await client.command("twinls.status"))["live"]
 
 
+async def until(
+    client: TwinClient, pred: Callable[[dict[str, Any]], bool], what: str
+) -> dict[str, Any]:
+    """The live block once ``pred`` holds (polled; fails with ``what`` after ``T``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + T
+    while not pred(status := await live(client)):
+        assert loop.time() < deadline, f"timed out waiting for {what}: {status}"
+        await asyncio.sleep(0.05)
+    return status
+
+
 @pytest.mark.parametrize("most", [1, 2])
 async def test_a_live_run_never_has_more_children_than_live_max(tmp_path: Path, most: int) -> None:
     # Two workspace folders of two test files each: more work than the budget, so children
@@ -55,6 +69,10 @@ async def test_a_live_run_never_has_more_children_than_live_max(tmp_path: Path, 
         assert status["running"] == most
         assert status["peak"] == most
         assert status["waiting"] == most  # 2 * most children: the budget holds most back
+        # Collected by the running children, none finished (the "collected" events may
+        # reach the server after the tests started: polled, no timing asserted).
+        status = await until(client, lambda st: st["queued"] == 2, "2 tests queued")
+        assert status["running"] == most and status["peak"] == most
         assert len(started()) == most  # one blocked test per child, no more children
 
         (tmp_path / "release").touch()
@@ -62,5 +80,5 @@ async def test_a_live_run_never_has_more_children_than_live_max(tmp_path: Path, 
         assert outcomes(notes[0]) == {f"test_{n}.py::test_{n}": "passed" for n in NAMES}
         status = await live(client)
         assert status["peak"] == most  # never more at once, and the budget was used
-        assert status["running"] == 0 and status["waiting"] == 0
+        assert status["running"] == 0 and status["waiting"] == 0 and status["queued"] == 0
         assert status["runs"] == 1 and status["cancelled"] == 0

@@ -237,6 +237,7 @@ export interface LiveStatus {
   running: number;
   peak: number;
   waiting: number;
+  queued: number;
   owed: number;
   runs: number;
   cancelled: number;

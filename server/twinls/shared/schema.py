@@ -840,6 +840,7 @@ class LiveStatus(TypedDict):
     running: int  # live run children running now
     peak: int  # most live run children ever running at once
     waiting: int  # children of the current live run waiting for the budget
+    queued: int  # tests its running children collected and have not finished
     owed: int  # folders, files and tests cancelled runs left to the next one
     runs: int  # live runs ended
     cancelled: int  # of which cancelled (stale, or yielded to a search)

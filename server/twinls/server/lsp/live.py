@@ -161,6 +161,7 @@ class Live:
             "running": job.running if job is not None else 0,
             "peak": max(self.peak, job.peak if job is not None else 0),
             "waiting": len(job.waiting) if job is not None else 0,
+            "queued": max(0, job.total - job.done) if job is not None else 0,
             "owed": sum(len(s.folders) + len(s.files) + len(s.nodeids) for s in self.owed.values()),
             "runs": self.ended,
             "cancelled": self.cancelled,
