@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from twinls.server.testmap import Selection, TestMap, Texts, split
+from twinls.server.testmap import KEPT_TEXTS, Selection, TestMap, Texts, split
 from twinls.shared.units import MODULE, changed, parse
 
 SOURCE = textwrap.dedent(
@@ -147,3 +147,17 @@ def test_lines_recorded_on_an_older_text_move_with_it_and_changed_lines_drop():
     assert texts.carried(ran, old) == {1, 2, 3}
     assert texts.carried(ran, "new = 0\na = 1\nb = 22\nc = 3\n") == {2, 4}
     assert texts.carried(texts.ran(None, [5]), old) == {5}  # text unknown: as recorded
+
+
+def test_texts_no_record_names_are_dropped():
+    tm = TestMap("/ws")
+    for n in range(70):  # 70 versions of one file, each test recorded on its own
+        text = f"x = {n}\n"
+        tm.record(
+            {"nodeid": "t::a", "file": "/ws/t.py", "units": {}, "lines": {"/ws/m.py": [1]}},
+            lambda p, text=text: text,
+        )
+    # Past KEPT_TEXTS the texts no record names went: 64 dropped at once, 6 since.
+    assert len(tm.texts.by_key) == 70 - KEPT_TEXTS
+    assert tm.texts.key("x = 0\n") not in tm.texts.by_key
+    assert tm.ran("/ws/m.py", "x = 69\n") == {1}

@@ -82,6 +82,8 @@ class Selection:
 
 
 Read = Callable[[str], "str | None"]
+#: Texts kept for line records before the unused ones are dropped.
+KEPT_TEXTS = 64
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,11 @@ class Texts:
         key = self.key(text)
         self.by_key.setdefault(key, text.splitlines())
         return Ran(key, frozenset(lines))
+
+    def keep(self, keys: set[str]) -> None:
+        """Forget every text but these (and the moves from or to the others)."""
+        self.by_key = {k: v for k, v in self.by_key.items() if k in keys}
+        self._moves = {p: m for p, m in self._moves.items() if p[0] in keys and p[1] in keys}
 
     def carried(self, ran: Ran, text: str) -> set[int]:
         now = self.key(text)
@@ -216,6 +223,9 @@ class TestMap:
         self.test_file[event["nodeid"]] = event["file"]
         lines = event.get("lines") or {}
         self.lines[event["nodeid"]] = {p: self.texts.ran(read(p), n) for p, n in lines.items()}
+        if len(self.texts.by_key) > KEPT_TEXTS:  # texts no record names any more: dropped
+            used = {r.key for per_file in self.lines.values() for r in per_file.values()}
+            self.texts.keep(used | {r.key for r in self.collected.values()})
 
     def record_imports(self, event: Imports | dict[str, Any], read: Read = lambda p: None) -> None:
         files = set(event["files"])
