@@ -161,3 +161,11 @@ def test_texts_no_record_names_are_dropped():
     assert len(tm.texts.by_key) == 70 - KEPT_TEXTS
     assert tm.texts.key("x = 0\n") not in tm.texts.by_key
     assert tm.ran("/ws/m.py", "x = 69\n") == {1}
+
+
+def test_a_stale_runs_record_keeps_the_tests_lines_from_before():
+    tm = TestMap("/ws")
+    event = {"nodeid": "t::a", "file": "/ws/t.py", "units": {}, "lines": {"/ws/m.py": [1]}}
+    tm.record(event, lambda p: "a = 1\n")
+    tm.record({**event, "lines": {"/ws/m.py": [2]}}, None)  # its text is gone
+    assert tm.ran("/ws/m.py", "a = 1\n") == {1}

@@ -217,10 +217,13 @@ class TestMap:
         self.texts = Texts()
         self.complete = False
 
-    def record(self, event: Executed | dict[str, Any], read: Read = lambda p: None) -> None:
-        """One test's record; ``read`` gives the text its lines are numbers of."""
+    def record(self, event: Executed | dict[str, Any], read: Read | None = lambda p: None) -> None:
+        """One test's record; ``read`` gives the text its lines are numbers of (None: that
+        text is gone, an edit came since the run started: the test's old lines stay)."""
         self.executed[event["nodeid"]] = {p: set(u) for p, u in event["units"].items()}
         self.test_file[event["nodeid"]] = event["file"]
+        if read is None:
+            return
         lines = event.get("lines") or {}
         self.lines[event["nodeid"]] = {p: self.texts.ran(read(p), n) for p, n in lines.items()}
         if len(self.texts.by_key) > KEPT_TEXTS:  # texts no record names any more: dropped

@@ -446,7 +446,8 @@ class Live:
         kind = msg["k"]
         if kind == "executed":
             root = root_of(msg["file"], self.roots())
-            self.map_of(root).record(msg, self.read)
+            # A stale run (cancelled by an edit) ran a text the overlay no longer has.
+            self.map_of(root).record(msg, None if run.cancelled else self.read)
             for path in msg["units"]:
                 if path not in self.before:  # its 'before' for the next edit of it
                     self.before[path] = self._parse(path)
