@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from typing import Any
 
+import pytest
+
+from twinls.run.trace import Codes
 from twinls.server.testmap import KEPT_TEXTS, Selection, TestMap, Texts, split
 from twinls.shared.units import MODULE, changed, parse
 
@@ -169,3 +174,31 @@ def test_a_stale_runs_record_keeps_the_tests_lines_from_before():
     tm.record(event, lambda p: "a = 1\n")
     tm.record({**event, "lines": {"/ws/m.py": [2]}}, None)  # its text is gone
     assert tm.ran("/ws/m.py", "a = 1\n") == {1}
+
+
+def _called() -> int:
+    return 1
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ records with sys.monitoring")
+def test_a_tracer_already_there_keeps_sys_settrace_and_functions_are_still_recorded():
+    def other(frame: Any, event: str, arg: Any) -> None:
+        return None
+
+    codes = Codes(lambda path: True)
+    previous = sys.gettrace()
+    try:
+        sys.settrace(other)  # pytest-cov, a debugger
+        codes.arm()
+        _called()
+        seen, lines = codes.disarm()
+        assert sys.gettrace() is other
+        assert "_called" in {c.co_name for c in seen} and not lines
+        sys.settrace(None)
+        codes.arm()
+        _called()
+        seen, lines = codes.disarm()
+        assert "_called" in {c.co_name for c in seen}
+        assert (__file__, _called.__code__.co_firstlineno + 1) in lines  # its body's line
+    finally:
+        sys.settrace(previous)

@@ -42,7 +42,8 @@ class Codes:
     first hit and re-armed per test (``restart_events``), so a hot loop costs one event
     per line per test. Before 3.12, ``sys.settrace``: a call event records the code;
     only a workspace file's frames get a local tracer (line events), every other
-    frame runs untraced.
+    frame runs untraced. If another tracer holds ``sys.settrace`` (pytest-cov, a
+    debugger), it keeps it: ``sys.setprofile`` records the functions, no lines.
     """
 
     def __init__(self, wanted: Callable[[str], bool] | None = None) -> None:
@@ -51,6 +52,7 @@ class Codes:
         self.wanted = wanted or (lambda path: False)  # files whose lines are recorded
         self._wanted: dict[str, bool] = {}
         self.tool: int | None = None
+        self.profiling = False  # before 3.12, with sys.settrace taken: functions only
         mon = getattr(sys, "monitoring", None)
         if mon is not None:
             for tool in (mon.COVERAGE_ID, mon.PROFILER_ID, 4, 5):
@@ -84,6 +86,10 @@ class Codes:
         self.seen.add(code)
         return self._local if self._in(code.co_filename) else None
 
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            self.seen.add(frame.f_code)
+
     def _local(self, frame: FrameType, event: str, arg: Any) -> Any:
         if event == "line":
             self.lines.add((frame.f_code.co_filename, frame.f_lineno))
@@ -96,6 +102,10 @@ class Codes:
             mon = sys.monitoring
             mon.restart_events()
             mon.set_events(self.tool, mon.events.PY_START)
+        elif sys.gettrace() is not None:
+            self.profiling = True
+            threading.setprofile(self._profile)
+            sys.setprofile(self._profile)
         else:
             threading.settrace(self._trace)
             sys.settrace(self._trace)
@@ -103,6 +113,10 @@ class Codes:
     def disarm(self) -> tuple[set[CodeType], set[tuple[str, int]]]:
         if self.tool is not None:
             sys.monitoring.set_events(self.tool, 0)
+        elif self.profiling:
+            self.profiling = False
+            sys.setprofile(None)
+            threading.setprofile(None)  # type: ignore[arg-type]
         else:
             sys.settrace(None)
             threading.settrace(None)  # type: ignore[arg-type]
