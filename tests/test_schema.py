@@ -111,7 +111,12 @@ def test_the_lens_argument_is_the_same_on_both_sides():
 
 
 @pytest.mark.parametrize(
-    "ts, typed", [("ServerStatus", schema.ServerStatus), ("PoolStatus", schema.PoolStatus)]
+    "ts, typed",
+    [
+        ("ServerStatus", schema.ServerStatus),
+        ("PoolStatus", schema.PoolStatus),
+        ("LiveStatus", schema.LiveStatus),
+    ],
 )
 def test_the_status_fields_are_the_same_on_both_sides(ts, typed):
     assert set(ts_fields(ts)) == set(get_type_hints(typed))
@@ -123,6 +128,8 @@ def test_the_status_fields_are_the_same_on_both_sides(ts, typed):
         ("RunResult", schema.RunResult),
         ("TestResult", schema.TestResult),
         ("SubtestResult", schema.SubtestResult),
+        ("CoveredFile", schema.CoveredFile),
+        ("CoveredUnit", schema.CoveredUnit),
     ],
 )
 def test_the_run_result_fields_are_the_same_on_both_sides(ts, typed):

@@ -62,6 +62,7 @@ CHECKS = [
     "progress",
     "twin_tests",
     "live_diagnostics",
+    "twin_coverage",
     "restart",
     "restart_server",
 ]

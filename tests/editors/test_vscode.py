@@ -75,6 +75,8 @@ CHECKS = {
     "bad_setting": "a server that cannot be found is a clear error with Show Output",
     "discovered_tests": "the Testing view lists the sample workspace's tests before any run",
     "live_result": "live tests: an unsaved edit re-runs the affected test (Testing view)",
+    "live_coverage": "the Coverage profile shows the live runs' line coverage (Test Coverage "
+    "view, hit and missed lines in the gutter)",
     "twin_status": "Twinls: Show Twin Status reports live twins",
     "restart_twin": "Twinls: Restart Twin starts a new twin",
     "inspector_value": "Twinls: Inspect Result at Cursor opens the inspector on an example's "

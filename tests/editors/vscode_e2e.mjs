@@ -603,6 +603,28 @@ try {
     return 'an unsaved edit failed test_square_area live; undoing it passed it again';
   }, ['workbench']);
 
+  // Line coverage (issue 15): the Coverage profile shows what the live runs recorded:
+  // shapes.py in the Test Coverage view, hit and missed lines in its gutter.
+  await check('live_coverage', async () => {
+    await runCommand('Test: Run All Tests with Coverage');
+    const item = page.locator('.test-coverage-list-item', { hasText: 'shapes.py' }).first();
+    await item.waitFor({ timeout: 60000 });
+    const listed = (await item.textContent()).trim();
+    await openFromExplorer('shapes.py');
+    const hit = page.locator('.margin-view-overlays .coverage-deco-gutter.coverage-deco-hit');
+    const miss = page.locator('.margin-view-overlays .coverage-deco-gutter.coverage-deco-miss');
+    await hit.first().waitFor({ timeout: 60000 });
+    await miss.first().waitFor({ timeout: 60000 });
+    // The gutter class sits on the line number itself: per line, not per function. The
+    // only line no test ran is Shape.area's `raise` (3); its `def` (2) ran at import.
+    const missed = (await miss.allTextContents()).map((t) => t.trim());
+    const hits = (await hit.allTextContents()).map((t) => t.trim());
+    if (missed.join(',') !== '3' || !hits.includes('2') || !hits.includes('11')) {
+      throw new Error(`gutter: missed lines ${missed.join(',')}, hit lines ${hits.join(',')}`);
+    }
+    return `Test Coverage lists ${listed}; gutter: lines ${hits.join(',')} hit, ${missed.join(',')} missed`;
+  }, ['live_result']);
+
 } finally {
   // The picture for people: the test file with its lenses, the Testing view beside it.
   await dismissNotifications();

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from typing import Any
 
-from twinls.server.testmap import TestMap
+import pytest
+
+from twinls.run.trace import Codes
+from twinls.server.testmap import KEPT_TEXTS, Selection, TestMap, Texts, split
 from twinls.shared.units import MODULE, changed, parse
 
 SOURCE = textwrap.dedent(
@@ -104,3 +109,96 @@ def test_a_cancelled_runs_tests_are_owed_to_the_next():
     assert both.nodeids == {"test_t.py::a", "test_u.py::c"}
     covered = Selection(files={"/ws/test_t.py"}).merged(stale)
     assert covered.files == {"/ws/test_t.py"} and not covered.nodeids  # the file covers it
+
+
+def test_a_folder_is_cut_by_test_file_and_one_part_keeps_the_rest_of_it():
+    sel = Selection(folders={"/ws"})
+    files = ["/ws/test_a.py", "/ws/test_b.py", "/ws/test_c.py", "/elsewhere/test_d.py"]
+    parts = split(sel, files, 2)
+    assert len(parts) == 2
+    first, second = parts
+    # The part that keeps the folder skips the files the other part runs.
+    assert first.sel.folders == {"/ws"} and first.skip == second.sel.files
+    assert first.sel.files | second.sel.files == {"/ws/test_a.py", "/ws/test_b.py", "/ws/test_c.py"}
+    assert not first.sel.files & second.sel.files
+    assert second.sel.folders == set() and second.skip == set()
+
+
+def test_exact_tests_go_with_their_file_and_a_budget_of_one_does_not_cut():
+    sel = Selection(
+        files={"/ws/test_a.py"},
+        nodeids={"test_b.py::x", "test_b.py::y", "test_c.py::z"},
+        tests_of={
+            "test_b.py::x": "/ws/test_b.py",
+            "test_b.py::y": "/ws/test_b.py",
+            "test_c.py::z": "/ws/test_c.py",
+        },
+    )
+    assert [p.sel for p in split(sel, [], 1)] == [sel]
+    parts = split(sel, [], 3)
+    assert sorted(sorted(p.sel.nodeids) for p in parts) == [
+        [],
+        ["test_b.py::x", "test_b.py::y"],
+        ["test_c.py::z"],
+    ]
+    assert {f for p in parts for f in p.sel.files} == {"/ws/test_a.py"}
+    assert len(split(sel, [], 9)) == 3  # never more parts than pieces (files)
+
+
+def test_lines_recorded_on_an_older_text_move_with_it_and_changed_lines_drop():
+    texts = Texts()
+    old = "a = 1\nb = 2\nc = 3\n"
+    ran = texts.ran(old, [1, 2, 3])
+    assert texts.carried(ran, old) == {1, 2, 3}
+    assert texts.carried(ran, "new = 0\na = 1\nb = 22\nc = 3\n") == {2, 4}
+    assert texts.carried(texts.ran(None, [5]), old) == {5}  # text unknown: as recorded
+
+
+def test_texts_no_record_names_are_dropped():
+    tm = TestMap("/ws")
+    for n in range(70):  # 70 versions of one file, each test recorded on its own
+        text = f"x = {n}\n"
+        tm.record(
+            {"nodeid": "t::a", "file": "/ws/t.py", "units": {}, "lines": {"/ws/m.py": [1]}},
+            lambda p, text=text: text,
+        )
+    # Past KEPT_TEXTS the texts no record names went: 64 dropped at once, 6 since.
+    assert len(tm.texts.by_key) == 70 - KEPT_TEXTS
+    assert tm.texts.key("x = 0\n") not in tm.texts.by_key
+    assert tm.ran("/ws/m.py", "x = 69\n") == {1}
+
+
+def test_a_stale_runs_record_keeps_the_tests_lines_from_before():
+    tm = TestMap("/ws")
+    event = {"nodeid": "t::a", "file": "/ws/t.py", "units": {}, "lines": {"/ws/m.py": [1]}}
+    tm.record(event, lambda p: "a = 1\n")
+    tm.record({**event, "lines": {"/ws/m.py": [2]}}, None)  # its text is gone
+    assert tm.ran("/ws/m.py", "a = 1\n") == {1}
+
+
+def _called() -> int:
+    return 1
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ records with sys.monitoring")
+def test_a_tracer_already_there_keeps_sys_settrace_and_functions_are_still_recorded():
+    def other(frame: Any, event: str, arg: Any) -> None:
+        return None
+
+    codes = Codes(lambda path: True)
+    previous = sys.gettrace()
+    try:
+        sys.settrace(other)  # pytest-cov, a debugger
+        codes.arm()
+        _called()
+        seen, lines = codes.disarm()
+        assert sys.gettrace() is other
+        assert "_called" in {c.co_name for c in seen} and not lines
+        sys.settrace(None)
+        codes.arm()
+        _called()
+        seen, lines = codes.disarm()
+        assert "_called" in {c.co_name for c in seen}
+        assert (__file__, _called.__code__.co_firstlineno + 1) in lines  # its body's line
+    finally:
+        sys.settrace(previous)

@@ -61,3 +61,7 @@ end, desc = 'twinls: toggle live tests (the tests each unsaved edit affects re-r
 cmd('TwinTests', function()
   require('twinls').tests()
 end, { desc = 'twinls: every test of the workspace with its last outcome, into quickfix' })
+
+cmd('TwinCoverage', function()
+  require('twinls').coverage()
+end, { desc = 'twinls: line coverage of the live runs: signs here, uncovered lines into quickfix' })

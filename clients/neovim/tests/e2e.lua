@@ -763,6 +763,45 @@ h.main(function()
     end, ':TwinLive off')
   end)
 
+  -- issue 15: :TwinCoverage shows the lines the live runs ran (signs on shapes.py) and
+  -- lists the ones no test ran (Shape.area's raise) in quickfix.
+  h.check('twin_coverage', function()
+    -- Live on again records every test once (a baseline run): wait for it to end whole.
+    local live = require('twinls.live')
+    local before = live.runs
+    vim.cmd('TwinLive on')
+    h.wait(WAIT * 3, function()
+      local n = live.last
+      return live.runs > before and n.reason == 'baseline' and n.result.outcome ~= 'cancelled'
+    end, 'the baseline live run after :TwinLive on')
+    vim.api.nvim_set_current_buf(shapes)
+    vim.fn.setqflist({}, 'r', { title = '', items = {} })
+    vim.cmd('TwinCoverage')
+    local items = h.wait(WAIT, function()
+      local q = vim.fn.getqflist({ title = 1, items = 1 })
+      return q.title == 'twinls: uncovered lines' and #q.items > 0 and q.items
+    end, 'the :TwinCoverage quickfix list')
+    local raise = find(shapes, 'raise NotImplementedError') + 1
+    local listed = false
+    for _, item in ipairs(items) do
+      listed = listed or (item.bufnr == shapes and item.lnum == raise)
+    end
+    h.expect(listed, 'Shape.area\'s raise (line %d) is not in the uncovered list: %s', raise, vim.inspect(items))
+    local placed = vim.fn.sign_getplaced(shapes, { group = 'twinls_coverage' })[1].signs
+    local by_line = {}
+    for _, sign in ipairs(placed) do
+      by_line[sign.lnum] = sign.name
+    end
+    local square = find(shapes, 'return self.side * self.side') + 1
+    h.expect(by_line[square] == 'TwinlsCovered', 'line %d (Square.area) sign: %s', square, tostring(by_line[square]))
+    h.expect(by_line[raise] == 'TwinlsUncovered', 'line %d (the raise) sign: %s', raise, tostring(by_line[raise]))
+    info.twin_coverage = { signs = #placed, uncovered = #items }
+    vim.cmd('TwinLive off')
+    h.wait(WAIT, function()
+      return live.on == false
+    end, ':TwinLive off')
+  end)
+
   h.check('restart', function()
     local before = command_sync(shapes, 'twinls.status').twins[1].pid
     vim.cmd('TwinRestart')

@@ -109,6 +109,13 @@ export function initializationOptions(
     problems.push(`"twinls.liveTests" must be true or false, not ${JSON.stringify(live)}`);
   }
 
+  const liveMax = cfg.get<unknown>('liveMax');
+  if (typeof liveMax === 'number' && Number.isInteger(liveMax) && liveMax >= 1) {
+    options.liveMax = liveMax;
+  } else if (liveMax !== undefined && liveMax !== null) {
+    problems.push(`"twinls.liveMax" must be a whole number >= 1, not ${JSON.stringify(liveMax)}`);
+  }
+
   const cache = cfg.get<unknown>('cache');
   if (typeof cache === 'boolean') {
     options.cache = cache;

@@ -5,7 +5,7 @@
 // Testing view as a run of its own, so its outcomes show there as a lens run's do.
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { CoverageResult, DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams, ServerCommand } from './protocol';
+import { CoveredFile, CoverageResult, DiscoveredFile, LiveState, RUN_RESULTS, RunResultsParams, ServerCommand } from './protocol';
 import { TwinTests } from './tests';
 
 const TOGGLE_SERVER = ServerCommand.toggleLiveTests;
@@ -22,7 +22,7 @@ export class LiveTests implements vscode.Disposable {
     private readonly tests: TwinTests,
     private readonly output: vscode.LogOutputChannel,
   ) {
-    this.coverageProfile = tests.controller.createRunProfile('Coverage (live tests)', vscode.TestRunProfileKind.Coverage, (req) => this.coverageRun(req), false);
+    this.coverageProfile = tests.controller.createRunProfile('Coverage (live tests)', vscode.TestRunProfileKind.Coverage, (req) => this.coverageRun(req), true);
     this.coverageProfile.loadDetailedCoverage = async (_run, fc) => this.details.get(fc) ?? [];
     this.item.name = 'twinls: live tests';
     this.item.command = 'twinls.toggleLive';
@@ -46,8 +46,8 @@ export class LiveTests implements vscode.Disposable {
 
   /**
    * The Coverage profile: what the tests live mode recorded executed (server:
-   * twinls.coverage). Granularity is the function: each function or class is one
-   * statement spanning its lines, and one declaration, executed by N tests.
+   * twinls.coverage). Per line: each executable statement, covered or not; per
+   * function or class: one declaration, executed by N tests.
    */
   async coverageRun(req: vscode.TestRunRequest): Promise<void> {
     const client = this.client;
@@ -61,21 +61,18 @@ export class LiveTests implements vscode.Disposable {
         run.appendOutput('twinls: nothing recorded yet: turn live tests on (Twinls: Toggle Live Tests)\r\n');
       }
       for (const file of cov.files) {
-        const details: vscode.FileCoverageDetail[] = [];
-        for (const u of file.units) {
-          const range = new vscode.Range(u.startLine, 0, u.endLine, 0);
-          details.push(new vscode.StatementCoverage(u.tests, range), new vscode.DeclarationCoverage(u.name, u.tests, range));
-        }
-        const covered = file.units.filter((u) => u.tests > 0).length;
-        const count = new vscode.TestCoverageCount(covered, file.units.length);
-        const fc = new vscode.FileCoverage(vscode.Uri.parse(file.uri), count, undefined, count);
-        this.details.set(fc, details);
+        const fc = fileCoverage(file);
+        this.details.set(fc, coverageDetails(file));
         run.addCoverage(fc);
       }
+      this.coveredFiles = cov.files.length;
     } finally {
       run.end();
     }
   }
+
+  /** Files the last Coverage run reported (the e2e test reads it). */
+  coveredFiles = 0;
 
   /** A new client: its live state is the setting's until toggled; its tests are listed once it runs. */
   attach(client: LanguageClient): void {
@@ -143,4 +140,25 @@ export class LiveTests implements vscode.Disposable {
     this.coverageProfile.dispose();
     this.item.dispose();
   }
+}
+
+/** A file's counts: statements (lines) covered of all, declarations (functions) executed of all. */
+export function fileCoverage(file: CoveredFile): vscode.FileCoverage {
+  const statements = new vscode.TestCoverageCount(file.covered.length, file.statements);
+  const declarations = new vscode.TestCoverageCount(file.units.filter((u) => u.tests > 0).length, file.units.length);
+  return new vscode.FileCoverage(vscode.Uri.parse(file.uri), statements, undefined, declarations);
+}
+
+/** One StatementCoverage per executable line (covered: 1, else 0), one DeclarationCoverage per unit. */
+export function coverageDetails(file: CoveredFile): vscode.FileCoverageDetail[] {
+  const details: vscode.FileCoverageDetail[] = [];
+  const lines = [...file.covered.map((n) => [n, 1] as const), ...file.uncovered.map((n) => [n, 0] as const)];
+  lines.sort((a, b) => a[0] - b[0]);
+  for (const [line, hits] of lines) {
+    details.push(new vscode.StatementCoverage(hits, new vscode.Position(line, 0)));
+  }
+  for (const u of file.units) {
+    details.push(new vscode.DeclarationCoverage(u.name, u.tests, new vscode.Position(u.startLine, 0)));
+  }
+  return details;
 }

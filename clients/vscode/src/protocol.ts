@@ -37,6 +37,8 @@ export interface InitializationOptions {
   features?: Record<string, boolean>;
   /** Re-run the tests each unsaved edit affects (server: server/lsp/live.py). */
   liveTests?: boolean;
+  /** Run children live runs may use at once (server default: cores - 1, at least 1). */
+  liveMax?: number;
   /** The project's interpreter for the twins (server: server/interpreter.py). */
   python?: string | null;
   /** Where `python` came from: "setting" or "python extension". */
@@ -228,10 +230,24 @@ export interface PoolStatus {
   sizing: PoolSizing;
 }
 
+/** `twinls.status`'s `live` (schema.LiveStatus): live tests and their budget. */
+export interface LiveStatus {
+  on: boolean;
+  liveMax: number;
+  running: number;
+  peak: number;
+  waiting: number;
+  queued: number;
+  owed: number;
+  runs: number;
+  cancelled: number;
+}
+
 /** `twinls.status` (schema.Status). */
 export interface StatusResult {
   server: ServerStatus;
   pool: PoolStatus;
+  live: LiveStatus;
   twins: TwinInfo[];
   /** Twin hosts (server: RemoteHost.describe). */
   remotes?: {
@@ -281,7 +297,27 @@ export interface DiscoveredFile {
   tests: { nodeid: string; name: string; qualname: string; kind: 'test' | 'class' | 'case'; line: number }[];
 }
 
-/** `twinls.coverage`'s answer (server: server/lsp/live.py): per function, from live runs. */
+/** One unit (function, class) of a `CoveredFile` (schema.CoveredUnit). */
+export interface CoveredUnit {
+  name: string;
+  startLine: number;
+  endLine: number;
+  /** Recorded tests that executed it. */
+  tests: number;
+}
+
+/** One file of `twinls.coverage` (schema.CoveredFile): per function and per line. */
+export interface CoveredFile {
+  uri: string;
+  units: CoveredUnit[];
+  /** 0-based lines of executable statements that ran (server/statements.py). */
+  covered: number[];
+  /** 0-based lines of executable statements that never ran. */
+  uncovered: number[];
+  statements: number;
+}
+
+/** `twinls.coverage`'s answer (server: server/lsp/live.py), from live runs. */
 export interface CoverageResult {
-  files: { uri: string; units: { name: string; startLine: number; endLine: number; tests: number }[] }[];
+  files: CoveredFile[];
 }

@@ -255,12 +255,17 @@ class Run:
     def start(self) -> Run:
         self.started = time.monotonic()
         for twin, spec in self.jobs():
-            twin = twin or self.pool.pick(self.target.path)  # in the file's folder's Python
-            promise = self.pool.call(stubs.run_start(spec), twin=twin)
-            slot = promise.twin.slot if promise.twin is not None else -1
-            self.promises.append((slot, promise))
-            promise.on_partial(lambda batch, slot=slot: self._events(batch, slot))
+            self.start_job(twin, spec)
         return self
+
+    def start_job(self, twin: Any, spec: dict[str, Any]) -> Promise:
+        """One child of this run (``twin`` None: the target's folder's)."""
+        twin = twin or self.pool.pick(self.target.path)  # in the file's folder's Python
+        promise = self.pool.call(stubs.run_start(spec), twin=twin)
+        slot = promise.twin.slot if promise.twin is not None else -1
+        self.promises.append((slot, promise))
+        promise.on_partial(lambda batch, slot=slot: self._events(batch, slot))
+        return promise
 
     def _events(self, batch: list[dict[str, Any]], slot: int) -> None:
         for msg in batch:

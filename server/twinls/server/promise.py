@@ -119,6 +119,10 @@ class Promise:
         self._future.add_done_callback(chain)
         return nxt
 
+    def on_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the promise settles, whichever way (now if it has)."""
+        self._future.add_done_callback(lambda _: callback())
+
     def on_partial(self, callback: Callable[[list[Any]], None]) -> None:
         """Call ``callback(batch)`` (on the channel's thread) for every batch, past ones too."""
         with self._cond:

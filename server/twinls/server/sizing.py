@@ -114,16 +114,21 @@ def settle(current: int, new: Sizing) -> int:
 
 def measure(own_cores: float = 0.0, own_twins: int = 0) -> Measured:
     """This host's figures now (Linux; elsewhere the core count and no memory figure)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
+    cpus = cores()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     quota, room = _cgroup_limits()
     mem = _meminfo_available()
     if room is not None:
         mem = min(mem, room) if mem else room
     return Measured(cpus, load, mem, quota, own_cores, own_twins)
+
+
+def cores() -> int:
+    """Cores this process may run on (its affinity; else the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _meminfo_available() -> int:

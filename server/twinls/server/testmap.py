@@ -1,8 +1,9 @@
 """Server: which tests executed which units, and which tests an edit affects.
 
 Fed by live runs' ``executed`` and ``imports`` events (``run/trace.py``),
-kept in this process's memory only. ``affected`` turns an edit's changed units
-(``shared/units.py``) into a selection:
+kept in this process's memory only; the lines they ran are kept beside the
+units, for line coverage (``twinls.coverage``, ``server/statements.py``).
+``affected`` turns an edit's changed units (``shared/units.py``) into a selection:
 
 - a changed function or method: the tests that executed it;
 - a changed class (its own statements, bases, a method added or removed): the
@@ -21,8 +22,11 @@ every selection is the whole workspace: an unrecorded test is never missed.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import hashlib
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +81,107 @@ class Selection:
         return Selection(folders, files, nodeids, {n: self.tests_of[n] for n in nodeids})
 
 
+Read = Callable[[str], "str | None"]
+#: Texts kept for line records before the unused ones are dropped.
+KEPT_TEXTS = 64
+
+
+@dataclass(frozen=True)
+class Ran:
+    """Lines (1-based) that ran in one version of a file's text (``Texts`` key; "": unknown)."""
+
+    key: str
+    lines: frozenset[int]
+
+
+class Texts:
+    """The texts line records were made against, kept once each, and where their lines
+    are in a newer text (``difflib``: lines in unchanged runs move, changed ones drop)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        self._moves: dict[tuple[str, str], dict[int, int]] = {}
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    def ran(self, text: str | None, lines: Iterable[int]) -> Ran:
+        if text is None:
+            return Ran("", frozenset(lines))
+        key = self.key(text)
+        self.by_key.setdefault(key, text.splitlines())
+        return Ran(key, frozenset(lines))
+
+    def keep(self, keys: set[str]) -> None:
+        """Forget every text but these (and the moves from or to the others)."""
+        self.by_key = {k: v for k, v in self.by_key.items() if k in keys}
+        self._moves = {p: m for p, m in self._moves.items() if p[0] in keys and p[1] in keys}
+
+    def carried(self, ran: Ran, text: str) -> set[int]:
+        now = self.key(text)
+        if ran.key in ("", now):
+            return set(ran.lines)
+        if (ran.key, now) not in self._moves:
+            self.by_key.setdefault(now, text.splitlines())
+            old, new = self.by_key[ran.key], self.by_key[now]
+            moves: dict[int, int] = {}
+            matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+            for tag, i1, i2, j1, _ in matcher.get_opcodes():
+                if tag == "equal":
+                    moves.update({i + 1: j1 + (i - i1) + 1 for i in range(i1, i2)})
+            self._moves[(ran.key, now)] = moves
+        moves = self._moves[(ran.key, now)]
+        return {moves[n] for n in ran.lines if n in moves}
+
+
+@dataclass
+class Part:
+    """One child's share of a live run: a selection, minus files other children run."""
+
+    sel: Selection
+    skip: set[str] = field(default_factory=set)  # files of ``sel.folders`` that are not its
+
+
+def split(sel: Selection, test_files: list[str], n: int) -> list[Part]:
+    """``sel`` cut into at most ``n`` parts, by test file (each exact test goes with its
+    file), dealt by test count; what a folder holds beyond ``test_files`` (a file the index
+    does not list, a collection error) goes to the part that keeps the folder."""
+    weights: dict[str, float] = {}  # piece key -> its weight
+    for path in test_files:
+        if path in sel.files or any(_under(path, d) for d in sel.folders):
+            weights[path] = weights.get(path, 0.0) + 1.0
+    for path in sel.files:
+        weights.setdefault(path, 1.0)
+    for nodeid in sel.nodeids:
+        key = sel.tests_of.get(nodeid, "")
+        weights[key] = weights.get(key, 0.0) + (0.0 if key in sel.files else 1.0)
+    pieces = sorted(weights, key=lambda k: (-weights[k], k))
+    if n <= 1 or len(pieces) <= 1:
+        return [Part(sel)]
+    groups: list[list[str]] = [[] for _ in range(min(n, len(pieces)))]
+    loads = [0.0] * len(groups)
+    for key in pieces:
+        i = min(range(len(groups)), key=lambda j: (loads[j], j))
+        loads[i] += weights[key]
+        groups[i].append(key)
+    in_folders = {k for k in pieces if k and any(_under(k, d) for d in sel.folders)}
+    parts = []
+    for i, group in enumerate(groups):
+        mine = set(group)
+        files = {k for k in mine if k in sel.files or k in in_folders}
+        nodeids = {n for n in sel.nodeids if sel.tests_of.get(n, "") in mine}
+        part = Selection(
+            set(), files, nodeids, {n: sel.tests_of[n] for n in nodeids if n in sel.tests_of}
+        )
+        if i == 0 and sel.folders:  # the heaviest keeps the folders, less the others' files
+            part.folders = set(sel.folders)
+            parts.append(Part(part, in_folders - mine))
+        else:
+            parts.append(Part(part))
+    return parts
+
+
 def is_dependency_file(path: str) -> bool:
     name = os.path.basename(path)
     return any(fnmatch.fnmatch(name, pat) for pat in DEPENDENCY_FILES)
@@ -96,22 +201,53 @@ class TestMap:
         self.executed: dict[str, dict[str, set[str]]] = {}
         self.test_file: dict[str, str] = {}
         self.imports: dict[str, set[str]] = {}
+        #: node id -> (workspace file -> (its text's key, 1-based lines it ran)): line coverage
+        self.lines: dict[str, dict[str, Ran]] = {}
+        #: workspace file -> lines its import ran, by the last collection that traced it
+        self.collected: dict[str, Ran] = {}
+        self.texts = Texts()
         self.complete = False  # every test of the workspace recorded once
 
     def clear(self) -> None:
         self.executed.clear()
         self.test_file.clear()
         self.imports.clear()
+        self.lines.clear()
+        self.collected.clear()
+        self.texts = Texts()
         self.complete = False
 
-    def record(self, event: Executed | dict[str, Any]) -> None:
+    def record(self, event: Executed | dict[str, Any], read: Read | None = lambda p: None) -> None:
+        """One test's record; ``read`` gives the text its lines are numbers of (None: that
+        text is gone, an edit came since the run started: the test's old lines stay)."""
         self.executed[event["nodeid"]] = {p: set(u) for p, u in event["units"].items()}
         self.test_file[event["nodeid"]] = event["file"]
+        if read is None:
+            return
+        lines = event.get("lines") or {}
+        self.lines[event["nodeid"]] = {p: self.texts.ran(read(p), n) for p, n in lines.items()}
+        if len(self.texts.by_key) > KEPT_TEXTS:  # texts no record names any more: dropped
+            used = {r.key for per_file in self.lines.values() for r in per_file.values()}
+            self.texts.keep(used | {r.key for r in self.collected.values()})
 
-    def record_imports(self, event: Imports | dict[str, Any]) -> None:
+    def record_imports(self, event: Imports | dict[str, Any], read: Read = lambda p: None) -> None:
         files = set(event["files"])
         for test in event["tests"]:
             self.imports[test] = files
+        for path, lines in (event.get("lines") or {}).items():
+            self.collected[path] = self.texts.ran(read(path), lines)
+
+    def ran(self, path: str, text: str) -> set[int]:
+        """Lines of ``path`` (numbers in ``text``, its text now) that ran, in any recorded
+        test or while a collection imported it; lines recorded against an older text are
+        carried to where that line is now, and dropped if it changed."""
+        records = [per_file[path] for per_file in self.lines.values() if path in per_file]
+        if path in self.collected:
+            records.append(self.collected[path])
+        out: set[int] = set()
+        for ran in records:
+            out |= self.texts.carried(ran, text)
+        return out
 
     def touching(self, path: str, prefix: str | None = None) -> set[str]:
         """Tests that executed ``prefix`` (or a unit inside it) in ``path``; None: anything."""

@@ -580,14 +580,21 @@ class Executed(TypedDict):
     nodeid: str
     file: str  # the test's own file
     units: dict[str, list[str]]  # workspace file -> unit qualnames (``shared/units.py``)
+    lines: dict[str, list[int]]  # workspace file -> 1-based lines the test ran
 
 
-class Imports(TypedDict):
-    """run child → server (live runs): workspace files imported once these were collected."""
-
+class _ImportsKeys(TypedDict):
     k: Literal["imports"]
     tests: list[str]
     files: list[str]
+
+
+class Imports(_ImportsKeys, total=False):
+    """run child → server (live runs): workspace files imported once these were collected."""
+
+    #: workspace file -> 1-based lines collection ran (absent: a warm run's zygote
+    #: collected, untraced)
+    lines: dict[str, list[int]]
 
 
 #: What a run child streams (the twin reads ``end``; the server gets the rest as partials).
@@ -765,6 +772,7 @@ class InitializationOptions(TypedDict, total=False):
     pythonSource: str  # where ``python`` came from ("setting", "python extension", ...)
     pythonByFolder: dict[str, FolderPython]  # per workspace folder (path or URI), first
     liveTests: bool  # re-run the tests each edit affects (``server/lsp/live.py``)
+    liveMax: int  # run children live runs may use at once (default: cores - 1, at least 1)
     remotes: list[RemoteSetting]  # twin hosts over execnet (``server/remote.py`` checks them)
     # Live results and Debug runs (issue 17: twin/parked.py, server/lsp/inspect.py).
     parkMax: int  # parked run children per twin (0: off)
@@ -824,11 +832,26 @@ class TwinLink(TypedDict, total=False):
     folders: list[str]  # a local twin: the workspace folders its interpreter answers for
 
 
+class LiveStatus(TypedDict):
+    """``twinls.status``'s ``live`` block: live tests and their budget (``server/lsp/live.py``)."""
+
+    on: bool
+    liveMax: int  # run children live runs may use at once
+    running: int  # live run children running now
+    peak: int  # most live run children ever running at once
+    waiting: int  # children of the current live run waiting for the budget
+    queued: int  # tests its running children collected and have not finished
+    owed: int  # folders, files and tests cancelled runs left to the next one
+    runs: int  # live runs ended
+    cancelled: int  # of which cancelled (stale, or yielded to a search)
+
+
 class Status(TypedDict):
     """``twinls.status``'s answer."""
 
     server: ServerStatus
     pool: PoolStatus
+    live: LiveStatus
     remotes: list[dict[str, Any]]  # server/remote.py RemoteHost.describe
     twins: list[dict[str, Any]]
 
@@ -870,12 +893,19 @@ class CoveredUnit(TypedDict):
 
 
 class CoveredFile(TypedDict):
+    """One file's coverage: per function (``units``) and per line (issue 15)."""
+
     uri: str
     units: list[CoveredUnit]
+    #: 0-based lines of the file's executable statements (``server/statements.py``) that
+    #: ran, in a recorded test or while its module was imported by a recorded collection
+    covered: list[int]
+    uncovered: list[int]  # 0-based lines of executable statements that never ran
+    statements: int  # len(covered) + len(uncovered)
 
 
 class Coverage(TypedDict):
-    """``twinls.coverage``'s answer: function-level coverage of the recorded tests."""
+    """``twinls.coverage``'s answer: function- and line-level coverage of the recorded tests."""
 
     files: list[CoveredFile]
 

@@ -14,6 +14,7 @@ M.defaults = {
   features = nil, -- companion mode: { completion = false, hover = false, ... } turns providers off
   python = nil, -- the project's interpreter for the twins (default: VIRTUAL_ENV, .venv, ...)
   live_tests = nil, -- re-run the tests each unsaved edit affects (:TwinLive toggles)
+  live_max = nil, -- run children live runs may use at once (default: cores - 1, at least 1)
   cache = nil, -- false: the server keeps no search answers in ~/.cache/twinls (default: on)
   init_options = {}, -- anything else for initializationOptions
   -- Client side.
@@ -48,6 +49,7 @@ function M.init_options()
     features = o.features,
     python = o.python,
     liveTests = o.live_tests,
+    liveMax = o.live_max,
     cache = o.cache,
     inspector = true, -- this client shows live results (inspect.lua): the server adds Inspect lenses
     debugLens = o.debug_lens, -- Debug lenses (debug.lua); off by default, see debug_lens

@@ -79,6 +79,10 @@ function M.tests()
   return require('twinls.live').quickfix()
 end
 
+function M.coverage()
+  return require('twinls.live').coverage()
+end
+
 -- 'live ✓' / 'live ✗ N' while live tests are on, else ''.
 function M.live_statusline()
   return require('twinls.live').statusline()

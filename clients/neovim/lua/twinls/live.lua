@@ -1,7 +1,8 @@
 -- Live tests: the server re-runs the tests each unsaved edit affects and sends
 -- `twinls/runResults` (server/lsp/live.py); failures arrive as diagnostics as for any run.
--- This keeps the last outcome of every test for :TwinTests and the statusline, and
--- toggles live mode (:TwinLive).
+-- This keeps the last outcome of every test for :TwinTests and the statusline,
+-- toggles live mode (:TwinLive) and shows the line coverage live runs recorded
+-- (:TwinCoverage: signs on the current buffer, a quickfix list of uncovered lines).
 local compat = require('twinls.compat')
 local config = require('twinls.config')
 
@@ -140,6 +141,95 @@ function M.quickfix()
     end
     vim.fn.setqflist({}, ' ', { title = 'twinls: tests', items = M.items(discovered) })
     vim.cmd('copen')
+  end)
+end
+
+local COVERAGE_GROUP = 'twinls_coverage'
+local signs_defined = false
+
+local function define_signs()
+  if signs_defined then
+    return
+  end
+  vim.fn.sign_define('TwinlsCovered', { text = '▎', texthl = 'DiffAdd' })
+  vim.fn.sign_define('TwinlsUncovered', { text = '▎', texthl = 'DiffDelete' })
+  signs_defined = true
+end
+
+local function same_file(uri, bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  return name ~= '' and vim.fn.resolve(vim.uri_to_fname(uri)) == vim.fn.resolve(vim.fn.fnamemodify(name, ':p'))
+end
+
+local function line_text(fname, lnum)
+  local bufnr = vim.fn.bufnr(fname)
+  if bufnr > 0 and vim.api.nvim_buf_is_loaded(bufnr) then
+    return (vim.api.nvim_buf_get_lines(bufnr, lnum - 1, lnum, false)[1] or '')
+  end
+  local ok, lines = pcall(vim.fn.readfile, fname, '', lnum)
+  return ok and (lines[lnum] or '') or ''
+end
+
+-- Signs for one file's covered and uncovered lines (0-based lines, as the server says).
+function M.place_coverage(bufnr, file)
+  define_signs()
+  vim.fn.sign_unplace(COVERAGE_GROUP, { buffer = bufnr })
+  for _, pair in ipairs({ { file.covered or {}, 'TwinlsCovered' }, { file.uncovered or {}, 'TwinlsUncovered' } }) do
+    for _, line in ipairs(pair[1]) do
+      vim.fn.sign_place(0, COVERAGE_GROUP, pair[2], bufnr, { lnum = line + 1, priority = 5 })
+    end
+  end
+end
+
+-- The quickfix items for every uncovered line of every file (the current buffer's first).
+function M.uncovered_items(files, bufnr)
+  local items = {}
+  local function add(file)
+    local fname = vim.uri_to_fname(file.uri)
+    for _, line in ipairs(file.uncovered or {}) do
+      local text = line_text(fname, line + 1):gsub('^%s+', '')
+      table.insert(items, { filename = fname, lnum = line + 1, text = 'not run: ' .. text })
+    end
+  end
+  for _, file in ipairs(files) do
+    if same_file(file.uri, bufnr) then
+      add(file)
+    end
+  end
+  for _, file in ipairs(files) do
+    if not same_file(file.uri, bufnr) then
+      add(file)
+    end
+  end
+  return items
+end
+
+-- :TwinCoverage — the lines the tests live mode recorded ran (server: twinls.coverage):
+-- signs on the current buffer, every uncovered line into quickfix.
+function M.coverage()
+  local client = compat.any_client()
+  if not client then
+    vim.notify('twinls: no twinls client', vim.log.levels.WARN)
+    return
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  compat.request(client, 'workspace/executeCommand', { command = 'twinls.coverage', arguments = {} }, function(err, result)
+    if err or type(result) ~= 'table' then
+      vim.notify('twinls: coverage failed: ' .. tostring(err and err.message or err), vim.log.levels.ERROR)
+      return
+    end
+    local files = result.files or {}
+    if #files == 0 then
+      vim.notify('twinls: nothing recorded yet: turn live tests on (:TwinLive on)', vim.log.levels.WARN)
+    end
+    M.last_coverage = result
+    for _, file in ipairs(files) do
+      if same_file(file.uri, bufnr) then
+        M.place_coverage(bufnr, file)
+        vim.notify(string.format('twinls: %d of %d statements covered', #(file.covered or {}), file.statements or 0))
+      end
+    end
+    vim.fn.setqflist({}, ' ', { title = 'twinls: uncovered lines', items = M.uncovered_items(files, bufnr) })
   end)
 end
 

@@ -10,6 +10,7 @@ from ...shared.schema import PoolStatus, ServerStatus, Status, TwinLink
 from .. import stubs
 from ..promise import TwinDied, TwinUnavailable
 from . import app, pygls_compat
+from .live import Live
 from .server import TwinLanguageServer
 
 STATUS = "twinls.status"
@@ -68,6 +69,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
             resyncs=pool.resyncs,
             sizing=pool.sizing.as_dict(),
         ),
+        live=ls.part(Live).status(),
         remotes=pool.remotes_info(),
         twins=twins,
     )

@@ -4,28 +4,50 @@ With ``liveTests`` on (initializationOptions, or ``twinls.toggleLiveTests``),
 every edit of a workspace file cancels the live run still going (it is stale)
 and, after ``DEBOUNCE`` seconds of quiet, compares the file's units before and
 after (``shared/units.py``), asks the map which tests that touches
-(``server/testmap.py``) and runs them in one run child per workspace folder,
-niced, recording what each test executes (``run/trace.py``). The first run
-covers the whole workspace (nothing is recorded yet). Results land where a lens
-run's do (``server/lsp/lenses.py``: diagnostics at the failing line, lens titles) and
-in a ``twinls/runResults`` notification carrying the run commands' structured
-result. A live run waits while a search is running (searches come first), and
-one still going when a search starts yields to it: it is cancelled, what it had
-not finished is owed, and once no search runs a ``resumed`` live run runs that.
+(``server/testmap.py``) and runs them in niced run children, recording what
+each test executes, per function and per line (``run/trace.py``). The first run
+covers the whole workspace (nothing is recorded yet).
+
+Budget: at most ``liveMax`` children at once (initializationOptions; default
+cores - 1, at least 1). Each folder's selection is cut by test file into up to
+that many parts (``testmap.split``; the twins' index lists a folder's test
+files, and the part that keeps the folder runs whatever the index missed), so
+the first results come from children running side by side; a part beyond the
+budget waits until a child ends (:class:`LiveRun`). ``twinls.status``'s
+``live`` block says what runs and waits. ``twinls.coverage`` answers per
+function and per line (``server/statements.py``: the executable statements).
+
+Results land where a lens run's do (``server/lsp/lenses.py``: diagnostics at
+the failing line, lens titles) and in a ``twinls/runResults`` notification
+carrying the run commands' structured result. A live run waits while a search
+is running (searches come first), and one still going when a search starts
+yields to it: it is cancelled, what it had not finished is owed, and once no
+search runs a ``resumed`` live run runs that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from typing import Any
 
 from ...shared.collect import is_test_module
 from ...shared.paths import in_workspace, root_of
-from ...shared.schema import Coverage, CoveredFile, CoveredUnit, LiveState, RunResults
+from ...shared.schema import (
+    Coverage,
+    CoveredFile,
+    CoveredUnit,
+    LiveState,
+    LiveStatus,
+    RunResults,
+)
 from ...shared.units import FileUnits, changed, parse
+from .. import sizing, stubs
 from ..plan import Run, Target
-from ..testmap import Selection, TestMap, is_dependency_file
+from ..statements import statements
+from ..testmap import Selection, TestMap, is_dependency_file, split
 from . import app
 from .lenses import WAITERS
 from .runs import Runs
@@ -42,15 +64,70 @@ NICE = 10  # live run children's CPU priority, below the twins and the editor
 
 
 class LiveRun(Run):
-    """A run of exact specs (one per workspace folder), never split across twins."""
+    """A run of exact specs (parts of one or more workspace folders), never split across
+    twins, with at most ``most`` children at once: the others wait their turn."""
 
-    def __init__(self, pool: Any, specs: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, pool: Any, specs: list[dict[str, Any]], most: int, **kwargs: Any) -> None:
         root = specs[0]["root_hint"]
         super().__init__(pool, Target("folder", root), **kwargs)
         self.specs = specs
+        self.most = max(1, most)
+        self.waiting: list[dict[str, Any]] = []
+        self.running = 0
+        self.peak = 0
+        self._budget = threading.Lock()
+        self._all_started = threading.Event()
 
     def jobs(self) -> list[tuple[Any, dict[str, Any]]]:
         return [(None, {k: v for k, v in s.items() if k != "root_hint"}) for s in self.specs]
+
+    def start(self) -> LiveRun:
+        self.started = time.monotonic()
+        self.waiting = [spec for _, spec in self.jobs()]
+        self._fill()
+        return self
+
+    def _fill(self) -> None:
+        """Start waiting children while the budget has room."""
+        while True:
+            with self._budget:
+                if self.cancelled or not self.waiting:
+                    self.waiting.clear()
+                    self._all_started.set()
+                    return
+                if self.running >= self.most:
+                    return
+                spec = self.waiting.pop(0)
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+                last = not self.waiting
+            try:
+                promise = self.start_job(None, spec)
+            except Exception:  # (no twin to take it): the rest is owed, as if cancelled
+                log.exception("live run %s: a child did not start", self.id)
+                with self._budget:
+                    self.running -= 1
+                self.cancel()
+                return
+            promise.on_done(self._ended)
+            if last:
+                self._all_started.set()
+
+    def _ended(self) -> None:
+        with self._budget:
+            self.running -= 1
+        self._fill()
+
+    def cancel(self) -> None:
+        with self._budget:
+            self.cancelled = True
+            self.waiting.clear()
+        self._all_started.set()
+        super().cancel()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        self._all_started.wait()
+        return super().wait(timeout)
 
 
 class Live:
@@ -67,6 +144,28 @@ class Live:
         #: What cancelled live runs were to run, per root: the next run runs it too.
         self.owed: dict[str, Selection] = {}
         self.yielded = False  # a search cancelled the live run: resume once none runs
+        self.peak = 0  # most children live runs ever had at once
+        self.ended = 0  # live runs ended
+        self.cancelled = 0  # of which cancelled
+
+    def most(self) -> int:
+        """Run children live runs may use at once: ``liveMax``, else cores - 1, at least 1."""
+        given = self.ls.options.get("liveMax")
+        return int(given) if isinstance(given, int) and given >= 1 else max(1, sizing.cores() - 1)
+
+    def status(self) -> LiveStatus:
+        job = self.current
+        return {
+            "on": self.on(),
+            "liveMax": self.most(),
+            "running": job.running if job is not None else 0,
+            "peak": max(self.peak, job.peak if job is not None else 0),
+            "waiting": len(job.waiting) if job is not None else 0,
+            "queued": max(0, job.total - job.done) if job is not None else 0,
+            "owed": sum(len(s.folders) + len(s.files) + len(s.nodeids) for s in self.owed.values()),
+            "runs": self.ended,
+            "cancelled": self.cancelled,
+        }
 
     # -- state ------------------------------------------------------------------------
 
@@ -104,9 +203,13 @@ class Live:
         for path in list(pool.mirror.docs):
             self.before[path] = self._parse(path)
 
-    def _parse(self, path: str) -> FileUnits | None:
+    def read(self, path: str) -> str | None:
+        """A file's text as the twins have it (the overlay's, else disk's)."""
         pool = self.ls.pool
-        text = pool.mirror.read_text(path) if pool is not None else None
+        return pool.mirror.read_text(path) if pool is not None else None
+
+    def _parse(self, path: str) -> FileUnits | None:
+        text = self.read(path)
         if text is None:
             return None
         try:
@@ -230,7 +333,9 @@ class Live:
         previous = self.task
         self.task = asyncio.ensure_future(self.run(selections, changes, reason, previous))
 
-    def spec(self, root: str, sel: Selection) -> dict[str, Any] | None:
+    def spec(
+        self, root: str, sel: Selection, skip: set[str] | None = None
+    ) -> dict[str, Any] | None:
         pool = self.ls.pool
         files = set(sel.files) | {sel.tests_of[n] for n in sel.nodeids if n in sel.tests_of}
         exists = [f for f in files if pool is not None and pool.mirror.read_text(f) is not None]
@@ -238,11 +343,12 @@ class Live:
         if not targets:
             return None
         select = None
-        if exists or sel.nodeids:
+        if exists or sel.nodeids or skip:
             select = {
                 "folders": sorted(sel.folders),
                 "files": sorted(sel.files),
                 "nodeids": sorted(sel.nodeids),
+                "skip": sorted(skip or ()),
             }
         return {
             "kind": "tests",
@@ -268,7 +374,7 @@ class Live:
             selections[root] = selections[root].merged(sel) if root in selections else sel
         runs = self.ls.part(Runs)
         pool = await self.ls.twin_pool()
-        specs = [s for r, sel in selections.items() if (s := self.spec(r, sel)) is not None]
+        specs = await self.specs(selections)
         if not specs:
             return
         loop = asyncio.get_running_loop()
@@ -279,12 +385,15 @@ class Live:
                 streamed.add(msg["test"]["nodeid"])
             loop.call_soon_threadsafe(self.on_event, run, msg)
 
-        job = LiveRun(pool, specs, durations=runs.durations, listener=listener)
+        job = LiveRun(pool, specs, self.most(), durations=runs.durations, listener=listener)
         self.current = job
         try:
             job.start()
             result = await loop.run_in_executor(WAITERS, job.wait)
         finally:
+            self.peak = max(self.peak, job.peak)
+            self.ended += 1
+            self.cancelled += int(job.cancelled)
             if self.current is job:
                 self.current = None
         for entry in result["tests"]:
@@ -315,23 +424,42 @@ class Live:
         if self.yielded:
             loop.call_soon(self.resume)  # after this task is done
 
+    async def specs(self, selections: dict[str, Selection]) -> list[dict[str, Any]]:
+        """One spec per child: each folder's selection cut into up to ``most`` parts by test
+        file (the twins' index lists a folder's test files), so they run side by side."""
+        most = self.most()
+        test_files: list[str] = []
+        if most > 1 and any(sel.folders for sel in selections.values()):
+            try:
+                test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
+            except Exception:  # a twin died meanwhile: the folders run uncut
+                log.exception("live run: test discovery failed")
+        specs = []
+        for root, sel in selections.items():
+            for part in split(sel, test_files, most):
+                if (spec := self.spec(root, part.sel, part.skip)) is not None:
+                    specs.append(spec)
+        return specs
+
     def on_event(self, run: Run, msg: dict[str, Any]) -> None:
         """One event of a live run (on the event loop)."""
         kind = msg["k"]
         if kind == "executed":
             root = root_of(msg["file"], self.roots())
-            self.map_of(root).record(msg)
+            # A stale run (cancelled by an edit) ran a text the overlay no longer has.
+            self.map_of(root).record(msg, None if run.cancelled else self.read)
             for path in msg["units"]:
                 if path not in self.before:  # its 'before' for the next edit of it
                     self.before[path] = self._parse(path)
         elif kind == "imports":
             for root in {root_of(t, self.roots()) for t in msg["tests"]}:
-                self.map_of(root).record_imports(msg)
+                self.map_of(root).record_imports(msg, self.read)
         else:
             self.ls.part(Runs).on_event(run, msg, [])
 
     def coverage(self) -> Coverage:
-        """Per file the recorded tests touched: each unit and how many tests executed it."""
+        """Per file the recorded tests touched: each unit and how many tests executed it, and
+        its executable statements (``server/statements.py``) that ran and that did not."""
         counts: dict[str, dict[str, int]] = {}
         for m in self.maps.values():
             for per_file in m.executed.values():
@@ -339,11 +467,16 @@ class Live:
                     mine = counts.setdefault(path, {})
                     for unit in units:
                         mine[unit] = mine.get(unit, 0) + 1
+            for path in m.collected:  # imported only: its functions may all be uncovered
+                counts.setdefault(path, {})
         files: list[CoveredFile] = []
         for path in sorted(counts):
             parsed = self._parse(path)
-            if parsed is None:
+            text = self.read(path)
+            stmts = statements(text, path) if text is not None else None
+            if parsed is None or stmts is None:
                 continue
+            ran = stmts.ran(self.map_of(root_of(path, self.roots())).ran(path, text))
             units: list[CoveredUnit] = [
                 {
                     "name": span.qualname,
@@ -353,7 +486,15 @@ class Live:
                 }
                 for span in parsed.spans
             ]
-            files.append({"uri": self.ls.uri_of(path), "units": units})
+            files.append(
+                {
+                    "uri": self.ls.uri_of(path),
+                    "units": units,
+                    "covered": sorted(n - 1 for n in ran),
+                    "uncovered": sorted(n - 1 for n in stmts.lines - ran),
+                    "statements": len(stmts.lines),
+                }
+            )
         return {"files": files}
 
     def test_files(self) -> list[str]:

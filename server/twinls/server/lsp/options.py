@@ -60,6 +60,7 @@ class Options:
     cacheSize: int = _number(int(DEFAULTS["cacheSize"]), 1, 1024 * 1024, whole=True)  # MiB
     pool: int | None = None  # at most max_pool()
     liveTests: bool | None = None
+    liveMax: int | None = _number(None, 1, 64, whole=True)  # None: cores - 1 (live.py)
     exclude: list[str] | None = None  # globs the index and searches skip
     remotes: list[Any] = field(default_factory=list)  # server/remote.py checks them
 
