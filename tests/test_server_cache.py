@@ -144,7 +144,7 @@ async def test_the_second_session_answers_from_the_cache_what_the_first_found(tm
     assert sum(p.stat().st_mtime_ns != stamps[p] for p in entries) == 2
 
     # A torn entry (a write cut short, say) is ignored, removed, and recomputed.
-    for p in [*entries, *kept_entries(home, "index"), *kept_entries(home, "stats")]:
+    for p in [*entries, *kept_entries(home, "index")]:
         p.write_bytes(p.read_bytes()[:20])
     third = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
     assert third == first
@@ -164,9 +164,8 @@ async def test_an_edit_is_not_answered_from_the_cache(tmp_path):
         assert found == sorted([*AREA, ("other.py", 6, 9)]), found
         c.close("pkg/other.py")
         assert await references(c, "pkg/shapes.py", 6, 9) == AREA
-    assert kept_entries(home, "stats")  # the files' content hashes by stat, kept
-    # Saved on disk between sessions: the file's stat no longer matches the kept table,
-    # so it is read again, the digest differs, and the new use is found.
+    # Saved on disk between sessions: the server's hashes of the new session differ,
+    # and the new use is found.
     (ws / "pkg" / "other.py").write_text(
         "from pkg.shapes import Square\n" + OTHER.replace("return 3", "return Square().area()")
     )

@@ -20,6 +20,7 @@ from ..shared.schema import (
     HierarchyItem,
     HighlightRow,
     HoverResult,
+    InterpreterParts,
     Loc,
     OutgoingRow,
     RefsPlan,
@@ -31,7 +32,6 @@ from ..shared.schema import (
     SyntaxProblem,
     TestModule,
     Unit,
-    WorkspaceDigest,
 )
 
 T = TypeVar("T")
@@ -88,12 +88,9 @@ def refs_target(path: str, line: int, character: int, encoding: str) -> Query[Re
     return Query("search.refs_target", (path, line, character, encoding))
 
 
-def workspace_digest(stats: bytes | None = None) -> Query[WorkspaceDigest]:
-    """The digest of the texts, interpreter and jedi a search's answer depends on.
-
-    ``stats``: the server's kept table of files' content hashes by stat (issue 10).
-    """
-    return Query("search.digest", (stats,))
+def interpreter() -> Query[InterpreterParts]:
+    """The twin's interpreter parts of the digest kept answers are filed under (issue 10)."""
+    return Query("search.interpreter")
 
 
 def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:
