@@ -369,8 +369,7 @@ class InterpreterParts(TypedDict):
     version: str  # sys.version
     executable: str
     jedi: str  # jedi's version (typeshed ships in it)
-    path: list[str]  # sys.path
-    stamps: list[str]  # ``entry:mtime_ns`` per sys.path entry, as the twin saw them
+    path: list[str]  # sys.path (the server reads its entries' mtimes at each digest)
 
 
 class RefsTarget(TypedDict):

@@ -63,8 +63,11 @@ class Kept:
         self._interpreters: dict[int, InterpreterParts] = {}  # by twin pid (one per start)
 
     def start(self, pool: Any) -> None:
-        """At ``initialized``: hash the workspace in a thread while the twins come up."""
-        if self.cache is None or self.hashes is not None:
+        """At ``initialized``: hash the workspace in a thread while the twins come up.
+
+        Not with remote twins: they read disks the server cannot see, so no answer is
+        kept (the searches run as without a cache; index entries are still kept)."""
+        if self.cache is None or self.hashes is not None or pool.hosts:
             return
         self.hashes = Hashes(pool.mirror)
         threading.Thread(target=self.hashes.files, name="twinls-hashes", daemon=True).start()
@@ -177,28 +180,24 @@ class Kept:
         return self.hashes is not None and self.hashes.mark() == mark
 
     async def _interpreters_of(self, ls: Any, pool: Any) -> list[list[str]]:
-        """Each live twin's interpreter parts; a local twin's ``sys.path`` mtimes read now
-        (a package installed meanwhile changes them), a remote one's as it said."""
+        """Each live twin's interpreter parts, its ``sys.path`` entries' mtimes read now
+        (a package installed or removed meanwhile changes them)."""
         live = pool.live()
         asked = [
             (t, pool.call(stubs.interpreter(), twin=t))
             for t in live
             if t.pid not in self._interpreters
         ]
-        for twin, promise in asked:
+        for twin, promise in asked:  # asked all at once, awaited in turn
             try:
                 self._interpreters[twin.pid] = await ls.await_promise(promise)
             except Exception as exc:  # died meanwhile: its restart is asked again
                 log.info("twin %s did not give its interpreter: %r", twin.slot, exc)
-        out = []
-        for twin in live:
-            parts = self._interpreters.get(twin.pid)
-            if parts is None:
-                continue
-            local = getattr(twin, "host", None) is None
-            stamps = path_stamps(parts["path"]) if local else parts["stamps"]
-            out.append([parts["version"], parts["executable"], f"jedi {parts['jedi']}", *stamps])
-        return out
+        return [
+            [p["version"], p["executable"], f"jedi {p['jedi']}", *path_stamps(p["path"])]
+            for p in (self._interpreters.get(t.pid) for t in live)
+            if p is not None
+        ]
 
     @staticmethod
     def refs_key(digest: str, target: RefsTarget, include_declaration: bool, encoding: str) -> str:

@@ -2,10 +2,11 @@
 
 Why only these: the server hashes the texts itself (``shared/digest.py``), from
 its mirror of the overlay; what jedi reads outside the workspace it can only
-learn from the twin's interpreter: its version, executable, ``sys.path`` (and
-each entry's mtime, which an install or removal of a package changes) and
+learn from the twin's interpreter: its version, executable, ``sys.path`` and
 jedi's version (typeshed ships in it). The server asks once per twin start and
-composes the digest from this and its hashes.
+composes the digest from this, the ``sys.path`` entries' mtimes (read by the
+server at each digest: a package installed meanwhile changes them) and its
+hashes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import sys
 
 import jedi
 
-from ...shared.digest import path_stamps
 from ...shared.schema import InterpreterParts
 
 
@@ -25,5 +25,4 @@ def interpreter() -> InterpreterParts:
         "executable": sys.executable,
         "jedi": jedi.__version__,
         "path": list(sys.path),
-        "stamps": path_stamps(sys.path),
     }
