@@ -118,7 +118,8 @@ class Kept:
         if self._builder is not None and any(t.pid == self._builder for t in live):
             return  # the others wait for the builder's entries
         builder = fresh[0]
-        if len(live) > 1 or self.cache is not None:
+        # By slots, not live twins: the second may still be starting (it waits for these).
+        if len(pool.twins) > 1 or self.cache is not None:
             self._send_warm(pool, [builder], None, builder)
         else:
             self._send_warm(pool, [builder], None, None)
