@@ -153,8 +153,11 @@ class Hashes:
         prefix = path.rstrip(os.sep) + os.sep
         for p in [p for p in self._shas if p == path or p.startswith(prefix)]:
             del self._shas[p]
-        for p in self.overlay.files_at(path, self._listed):
-            self._hash(p, self._shas)
+        # Under the overlay's lock: ``files_at`` iterates the documents, which the event
+        # loop's edits change (the walk's own reads of them are single calls).
+        with self.overlay.lock:
+            for p in self.overlay.files_at(path, self._listed):
+                self._hash(p, self._shas)
 
     def _hash(self, path: str, into: dict[str, bytes]) -> None:
         data = self.overlay.read_bytes(path)  # unreadable, too big, not a regular file: left out
