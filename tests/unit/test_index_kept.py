@@ -55,3 +55,18 @@ def test_another_versions_entries_are_ignored(tmp_path, spoil):
     spoilt = msgpack.packb(spoil(msgpack.unpackb(blob)))
     assert counts(built(tmp_path / "two", spoilt)) == (0, 2)
     assert counts(built(tmp_path / "three", blob[: len(blob) // 2])) == (0, 2)  # torn
+
+
+def test_entries_sent_in_pieces_are_taken_once_the_last_piece_came(tmp_path):
+    blob = built(tmp_path / "one").export()
+    assert blob is not None
+    for rel, text in FILES.items():
+        (tmp_path / "two" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "two" / rel).write_text(text)
+    idx = Index(Overlay(roots=[str(tmp_path / "two")]))
+    cut = len(blob) // 3
+    idx.preload(blob[:cut], more=True)
+    idx.preload(blob[cut : 2 * cut], more=True)
+    idx.preload(blob[2 * cut :])
+    idx.ensure()
+    assert counts(idx) == (2, 0)

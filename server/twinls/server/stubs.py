@@ -67,12 +67,14 @@ def status() -> Query[dict[str, Any]]:
 # -- searches ----------------------------------------------------------------------
 
 
-def search_warm(kept: bytes | None = None) -> Query[bool]:
+def search_warm(kept: bytes | None = None, more: bool = False) -> Query[bool]:
     """Start building the index in the background (once per twin process).
 
-    ``kept``: index entries the server kept from an earlier session (issue 10).
+    ``kept``: index entries the server kept from an earlier session (issue 10), or a
+    piece of them: with ``more``, the rest follows in further calls and the build
+    starts with the last (megabytes go in pieces, so other calls pass between them).
     """
-    return Query("search.warm", (kept,))
+    return Query("search.warm", (kept, more))
 
 
 def index_export() -> Query[bytes | None]:

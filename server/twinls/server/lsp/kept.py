@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 REFS = "refs"
 INDEX = "index"
+#: Bytes of kept index entries per ``search.warm`` call.
+PIECE = 1 << 20
 
 
 class Kept:
@@ -136,11 +138,19 @@ class Kept:
         asyncio.ensure_future(self._sent(pool, twins, blob, exporter))
 
     async def _sent(self, pool: Any, twins: list[Any], blob: bytes | None, exporter: Any) -> None:
-        if blob is not None:  # megabytes to encode and write: not on the event loop
+        if blob is not None:  # megabytes to write: in pieces, from a thread
             for twin in twins:
-                await asyncio.to_thread(pool.call, stubs.search_warm(blob), twin=twin)
+                await asyncio.to_thread(self._send_pieces, pool, twin, blob)
         if exporter is not None:
             await self._shared_by(pool, exporter)
+
+    @staticmethod
+    def _send_pieces(pool: Any, twin: Any, blob: bytes) -> None:
+        """One ``search.warm`` per :data:`PIECE` bytes: a call or an edit for this twin
+        waits for one piece's write at most, never for the whole blob's."""
+        for at in range(0, len(blob), PIECE):
+            more = at + PIECE < len(blob)
+            pool.call(stubs.search_warm(blob[at : at + PIECE], more), twin=twin)
 
     async def _shared_by(self, pool: Any, twin: Any) -> None:
         try:

@@ -60,6 +60,7 @@ class Index:
         # Issue 10: entries the server kept from an earlier session, by content hash.
         self._kept: dict[str, list] = {}
         self._kept_blob: bytes | None = None  # as the server sent it, until first needed
+        self._pieces: list[bytes] = []  # of the kept blob, until its last piece comes
         self._shas: dict[str, str] = {}  # path -> content hash of its entry
         self._fresh = 0  # entries extracted here, not taken from ``_kept``
         self._taken = 0  # entries taken from ``_kept``
@@ -186,12 +187,15 @@ class Index:
 
     # -- kept across sessions (the server's cache, issue 10) ------------------------------
 
-    def preload(self, blob: bytes | None) -> None:
+    def preload(self, blob: bytes | None, more: bool = False) -> None:
         """Entries the server kept (:meth:`export` of an earlier session), decoded when the
         build first needs them: ``search.warm`` runs on the worker, and a hover sent behind
-        it must not wait for a decode of every entry."""
+        it must not wait for a decode of every entry. ``more``: a piece, the rest follows
+        (the pieces are joined when the last one comes)."""
         if blob:
-            self._kept_blob = blob
+            self._pieces.append(blob)
+        if not more and self._pieces:
+            self._kept_blob, self._pieces = b"".join(self._pieces), []
 
     def _decode_kept(self) -> None:
         """Decode the kept entries row by row (under the build's lock): between rows the
