@@ -144,7 +144,7 @@ async def test_the_second_session_answers_from_the_cache_what_the_first_found(tm
     assert sum(p.stat().st_mtime_ns != stamps[p] for p in entries) == 2
 
     # A torn entry (a write cut short, say) is ignored, removed, and recomputed.
-    for p in [*entries, *kept_entries(home, "index"), *kept_entries(home, "stats")]:
+    for p in [*entries, *kept_entries(home, "index")]:
         p.write_bytes(p.read_bytes()[:20])
     third = await session_answers(ws, env, index={"files": 4, "kept": 0, "extracted": 4})
     assert third == first
@@ -164,9 +164,8 @@ async def test_an_edit_is_not_answered_from_the_cache(tmp_path):
         assert found == sorted([*AREA, ("other.py", 6, 9)]), found
         c.close("pkg/other.py")
         assert await references(c, "pkg/shapes.py", 6, 9) == AREA
-    assert kept_entries(home, "stats")  # the files' content hashes by stat, kept
-    # Saved on disk between sessions: the file's stat no longer matches the kept table,
-    # so it is read again, the digest differs, and the new use is found.
+    # Saved on disk between sessions: the server's hashes of the new session differ,
+    # and the new use is found.
     (ws / "pkg" / "other.py").write_text(
         "from pkg.shapes import Square\n" + OTHER.replace("return 3", "return Square().area()")
     )
@@ -200,3 +199,81 @@ async def test_the_index_is_built_once_and_shared_with_the_other_twin(tmp_path):
         assert sorted((i["kept"], i["extracted"]) for i in counts) == [(0, 4), (4, 0)], counts
         assert await references(c, "pkg/shapes.py", 6, 9) == AREA
     assert diff(before, snapshot(ws, home)) == []  # cache: false (the harness's default)
+
+
+#: A new use of Square.area, in a file of its own.
+MORE = "from pkg.shapes import Square\n\nSquare().area()\n"
+MORE_USE = ("more.py", 2, 9)
+
+
+async def area_refs(ws: Path, env: dict[str, str]) -> list[tuple]:
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        return await references(c, "pkg/shapes.py", 6, 9)
+
+
+async def test_a_file_added_or_deleted_between_sessions_is_not_answered_from_the_cache(
+    tmp_path,
+):
+    """The new session's hashes of the workspace see the disk as it is now."""
+    ws, home, env = workspace(tmp_path)
+    assert await area_refs(ws, env) == AREA  # kept
+    (ws / "pkg" / "more.py").write_text(MORE)
+    found = await area_refs(ws, env)
+    assert found == sorted([*AREA, MORE_USE]), found
+    (ws / "pkg" / "more.py").unlink()
+    (ws / "test_use.py").unlink()
+    found = await area_refs(ws, env)
+    # Only the def: ``s.area()`` in ``total`` was Square's because the test called it so.
+    assert found == [("shapes.py", 6, 8)], found
+
+
+async def test_a_changed_sys_path_entry_is_not_answered_from_the_cache(tmp_path):
+    """A module appearing in a ``sys.path`` folder outside the workspace (a package
+    installed, here a PYTHONPATH entry) changes what jedi resolves: the interpreter's
+    part of the digest (that folder's mtime) keeps the old answer from being served."""
+    ws, home, env = workspace(tmp_path)
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    env = {**env, "PYTHONPATH": str(ext)}
+    (ws / "pkg" / "via.py").write_text("from helpers import make\n\nmake().area()\n")
+    assert await area_refs(ws, env) == AREA  # ``helpers`` is nowhere: no use found
+    (ext / "helpers.py").write_text(
+        "from pkg.shapes import Square\n\n\ndef make():\n    return Square()\n"
+    )
+    found = await area_refs(ws, env)
+    assert found == sorted([*AREA, ("via.py", 2, 7)]), found
+
+
+async def test_an_unsaved_new_file_is_not_answered_from_the_cache(tmp_path):
+    """A document opened that is not on disk (an unsaved new file) uses the name."""
+    ws, home, env = workspace(tmp_path)
+    await session_answers(ws, env)
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        c.open("pkg/more.py", MORE)
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == sorted([*AREA, MORE_USE]), found
+        c.close("pkg/more.py")  # never saved: gone
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+
+
+async def test_a_watched_file_created_or_deleted_is_not_answered_from_the_cache(tmp_path):
+    """workspace/didChangeWatchedFiles: the server hashes the path again."""
+    ws, home, env = workspace(tmp_path)
+    await session_answers(ws, env)
+
+    def changed(kind: types.FileChangeType) -> None:
+        c.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams([types.FileEvent(c.uri("pkg/more.py"), kind)])
+        )
+
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        (ws / "pkg" / "more.py").write_text(MORE)
+        changed(types.FileChangeType.Created)
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == sorted([*AREA, MORE_USE]), found
+        (ws / "pkg" / "more.py").unlink()
+        changed(types.FileChangeType.Deleted)
+        found = await references(c, "pkg/shapes.py", 6, 9)
+        assert found == AREA, found

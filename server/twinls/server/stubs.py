@@ -20,6 +20,7 @@ from ..shared.schema import (
     HierarchyItem,
     HighlightRow,
     HoverResult,
+    InterpreterParts,
     Loc,
     OutgoingRow,
     RefsPlan,
@@ -31,7 +32,6 @@ from ..shared.schema import (
     SyntaxProblem,
     TestModule,
     Unit,
-    WorkspaceDigest,
 )
 
 T = TypeVar("T")
@@ -67,12 +67,14 @@ def status() -> Query[dict[str, Any]]:
 # -- searches ----------------------------------------------------------------------
 
 
-def search_warm(kept: bytes | None = None) -> Query[bool]:
+def search_warm(kept: bytes | None = None, more: bool = False) -> Query[bool]:
     """Start building the index in the background (once per twin process).
 
-    ``kept``: index entries the server kept from an earlier session (issue 10).
+    ``kept``: index entries the server kept from an earlier session (issue 10), or a
+    piece of them: with ``more``, the rest follows in further calls and the build
+    starts with the last (megabytes go in pieces, so other calls pass between them).
     """
-    return Query("search.warm", (kept,))
+    return Query("search.warm", (kept, more))
 
 
 def index_export() -> Query[bytes | None]:
@@ -88,12 +90,9 @@ def refs_target(path: str, line: int, character: int, encoding: str) -> Query[Re
     return Query("search.refs_target", (path, line, character, encoding))
 
 
-def workspace_digest(stats: bytes | None = None) -> Query[WorkspaceDigest]:
-    """The digest of the texts, interpreter and jedi a search's answer depends on.
-
-    ``stats``: the server's kept table of files' content hashes by stat (issue 10).
-    """
-    return Query("search.digest", (stats,))
+def interpreter() -> Query[InterpreterParts]:
+    """The twin's interpreter parts of the digest kept answers are filed under (issue 10)."""
+    return Query("search.interpreter")
 
 
 def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:

@@ -305,10 +305,66 @@ class Overlay:
                         seen.add(p)
                         yield p
 
+    def lists(self, path: str) -> bool:
+        """Would :meth:`python_files` list ``path``? (its rules for one path: suffix, skipped
+        folders, exclusions, hidden)"""
+        if not path.endswith((".py", ".pyi")):
+            return False
+        for root in self.roots:
+            prefix = root.rstrip(os.sep) + os.sep
+            if not path.startswith(prefix):
+                continue
+            folder = root
+            for part in path[len(prefix) :].split(os.sep)[:-1]:
+                folder = os.path.join(folder, part)
+                if part in SKIP_DIRS or part.endswith(".egg-info") or self.is_excluded(folder):
+                    return False
+            return not self.is_excluded(path) and not self.is_hidden(path)
+        return False
+
+    def files_at(self, path: str, listed: Callable[[str], bool]) -> list[str]:
+        """The files ``listed`` keeps at or under a touched ``path`` (a file or a folder):
+        what a listener that keeps one thing per file re-reads after a change."""
+        if self.is_dir(path):
+            return [p for p in self.python_files([path]) if listed(p)]
+        return [path] if listed(path) and self.is_file(path) else []
+
     def texts(self) -> dict[str, str]:
         """Open documents' texts (for status hashes and snapshots)."""
         with self.lock:
             return {p: d.buffer.text for p, d in self.docs.items()}
+
+
+class Venvs:
+    """Which folders are virtualenvs (hold ``pyvenv.cfg``, whatever their name), memoized:
+    their files are the interpreter's, not the workspace's (a workspace folder that is
+    itself a venv is still searched)."""
+
+    def __init__(self, overlay: Overlay) -> None:
+        self.overlay = overlay
+        self._dirs: dict[str, bool] = {}
+
+    def holds(self, path: str) -> bool:
+        """Is ``path`` under a virtualenv (below the workspace folder)?"""
+        folder = os.path.dirname(path)
+        seen: list[str] = []
+        found = False
+        while folder not in self._dirs:
+            seen.append(folder)
+            if folder in self.overlay.roots:
+                break  # a workspace folder is searched even if it is itself a venv
+            if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+                found = True
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        else:
+            found = self._dirs[folder]
+        for f in seen:
+            self._dirs[f] = found
+        return found
 
 
 def decode_source(data: bytes) -> str:

@@ -362,21 +362,23 @@ class RefsPlan(TypedDict):
     local: bool  # a name only its own file can use (a function's local, ``self``)
 
 
-class WorkspaceDigest(TypedDict):
-    """``search.digest``: what a search's answer depends on (``twin/queries/digest.py``)."""
+class InterpreterParts(TypedDict):
+    """``search.interpreter``: what a twin's jedi reads outside the workspace, for the
+    server's digest of what a search's answer depends on (``shared/digest.py``)."""
 
-    digest: str
-    stats: bytes | None  # the twin's content hashes by stat, if it read new files
+    version: str  # sys.version
+    executable: str
+    jedi: str  # jedi's version (typeshed ships in it)
+    path: list[str]  # sys.path (the server reads its entries' mtimes at each digest)
 
 
 class RefsTarget(TypedDict):
-    """``search.refs_target``: a plan without its files, and what its answer depends on."""
+    """``search.refs_target``: a plan without its files."""
 
     name: str
     keys: list[list[Any]]
     search: str
     local: bool
-    digest: str  # of the texts, the interpreter and jedi (``twin/queries/digest.py``)
 
 
 class HoverResult(TypedDict):

@@ -2,16 +2,22 @@
 
 Why answers: a cold references search is parso and jedi over every candidate
 file (tens of seconds on the standard library), and its answer is a function
-of the texts, the interpreter and jedi (a jedi state per file), which the twin
-sums up in a digest (``twin/queries/digest.py``). Kept under that digest and
+of the texts, the interpreter and jedi (a jedi state per file). The server
+sums those up itself (``shared/digest.py``): :class:`Hashes` over its mirror of
+the overlay, walked from ``initialized`` while the twins come up and then kept
+current by the mirror's listener, plus each twin's interpreter parts
+(``search.interpreter``, asked once per twin start). Kept under that digest and
 the question (and the position asked at), the second session on an unchanged
-workspace answers without jedi. An answer is kept only whole: the search ended without an error
-or a cancel, and no edit arrived while it ran (the digest is of the texts it
-started from). ``cache: false`` turns it off: nothing is read or written.
+workspace answers without jedi and without waiting for any twin's walk. An
+answer is kept only whole: the search ended without an error or a cancel, and
+no edit arrived while it ran (the digest is of the texts it started from).
+``cache: false`` turns it off: nothing is read or written.
 
 The index is kept too (by content hash), and shared within a session: one
 twin builds it and the others start from its entries (:meth:`Kept.warm`), so
 two twins do not parse every file twice while a cold search needs the cores.
+Kept entries are read and sent off the event loop, and a twin decodes them
+when its build needs them, row by row, so requests are answered meanwhile.
 
 The per-server state is :class:`Kept` (``ls.part(Kept)``); its cache is the
 generic one (namespace, key -> bytes), which other features may use too.
@@ -22,11 +28,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from typing import Any
 
 import msgpack
 
-from ...shared.schema import DEFAULTS, RefsTarget
+from ...shared.digest import Hashes, compose, path_stamps
+from ...shared.schema import DEFAULTS, InterpreterParts, RefsTarget
 from .. import stubs
 from ..cache import Cache
 
@@ -34,7 +42,8 @@ log = logging.getLogger(__name__)
 
 REFS = "refs"
 INDEX = "index"
-STATS = "stats"
+#: Bytes of kept index entries per ``search.warm`` call.
+PIECE = 1 << 20
 
 
 class Kept:
@@ -50,8 +59,20 @@ class Kept:
         self._warmed: set[int] = set()  # pids sent ``search.warm``
         self._builder: int | None = None  # the pid building for everyone, until it exports
         self._shared = False  # a twin exported this session (later twins fend for themselves)
-        self._blob: bytes | None = None  # its entries, until every waiting twin has them
-        self._stats_sent = False  # the kept table of content hashes went to a twin
+        self._reading = False  # the kept index entries are being read (then warm again)
+        #: The server's content hashes of the workspace (from ``initialized``; cache on).
+        self.hashes: Hashes | None = None
+        self._interpreters: dict[int, InterpreterParts] = {}  # by twin pid (one per start)
+
+    def start(self, pool: Any) -> None:
+        """At ``initialized``: hash the workspace in a thread while the twins come up.
+
+        Not with remote twins: they read disks the server cannot see, so no answer is
+        kept (the searches run as without a cache; index entries are still kept)."""
+        if self.cache is None or self.hashes is not None or pool.hosts:
+            return
+        self.hashes = Hashes(pool.mirror)
+        threading.Thread(target=self.hashes.files, name="twinls-hashes", daemon=True).start()
 
     # -- the twins' index entries (by content hash; one blob per set of roots) ------------
 
@@ -63,40 +84,73 @@ class Kept:
         """``search.warm`` every live twin not warmed yet, the index built once, not per twin.
 
         With entries kept (from an earlier session, or from this session's first
-        build) every twin starts from them. Else one twin builds (the builder) and
-        the others are warmed with its entries when it exports them; a twin that
-        needs its index before that builds it on demand, as always. The first
-        twin warmed in a session exports its entries once built, for the cache.
+        build) every twin starts from them: they are read in a thread, then sent.
+        Else one twin builds (the builder) and the others are warmed with its
+        entries when it exports them; a twin that needs its index before that
+        builds it on demand, as always. The first twin warmed in a session exports
+        its entries once built, for the cache.
         """
+        if self._reading or not any(t.pid not in self._warmed for t in pool.live()):
+            return
+        if self.cache is None:
+            self._warm(pool, None)
+            return
+        self._reading = True
+        asyncio.ensure_future(self._read_then_warm(pool))
+
+    async def _read_then_warm(self, pool: Any) -> None:
+        try:
+            assert self.cache is not None
+            blob = await asyncio.to_thread(self.cache.get, INDEX, self._index_key(pool))
+        finally:
+            self._reading = False
+        self._warm(pool, blob)
+
+    def _warm(self, pool: Any, blob: bytes | None) -> None:
         live = pool.live()
         fresh = [t for t in live if t.pid not in self._warmed]
         if not fresh:
             return
-        blob = self._blob
-        if blob is None and self.cache is not None:
-            blob = self.cache.get(INDEX, self._index_key(pool))
         if blob is not None or self._shared:
-            for twin in fresh:
-                self._send_warm(pool, twin, blob)
+            exporter = None
             if not self._shared and self._builder is None and self.cache is not None:
-                self._export(pool, fresh[0])
+                exporter = fresh[0]
+            self._send_warm(pool, fresh, blob, exporter)
             return
         if self._builder is not None and any(t.pid == self._builder for t in live):
             return  # the others wait for the builder's entries
         builder = fresh[0]
-        self._send_warm(pool, builder, None)
-        if len(live) > 1 or self.cache is not None:
-            self._export(pool, builder)
+        # By slots, not live twins: the second may still be starting (it waits for these).
+        if len(pool.twins) > 1 or self.cache is not None:
+            self._send_warm(pool, [builder], None, builder)
         else:
+            self._send_warm(pool, [builder], None, None)
             self._shared = True  # one twin, nothing to keep: nobody to share with
 
-    def _send_warm(self, pool: Any, twin: Any, blob: bytes | None) -> None:
-        self._warmed.add(twin.pid)
-        pool.call(stubs.search_warm(blob), twin=twin)
+    def _send_warm(self, pool: Any, twins: list[Any], blob: bytes | None, exporter: Any) -> None:
+        """Warm ``twins`` with ``blob``, then ask ``exporter`` (if any) for its entries."""
+        self._warmed.update(t.pid for t in twins)
+        if exporter is not None:
+            self._builder = exporter.pid
+        if blob is None:  # nothing to carry: sent now, before the search that warms
+            for twin in twins:
+                pool.call(stubs.search_warm(None), twin=twin)
+        asyncio.ensure_future(self._sent(pool, twins, blob, exporter))
 
-    def _export(self, pool: Any, twin: Any) -> None:
-        self._builder = twin.pid
-        asyncio.ensure_future(self._shared_by(pool, twin))
+    async def _sent(self, pool: Any, twins: list[Any], blob: bytes | None, exporter: Any) -> None:
+        if blob is not None:  # megabytes to write: in pieces, from a thread
+            for twin in twins:
+                await asyncio.to_thread(self._send_pieces, pool, twin, blob)
+        if exporter is not None:
+            await self._shared_by(pool, exporter)
+
+    @staticmethod
+    def _send_pieces(pool: Any, twin: Any, blob: bytes) -> None:
+        """One ``search.warm`` per :data:`PIECE` bytes: a call or an edit for this twin
+        waits for one piece's write at most, never for the whole blob's."""
+        for at in range(0, len(blob), PIECE):
+            more = at + PIECE < len(blob)
+            pool.call(stubs.search_warm(blob[at : at + PIECE], more), twin=twin)
 
     async def _shared_by(self, pool: Any, twin: Any) -> None:
         try:
@@ -108,30 +162,59 @@ class Kept:
         if blob and self.cache is not None:
             await asyncio.to_thread(self.cache.put, INDEX, self._index_key(pool), blob)
         self._builder, self._shared = None, True
-        self._blob = blob
-        try:
-            self.warm(pool)  # the twins that waited
-        finally:
-            self._blob = None  # not held for the session: later twins read the cache or build
+        self._warm(pool, blob)  # the twins that waited (later ones read the cache or build)
 
-    async def digest(self, ls: Any, pool: Any) -> str:
-        """The twins' digest of the workspace; the first of a session starts from the
-        kept table of content hashes by stat (so unchanged files are not read), and a
-        table with new files read is kept."""
-        stats = None
-        if not self._stats_sent and self.cache is not None:
-            self._stats_sent = True
-            stats = await asyncio.to_thread(self.cache.get, STATS, self._index_key(pool))
-        found = await ls.await_promise(pool.call(stubs.workspace_digest(stats)))
-        if found["stats"] and self.cache is not None:
-            self.cache.put(STATS, self._index_key(pool), found["stats"])
-        return found["digest"]
+    async def digest(self, ls: Any, pool: Any) -> tuple[str, tuple] | None:
+        """The digest of what a search's answer depends on, and a mark of the texts it is
+        of (while :meth:`unchanged` says so, an answer filed under it is one for now).
+
+        The texts' part is the server's own hashes (waited for only while the first
+        walk runs); the interpreters' part each live twin's, asked once per start. None
+        with the cache off or no twin answering.
+        """
+        hashes = self.hashes
+        if hashes is None:
+            return None
+        interpreters = await self._interpreters_of(ls, pool)
+        if not interpreters:
+            return None
+        while True:
+            touches = hashes.touches
+            files = hashes.current()
+            if files is None:
+                files = await asyncio.to_thread(hashes.files)
+            if hashes.touches == touches and hashes.current() == files:
+                return compose(files, pool.roots, interpreters), hashes.mark()
+
+    def unchanged(self, mark: tuple) -> bool:
+        """No text, root or exclusion changed since ``mark`` (:meth:`digest`'s)."""
+        return self.hashes is not None and self.hashes.mark() == mark
+
+    async def _interpreters_of(self, ls: Any, pool: Any) -> list[list[str]]:
+        """Each live twin's interpreter parts, its ``sys.path`` entries' mtimes read now
+        (a package installed or removed meanwhile changes them)."""
+        live = pool.live()
+        asked = [
+            (t, pool.call(stubs.interpreter(), twin=t))
+            for t in live
+            if t.pid not in self._interpreters
+        ]
+        for twin, promise in asked:  # asked all at once, awaited in turn
+            try:
+                self._interpreters[twin.pid] = await ls.await_promise(promise)
+            except Exception as exc:  # died meanwhile: its restart is asked again
+                log.info("twin %s did not give its interpreter: %r", twin.slot, exc)
+        return [
+            [p["version"], p["executable"], f"jedi {p['jedi']}", *path_stamps(p["path"])]
+            for p in (self._interpreters.get(t.pid) for t in live)
+            if p is not None
+        ]
 
     @staticmethod
-    def refs_key(target: RefsTarget, include_declaration: bool, encoding: str) -> str:
+    def refs_key(digest: str, target: RefsTarget, include_declaration: bool, encoding: str) -> str:
         """The answer for a target (wherever it was asked from)."""
         question = [target["name"], target["keys"], include_declaration, encoding]
-        return f"{target['digest']} {json.dumps(question, separators=(',', ':'))}"
+        return f"{digest} {json.dumps(question, separators=(',', ':'))}"
 
     @staticmethod
     def refs_at_key(

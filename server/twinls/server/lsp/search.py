@@ -235,13 +235,14 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
     kept = ls.part(Kept)
     try:
         pool = await pool_for_search(ls)
-        seq = pool.seq
         keys: list[str] = []  # under which the answer is kept
-        if kept.cache is None:
+        mark: tuple = ()
+        found = await kept.digest(ls, pool) if kept.cache is not None else None
+        if found is None:
             plan = await ls.await_promise(pool.call(stubs.refs_plan(*where(ls, params))))
         else:  # issue 10: an answer kept from before (this session or an earlier one)
+            digest, mark = found
             at = where(ls, params)
-            digest = await kept.digest(ls, pool)
             at_key = kept.refs_at_key(digest, at, include)
             rows = kept.get_rows(at_key)
             if rows is None:
@@ -249,9 +250,11 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                 if not target:
                     return []
                 progress.title = f"References to {target['name']}"
-                key = kept.refs_key(target, include, ls.encoding)
-                rows = kept.get_rows(key)
-                if rows is not None and target["digest"] == digest:
+                key = kept.refs_key(digest, target, include, ls.encoding)
+                if kept.unchanged(mark):  # else the target may be of newer texts: not kept
+                    rows = kept.get_rows(key)
+                    keys = [key, at_key]
+                if rows is not None:
                     kept.put_rows(at_key, rows)
             log.info("references: %s kept answer at %s", "a" if rows is not None else "no", at)
             if rows is not None:
@@ -263,7 +266,6 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                     params.work_done_token,
                     progress=progress,
                 )
-            keys = [key, at_key] if target["digest"] == digest else [key]
             files = await ls.await_promise(
                 pool.call(stubs.refs_files(at[0], target["name"], target["keys"], target["local"]))
             )
@@ -293,7 +295,7 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             params.work_done_token,
             progress=progress,
         )
-        if keys and pool.seq == seq:  # whole, and of the texts the digest is of
+        if keys and kept.unchanged(mark):  # whole, and of the texts the digest is of
             rows = [list(r) for r in dict.fromkeys(map(tuple, rows_seen))]
             for k in keys:
                 kept.put_rows(k, rows)

@@ -16,6 +16,7 @@ from pygls.capabilities import ServerCapabilitiesBuilder
 from ...shared.overlay import Divergence, decode_source
 from ...shared.textbuf import Edit
 from . import app, features
+from .kept import Kept
 from .server import TwinLanguageServer
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None
     # that editors send right behind `initialized` (Neovim 0.11 does) would be
     # read and dropped before the pool exists.
     ls.start_twins()
+    ls.part(Kept).start(ls.pool)  # the server's hashes of the workspace, while twins come up
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps else None
     if watched is not None and watched.dynamic_registration:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 import msgpack
 
-from ...shared.overlay import SKIP_DIRS, Overlay
+from ...shared.overlay import Overlay, Venvs
 from .extract import ENTRY_VERSION, Def, FileEntry, extract, from_row, tail, to_row
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,13 @@ class Index:
         self._excluded: tuple[str, ...] = ()
         self._stamps: dict[str, tuple] = {}
         self._by_tail: tuple[dict[str, FileEntry], dict[str, list[tuple[str, Def]]]] | None = None
-        self._venv_dirs: dict[str, bool] = {}
+        self._venvs = Venvs(overlay)
         self._scans: dict[str, dict[str, int]] = {}  # name -> files_with's scan (no index yet)
         self._scans_stamp: tuple = ()
         # Issue 10: entries the server kept from an earlier session, by content hash.
         self._kept: dict[str, list] = {}
+        self._kept_blob: bytes | None = None  # as the server sent it, until first needed
+        self._pieces: list[bytes] = []  # of the kept blob, until its last piece comes
         self._shas: dict[str, str] = {}  # path -> content hash of its entry
         self._fresh = 0  # entries extracted here, not taken from ``_kept``
         self._taken = 0  # entries taken from ``_kept``
@@ -119,7 +121,7 @@ class Index:
             for path in self.overlay.python_files():
                 if check is not None:
                     check()
-                if self._in_virtualenv(path):
+                if self._venvs.holds(path):
                     continue
                 if pause is not None:
                     pause()
@@ -151,11 +153,7 @@ class Index:
             for p in [p for p in entries if p == path or p.startswith(prefix)]:
                 del entries[p]
                 self._stamps.pop(p, None)
-            if self.overlay.is_dir(path):
-                found = [p for p in self.overlay.python_files([path]) if self.indexable(p)]
-            else:
-                found = [path] if self.indexable(path) and self.overlay.is_file(path) else []
-            for p in found:
+            for p in self.overlay.files_at(path, self.indexable):
                 stamp = self.overlay.stamp(p)
                 entry = self._read(p, self.entries.get(p))
                 if entry is not None:
@@ -174,6 +172,8 @@ class Index:
             return None
         sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         self._shas[path] = sha
+        if self._kept_blob is not None:
+            self._decode_kept()
         row = self._kept.get(sha)
         if row is not None:
             try:
@@ -187,19 +187,41 @@ class Index:
 
     # -- kept across sessions (the server's cache, issue 10) ------------------------------
 
-    def preload(self, blob: bytes | None) -> None:
-        """Entries the server kept (:meth:`export` of an earlier session); bad ones ignored."""
+    def preload(self, blob: bytes | None, more: bool = False) -> None:
+        """Entries the server kept (:meth:`export` of an earlier session), decoded when the
+        build first needs them: ``search.warm`` runs on the worker, and a hover sent behind
+        it must not wait for a decode of every entry. ``more``: a piece, the rest follows
+        (the pieces are joined when the last one comes)."""
+        if blob:
+            self._pieces.append(blob)
+        if not more and self._pieces:
+            self._kept_blob, self._pieces = b"".join(self._pieces), []
+
+    def _decode_kept(self) -> None:
+        """Decode the kept entries row by row (under the build's lock): between rows the
+        worker gets the interpreter, so calls are answered meanwhile; bad ones ignored."""
+        blob, self._kept_blob = self._kept_blob, None
         if not blob:
             return
+        rows: dict[str, list] = {}
         try:
-            kept = msgpack.unpackb(blob)
-            ok = kept["v"] == ENTRY_VERSION and kept["py"] == list(sys.version_info[:2])
-            rows = kept["rows"] if ok else {}
+            unpacker = msgpack.Unpacker(max_buffer_size=len(blob))
+            unpacker.feed(blob)
+            head: dict[str, object] = {}
+            for _ in range(unpacker.read_map_header()):
+                field = unpacker.unpack()
+                if field != "rows":
+                    head[field] = unpacker.unpack()
+                    continue
+                if head.get("v") != ENTRY_VERSION or head.get("py") != list(sys.version_info[:2]):
+                    raise ValueError(f"entries of {head}")
+                for _ in range(unpacker.read_map_header()):
+                    sha = unpacker.unpack()
+                    rows[sha] = unpacker.unpack()
         except Exception as exc:  # a blob of another version or shape: build as if none
             log.info("the server's kept index entries are unusable: %r", exc)
             return
-        if isinstance(rows, dict):
-            self._kept = rows
+        self._kept = rows
 
     def export(self) -> bytes | None:
         """Every entry that parsed, by content hash (for the server to keep); None if the
@@ -210,6 +232,8 @@ class Index:
         """
         with self._lock:  # the background build holds it (waiting here does not hurry it)
             entries = self.ensure()
+            if self._kept_blob is not None:
+                self._decode_kept()
         rows = {self._shas[p]: to_row(e) for p, e in entries.items() if e.ok and p in self._shas}
         if not self._fresh and rows.keys() <= self._kept.keys():
             return None
@@ -218,49 +242,11 @@ class Index:
 
     def indexable(self, path: str) -> bool:
         """Would a walk of the roots list ``path``? (skip folders, exclusions, suffix)"""
-        if not path.endswith((".py", ".pyi")):
-            return False
-        ov = self.overlay
-        for root in ov.roots:
-            prefix = root.rstrip(os.sep) + os.sep
-            if not path.startswith(prefix):
-                continue
-            folder = root
-            for part in path[len(prefix) :].split(os.sep)[:-1]:
-                folder = os.path.join(folder, part)
-                if part in SKIP_DIRS or part.endswith(".egg-info") or ov.is_excluded(folder):
-                    return False
-            return (
-                not ov.is_excluded(path)
-                and not ov.is_hidden(path)
-                and not self._in_virtualenv(path)
-            )
-        return False
+        return self.overlay.lists(path) and not self._venvs.holds(path)
 
     def in_virtualenv(self, path: str) -> bool:
         """Under a folder holding ``pyvenv.cfg`` (a virtualenv, whatever its name)?"""
-        return self._in_virtualenv(path)
-
-    def _in_virtualenv(self, path: str) -> bool:
-        folder = os.path.dirname(path)
-        seen: list[str] = []
-        found = False
-        while folder not in self._venv_dirs:
-            seen.append(folder)
-            if folder in self.overlay.roots:
-                break  # a workspace folder is searched even if it is itself a venv
-            if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
-                found = True
-                break
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        else:
-            found = self._venv_dirs[folder]
-        for f in seen:
-            self._venv_dirs[f] = found
-        return found
+        return self._venvs.holds(path)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -286,7 +272,7 @@ class Index:
         for path in self.overlay.python_files():
             if check is not None:
                 check()
-            if self._in_virtualenv(path):
+            if self._venvs.holds(path):
                 continue
             text = self.overlay.read_text(path)
             if text is not None and name in text and word.search(text):

@@ -23,6 +23,7 @@ from typing import Any
 
 from jedi.parser_utils import get_parent_scope
 
+from ...shared.schema import InterpreterParts
 from ..context import CallContext
 from . import digest, jedi_world
 from . import index as index_mod
@@ -81,27 +82,17 @@ def refs_plan(
 def refs_target(
     ctx: CallContext, path: str, line: int, character: int, encoding: str
 ) -> dict[str, Any] | None:
-    """The plan without its files, and the digest of what the answer depends on.
-
-    For a server that keeps answers (``server/cache.py``): with a kept answer
-    for this digest it needs no candidate files (whose scan reads every file
-    while the index is still building).
-    """
-    plan = _target(ctx, path, line, character, encoding)
-    if plan is not None:
-        plan["digest"] = digest.workspace(ctx)
-    return plan
+    """The plan without its files, for a server that keeps answers (``server/lsp/kept.py``):
+    with a kept answer for this target it needs no candidate files (whose scan reads
+    every file while the index is still building)."""
+    return _target(ctx, path, line, character, encoding)
 
 
-@query("search.digest", bulk=True)
-def workspace_digest(ctx: CallContext, stats: bytes | None = None) -> dict[str, Any]:
-    """The digest of everything a search's answer depends on (``digest.py``).
-
-    ``stats``: the server's kept table of content hashes by stat; the answer's
-    ``stats`` is this twin's, if it read files the table did not know.
-    """
-    value = digest.workspace(ctx, stats)
-    return {"digest": value, "stats": digest.table(ctx)}
+@query("search.interpreter")
+def interpreter(ctx: CallContext) -> InterpreterParts:
+    """What the twin's jedi reads outside the workspace, for the server's digest
+    (``twin/queries/digest.py``)."""
+    return digest.interpreter()
 
 
 def _target(

@@ -150,14 +150,16 @@ __all__ = ["hover", "implementation", "references", "symbols", "warm"]
 
 
 @query("search.warm")
-def warm(ctx: CallContext, kept: bytes | None = None) -> bool:
+def warm(ctx: CallContext, kept: bytes | None = None, more: bool = False) -> bool:
     """Start building the index in the background, so the first search finds it ready.
 
-    ``kept``: entries the server kept from an earlier session (``Index.export``).
+    ``kept``: entries the server kept from an earlier session (``Index.export``), or a
+    piece of them (``more``: the build starts when the last piece has come).
     """
     idx = index_mod.get(ctx.state)
-    idx.preload(kept)
-    idx.start_background()
+    idx.preload(kept, more)
+    if not more:
+        idx.start_background()
     return True
 
 
