@@ -41,20 +41,25 @@ function M.handler(_, params)
   vim.api.nvim_exec_autocmds('User', { pattern = 'TwinlsLiveRun', modeline = false })
 end
 
--- :TwinLive [on|off] — flip (or set) live tests.
-function M.toggle(arg)
+-- A server command on the twinls client, its answer to handler(err, result).
+local function command(name, arguments, handler)
   local client = compat.any_client()
   if not client then
     vim.notify('twinls: no twinls client', vim.log.levels.WARN)
     return
   end
+  compat.request(client, 'workspace/executeCommand', { command = name, arguments = arguments }, handler)
+end
+
+-- :TwinLive [on|off] — flip (or set) live tests.
+function M.toggle(arg)
   local want = not M.enabled()
   if arg == 'on' then
     want = true
   elseif arg == 'off' then
     want = false
   end
-  compat.request(client, 'workspace/executeCommand', { command = 'twinls.toggleLiveTests', arguments = { want } }, function(err, result)
+  command('twinls.toggleLiveTests', { want }, function(err, result)
     if err then
       vim.notify('twinls: toggleLiveTests failed: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
       return
@@ -124,12 +129,7 @@ end
 
 -- :TwinTests — every test of the workspace (the server's discovery) with its last outcome.
 function M.quickfix()
-  local client = compat.any_client()
-  if not client then
-    vim.notify('twinls: no twinls client', vim.log.levels.WARN)
-    return
-  end
-  compat.request(client, 'workspace/executeCommand', { command = 'twinls.discoverTests', arguments = {} }, function(err, result)
+  command('twinls.discoverTests', {}, function(err, result)
     local discovered = {}
     if not err and type(result) == 'table' then
       for _, file in ipairs(result.files or {}) do
@@ -207,13 +207,8 @@ end
 -- :TwinCoverage — the lines the tests live mode recorded ran (server: twinls.coverage):
 -- signs on the current buffer, every uncovered line into quickfix.
 function M.coverage()
-  local client = compat.any_client()
-  if not client then
-    vim.notify('twinls: no twinls client', vim.log.levels.WARN)
-    return
-  end
   local bufnr = vim.api.nvim_get_current_buf()
-  compat.request(client, 'workspace/executeCommand', { command = 'twinls.coverage', arguments = {} }, function(err, result)
+  command('twinls.coverage', {}, function(err, result)
     if err or type(result) ~= 'table' then
       vim.notify('twinls: coverage failed: ' .. tostring(err and err.message or err), vim.log.levels.ERROR)
       return
