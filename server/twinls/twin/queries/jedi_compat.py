@@ -129,6 +129,12 @@ def raised_limits(factor: int) -> Iterator[None]:
                 setattr(recursion, name, value)
 
 
+def search_path(project: Any, environment: Any) -> list[str]:
+    """The sys.path jedi imports from, before a file's own parent folders (suffixed by jedi)."""
+    state = InferenceState(project, environment=environment)
+    return [str(p) for p in project._get_sys_path(state, add_parent_paths=False)]
+
+
 def code_lines(module_value: Any) -> list[str]:
     """A tree module's lines as jedi split them (``ModuleValue.code_lines``).
 
@@ -151,7 +157,12 @@ def platform_test(node: Any) -> bool | None:
         tree = ast.parse(node.get_code().strip(), mode="eval")
     except (SyntaxError, ValueError):
         return None
-    value = _platform_value(tree.body)
+    return platform_value(tree.body)
+
+
+def platform_value(node: ast.AST) -> bool | None:
+    """:func:`platform_test` of an ``ast`` expression (the binding lane's ``if`` tests)."""
+    value = _platform_value(node)
     return value if isinstance(value, bool) else None
 
 
