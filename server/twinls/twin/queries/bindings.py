@@ -311,12 +311,17 @@ class Lane:
         if starred is None or attr in starred:
             return None
         found = summary.bindings.get(attr, [])
-        if len(found) == 1:
+        if len(found) == 1 or (found and _same_module(found)):
             return self.meaning(summary, found[0], depth + 1)
         if found or os.path.basename(module) != "__init__.py":
             return None
         sub = self._in_folder(os.path.dirname(module), [attr])
         return ("module", sub) if sub else None
+
+
+def _same_module(found: list[Binding]) -> bool:
+    """``import os`` and ``import os.path``: two bindings of ``os``, one meaning."""
+    return all(b.kind == "module" and b.module == found[0].module for b in found)
 
 
 def _init(lane: Lane, folder: str) -> str | None:
@@ -688,7 +693,7 @@ class _UseFile:
             if self.builtin_target:
                 return None
             return "keys", frozenset()  # a builtin or nothing: not the target
-        if len(found) != 1:
+        if len(found) != 1 and not _same_module(found):
             return None
         binding = found[0]
         if not in_function and pos <= binding.end:
