@@ -207,3 +207,14 @@ def test_stdlib_import_of_a_function(tmp_path: Path) -> None:
         "copyfileobj",
         (copy,),
     )
+
+
+def test_a_name_jedi_reads_in_a_stub_that_imports_it_from_elsewhere_is_deferred(tmp_path: Path):
+    # typeshed's ntpath.pyi imports commonpath from posixpath; ntpath.py defines its own.
+    commonpath = stdlib_def("posixpath.py", "def commonpath(")
+    check(
+        tmp_path,
+        {"use.py": "import ntpath, posixpath\nntpath.$Dcommonpath\nposixpath.$Tcommonpath\n"},
+        "commonpath",
+        (commonpath,),
+    )

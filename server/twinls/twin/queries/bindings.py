@@ -47,7 +47,7 @@ from typing import Any, Protocol
 
 from ...shared.textbuf import split_lines
 from .extract import codepoint_col
-from .jedi_compat import platform_value
+from .jedi_compat import platform_value, typeshed_stub
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
 Key = tuple[str, int, int]
@@ -140,6 +140,7 @@ class Lane:
     def __init__(self, files: Files, sys_path: list[str], generation: Any = None) -> None:
         self.files = files
         self.sys_path = sys_path
+        self._stubs: dict[str, Summary | None] = {}
         self.generation = generation
         self._summaries: dict[str, Summary | None] = {}
         self._dirs: dict[str, frozenset[str]] = {}
@@ -223,6 +224,27 @@ class Lane:
         if starred is None or "__all__" in summary.bindings:
             return None
         return {n for n in (*summary.bindings, *starred) if not n.startswith("_")}
+
+    def typeshed(self, module: str) -> Summary | None:
+        """The typeshed stub jedi reads instead of ``module`` (a file), if there is one."""
+        if module not in self._stubs:
+            dotted = self.dotted(module)
+            stub = typeshed_stub(dotted) if dotted else None
+            self._stubs[module] = None if stub is None else self.summary(stub)
+            if stub is not None and self._stubs[module] is None:
+                self._stubs[module] = Summary(stub, stub=True)  # unreadable: nothing is certain
+        return self._stubs[module]
+
+    def dotted(self, module: str) -> str | None:
+        """``module``'s import name, from the first path entry it sits under."""
+        for entry in self.sys_path:
+            prefix = entry.rstrip(os.sep) + os.sep
+            if module.startswith(prefix):
+                rel = module[len(prefix) : -3].split(os.sep)
+                if rel[-1] == "__init__":
+                    rel.pop()
+                return ".".join(rel) if rel and all(p.isidentifier() for p in rel) else None
+        return None
 
     def names_in(self, folder: str) -> frozenset[str]:
         if folder not in self._dirs:
@@ -312,7 +334,16 @@ class Lane:
             return None
         found = summary.bindings.get(attr, [])
         if len(found) == 1 or (found and _same_module(found)):
-            return self.meaning(summary, found[0], depth + 1)
+            meant = self.meaning(summary, found[0], depth + 1)
+            stub = self.typeshed(module)
+            if stub is None or meant is None or meant[0] == "module":
+                return meant  # a module: its own stub is asked in turn (``os.path.join``)
+            # jedi resolves the name in the stub: only its own defs there (overloads,
+            # version branches) are certain; the target holds them all or none.
+            in_stub = stub.bindings.get(attr, [])
+            if meant[0] != "keys" or not in_stub or any(b.kind != "def" for b in in_stub):
+                return None
+            return "keys", meant[1] | {(stub.path, b.line, b.col) for b in in_stub}
         if found or os.path.basename(module) != "__init__.py":
             return None
         sub = self._in_folder(os.path.dirname(module), [attr])

@@ -135,6 +135,31 @@ def search_path(project: Any, environment: Any) -> list[str]:
     return [str(p) for p in project._get_sys_path(state, add_parent_paths=False)]
 
 
+def typeshed_stub(dotted: str) -> str | None:
+    """The typeshed stub jedi reads for module ``dotted`` (bundled with jedi), if any.
+
+    jedi resolves a stdlib module's names in its stub, whose structure may differ
+    from the source's (typeshed's ``ntpath`` imports ``commonpath`` from ``posixpath``).
+    """
+    from jedi.inference.gradual import typeshed
+
+    head, *rest = dotted.split(".")
+    info = typeshed._cache_stub_file_map(sys.version_info).get(head)
+    if info is None:
+        return None
+    path: str = info.path
+    for part in rest:
+        if not path.endswith("__init__.pyi"):
+            return None
+        folder = os.path.dirname(path)
+        inner = (os.path.join(folder, part + ".pyi"), os.path.join(folder, part, "__init__.pyi"))
+        found = next((p for p in inner if os.path.isfile(p)), None)
+        if found is None:
+            return None
+        path = found
+    return path
+
+
 def code_lines(module_value: Any) -> list[str]:
     """A tree module's lines as jedi split them (``ModuleValue.code_lines``).
 
