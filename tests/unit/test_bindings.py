@@ -19,6 +19,7 @@ import pytest
 
 from twinls.shared.overlay import Overlay
 from twinls.twin.queries.bindings import Lane
+from twinls.twin.queries.jedi_compat import typeshed_stub
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 MARK = re.compile(r"\$([TND@])")
@@ -28,6 +29,16 @@ def stdlib_def(rel: str, anchor: str) -> tuple[str, int, int]:
     lines = (STDLIB / rel).read_text().splitlines()
     line = next(i for i, text in enumerate(lines) if text.startswith(anchor))
     return str(STDLIB / rel), line + 1, lines[line].index(anchor.split()[1].rstrip("("))
+
+
+def stdlib_target(rel: str, anchor: str, module: str) -> tuple[tuple[str, int, int], ...]:
+    """A stdlib def and its typeshed stub's defs: what jedi's target for it holds."""
+    name = anchor.split()[1].rstrip("(")
+    stub = typeshed_stub(module)
+    assert stub is not None
+    lines = Path(stub).read_text().splitlines()
+    in_stub = [(stub, i + 1, t.index(name)) for i, t in enumerate(lines) if t.startswith(anchor)]
+    return (stdlib_def(rel, anchor), *in_stub)
 
 
 def check(
@@ -181,12 +192,11 @@ def test_lane(tmp_path: Path, case: str) -> None:
 
 
 def test_os_path_is_posixpath_here_and_literal_methods_are_not_the_target(tmp_path: Path) -> None:
-    join = stdlib_def("posixpath.py", "def join(")
     check(
         tmp_path,
         {"use.py": "import os\nos.path.$Tjoin('a')\n''.$Njoin([])\nos.$Djoin\n"},
         "join",
-        (join,),
+        stdlib_target("posixpath.py", "def join(", "posixpath"),
     )
 
 
@@ -195,7 +205,6 @@ def test_a_builtins_method_is_deferred_when_the_target_is_a_builtin(tmp_path: Pa
 
 
 def test_stdlib_import_of_a_function(tmp_path: Path) -> None:
-    copy = stdlib_def("shutil.py", "def copyfileobj(")
     check(
         tmp_path,
         {
@@ -205,16 +214,20 @@ def test_stdlib_import_of_a_function(tmp_path: Path) -> None:
             )
         },
         "copyfileobj",
-        (copy,),
+        stdlib_target("shutil.py", "def copyfileobj(", "shutil"),
     )
 
 
-def test_a_name_jedi_reads_in_a_stub_that_imports_it_from_elsewhere_is_deferred(tmp_path: Path):
-    # typeshed's ntpath.pyi imports commonpath from posixpath; ntpath.py defines its own.
-    commonpath = stdlib_def("posixpath.py", "def commonpath(")
+def test_a_module_with_a_typeshed_stub_is_read_as_jedi_reads_it(tmp_path: Path):
+    # typeshed's ntpath.pyi imports commonpath from posixpath (ntpath.py defines its own):
+    # jedi, so the lane, takes it for posixpath's. The stub's own defs: the target's keys.
     check(
         tmp_path,
-        {"use.py": "import ntpath, posixpath\nntpath.$Dcommonpath\nposixpath.$Tcommonpath\n"},
+        {"use.py": "import ntpath, posixpath\nntpath.$Tcommonpath\nposixpath.$Tcommonpath\n"},
         "commonpath",
-        (commonpath,),
+        stdlib_target("posixpath.py", "def commonpath(", "posixpath"),
+    )
+    commonpath = stdlib_def("posixpath.py", "def commonpath(")
+    check(  # the stub's defs only: ntpath.py's own def is not what jedi reads
+        tmp_path, {"use.py": "import ntpath\nntpath.$Ncommonpath\n"}, "commonpath", (commonpath,)
     )

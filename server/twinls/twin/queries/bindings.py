@@ -235,6 +235,38 @@ class Lane:
                 self._stubs[module] = Summary(stub, stub=True)  # unreadable: nothing is certain
         return self._stubs[module]
 
+    def stub_keys(self, stub: Summary, attr: str, depth: int = 0) -> Keys | None:
+        """The keys jedi's goto passes through for ``attr`` of a typeshed stub.
+
+        Its defs there (overloads, version branches: the target holds all or
+        none), or one ``from`` import followed to the stub it names; else None.
+        """
+        found = stub.bindings.get(attr, [])
+        if not found or depth > MAX_DEPTH:
+            return None
+        if all(b.kind == "def" for b in found):
+            return frozenset((stub.path, b.line, b.col) for b in found)
+        if len(found) != 1 or found[0].kind != "from":
+            return None
+        source = self._stub_module(found[0].module, stub.path)
+        summary = None if source is None else self.summary(source)
+        inner = None if summary is None else self.stub_keys(summary, found[0].attr, depth + 1)
+        return None if inner is None else inner | {(stub.path, found[0].line, found[0].col)}
+
+    def _stub_module(self, dotted: str, importer: str) -> str | None:
+        level = len(dotted) - len(dotted.lstrip("."))
+        if not level:
+            return typeshed_stub(dotted)
+        folder = os.path.dirname(importer)
+        for _ in range(level - 1):
+            folder = os.path.dirname(folder)
+        parts = dotted[level:].split(".") if dotted[level:] else []
+        base = os.path.join(folder, *parts)
+        for path in (base + ".pyi", os.path.join(base, "__init__.pyi")):
+            if parts and self.files.is_file(path):
+                return path
+        return None
+
     def dotted(self, module: str) -> str | None:
         """``module``'s import name, from the first path entry it sits under."""
         for entry in self.sys_path:
@@ -338,12 +370,8 @@ class Lane:
             stub = self.typeshed(module)
             if stub is None or meant is None or meant[0] == "module":
                 return meant  # a module: its own stub is asked in turn (``os.path.join``)
-            # jedi resolves the name in the stub: only its own defs there (overloads,
-            # version branches) are certain; the target holds them all or none.
-            in_stub = stub.bindings.get(attr, [])
-            if meant[0] != "keys" or not in_stub or any(b.kind != "def" for b in in_stub):
-                return None
-            return "keys", meant[1] | {(stub.path, b.line, b.col) for b in in_stub}
+            in_stub = self.stub_keys(stub, attr, depth + 1)  # what jedi reads instead
+            return None if in_stub is None else ("keys", in_stub)
         if found or os.path.basename(module) != "__init__.py":
             return None
         sub = self._in_folder(os.path.dirname(module), [attr])
