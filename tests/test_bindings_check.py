@@ -5,10 +5,12 @@ questions: with the lane off (jedi alone), on, and on in check mode (jedi
 also resolves every use the lane decided, and counts any disagreement in
 ``twinls.status``). The lane must decide uses (or it saves nothing), agree with
 jedi on each, and leave every answer exactly as jedi alone gives it. The names:
-a rare function (``shutil.copyfileobj``), one reached through a package's
-private module and re-exported (``json.decoder.py_scanstring`` → ``json.scanner``),
-``posixpath.join`` (reached as ``os.path.join``: platform branches, star
-imports), and ``json.dumps`` (the package's own function, imported under aliases).
+a rare function (``shutil.copyfileobj``, imported and used as ``shutil.x``), one
+of a package's submodule (``json.decoder.py_scanstring``), ``posixpath.commonpath``
+(reached as ``os.path.commonpath``: platform branches, star imports, and
+``ntpath.commonpath``, which typeshed's stub imports from ``posixpath``), and one
+re-exported by a package's ``__init__`` (``concurrent.futures.as_completed``).
+Names used thousands of times (``os.path.join``) would take minutes with jedi alone.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 NAMES = [
     ("shutil.py", "def copyfileobj("),
     ("json/decoder.py", "def py_scanstring("),
-    ("json/__init__.py", "def dumps("),
-    ("posixpath.py", "def join("),
+    ("posixpath.py", "def commonpath("),
+    ("concurrent/futures/_base.py", "def as_completed("),
 ]
 Spots = set[tuple[str, int, int]]
 
