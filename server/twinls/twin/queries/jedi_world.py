@@ -29,7 +29,7 @@ from jedi.file_io import FileIO, KnownContentFileIO
 from parso.python.tree import Name
 
 from ...shared.overlay import Overlay
-from ...shared.schema import Loc
+from ...shared.schema import JediStats, Loc
 from ...shared.textbuf import from_codepoints, split_lines, to_codepoints
 from ..gate import gate as jedi_gate
 from . import bindings
@@ -293,21 +293,21 @@ class Lines:
         return Loc(path, line0, col, line0, end_col)
 
 
-def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def stats(state) -> JediStats:  # type: ignore[no-untyped-def]
     """How often jedi was cut short in this twin, and what the binding lane decided without it
     (``twinls.status``: ``twins[].jedi``)."""
     world = get(state)
     lane = world.lane_counts
-    return {
-        "retried": world.retried,
-        "gave_up": world.gave_up,
-        "failed": world.failed,
-        "lane_decided": lane.decided,
-        "lane_deferred": lane.deferred,
-        "lane_files": lane.files,
-        "lane_disagreed": lane.disagreed,
-        "lane_over_jedi": lane.over_jedi,
-    }
+    return JediStats(
+        retried=world.retried,
+        gave_up=world.gave_up,
+        failed=world.failed,
+        lane_decided=lane.decided,
+        lane_deferred=lane.deferred,
+        lane_files=lane.files,
+        lane_disagreed=lane.disagreed,
+        lane_over_jedi=lane.over_jedi,
+    )
 
 
 def get(state) -> JediWorld:  # type: ignore[no-untyped-def]
