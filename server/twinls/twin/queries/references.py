@@ -1,4 +1,4 @@
-"""Twin: textDocument/references; plan from the index, then jedi checks each use.
+"""Twin: textDocument/references; plan from the index, then the ast lane or jedi checks each use.
 
 Why not ``jedi.Script.get_references``: it opens at most 2,000 files, parses at
 most 30 that contain the name, skips names of two characters or fewer outside
@@ -221,9 +221,19 @@ def in_file(
     repeats differ under load (29 references of ``class Promise``, then 24, 22,
     16, 14: jedi memoizes what it inferred half way through a cycle, and caches
     the sys path of the first file it loads).
+    Before jedi, the ``ast`` binding lane (``bindings.py``) decides the uses
+    certain from syntax; a file it decides whole is neither parsed by parso nor
+    given a state. In check mode jedi resolves the decided uses too (its answer
+    is kept) and a disagreement is counted.
     """
     lane = world.lane()
-    decided, whole = lane.decide(path, name, target) if lane is not None else ({}, False)
+    decided: dict[tuple[int, int], frozenset[Key]] = {}
+    whole = False
+    if lane is not None:
+        try:
+            decided, whole = lane.decide(path, name, target)
+        except Exception:  # a bug of the lane must not lose a file's uses: jedi has them all
+            log.exception("binding lane failed on %s in %s; jedi resolves the file", name, path)
     counts, check = world.lane_counts, bindings.switches()[1]
     counts.files += whole
     if whole and not check:  # every use decided from syntax: no parso, no jedi state
