@@ -812,18 +812,6 @@ class PoolStatus(TypedDict):
     sizing: PoolSizing  # the local twins'; a remote host's is in ``remotes[].sizing``
 
 
-class TwinLink(TypedDict, total=False):
-    """Added to each twin's own status by the server: how it reaches the twin."""
-
-    remote: str  # its gateway spec; absent for a local twin
-    root: str  # the checkout on that host
-    rtt: float  # seconds of the last ping's round trip
-    calls: int  # calls answered, chunks of sharded ones included
-    chunks: int  # of which chunks of sharded calls
-    files_per_s: float  # measured by sharded calls
-    folders: list[str]  # a local twin: the workspace folders its interpreter answers for
-
-
 class JediStats(TypedDict):
     """A twin's ``twins[].jedi`` in ``twinls.status`` (``twin/queries/jedi_world.py`` stats)."""
 
@@ -835,6 +823,18 @@ class JediStats(TypedDict):
     lane_files: int  # files it decided whole: no parso parse, no jedi state
     lane_disagreed: int  # check mode (TWINLS_CHECK_BINDINGS=1): the lane and jedi differ
     lane_over_jedi: int  # ... of which the lane found the target where jedi did not
+
+
+class TwinLink(TypedDict, total=False):
+    """Added to each twin's own status by the server: how it reaches the twin."""
+
+    remote: str  # its gateway spec; absent for a local twin
+    root: str  # the checkout on that host
+    rtt: float  # seconds of the last ping's round trip
+    calls: int  # calls answered, chunks of sharded ones included
+    chunks: int  # of which chunks of sharded calls
+    files_per_s: float  # measured by sharded calls
+    folders: list[str]  # a local twin: the workspace folders its interpreter answers for
 
 
 class Status(TypedDict):
