@@ -73,3 +73,15 @@ def test_os_path_is_the_running_platforms_module():
 def test_a_tree_module_keeps_its_code_lines():
     module = jedi.Script("x = 1\ny = 2\n")._get_module_context()
     assert jedi_compat.code_lines(module.get_value())[:2] == ["x = 1\n", "y = 2\n"]
+
+
+def test_the_binding_lane_finds_jedis_path_and_stubs():
+    """``search_path`` and ``typeshed_stub`` (jedi's ``_get_sys_path``, typeshed's stub map)."""
+    import os
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    path = jedi_compat.search_path(jedi.Project(root), jedi.InterpreterEnvironment())
+    assert path[0] == root and set(sys.path[1:]) & set(path)
+    stub = jedi_compat.typeshed_stub("json.decoder")
+    assert stub is not None and stub.endswith(os.path.join("json", "decoder.pyi"))
+    assert jedi_compat.typeshed_stub("no_such_module_here") is None

@@ -822,6 +822,19 @@ class PoolStatus(TypedDict):
     sizing: PoolSizing  # the local twins'; a remote host's is in ``remotes[].sizing``
 
 
+class JediStats(TypedDict):
+    """A twin's ``twins[].jedi`` in ``twinls.status`` (``twin/queries/jedi_world.py`` stats)."""
+
+    retried: int  # names whose resolution hit a jedi limit, retried with the limits raised
+    gave_up: int  # ... and still hit them: the answer may miss those uses
+    failed: int  # names jedi raised an error on
+    lane_decided: int  # uses the ast binding lane decided without jedi (``bindings.py``)
+    lane_deferred: int  # uses of the files it read that went to jedi
+    lane_files: int  # files it decided whole: no parso parse, no jedi state
+    lane_disagreed: int  # check mode (TWINLS_CHECK_BINDINGS=1): the lane and jedi differ
+    lane_over_jedi: int  # ... of which the lane found the target where jedi did not
+
+
 class TwinLink(TypedDict, total=False):
     """Added to each twin's own status by the server: how it reaches the twin."""
 

@@ -102,13 +102,7 @@ class _Walker:
         self.imports: dict[str, str] = {}
 
     def col(self, lineno: int, byte_col: int) -> int:
-        """ast's UTF-8 byte column -> code points."""
-        if self.ascii:
-            return byte_col
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        if line.isascii():
-            return byte_col
-        return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
+        return codepoint_col(self.lines, self.ascii, lineno, byte_col)
 
     def body(self, stmts: list[ast.stmt], container: str, in_class: bool) -> None:
         for node in stmts:
@@ -191,6 +185,16 @@ class _Walker:
         parts.reverse()
         parts[0] = self.imports.get(parts[0], parts[0])
         return ".".join(parts)
+
+
+def codepoint_col(lines: list[str], ascii_text: bool, lineno: int, byte_col: int) -> int:
+    """ast's UTF-8 byte column -> code points (``lines``: the text's, unused if it is ASCII)."""
+    if ascii_text:
+        return byte_col
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
 
 
 def tail(dotted: str) -> str:

@@ -129,6 +129,37 @@ def raised_limits(factor: int) -> Iterator[None]:
                 setattr(recursion, name, value)
 
 
+def search_path(project: Any, environment: Any) -> list[str]:
+    """The sys.path jedi imports from, before a file's own parent folders (suffixed by jedi)."""
+    state = InferenceState(project, environment=environment)
+    return [str(p) for p in project._get_sys_path(state, add_parent_paths=False)]
+
+
+def typeshed_stub(dotted: str) -> str | None:
+    """The typeshed stub jedi reads for module ``dotted`` (bundled with jedi), if any.
+
+    jedi resolves a stdlib module's names in its stub, whose structure may differ
+    from the source's (typeshed's ``ntpath`` imports ``commonpath`` from ``posixpath``).
+    """
+    from jedi.inference.gradual import typeshed
+
+    head, *rest = dotted.split(".")
+    info = typeshed._cache_stub_file_map(sys.version_info).get(head)
+    if info is None:
+        return None
+    path: str = info.path
+    for part in rest:
+        if not path.endswith("__init__.pyi"):
+            return None
+        folder = os.path.dirname(path)
+        inner = (os.path.join(folder, part + ".pyi"), os.path.join(folder, part, "__init__.pyi"))
+        found = next((p for p in inner if os.path.isfile(p)), None)
+        if found is None:
+            return None
+        path = found
+    return path
+
+
 def code_lines(module_value: Any) -> list[str]:
     """A tree module's lines as jedi split them (``ModuleValue.code_lines``).
 
@@ -151,7 +182,12 @@ def platform_test(node: Any) -> bool | None:
         tree = ast.parse(node.get_code().strip(), mode="eval")
     except (SyntaxError, ValueError):
         return None
-    value = _platform_value(tree.body)
+    return platform_value(tree.body)
+
+
+def platform_value(node: ast.AST) -> bool | None:
+    """:func:`platform_test` of an ``ast`` expression (the binding lane's ``if`` tests)."""
+    value = _platform_value(node)
     return value if isinstance(value, bool) else None
 
 

@@ -29,13 +29,14 @@ from jedi.file_io import FileIO, KnownContentFileIO
 from parso.python.tree import Name
 
 from ...shared.overlay import Overlay
-from ...shared.schema import Loc
+from ...shared.schema import JediStats, Loc
 from ...shared.textbuf import from_codepoints, split_lines, to_codepoints
 from ..gate import gate as jedi_gate
-from .jedi_compat import CountingState, load_module_from_path, raised_limits
+from . import bindings
+from .jedi_compat import CountingState, load_module_from_path, raised_limits, search_path
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
-Key = tuple[str, int, int]
+Key = bindings.Key
 T = TypeVar("T")
 #: A name whose resolution hit one of jedi's limits is retried with the limits times this.
 RETRY_FACTOR = 4
@@ -138,6 +139,9 @@ class JediWorld:
         self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
         self.gave_up = 0  # ... and still hit them: the answer may miss those uses
         self.failed = 0  # names jedi raised an error on
+        self.lane_counts = bindings.Counts()
+        self._lane: bindings.Lane | None = None
+        self._search_path: list[str] | None = None
 
         self._shared: Session | None = None
         self._generation: Any = None
@@ -174,6 +178,17 @@ class JediWorld:
         if self.overlay.generation == generation == self._verdicts_generation:
             self._verdicts[key] = value
         return value
+
+    def lane(self) -> bindings.Lane | None:
+        """The ``ast`` binding lane over the overlay as it is now; None when it is off."""
+        if not bindings.switches()[0]:
+            return None
+        generation = self.overlay.generation
+        if self._lane is None or self._lane.generation != generation:
+            if self._search_path is None:
+                self._search_path = search_path(self.project, self.environment)
+            self._lane = bindings.Lane(self.overlay, self._search_path, generation)
+        return self._lane
 
     def shared(self, search: Any = None) -> Session:
         """The state of one search (``search``: its id) over the overlay as it is now.
@@ -278,10 +293,21 @@ class Lines:
         return Loc(path, line0, col, line0, end_col)
 
 
-def stats(state) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """How often jedi was cut short in this twin (``twinls.status``: ``twins[].jedi``)."""
+def stats(state) -> JediStats:  # type: ignore[no-untyped-def]
+    """How often jedi was cut short in this twin, and what the binding lane decided without it
+    (``twinls.status``: ``twins[].jedi``)."""
     world = get(state)
-    return {"retried": world.retried, "gave_up": world.gave_up, "failed": world.failed}
+    lane = world.lane_counts
+    return JediStats(
+        retried=world.retried,
+        gave_up=world.gave_up,
+        failed=world.failed,
+        lane_decided=lane.decided,
+        lane_deferred=lane.deferred,
+        lane_files=lane.files,
+        lane_disagreed=lane.disagreed,
+        lane_over_jedi=lane.over_jedi,
+    )
 
 
 def get(state) -> JediWorld:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Twin: textDocument/references; plan from the index, then jedi checks each use.
+"""Twin: textDocument/references; plan from the index, then the ast lane or jedi checks each use.
 
 Why not ``jedi.Script.get_references``: it opens at most 2,000 files, parses at
 most 30 that contain the name, skips names of two characters or fewer outside
@@ -25,7 +25,7 @@ from jedi.parser_utils import get_parent_scope
 
 from ...shared.schema import InterpreterParts
 from ..context import CallContext
-from . import digest, jedi_world
+from . import bindings, digest, jedi_world
 from . import index as index_mod
 from .jedi_compat import code_lines, find_defining_names, find_names
 from .jedi_world import Key, Lines, Session, key_of
@@ -212,7 +212,29 @@ def in_file(
     repeats differ under load (29 references of ``class Promise``, then 24, 22,
     16, 14: jedi memoizes what it inferred half way through a cycle, and caches
     the sys path of the first file it loads).
+    Before jedi, the ``ast`` binding lane (``bindings.py``) decides the uses
+    certain from syntax; a file it decides whole is neither parsed by parso nor
+    given a state. In check mode jedi resolves the decided uses too (its answer
+    is kept) and a disagreement is counted.
     """
+    lane = world.lane()
+    decided: dict[tuple[int, int], frozenset[Key]] = {}
+    whole = False
+    if lane is not None:
+        try:
+            decided, whole = lane.decide(path, name, target)
+        except Exception:  # a bug of the lane must not lose a file's uses: jedi has them all
+            log.exception("binding lane failed on %s in %s; jedi resolves the file", name, path)
+    counts, check = world.lane_counts, bindings.switches()[1]
+    counts.files += whole
+    if whole and not check:  # every use decided from syntax: no parso, no jedi state
+        counts.decided += len(decided)
+        return [
+            lines.location(path, line - 1, col, col + len(name))
+            for (line, col), keys in sorted(decided.items())
+            if ((path, line, col) in target and include_declaration)
+            or ((path, line, col) not in target and keys & target)
+        ]
     session = world.shared((search, path))
     module = session.module(path)
     if module is None:
@@ -228,19 +250,68 @@ def in_file(
             if not include_declaration:
                 continue
         else:
-            base = _fixed_base(leaf, used, binding)
-            keys = same_as.get(base) if base is not None else None
-            if keys is None:
-                keys, whole = _resolve_use(world, session, path, leaf, target)
+            keys = decided.get(leaf.start_pos)
+            if keys is not None and not check:
+                counts.decided += 1
+            else:
+                if lane is not None and keys is None:
+                    counts.deferred += 1
+                by_jedi = _jedi_keys(world, session, path, leaf, target, used, binding, same_as)
+                if keys is not None:
+                    _compare(world, path, leaf, keys, by_jedi, target)
+                keys = by_jedi
                 if keys is None:
                     continue
-                if base is not None and whole:
-                    same_as[base] = keys
             if not keys & target:
                 continue
         text = lines_of_module[line - 1] if line <= len(lines_of_module) else None
         found.append(lines.location(path, line - 1, col, col + len(name), text))
     return found
+
+
+def _jedi_keys(
+    world: jedi_world.JediWorld,
+    session: Session,
+    path: str,
+    leaf: Any,
+    target: set[Key],
+    used: Any,
+    binding: dict[str, Any],
+    same_as: dict[str, set[Key]],
+) -> set[Key] | None:
+    """What jedi resolves a use to, once per file for uses of one fixed meaning."""
+    base = _fixed_base(leaf, used, binding)
+    keys = same_as.get(base) if base is not None else None
+    if keys is None:
+        keys, whole = _resolve_use(world, session, path, leaf, target)
+        if keys is not None and base is not None and whole:
+            same_as[base] = keys
+    return keys
+
+
+def _compare(
+    world: jedi_world.JediWorld,
+    path: str,
+    leaf: Any,
+    lane: frozenset[Key],
+    jedi: set[Key] | None,
+    target: set[Key],
+) -> None:
+    """Check mode: the lane's verdict on a use against jedi's; a disagreement is counted, logged."""
+    counts = world.lane_counts
+    counts.decided += 1
+    by_lane, by_jedi = bool(lane & target), bool(jedi and jedi & target)
+    if by_lane != by_jedi:
+        counts.disagreed += 1
+        counts.over_jedi += by_lane
+        log.warning(
+            "binding lane disagrees with jedi on %s at %s:%s:%s: lane %s, jedi %s",
+            leaf.value,
+            path,
+            *leaf.start_pos,
+            sorted(lane),
+            sorted(jedi or ()),
+        )
 
 
 def _resolve_use(

@@ -58,7 +58,13 @@ object, so batches from different twins and states merge. In one file, every
 use of a name whose head (`N` in `N.a.name`, or the plain name itself) is
 bound once, at module level, and used in a function or after that binding
 means the same thing, so it is resolved once per file (`re.compile`, 167 times
-in `test_re.py`, costs one resolution). Positions leave the twin in
+in `test_re.py`, costs one resolution). Before any of that, the `ast` binding
+lane (`bindings.py`) decides the uses certain from syntax alone (a name's one
+module-level binding, module attribute chains through imports and re-exports,
+platform branches); a file whose every use it decides is not parsed by parso
+nor given a jedi state (`twinls.status` → `twins[].jedi`: `lane_decided`,
+`lane_deferred`, `lane_files`; in check mode `lane_disagreed`, `lane_over_jedi`).
+Positions leave the twin in
 the client's negotiated encoding (`Lines.location`), converted from jedi's
 code points on the line's own text (ASCII lines skip the work).
 
