@@ -51,9 +51,10 @@ from ..shared import reap
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
 from ..shared.overlay import Doc
 from ..shared.paths import in_workspace
+from ..shared.schema import WarmReady, WarmServed
 from ..shared.textbuf import TextBuffer
 from ..twin.state import TwinState
-from . import child, live
+from . import child, code_swap, live
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini", ".pytest.ini")
 
@@ -106,6 +107,8 @@ class Zygote:
         self.runs = 0
         self.reporter: Any = None
         self.timeout_plugin: Any = None
+        self.started = code_swap.Started()  # on while it collects (``zygote_main``)
+        self.functions: code_swap.Functions | None = None  # what its runs swap bodies into
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += [i.nodeid for i in items]
@@ -118,17 +121,20 @@ class Zygote:
         from ..twin import pytest_compat
 
         signal.alarm(0)  # collected in time
+        self.started.stop()
         pytest_compat.stop_capture(session.config)
+        paths = live.imported_texts(self.state.overlay, self.state.roots)
+        self.functions = code_swap.Functions(paths)  # before the freeze hides the heap
         gc.freeze()  # the runs' collections then skip (and do not copy) what the zygote holds
         self.served = True
-        self.ready(session)
+        self.ready(session, paths)
         self.executor = self.serve()  # returns only in an executor
         self.become_executor(session)
         return None
 
-    def ready(self, session: pytest.Session) -> None:
+    def ready(self, session: pytest.Session, paths: dict[str, int]) -> None:
         """Tell the twin what this zygote imported (CRCs: it is replaced when one changes)."""
-        paths = live.imported_texts(self.state.overlay, self.state.roots)
+        paths = dict(paths)
         inipath = session.config.inipath
         if inipath is not None and in_workspace(str(inipath), self.state.roots):
             text = self.state.overlay.read_text(str(inipath))
@@ -137,12 +143,20 @@ class Zygote:
         text = self.state.overlay.read_text(self.path)  # tracked even if it did not import
         if text is not None:
             paths[self.path] = zlib.crc32(text.encode("utf-8", "surrogatepass"))
-        info = {"k": "ready", "ok": True, "paths": paths, "rss": live.rss_kib()}
-        info["items"] = len(session.items)
-        # A module that failed to import is not in sys.modules, so its text is not among
-        # the paths: a zygote whose collection failed is trusted only until any edit.
-        info["errors"] = bool(session.testsfailed)
-        FrameWriter(self.ctl).write(info)
+        assert self.functions is not None
+        info: WarmReady = {
+            "k": "ready",
+            "ok": True,
+            "paths": paths,
+            "rss": live.rss_kib(),
+            "items": len(session.items),
+            # A module that failed to import is not in sys.modules, so its text is not among
+            # the paths: a zygote whose collection failed is trusted only until any edit.
+            "errors": bool(session.testsfailed),
+            "swap": self.functions.info(self.started, self.state.overlay.read_text),
+        }
+        self.started.seen.clear()
+        FrameWriter(self.ctl).write(dict(info))
 
     def serve(self) -> BecomeExecutor:
         """Fork a supervisor per run request until the twin lets go (then wait for them)."""
@@ -211,7 +225,14 @@ class Zygote:
         from .imports import prime_linecache
 
         prime_linecache(overlay)
-        spec = {**msg["spec"], "warm": {"zygote": os.getppid(), "run": self.runs}}
+        swapped = []
+        for path in msg.get("swap") or []:  # the twin checked: only function bodies changed
+            text = overlay.read_text(path)
+            if text is not None and self.functions is not None:
+                self.functions.swap(path, text)
+                swapped.append(path)
+        warm: WarmServed = {"zygote": os.getppid(), "run": self.runs, "swapped": swapped}
+        spec = {**msg["spec"], "warm": warm}
         child.supervise(self.state, spec, sock, resume=_resume)
 
     def answer_failed(self, msg: dict[str, Any], sock: socket.socket) -> None:
@@ -340,6 +361,7 @@ def zygote_main(
         child.capture_in_memory()
         fastconfig.use_once()
         args = child.pytest_args({"root": root, "targets": [path]})
+        zygote.started.start()  # what runs while it collects (off in its runs)
         try:
             code = int(
                 pytest.main(args, plugins=[reporter, CacheOptionsIgnored(), timeout, zygote])
@@ -350,6 +372,7 @@ def zygote_main(
             code = 3
             text.write(traceback.format_exc())
     finally:
+        zygote.started.stop()
         sys.stdout, sys.stderr = saved
     session = session_end(reporter, code, text.getvalue())
     become = zygote.executor

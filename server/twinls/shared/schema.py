@@ -655,6 +655,29 @@ class WarmServed(TypedDict):
 
     zygote: int
     run: int
+    #: Files whose function bodies the run swapped in (``run/code_swap.py``): the zygote
+    #: imported an older text of them, and the edit changed function bodies only.
+    swapped: list[str]
+
+
+class SwapInfo(TypedDict):
+    """A collection zygote's functions of one workspace file (``run/code_swap.py``)."""
+
+    found: list[str]  # qualnames it holds function objects of
+    started: list[str]  # qualnames of code that ran while it collected
+    text: str  # the text it imported (what an edit is compared with)
+
+
+class WarmReady(TypedDict, total=False):
+    """collection zygote → its twin, once collected: what it imported (``run/warm_session.py``)."""
+
+    k: Literal["ready"]
+    ok: bool  # False: pytest stopped before a session
+    paths: dict[str, int]  # imported workspace files (and config) -> CRC32 of their text
+    rss: int  # KiB
+    items: int
+    errors: bool  # its collection failed somewhere
+    swap: dict[str, SwapInfo]  # per module a run may swap bodies into (not tests, conftests)
 
 
 class RunResult(TypedDict, total=False):

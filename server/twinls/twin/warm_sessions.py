@@ -11,7 +11,14 @@ after collecting, and replaces one when it cannot be trusted:
 - once it is ready, when the text of a file it imported (the test file, its
   conftests, the workspace modules they import, the pytest config file) is not
   the overlay's now, checked on every run (so a change on disk counts as an
-  edit does) and on every edit (the overlay's listener, to free it early);
+  edit does) and on every edit (the overlay's listener, to free it early) —
+  unless the change of a workspace module (not a test file, conftest or
+  config) is to function bodies only (``twin/body_edits.py``) and the zygote
+  holds those functions and did not run them while collecting (its ``ready``
+  says, ``run/code_swap.py``): then it stays, and each run it is handed swaps
+  the new bodies in (``swap``; the run's ``warm`` names the files). The
+  listener leaves such files to the run (an edit is not parsed per keystroke);
+  ``TWINLS_CODE_SWAP=0`` in the environment turns swapping off;
 - before it is ready (still collecting), when anything in the overlay changed
   since it was forked;
 - when pytest stopped before a session (a config or usage error): that run is
@@ -43,11 +50,20 @@ from typing import Any
 from ..run import child
 from ..shared.collect import is_test_module
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
-from . import preload
+from . import body_edits, preload
 from .state import TwinState
 
 WARM_MAX = 2  # zygotes per twin
 WARM_MEMORY = 2048  # MiB a zygote may hold after collecting
+
+
+def crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def swapping() -> bool:
+    """Body-only edits keep the zygote (``TWINLS_CODE_SWAP=0``: they replace it, as before)."""
+    return os.environ.get("TWINLS_CODE_SWAP", "1") != "0"
 
 
 @dataclass(eq=False)
@@ -58,7 +74,7 @@ class Zygote:
     handle: child.Handle  # pid and control socket; killpg kills it (it leads its group)
     fds: socket.socket  # run sockets are passed over this one (SCM_RIGHTS)
     generation: int  # the overlay's when it was forked
-    info: dict[str, Any] | None = None  # its ``ready``: imported paths' CRCs, rss, items
+    info: dict[str, Any] | None = None  # its ``ready`` (``WarmReady``): imported paths' CRCs, ...
     used: float = field(default_factory=time.monotonic)
     runs: int = 0
 
@@ -82,6 +98,8 @@ class WarmSessions:
         self.failed: dict[str, int] = {}  # path -> overlay generation its zygote failed at
         self.dropped: list[str] = []  # why zygotes were let go (the last 20)
         self.lock = threading.Lock()
+        #: (path, CRC before, CRC after) -> body_edits.body_changes (the last few)
+        self.bodies: dict[tuple[str, int, int], set[str] | None] = {}
         state.overlay.listeners.append(self.changed)
 
     def limits(self) -> tuple[int, int]:
@@ -110,9 +128,10 @@ class WarmSessions:
         overlay = self.state.overlay
         with self.lock:
             zygote = self.zygotes.get(path)
+        swap: list[str] = []
         if zygote is not None:
             zygote.poll()
-            why = self.distrust(zygote)
+            why, swap = self.verdict(zygote)
             if why:
                 if zygote.info is not None and not zygote.info.get("ok"):
                     self.failed[path] = zygote.generation
@@ -123,26 +142,59 @@ class WarmSessions:
                 return None  # its config or collection stopped pytest: cold until an edit
             zygote = self.fork(path, spec["root"])
         zygote.used, zygote.runs = time.monotonic(), zygote.runs + 1
-        return self.hand(zygote, spec)
+        return self.hand(zygote, spec, swap)
 
     def distrust(self, zygote: Zygote) -> str | None:
         """Why this zygote may not run what the overlay holds now (None: it may)."""
+        return self.verdict(zygote)[0]
+
+    def verdict(self, zygote: Zygote) -> tuple[str | None, list[str]]:
+        """Why this zygote may not run the overlay's text now, else the files to swap."""
         info = zygote.info
         if info is None:
             if zygote.generation != self.state.overlay.generation:
-                return "the overlay changed while it collected"
-            return None
+                return "the overlay changed while it collected", []
+            return None, []
         if not info.get("ok"):
-            return "pytest stopped before a session"
+            return "pytest stopped before a session", []
         if info.get("errors") and zygote.generation != self.state.overlay.generation:
-            return "its collection failed and the overlay changed since"
+            return "its collection failed and the overlay changed since", []
         memory = self.limits()[1] * 1024
         if info.get("rss", 0) > memory:
-            return f"it holds {info['rss'] // 1024} MiB > warmMemory"
-        for path, crc in info.get("paths", {}).items():
+            return f"it holds {info['rss'] // 1024} MiB > warmMemory", []
+        swap = []
+        for path, then in info.get("paths", {}).items():
             text = self.state.overlay.read_text(path)
-            if text is None or zlib.crc32(text.encode("utf-8", "surrogatepass")) != crc:
-                return f"{path} changed"
+            if text is None:
+                return f"{path} changed", []
+            if crc(text) == then:
+                continue
+            why = self.why_not_swap(zygote, path, text)
+            if why:
+                return f"{path} changed ({why})", []
+            swap.append(path)
+        return None, sorted(swap)
+
+    def why_not_swap(self, zygote: Zygote, path: str, text: str) -> str | None:
+        """Why a run of ``zygote`` may not swap ``path``'s new function bodies in (None: it may)."""
+        held = (zygote.info or {}).get("swap", {}).get(path)
+        if not swapping() or held is None:
+            return "not a module whose bodies a run swaps"
+        base = held["text"]
+        key = (path, crc(base), crc(text))
+        if key not in self.bodies:
+            if len(self.bodies) > 32:
+                self.bodies.clear()
+            self.bodies[key] = body_edits.body_changes(base, text, path)
+        bodies = self.bodies[key]
+        if bodies is None:
+            return "not only function bodies"
+        found, started = set(held["found"]), held["started"]
+        if bodies - found:
+            return f"no function object of {sorted(bodies - found)[0]}"
+        for unit in bodies:
+            if any(s == unit or s.startswith(unit + ".<locals>.") for s in started):
+                return f"{unit} ran while it collected"
         return None
 
     def fork(self, path: str, root: str) -> Zygote:
@@ -170,8 +222,8 @@ class WarmSessions:
                 self.drop(old, f"more than warmMax ({most}) collection zygotes")
         return zygote
 
-    def hand(self, zygote: Zygote, spec: dict[str, Any]) -> child.Handle:
-        """Send one run to a zygote: the spec, the overlay's texts, and the run's socket."""
+    def hand(self, zygote: Zygote, spec: dict[str, Any], swap: list[str]) -> child.Handle:
+        """Send one run to a zygote: the spec, the overlay's texts, what to swap, the socket."""
         overlay = self.state.overlay
         ours, theirs = socket.socketpair()
         msg = {
@@ -180,6 +232,7 @@ class WarmSessions:
             "docs": overlay.texts(),
             "deleted": sorted(overlay.deleted),
             "preload": list(preload.of(self.state).loaded),  # what earlier runs imported
+            "swap": swap,  # files whose new function bodies the run sets on the zygote's code
         }
         try:
             FrameWriter(zygote.handle.sock).write(msg)
@@ -201,10 +254,16 @@ class WarmSessions:
         self.dropped = [*self.dropped[-19:], f"{zygote.path}: {why}"]
 
     def changed(self, path: str) -> None:
-        """The overlay's listener: a ready zygote that imported ``path`` goes at once."""
+        """The overlay's listener: a ready zygote that imported ``path`` goes at once.
+
+        Unless a run may swap ``path``'s bodies: whether it may is decided by the
+        next run (``verdict``), not parsed on every keystroke.
+        """
         with self.lock:
             hit = [z for z in self.zygotes.values() if z.info and path in z.info.get("paths", {})]
         for zygote in hit:
+            if swapping() and path in (zygote.info or {}).get("swap", {}):
+                continue
             why = self.distrust(zygote)
             if why:
                 self.drop(zygote, why)
