@@ -3,7 +3,9 @@
 It reports in pytest's own terms (each phase's category from
 ``pytest_report_teststatus``) so outcomes and counts match a plain pytest run,
 and keeps the traceback's frames so a failure points at the workspace line
-that failed, not at a line inside pytest.
+that failed, not at a line inside pytest. A test's ``result`` goes once its
+teardown is done; a failing setup or call is said at once (``failing``), so the
+editor shows it while the fixtures are still torn down and the next test runs.
 """
 
 from __future__ import annotations
@@ -136,6 +138,28 @@ class Reporter:
         state[report.when] = (category, report)
         if report.when == "teardown":
             self._finish(report.nodeid)
+        elif report.failed:
+            self._failing(report, category)
+
+    def _failing(self, report: pytest.TestReport, category: str) -> None:
+        """The early word of a failed setup or call (the ``result`` follows after teardown)."""
+        item = self.items.get(report.nodeid)
+        file = str(item.path) if item is not None else None
+        path, line = file, (_line(item) if item is not None else None)
+        frames = self.frames.get((report.nodeid, report.when), [])
+        if frames:
+            path, line = frames[-1]
+        entry = test_entry(
+            report.nodeid,
+            file,
+            name=item.name if item is not None else report.nodeid.rpartition("::")[2],
+            outcome=category or "failed",
+            message=_crash_message(report),
+            path=path,
+            line=line,
+            trace=[{"path": p, "line": n} for p, n in frames],
+        )
+        self.emit({"k": "failing", "test": entry})
 
     def _subtest(self, report: Any, category: str) -> None:
         """One ``subtests.test()`` / ``self.subTest()`` block: kept for its test's entry."""

@@ -553,6 +553,17 @@ class RunTestResult(TypedDict):
     test: Test
 
 
+class RunFailing(TypedDict):
+    """run child → server: a test has failed (its setup or call), before its teardown ends.
+
+    Sent as soon as pytest reports the failing phase, so its diagnostic is published
+    then (``server/lsp/runs.py``); the test's ``result`` follows and replaces it.
+    """
+
+    k: Literal["failing"]
+    test: Test  # what is known so far: outcome, message, where it failed
+
+
 class _RunEndKeys(TypedDict):
     k: Literal["end"]
 
@@ -599,7 +610,15 @@ class RunPid(TypedDict):
 
 
 RunEvent = (
-    RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | Executed | Imports | RunPid
+    RunStart
+    | RunCollected
+    | RunTestResult
+    | RunFailing
+    | RunEnd
+    | DebugListening
+    | Executed
+    | Imports
+    | RunPid
 )
 
 
