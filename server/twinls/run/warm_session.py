@@ -27,7 +27,10 @@ nothing is pytest's usage error (exit 4). The global fd capture is restarted
 in each executor (the zygote's memfds would be shared by its forks). Each run
 brings the twin's unsaved texts (``docs``), so a module first imported by a
 test sees the editor's text; the twin replaces the zygote when a file it
-imported or a config file changes (``twin/warm_sessions.py``).
+imported or a config file changes (``twin/warm_sessions.py``), unless only
+function bodies of a workspace module changed: then the run's ``swap`` names
+the files whose new bodies its supervisor sets on the zygote's functions
+(``run/code_swap.py``), and its ``warm`` says ``swapped``.
 """
 
 from __future__ import annotations
