@@ -72,7 +72,8 @@ async def test_a_failure_is_published_before_its_teardown_ends(tmp_path: Path) -
             [diag] = diags
             assert diag.message.startswith("test_one: assert 1 == 2")
             assert diag.range.start.line == TESTS.splitlines().index("    assert 1 == 2")
-            assert release(gate)  # the teardown was reading it
+            # Its teardown opens the gate after the failure was said: let it go once it reads.
+            await client.wait_for(lambda: release(gate), what="the teardown at the gate", timeout=T)
             result = await asyncio.wait_for(run, T)
         finally:
             release(gate)

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from twinls.run.code_swap import Functions, Started, may_swap
-from twinls.twin.body_edits import body_changes
+from twinls.twin.body_edits import body_changes, parsed
 
 BEFORE = textwrap.dedent(
     '''\
@@ -50,7 +50,7 @@ def edit(old: str, new: str) -> str:
 
 
 def check(after: str, expected: set[str] | None) -> None:
-    assert body_changes(BEFORE, after, "calc.py") == expected
+    assert body_changes(parsed(BEFORE, "calc.py"), parsed(after, "calc.py")) == expected
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_a_closure_over_a_new_outer_variable_is_not_swapped() -> None:
     before = "def outer(x):\n    def inner():\n        return 1\n    return inner\n"
     after = "def outer(x):\n    def inner():\n        return x\n    return inner\n"
     # outer's own code changes (x becomes a cell), its free variables do not: outer swaps.
-    assert body_changes(before, after) == {"outer"}
+    assert body_changes(parsed(before, "m.py"), parsed(after, "m.py")) == {"outer"}
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,9 @@ def test_a_swap_changes_the_function_objects_and_keeps_their_cells(tmp_path) -> 
     after = before.replace("return a + b", "x = 1\n    return a - b").replace(
         "return k", "return k * 2"
     )
-    assert functions.swap(path, after) == 3  # add; make and f moved a line, f changed
+    assert (
+        functions.swap(path, compile(after, path, "exec")) == 3
+    )  # add; make and f moved a line, f changed
     assert module["add"](5, 3) == 2
     assert closure() == 10  # the existing closure keeps its cell, runs the new code
     assert module["add"].__code__.co_firstlineno == 1

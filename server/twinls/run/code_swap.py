@@ -4,10 +4,10 @@ Warm collection (issue 15) keeps a test file collected in a zygote
 (``run/warm_session.py``); an edit of a module it imported used to replace it,
 so the next run collected again. When the edit changed only function bodies
 (the twin decides, ``twin/body_edits.py``), the zygote stays, and each run's
-supervisor, forked from it, compiles the edited files' new text (through the
-module's own loader, so asserts are rewritten where pytest would) and sets
-the new code on the zygote's function objects (``swap``) before its executor
-runs a test.
+supervisor, forked from it, loads the edited files' new code (compiled by the
+twin, sent marshalled: a run does not compile on its way to its first test; a
+module whose asserts pytest rewrote is never swapped) and sets it on the
+zygote's function objects (``swap``) before its executor runs a test.
 
 What the twin needs from the zygote, sent with its ``ready``:
 
@@ -66,7 +66,7 @@ class Functions:
     def __init__(self, paths: Iterable[str]) -> None:
         import gc
 
-        wanted = {p for p in paths if may_swap(p)}
+        wanted = {p for p in paths if may_swap(p)} - rewritten()
         self.by_path: dict[str, list[FunctionType]] = {p: [] for p in wanted}
         for obj in gc.get_objects():
             if type(obj) is FunctionType and obj.__code__.co_filename in wanted:
@@ -89,13 +89,13 @@ class Functions:
                 }
         return out
 
-    def swap(self, path: str, text: str) -> int:
-        """Give ``path``'s functions the code of ``text``; how many changed.
+    def swap(self, path: str, module: CodeType) -> int:
+        """Give ``path``'s functions their code in ``module`` (its new text); how many changed.
 
         Every function whose code differs is swapped, the unchanged ones below an
         edit too (their lines moved: tracebacks must name the editor's lines).
         """
-        new = codes_by_name(_compile(path, text))
+        new = codes_by_name(module)
         swapped = 0
         for fn in self.by_path.get(path, []):
             old = fn.__code__
@@ -111,12 +111,11 @@ def _qualname(code: CodeType) -> str:
     return getattr(code, "co_qualname", code.co_name)
 
 
-def _compile(path: str, text: str) -> CodeType:
-    """``text`` compiled as the module at ``path`` was (its loader: pytest's rewriting)."""
-    data = text.encode("utf-8", "surrogatepass")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == path:
-            loader = getattr(module, "__loader__", None)
-            if hasattr(loader, "source_to_code"):
-                return loader.source_to_code(data, path)
-    return compile(data, path, "exec", dont_inherit=True)
+def rewritten() -> set[str]:
+    """Files of modules pytest rewrote the asserts of (their code is not ``compile``'s)."""
+    return {
+        module.__file__
+        for module in list(sys.modules.values())
+        if isinstance(getattr(module, "__file__", None), str)
+        and "@pytest_ar" in getattr(module, "__dict__", {})
+    }

@@ -38,6 +38,7 @@ from __future__ import annotations
 import faulthandler
 import gc
 import io
+import marshal
 import os
 import select
 import signal
@@ -229,10 +230,10 @@ class Zygote:
 
         prime_linecache(overlay)
         swapped = []
-        for path in msg.get("swap") or []:  # the twin checked: only function bodies changed
-            text = overlay.read_text(path)
-            if text is not None and self.functions is not None:
-                self.functions.swap(path, text)
+        swap: dict[str, bytes] = msg.get("swap") or {}
+        for path in sorted(swap):  # the twin checked: only function bodies changed
+            if self.functions is not None:
+                self.functions.swap(path, marshal.loads(swap[path]))
                 swapped.append(path)
         warm: WarmServed = {"zygote": os.getppid(), "run": self.runs, "swapped": swapped}
         spec = {**msg["spec"], "warm": warm}

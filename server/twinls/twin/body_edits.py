@@ -28,39 +28,49 @@ from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass
 from types import CodeType
 
-from ..shared.units import changed, parse
+from ..shared.units import FileUnits, changed, parse
 
 #: co_flags a swap must keep: a function's kind (what calling it returns).
 KIND = 0x20 | 0x80 | 0x100 | 0x200  # GENERATOR, COROUTINE, ITERABLE_COROUTINE, ASYNC_GENERATOR
 Funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def body_changes(before: str, after: str, path: str = "<unknown>") -> set[str] | None:
-    """The functions (unit qualnames) whose bodies alone differ; None: anything else did."""
+@dataclass
+class Parsed:
+    """One text of a module: its units, its unit functions' defs, its compiled code."""
+
+    units: FileUnits
+    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    code: CodeType  # what the module's loader compiles (``compile``, no assert rewriting)
+    codes: dict[str, list[CodeType]]  # every code object in it, by qualname
+
+
+def parsed(text: str, path: str) -> Parsed | None:
+    """``text`` parsed and compiled as ``path`` (None: it does not compile)."""
     if sys.version_info < (3, 11):
         return None  # code objects name their function (co_qualname) from 3.11 on
     try:
-        old_units, new_units = parse(before, path), parse(after, path)
-        old_tree, new_tree = ast.parse(before, path), ast.parse(after, path)
-        old_code = compile(old_tree, path, "exec", dont_inherit=True)
-        new_code = compile(new_tree, path, "exec", dont_inherit=True)
+        tree = ast.parse(text, path)
+        units = parse(text, path, tree)
+        code = compile(tree, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return None
-    units = changed(old_units, new_units)
-    if not units:
-        return set()
-    old_defs, new_defs = defs(old_tree), defs(new_tree)
-    old_codes, new_codes = codes_by_name(old_code), codes_by_name(new_code)
+    return Parsed(units, defs(tree), code, codes_by_name(code))
+
+
+def body_changes(before: Parsed | None, after: Parsed | None) -> set[str] | None:
+    """The functions (unit qualnames) whose bodies alone differ; None: anything else did."""
+    if before is None or after is None:
+        return None
+    units = changed(before.units, after.units)
     for unit in units:
-        a, b = old_defs.get(unit), new_defs.get(unit)
-        if (
-            a is None
-            or b is None
-            or head(a) != head(b)
-            or not same_code_shape(old_codes.get(unit, []), new_codes.get(unit, []))
-        ):
+        a, b = before.defs.get(unit), after.defs.get(unit)
+        if a is None or b is None or head(a) != head(b):
+            return None
+        if not same_code_shape(before.codes.get(unit, []), after.codes.get(unit, [])):
             return None
     return units
 

@@ -38,6 +38,7 @@ one file on disk (a folder or workspace run, several files, a Debug run: cold).
 
 from __future__ import annotations
 
+import marshal
 import os
 import select
 import socket
@@ -98,8 +99,8 @@ class WarmSessions:
         self.failed: dict[str, int] = {}  # path -> overlay generation its zygote failed at
         self.dropped: list[str] = []  # why zygotes were let go (the last 20)
         self.lock = threading.Lock()
-        #: (path, CRC before, CRC after) -> body_edits.body_changes (the last few)
-        self.bodies: dict[tuple[str, int, int], set[str] | None] = {}
+        #: (path, CRC) -> that text parsed and compiled, and its code marshalled (the last few)
+        self.texts: dict[tuple[str, int], tuple[body_edits.Parsed | None, bytes]] = {}
         state.overlay.listeners.append(self.changed)
 
     def limits(self) -> tuple[int, int]:
@@ -128,7 +129,7 @@ class WarmSessions:
         overlay = self.state.overlay
         with self.lock:
             zygote = self.zygotes.get(path)
-        swap: list[str] = []
+        swap: dict[str, bytes] = {}
         if zygote is not None:
             zygote.poll()
             why, swap = self.verdict(zygote)
@@ -148,54 +149,63 @@ class WarmSessions:
         """Why this zygote may not run what the overlay holds now (None: it may)."""
         return self.verdict(zygote)[0]
 
-    def verdict(self, zygote: Zygote) -> tuple[str | None, list[str]]:
-        """Why this zygote may not run the overlay's text now, else the files to swap."""
+    def verdict(self, zygote: Zygote) -> tuple[str | None, dict[str, bytes]]:
+        """Why this zygote may not run the overlay's text now, else what to swap.
+
+        What to swap: per file, its new text compiled (``marshal``: the run's
+        supervisor loads it, it does not compile on the run's way to its first test).
+        """
         info = zygote.info
         if info is None:
             if zygote.generation != self.state.overlay.generation:
-                return "the overlay changed while it collected", []
-            return None, []
+                return "the overlay changed while it collected", {}
+            return None, {}
         if not info.get("ok"):
-            return "pytest stopped before a session", []
+            return "pytest stopped before a session", {}
         if info.get("errors") and zygote.generation != self.state.overlay.generation:
-            return "its collection failed and the overlay changed since", []
+            return "its collection failed and the overlay changed since", {}
         memory = self.limits()[1] * 1024
         if info.get("rss", 0) > memory:
-            return f"it holds {info['rss'] // 1024} MiB > warmMemory", []
-        swap = []
+            return f"it holds {info['rss'] // 1024} MiB > warmMemory", {}
+        swap = {}
         for path, then in info.get("paths", {}).items():
             text = self.state.overlay.read_text(path)
             if text is None:
-                return f"{path} changed", []
+                return f"{path} changed", {}
             if crc(text) == then:
                 continue
-            why = self.why_not_swap(zygote, path, text)
+            why, code = self.why_not_swap(zygote, path, text)
             if why:
-                return f"{path} changed ({why})", []
-            swap.append(path)
-        return None, sorted(swap)
+                return f"{path} changed ({why})", {}
+            swap[path] = code
+        return None, swap
 
-    def why_not_swap(self, zygote: Zygote, path: str, text: str) -> str | None:
-        """Why a run of ``zygote`` may not swap ``path``'s new function bodies in (None: it may)."""
+    def why_not_swap(self, zygote: Zygote, path: str, text: str) -> tuple[str | None, bytes]:
+        """Why a run of ``zygote`` may not swap ``path``'s new bodies in, else their code."""
         held = (zygote.info or {}).get("swap", {}).get(path)
         if not swapping() or held is None:
-            return "not a module whose bodies a run swaps"
-        base = held["text"]
-        key = (path, crc(base), crc(text))
-        if key not in self.bodies:
-            if len(self.bodies) > 32:
-                self.bodies.clear()
-            self.bodies[key] = body_edits.body_changes(base, text, path)
-        bodies = self.bodies[key]
+            return "not a module whose bodies a run swaps", b""
+        after, code = self.parse(path, text)
+        bodies = body_edits.body_changes(self.parse(path, held["text"])[0], after)
         if bodies is None:
-            return "not only function bodies"
+            return "not only function bodies", b""
         found, started = set(held["found"]), held["started"]
         if bodies - found:
-            return f"no function object of {sorted(bodies - found)[0]}"
+            return f"no function object of {sorted(bodies - found)[0]}", b""
         for unit in bodies:
             if any(s == unit or s.startswith(unit + ".<locals>.") for s in started):
-                return f"{unit} ran while it collected"
-        return None
+                return f"{unit} ran while it collected", b""
+        return None, code
+
+    def parse(self, path: str, text: str) -> tuple[body_edits.Parsed | None, bytes]:
+        """``text`` of ``path`` parsed and compiled (kept: a zygote's base is asked per run)."""
+        key = (path, crc(text))
+        if key not in self.texts:
+            if len(self.texts) > 16:
+                self.texts.clear()
+            found = body_edits.parsed(text, path)
+            self.texts[key] = (found, marshal.dumps(found.code) if found else b"")
+        return self.texts[key]
 
     def fork(self, path: str, root: str) -> Zygote:
         from ..run.warm_session import zygote_main
@@ -222,7 +232,7 @@ class WarmSessions:
                 self.drop(old, f"more than warmMax ({most}) collection zygotes")
         return zygote
 
-    def hand(self, zygote: Zygote, spec: dict[str, Any], swap: list[str]) -> child.Handle:
+    def hand(self, zygote: Zygote, spec: dict[str, Any], swap: dict[str, bytes]) -> child.Handle:
         """Send one run to a zygote: the spec, the overlay's texts, what to swap, the socket."""
         overlay = self.state.overlay
         ours, theirs = socket.socketpair()
@@ -232,7 +242,7 @@ class WarmSessions:
             "docs": overlay.texts(),
             "deleted": sorted(overlay.deleted),
             "preload": list(preload.of(self.state).loaded),  # what earlier runs imported
-            "swap": swap,  # files whose new function bodies the run sets on the zygote's code
+            "swap": swap,  # file -> its new code (marshal), whose bodies the run swaps in
         }
         try:
             FrameWriter(zygote.handle.sock).write(msg)
