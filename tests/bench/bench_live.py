@@ -184,11 +184,20 @@ async def latency(project_name: str, count: int, swap: bool) -> list[tuple[str, 
         per_file = max(1, count // len(originals))
         for rel, original in originals.items():
             for name, text in mutants(original, per_file):
-                t0 = time.monotonic()
+                start, t0 = len(notes), time.monotonic()
                 client.replace_all(rel, text)
                 seen = await until(lambda: mutant_diagnostics(client), f"{name}'s diagnostic")
                 rows.append((f"{rel}:{name}", seen - t0))
-                print(f"  {rel}:{name}: {(seen - t0) * 1000:.0f} ms", flush=True)
+                run = (await next_live(client, notes, start))["result"]
+                served = ", ".join(
+                    f"zygote {w['zygote']} run {w['run']}" + (" swapped" if w["swapped"] else "")
+                    for w in run.get("warm") or []
+                )
+                print(
+                    f"  {rel}:{name}: {(seen - t0) * 1000:.0f} ms; the run: "
+                    f"{len(run['tests'])} tests, {served or 'collected cold'}",
+                    flush=True,
+                )
                 start = len(notes)
                 client.replace_all(rel, original)
                 await next_live(client, notes, start)
