@@ -32,26 +32,129 @@ from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 from ..shared.collect import is_test_module
+from ..shared.paths import in_workspace
 from ..shared.schema import SwapInfo
 from ..twin.body_edits import codes_by_name, swappable
 
 
 class Started:
-    """The code objects started on this thread while on (the zygote's collection)."""
+    """The code objects started on this thread while on (the zygote's collection).
+
+    ``sys.setprofile``, or on 3.12+ ``sys.monitoring``'s ``PY_START`` under a tool
+    id of its own, released at ``stop`` (``run/trace.py`` takes one in the
+    executors), each code object disabled after its first start. A profiled call
+    costs a Python call, and pytest's own making of items is most of a big
+    parametrized module's collection, so it is on only where workspace code runs
+    while collecting (``watch``): while a workspace module's body executes (its
+    loader's ``exec_module``: decorators, parametrize lists, class bodies, what
+    they call and import) and inside hook calls a workspace file implements
+    (``pytest_generate_tests`` in a conftest). Known limit: a workspace function
+    pytest itself calls while making items (an ``ids=`` callable) is not seen.
+    """
+
+    TOOL = 3  # a tool id no named tool uses (``run/trace.py`` tries 1, 2, 4, 5)
 
     def __init__(self) -> None:
         self.seen: set[CodeType] = set()
+        self.tool: int | None = None
+        self.on = False
+        self.undo: list[Callable[[], None]] = []
+        add, call = self.seen.add, "call"
 
-    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
-            self.seen.add(frame.f_code)
+        def profile(frame: FrameType, event: str, arg: Any) -> None:
+            if event == call:
+                add(frame.f_code)
+
+        self._profile = profile
+
+    def _set(self, on: bool) -> bool:
+        """Turn it on or off; whether it was on."""
+        was, self.on = self.on, on
+        if on != was:
+            if self.tool is not None:
+                sys.monitoring.set_events(self.tool, sys.monitoring.events.PY_START if on else 0)
+            else:
+                sys.setprofile(self._profile if on else None)
+        return was
+
+    def _started(self, code: CodeType, offset: int) -> Any:
+        self.seen.add(code)
+        return sys.monitoring.DISABLE
+
+    def _register(self) -> None:
+        mon = getattr(sys, "monitoring", None)
+        if self.tool is None and mon is not None and mon.get_tool(self.TOOL) is None:
+            mon.use_tool_id(self.TOOL, "twinls-collection")
+            mon.register_callback(self.TOOL, mon.events.PY_START, self._started)
+            self.tool = self.TOOL
 
     def start(self) -> None:
-        sys.setprofile(self._profile)
+        """On until ``stop``, wherever code runs."""
+        self._register()
+        self._set(True)
+
+    def watch(self, roots: list[str], loaders: list[type]) -> None:
+        """Be on while ``loaders`` execute a workspace module (the collection's imports)."""
+        self._register()
+        for cls in loaders:
+            plain = cls.__dict__.get("exec_module")
+            inherited = cls.exec_module
+
+            def exec_module(loader: Any, module: Any, inherited: Any = inherited) -> None:
+                spec = getattr(module, "__spec__", None)
+                if spec is None or not in_workspace(str(spec.origin), roots):
+                    return inherited(loader, module)
+                was = self._set(True)
+                try:
+                    return inherited(loader, module)
+                finally:
+                    self._set(was)
+
+            cls.exec_module = exec_module  # type: ignore[method-assign]
+            if plain is None:
+                self.undo.append(lambda cls=cls: delattr(cls, "exec_module"))
+            else:
+                self.undo.append(lambda cls=cls, plain=plain: setattr(cls, "exec_module", plain))
+
+    def watch_hooks(self, pluginmanager: Any, roots: list[str]) -> None:
+        """Be on inside hook calls a workspace file implements."""
+        stack: list[bool] = []
+
+        def before(name: str, impls: list[Any], kwargs: Any) -> None:
+            ours = any(_in(i.function, roots) for i in impls)
+            stack.append(self._set(True) if ours else self.on)
+
+        def after(outcome: Any, name: str, impls: list[Any], kwargs: Any) -> None:
+            if stack:
+                self._set(stack.pop())
+
+        self.undo.append(pluginmanager.add_hookcall_monitoring(before, after))
 
     def stop(self) -> None:
-        if sys.getprofile() == self._profile:
-            sys.setprofile(None)
+        for undo in reversed(self.undo):
+            undo()
+        self.undo.clear()
+        self._set(False)
+        if self.tool is not None:
+            mon = sys.monitoring
+            mon.register_callback(self.tool, mon.events.PY_START, None)
+            mon.free_tool_id(self.tool)
+            self.tool = None
+
+
+def loaders() -> list[type]:
+    """The loaders that execute workspace modules in a run child (``Started.watch``)."""
+    import importlib.machinery
+
+    from ..twin import pytest_compat
+    from ..twin.importer import OverlayLoader
+
+    return [OverlayLoader, importlib.machinery.SourceFileLoader, pytest_compat.rewrite_hook_class()]
+
+
+def _in(function: Any, roots: list[str]) -> bool:
+    code = getattr(function, "__code__", None)
+    return code is not None and in_workspace(code.co_filename, roots)
 
 
 def may_swap(path: str) -> bool:

@@ -114,6 +114,9 @@ class Zygote:
         self.started = code_swap.Started()  # on while it collects (``zygote_main``)
         self.functions: code_swap.Functions | None = None  # what its runs swap bodies into
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.started.watch_hooks(config.pluginmanager, self.state.roots)
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += [i.nodeid for i in items]
 
@@ -365,7 +368,8 @@ def zygote_main(
         child.capture_in_memory()
         fastconfig.use_once()
         args = child.pytest_args({"root": root, "targets": [path]})
-        zygote.started.start()  # what runs while it collects (off in its runs)
+        # What workspace code runs while it collects (off in its runs).
+        zygote.started.watch(state.roots, code_swap.loaders())
         try:
             code = int(
                 pytest.main(args, plugins=[reporter, CacheOptionsIgnored(), timeout, zygote])
