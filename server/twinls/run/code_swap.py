@@ -40,16 +40,17 @@ from ..twin.body_edits import codes_by_name, swappable
 class Started:
     """The code objects started on this thread while on (the zygote's collection).
 
-    ``sys.setprofile``, or on 3.12+ ``sys.monitoring``'s ``PY_START`` under a tool
-    id of its own, released at ``stop`` (``run/trace.py`` takes one in the
-    executors), each code object disabled after its first start. A profiled call
-    costs a Python call, and pytest's own making of items is most of a big
-    parametrized module's collection, so it is on only where workspace code runs
-    while collecting (``watch``): while a workspace module's body executes (its
-    loader's ``exec_module``: decorators, parametrize lists, class bodies, what
-    they call and import) and inside hook calls a workspace file implements
-    (``pytest_generate_tests`` in a conftest). Known limit: a workspace function
-    pytest itself calls while making items (an ``ids=`` callable) is not seen.
+    On 3.12+ ``sys.monitoring``'s ``PY_START`` under a tool id of its own,
+    released at ``stop`` (``run/trace.py`` takes one in the executors), each code
+    object disabled after its first start: all of the collection. Before 3.12
+    ``sys.setprofile``: a profiled call costs a Python call, and pytest's own
+    making of items is most of a big parametrized module's collection, so it is
+    on only where workspace code runs while collecting (``watch``): while a
+    workspace module's body executes (its loader's ``exec_module``: decorators,
+    parametrize lists, class bodies, what they call and import) and inside hook
+    calls a workspace file implements (``pytest_generate_tests`` in a conftest).
+    Known limit there: a workspace function pytest itself calls while making
+    items (an ``ids=`` callable) is not seen.
     """
 
     TOOL = 3  # a tool id no named tool uses (``run/trace.py`` tries 1, 2, 4, 5)
@@ -68,13 +69,10 @@ class Started:
         self._profile = profile
 
     def _set(self, on: bool) -> bool:
-        """Turn it on or off; whether it was on."""
+        """Turn the profile on or off (``sys.monitoring`` stays on); whether it was on."""
         was, self.on = self.on, on
-        if on != was:
-            if self.tool is not None:
-                sys.monitoring.set_events(self.tool, sys.monitoring.events.PY_START if on else 0)
-            else:
-                sys.setprofile(self._profile if on else None)
+        if on != was and self.tool is None:
+            sys.setprofile(self._profile if on else None)
         return was
 
     def _started(self, code: CodeType, offset: int) -> Any:
@@ -82,10 +80,12 @@ class Started:
         return sys.monitoring.DISABLE
 
     def _register(self) -> None:
+        """On 3.12+, monitor every start until ``stop`` (each code object once: cheap)."""
         mon = getattr(sys, "monitoring", None)
         if self.tool is None and mon is not None and mon.get_tool(self.TOOL) is None:
             mon.use_tool_id(self.TOOL, "twinls-collection")
             mon.register_callback(self.TOOL, mon.events.PY_START, self._started)
+            mon.set_events(self.TOOL, mon.events.PY_START)
             self.tool = self.TOOL
 
     def start(self) -> None:
@@ -137,6 +137,7 @@ class Started:
         self._set(False)
         if self.tool is not None:
             mon = sys.monitoring
+            mon.set_events(self.tool, 0)
             mon.register_callback(self.tool, mon.events.PY_START, None)
             mon.free_tool_id(self.tool)
             self.tool = None
