@@ -86,19 +86,22 @@ async def test_a_second_run_is_served_warm_and_an_imported_edit_replaces_the_zyg
         assert zygote["run"] == 1
         for n, qualname in enumerate(["test_case[3]", "test_case", "test_fails"], start=2):
             again = await run(client, qualname)
-            assert again["warm"] == [{"zygote": zygote["zygote"], "run": n}], qualname
+            assert again["warm"] == [{"zygote": zygote["zygote"], "run": n, "swapped": []}], (
+                qualname
+            )
             assert same(again) == same(cold[qualname]), qualname
         assert same(first) == same(cold["test_case[3]"])
         assert first["tests"][0]["stdout"] == "case 3\n"
 
-        # An unsaved edit of a module the test file imports: a new zygote, the edit's result.
+        # An unsaved edit of a module the test file imports: a new zygote, the edit's result
+        # (a signature: an edit of bodies only keeps the zygote, tests/test_code_swap.py).
         client.open("calc.py")
-        client.replace_all("calc.py", "def add(a, b):\n    return a - b\n")
+        client.replace_all("calc.py", "def add(a, b, c=0):\n    return a - b\n")
         edited = await run(client, "test_case[3]")
         [fresh] = edited["warm"]
         assert fresh["zygote"] != zygote["zygote"] and fresh["run"] == 1
         assert [t["outcome"] for t in edited["tests"]] == ["failed"]
         assert "assert 2 ==" in edited["tests"][0]["message"]
         second = await run(client, "test_case[3]")
-        assert second["warm"] == [{"zygote": fresh["zygote"], "run": 2}]
+        assert second["warm"] == [{"zygote": fresh["zygote"], "run": 2, "swapped": []}]
         assert same(second) == same(edited)

@@ -15,8 +15,17 @@ as an UNSAVED edit of the real project's source), over a real LSP pipe with
 Then the break is undone (its live run is waited for too). The project comes
 from tests/parity (pinned sdist, its own venv; nothing is written into it).
 
+``--latency``: edit to first live result instead. For each break, the time from
+sending the ``didChange`` to the first diagnostic naming the break's exception
+(the run child's ``failing`` event, published at once), p50/p95 over the
+breaks; then the break is undone and its diagnostics are waited away. Run
+twice in one go, with ``TWINLS_CODE_SWAP=0`` (an edit of the code under test
+replaces the test file's collection zygote) and without (body-only edits keep
+it, ``run/code_swap.py``).
+
     .venv/bin/python tests/bench/bench_live.py                      # more-itertools, 30 breaks
     .venv/bin/python tests/bench/bench_live.py --mutants 10 --project packaging
+    .venv/bin/python tests/bench/bench_live.py --latency --mutants 20
 """
 
 from __future__ import annotations
@@ -140,11 +149,89 @@ async def bench(project_name: str, count: int) -> int:
         return 1 if misses else 0
 
 
+MUTANT = "twinls mutant"
+POLL = 0.002  # seconds between looks at the client's diagnostics (the clock's resolution)
+
+
+def mutant_diagnostics(client: Any) -> int:
+    return sum(MUTANT in d.message for ds in client.diagnostics.values() for d in ds)
+
+
+async def until(predicate: Any, what: str) -> float:
+    """Wait (finely) for ``predicate``; the monotonic time it first held."""
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(POLL)
+    return time.monotonic()
+
+
+async def latency(project_name: str, count: int, swap: bool) -> list[tuple[str, float]]:
+    """Edit -> first diagnostic of the break, per break (one session)."""
+    project = next(p for p in PROJECTS if p.name == project_name)
+    src, python = prepare(project, cache_dir())
+    options = {"liveTests": True, "python": str(python), "pool": 1, "runTimeout": 300}
+    env = {"TWINLS_CODE_SWAP": "1" if swap else "0"}
+    rows = []
+    async with lsp_session(src, init_options=options, env=env) as client:
+        notes = listen(client)
+        originals = {}
+        for rel in SOURCES[project_name]:
+            originals[rel] = (src / rel).read_text()
+            client.open(rel)
+        await client.wait_for(lambda: notes, timeout=WAIT, what="the baseline live run")
+        per_file = max(1, count // len(originals))
+        for rel, original in originals.items():
+            for name, text in mutants(original, per_file):
+                start, t0 = len(notes), time.monotonic()
+                client.replace_all(rel, text)
+                seen = await until(lambda: mutant_diagnostics(client), f"{name}'s diagnostic")
+                rows.append((f"{rel}:{name}", seen - t0))
+                run = (await next_live(client, notes, start))["result"]
+                served = ", ".join(
+                    f"zygote {w['zygote']} run {w['run']}" + (" swapped" if w["swapped"] else "")
+                    for w in run.get("warm") or []
+                )
+                print(
+                    f"  {rel}:{name}: {(seen - t0) * 1000:.0f} ms; the run: "
+                    f"{len(run['tests'])} tests, {served or 'collected cold'}",
+                    flush=True,
+                )
+                start = len(notes)
+                client.replace_all(rel, original)
+                await next_live(client, notes, start)
+                await until(lambda: not mutant_diagnostics(client), f"{name}'s fix")
+    return rows
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+async def latencies(project_name: str, count: int) -> int:
+    for swap in (False, True):
+        rows = await latency(project_name, count, swap)
+        times = [t for _, t in rows]
+        print(
+            f"TWINLS_CODE_SWAP={int(swap)}: {len(rows)} breaks, edit -> first diagnostic "
+            f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95(times) * 1000:.0f} ms, "
+            f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+            f"(first {times[0] * 1000:.0f} ms)\n",
+            flush=True,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", default="more-itertools", choices=sorted(SOURCES))
     parser.add_argument("--mutants", type=int, default=30)
+    parser.add_argument("--latency", action="store_true", help="edit -> first diagnostic")
     args = parser.parse_args(argv)
+    if args.latency:
+        return asyncio.run(latencies(args.project, args.mutants))
     return asyncio.run(bench(args.project, args.mutants))
 
 

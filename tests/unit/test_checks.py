@@ -16,6 +16,7 @@ def test_every_kind_of_each_channel_has_its_type():
         "start",
         "collected",
         "result",
+        "failing",
         "end",
         "debug",
         "executed",

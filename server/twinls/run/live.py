@@ -386,7 +386,7 @@ class FailureKeeper:
 
     def stamp(self, emit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
         def write(msg: dict[str, Any]) -> None:
-            if msg.get("k") == "result":
+            if msg.get("k") in ("result", "failing"):
                 test = msg["test"]
                 handle = self.failures.get(test.get("nodeid", ""))
                 if handle is not None and test.get("outcome") in ("failed", "error"):

@@ -3,7 +3,9 @@
 It reports in pytest's own terms (each phase's category from
 ``pytest_report_teststatus``) so outcomes and counts match a plain pytest run,
 and keeps the traceback's frames so a failure points at the workspace line
-that failed, not at a line inside pytest.
+that failed, not at a line inside pytest. A test's ``result`` goes once its
+teardown is done; a failing setup or call is said at once (``failing``), so the
+editor shows it while the fixtures are still torn down and the next test runs.
 """
 
 from __future__ import annotations
@@ -116,15 +118,52 @@ class Reporter:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
         report = yield
-        frames = []
-        if call.excinfo is not None:
-            for entry in call.excinfo.traceback:
-                path = str(entry.path)
-                if in_workspace(path, self.roots):
-                    frames.append((path, entry.lineno))
+        frames = self._workspace_frames(call.excinfo)  # as pytest cut them for its report
         # A subtest's report is made here too, then logged: it takes these frames.
         self.frames[(item.nodeid, call.when)] = self.last_frames = frames
         return report
+
+    def _workspace_frames(self, excinfo: Any) -> list[tuple[str, int]]:
+        frames = []
+        if excinfo is not None:
+            for entry in excinfo.traceback:
+                path = str(entry.path)
+                if in_workspace(path, self.roots):
+                    frames.append((path, entry.lineno))
+        return frames
+
+    @pytest.hookimpl(specname="pytest_runtest_makereport")
+    def pytest_runtest_makereport_failing(
+        self, item: pytest.Item, call: pytest.CallInfo[Any]
+    ) -> None:
+        """The early word of a failed setup or call, before pytest formats its report.
+
+        Formatting a failure (its source context) can take longer than the test: the
+        editor hears of it first. An expected failure (``xfail``), a skip or an exit
+        says nothing here; the test's ``result`` follows after its teardown. A plain
+        implementation: after ``unittest``'s (``tryfirst``: it sets a ``TestCase``'s
+        ``call.excinfo``), before the runner's (which makes the report).
+        """
+        excinfo = call.excinfo
+        if excinfo is None or call.when not in ("setup", "call"):
+            return
+        failed = isinstance(excinfo.value, (Exception, pytest.fail.Exception))
+        if not failed or item.get_closest_marker("xfail") is not None:
+            return  # a skip, an exit, or what pytest may count as expected
+        frames = self._workspace_frames(excinfo)
+        file = str(item.path)
+        path, line = frames[-1] if frames else (file, _line(item))
+        entry = test_entry(
+            item.nodeid,
+            file,
+            name=item.name,
+            outcome="failed" if call.when == "call" else "error",
+            message=excinfo.exconly(tryshort=True),
+            path=path,
+            line=line,
+            trace=[{"path": p, "line": n} for p, n in frames],
+        )
+        self.emit({"k": "failing", "test": entry})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         assert self.config is not None

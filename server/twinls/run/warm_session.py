@@ -27,7 +27,10 @@ nothing is pytest's usage error (exit 4). The global fd capture is restarted
 in each executor (the zygote's memfds would be shared by its forks). Each run
 brings the twin's unsaved texts (``docs``), so a module first imported by a
 test sees the editor's text; the twin replaces the zygote when a file it
-imported or a config file changes (``twin/warm_sessions.py``).
+imported or a config file changes (``twin/warm_sessions.py``), unless only
+function bodies of a workspace module changed: then the run's ``swap`` names
+the files whose new bodies its supervisor sets on the zygote's functions
+(``run/code_swap.py``), and its ``warm`` says ``swapped``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from __future__ import annotations
 import faulthandler
 import gc
 import io
+import marshal
 import os
 import select
 import signal
@@ -51,9 +55,10 @@ from ..shared import reap
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
 from ..shared.overlay import Doc
 from ..shared.paths import in_workspace
+from ..shared.schema import WarmReady, WarmServed
 from ..shared.textbuf import TextBuffer
 from ..twin.state import TwinState
-from . import child, live
+from . import child, code_swap, live
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini", ".pytest.ini")
 
@@ -106,6 +111,11 @@ class Zygote:
         self.runs = 0
         self.reporter: Any = None
         self.timeout_plugin: Any = None
+        self.started = code_swap.Started()  # on while it collects (``zygote_main``)
+        self.functions: code_swap.Functions | None = None  # what its runs swap bodies into
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.started.watch_hooks(config.pluginmanager, self.state.roots)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += [i.nodeid for i in items]
@@ -118,17 +128,20 @@ class Zygote:
         from ..twin import pytest_compat
 
         signal.alarm(0)  # collected in time
+        self.started.stop()
         pytest_compat.stop_capture(session.config)
+        paths = live.imported_texts(self.state.overlay, self.state.roots)
+        self.functions = code_swap.Functions(paths)  # before the freeze hides the heap
         gc.freeze()  # the runs' collections then skip (and do not copy) what the zygote holds
         self.served = True
-        self.ready(session)
+        self.ready(session, paths)
         self.executor = self.serve()  # returns only in an executor
         self.become_executor(session)
         return None
 
-    def ready(self, session: pytest.Session) -> None:
+    def ready(self, session: pytest.Session, paths: dict[str, int]) -> None:
         """Tell the twin what this zygote imported (CRCs: it is replaced when one changes)."""
-        paths = live.imported_texts(self.state.overlay, self.state.roots)
+        paths = dict(paths)
         inipath = session.config.inipath
         if inipath is not None and in_workspace(str(inipath), self.state.roots):
             text = self.state.overlay.read_text(str(inipath))
@@ -137,12 +150,20 @@ class Zygote:
         text = self.state.overlay.read_text(self.path)  # tracked even if it did not import
         if text is not None:
             paths[self.path] = zlib.crc32(text.encode("utf-8", "surrogatepass"))
-        info = {"k": "ready", "ok": True, "paths": paths, "rss": live.rss_kib()}
-        info["items"] = len(session.items)
-        # A module that failed to import is not in sys.modules, so its text is not among
-        # the paths: a zygote whose collection failed is trusted only until any edit.
-        info["errors"] = bool(session.testsfailed)
-        FrameWriter(self.ctl).write(info)
+        assert self.functions is not None
+        info: WarmReady = {
+            "k": "ready",
+            "ok": True,
+            "paths": paths,
+            "rss": live.rss_kib(),
+            "items": len(session.items),
+            # A module that failed to import is not in sys.modules, so its text is not among
+            # the paths: a zygote whose collection failed is trusted only until any edit.
+            "errors": bool(session.testsfailed),
+            "swap": self.functions.info(self.started, self.state.overlay.read_text),
+        }
+        self.started.seen.clear()
+        FrameWriter(self.ctl).write(dict(info))
 
     def serve(self) -> BecomeExecutor:
         """Fork a supervisor per run request until the twin lets go (then wait for them)."""
@@ -211,7 +232,14 @@ class Zygote:
         from .imports import prime_linecache
 
         prime_linecache(overlay)
-        spec = {**msg["spec"], "warm": {"zygote": os.getppid(), "run": self.runs}}
+        swapped = []
+        swap: dict[str, bytes] = msg.get("swap") or {}
+        for path in sorted(swap):  # the twin checked: only function bodies changed
+            if self.functions is not None:
+                self.functions.swap(path, marshal.loads(swap[path]))
+                swapped.append(path)
+        warm: WarmServed = {"zygote": os.getppid(), "run": self.runs, "swapped": swapped}
+        spec = {**msg["spec"], "warm": warm}
         child.supervise(self.state, spec, sock, resume=_resume)
 
     def answer_failed(self, msg: dict[str, Any], sock: socket.socket) -> None:
@@ -340,6 +368,8 @@ def zygote_main(
         child.capture_in_memory()
         fastconfig.use_once()
         args = child.pytest_args({"root": root, "targets": [path]})
+        # What workspace code runs while it collects (off in its runs).
+        zygote.started.watch(state.roots, code_swap.loaders())
         try:
             code = int(
                 pytest.main(args, plugins=[reporter, CacheOptionsIgnored(), timeout, zygote])
@@ -350,6 +380,7 @@ def zygote_main(
             code = 3
             text.write(traceback.format_exc())
     finally:
+        zygote.started.stop()
         sys.stdout, sys.stderr = saved
     session = session_end(reporter, code, text.getvalue())
     become = zygote.executor

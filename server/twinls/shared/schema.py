@@ -555,6 +555,17 @@ class RunTestResult(TypedDict):
     test: Test
 
 
+class RunFailing(TypedDict):
+    """run child → server: a test has failed (its setup or call), before its teardown ends.
+
+    Sent as soon as pytest reports the failing phase, so its diagnostic is published
+    then (``server/lsp/runs.py``); the test's ``result`` follows and replaces it.
+    """
+
+    k: Literal["failing"]
+    test: Test  # what is known so far: outcome, message, where it failed
+
+
 class _RunEndKeys(TypedDict):
     k: Literal["end"]
 
@@ -608,7 +619,15 @@ class RunPid(TypedDict):
 
 
 RunEvent = (
-    RunStart | RunCollected | RunTestResult | RunEnd | DebugListening | Executed | Imports | RunPid
+    RunStart
+    | RunCollected
+    | RunTestResult
+    | RunFailing
+    | RunEnd
+    | DebugListening
+    | Executed
+    | Imports
+    | RunPid
 )
 
 
@@ -664,6 +683,29 @@ class WarmServed(TypedDict):
 
     zygote: int
     run: int
+    #: Files whose function bodies the run swapped in (``run/code_swap.py``): the zygote
+    #: imported an older text of them, and the edit changed function bodies only.
+    swapped: list[str]
+
+
+class SwapInfo(TypedDict):
+    """A collection zygote's functions of one workspace file (``run/code_swap.py``)."""
+
+    found: list[str]  # qualnames it holds function objects of
+    started: list[str]  # qualnames of code that ran while it collected
+    text: str  # the text it imported (what an edit is compared with)
+
+
+class WarmReady(TypedDict, total=False):
+    """collection zygote → its twin, once collected: what it imported (``run/warm_session.py``)."""
+
+    k: Literal["ready"]
+    ok: bool  # False: pytest stopped before a session
+    paths: dict[str, int]  # imported workspace files (and config) -> CRC32 of their text
+    rss: int  # KiB
+    items: int
+    errors: bool  # its collection failed somewhere
+    swap: dict[str, SwapInfo]  # per module a run may swap bodies into (not tests, conftests)
 
 
 class RunResult(TypedDict, total=False):

@@ -47,9 +47,10 @@ class FileUnits:
         return best.qualname if best is not None else MODULE
 
 
-def parse(text: str, path: str = "<unknown>") -> FileUnits:
-    """Units of ``text``; raises ``SyntaxError`` (callers keep what they had)."""
-    tree = ast.parse(text, filename=path)
+def parse(text: str, path: str = "<unknown>", tree: ast.Module | None = None) -> FileUnits:
+    """Units of ``text`` (or of its ``tree``, parsed already); raises ``SyntaxError``."""
+    if tree is None:
+        tree = ast.parse(text, filename=path)
     spans: list[Span] = []
     prints: dict[str, str] = {}
     prints[MODULE] = _print(_hollow(tree.body))

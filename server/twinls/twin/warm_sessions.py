@@ -11,7 +11,14 @@ after collecting, and replaces one when it cannot be trusted:
 - once it is ready, when the text of a file it imported (the test file, its
   conftests, the workspace modules they import, the pytest config file) is not
   the overlay's now, checked on every run (so a change on disk counts as an
-  edit does) and on every edit (the overlay's listener, to free it early);
+  edit does) and on every edit (the overlay's listener, to free it early) —
+  unless the change of a workspace module (not a test file, conftest or
+  config) is to function bodies only (``twin/body_edits.py``) and the zygote
+  holds those functions and did not run them while collecting (its ``ready``
+  says, ``run/code_swap.py``): then it stays, and each run it is handed swaps
+  the new bodies in (``swap``; the run's ``warm`` names the files). The
+  listener leaves such files to the run (an edit is not parsed per keystroke);
+  ``TWINLS_CODE_SWAP=0`` in the environment turns swapping off;
 - before it is ready (still collecting), when anything in the overlay changed
   since it was forked;
 - when pytest stopped before a session (a config or usage error): that run is
@@ -31,6 +38,7 @@ one file on disk (a folder or workspace run, several files, a Debug run: cold).
 
 from __future__ import annotations
 
+import marshal
 import os
 import select
 import socket
@@ -43,11 +51,20 @@ from typing import Any
 from ..run import child
 from ..shared.collect import is_test_module
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
-from . import preload
+from . import body_edits, preload
 from .state import TwinState
 
 WARM_MAX = 2  # zygotes per twin
 WARM_MEMORY = 2048  # MiB a zygote may hold after collecting
+
+
+def crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def swapping() -> bool:
+    """Body-only edits keep the zygote (``TWINLS_CODE_SWAP=0``: they replace it, as before)."""
+    return os.environ.get("TWINLS_CODE_SWAP", "1") != "0"
 
 
 @dataclass(eq=False)
@@ -58,7 +75,7 @@ class Zygote:
     handle: child.Handle  # pid and control socket; killpg kills it (it leads its group)
     fds: socket.socket  # run sockets are passed over this one (SCM_RIGHTS)
     generation: int  # the overlay's when it was forked
-    info: dict[str, Any] | None = None  # its ``ready``: imported paths' CRCs, rss, items
+    info: dict[str, Any] | None = None  # its ``ready`` (``WarmReady``): imported paths' CRCs, ...
     used: float = field(default_factory=time.monotonic)
     runs: int = 0
 
@@ -82,6 +99,8 @@ class WarmSessions:
         self.failed: dict[str, int] = {}  # path -> overlay generation its zygote failed at
         self.dropped: list[str] = []  # why zygotes were let go (the last 20)
         self.lock = threading.Lock()
+        #: (path, CRC) -> that text parsed and compiled, and its code marshalled (the last few)
+        self.texts: dict[tuple[str, int], tuple[body_edits.Parsed | None, bytes]] = {}
         state.overlay.listeners.append(self.changed)
 
     def limits(self) -> tuple[int, int]:
@@ -110,9 +129,10 @@ class WarmSessions:
         overlay = self.state.overlay
         with self.lock:
             zygote = self.zygotes.get(path)
+        swap: dict[str, bytes] = {}
         if zygote is not None:
             zygote.poll()
-            why = self.distrust(zygote)
+            why, swap = self.verdict(zygote)
             if why:
                 if zygote.info is not None and not zygote.info.get("ok"):
                     self.failed[path] = zygote.generation
@@ -123,27 +143,69 @@ class WarmSessions:
                 return None  # its config or collection stopped pytest: cold until an edit
             zygote = self.fork(path, spec["root"])
         zygote.used, zygote.runs = time.monotonic(), zygote.runs + 1
-        return self.hand(zygote, spec)
+        return self.hand(zygote, spec, swap)
 
     def distrust(self, zygote: Zygote) -> str | None:
         """Why this zygote may not run what the overlay holds now (None: it may)."""
+        return self.verdict(zygote)[0]
+
+    def verdict(self, zygote: Zygote) -> tuple[str | None, dict[str, bytes]]:
+        """Why this zygote may not run the overlay's text now, else what to swap.
+
+        What to swap: per file, its new text compiled (``marshal``: the run's
+        supervisor loads it, it does not compile on the run's way to its first test).
+        """
         info = zygote.info
         if info is None:
             if zygote.generation != self.state.overlay.generation:
-                return "the overlay changed while it collected"
-            return None
+                return "the overlay changed while it collected", {}
+            return None, {}
         if not info.get("ok"):
-            return "pytest stopped before a session"
+            return "pytest stopped before a session", {}
         if info.get("errors") and zygote.generation != self.state.overlay.generation:
-            return "its collection failed and the overlay changed since"
+            return "its collection failed and the overlay changed since", {}
         memory = self.limits()[1] * 1024
         if info.get("rss", 0) > memory:
-            return f"it holds {info['rss'] // 1024} MiB > warmMemory"
-        for path, crc in info.get("paths", {}).items():
+            return f"it holds {info['rss'] // 1024} MiB > warmMemory", {}
+        swap = {}
+        for path, then in info.get("paths", {}).items():
             text = self.state.overlay.read_text(path)
-            if text is None or zlib.crc32(text.encode("utf-8", "surrogatepass")) != crc:
-                return f"{path} changed"
-        return None
+            if text is None:
+                return f"{path} changed", {}
+            if crc(text) == then:
+                continue
+            why, code = self.why_not_swap(zygote, path, text)
+            if why:
+                return f"{path} changed ({why})", {}
+            swap[path] = code
+        return None, swap
+
+    def why_not_swap(self, zygote: Zygote, path: str, text: str) -> tuple[str | None, bytes]:
+        """Why a run of ``zygote`` may not swap ``path``'s new bodies in, else their code."""
+        held = (zygote.info or {}).get("swap", {}).get(path)
+        if not swapping() or held is None:
+            return "not a module whose bodies a run swaps", b""
+        after, code = self.parse(path, text)
+        bodies = body_edits.body_changes(self.parse(path, held["text"])[0], after)
+        if bodies is None:
+            return "not only function bodies", b""
+        found, started = set(held["found"]), held["started"]
+        if bodies - found:
+            return f"no function object of {sorted(bodies - found)[0]}", b""
+        for unit in bodies:
+            if any(s == unit or s.startswith(unit + ".<locals>.") for s in started):
+                return f"{unit} ran while it collected", b""
+        return None, code
+
+    def parse(self, path: str, text: str) -> tuple[body_edits.Parsed | None, bytes]:
+        """``text`` of ``path`` parsed and compiled (kept: a zygote's base is asked per run)."""
+        key = (path, crc(text))
+        if key not in self.texts:
+            if len(self.texts) > 16:
+                self.texts.clear()
+            found = body_edits.parsed(text, path)
+            self.texts[key] = (found, marshal.dumps(found.code) if found else b"")
+        return self.texts[key]
 
     def fork(self, path: str, root: str) -> Zygote:
         from ..run.warm_session import zygote_main
@@ -170,8 +232,8 @@ class WarmSessions:
                 self.drop(old, f"more than warmMax ({most}) collection zygotes")
         return zygote
 
-    def hand(self, zygote: Zygote, spec: dict[str, Any]) -> child.Handle:
-        """Send one run to a zygote: the spec, the overlay's texts, and the run's socket."""
+    def hand(self, zygote: Zygote, spec: dict[str, Any], swap: dict[str, bytes]) -> child.Handle:
+        """Send one run to a zygote: the spec, the overlay's texts, what to swap, the socket."""
         overlay = self.state.overlay
         ours, theirs = socket.socketpair()
         msg = {
@@ -180,6 +242,7 @@ class WarmSessions:
             "docs": overlay.texts(),
             "deleted": sorted(overlay.deleted),
             "preload": list(preload.of(self.state).loaded),  # what earlier runs imported
+            "swap": swap,  # file -> its new code (marshal), whose bodies the run swaps in
         }
         try:
             FrameWriter(zygote.handle.sock).write(msg)
@@ -201,10 +264,16 @@ class WarmSessions:
         self.dropped = [*self.dropped[-19:], f"{zygote.path}: {why}"]
 
     def changed(self, path: str) -> None:
-        """The overlay's listener: a ready zygote that imported ``path`` goes at once."""
+        """The overlay's listener: a ready zygote that imported ``path`` goes at once.
+
+        Unless a run may swap ``path``'s bodies: whether it may is decided by the
+        next run (``verdict``), not parsed on every keystroke.
+        """
         with self.lock:
             hit = [z for z in self.zygotes.values() if z.info and path in z.info.get("paths", {})]
         for zygote in hit:
+            if swapping() and path in (zygote.info or {}).get("swap", {}):
+                continue
             why = self.distrust(zygote)
             if why:
                 self.drop(zygote, why)

@@ -115,6 +115,8 @@ class Runs:
         if msg["k"] == "result":
             self.record(run, msg["test"])
             self.schedule_refresh()
+        elif msg["k"] == "failing":  # before its teardown: its result replaces this
+            self.failures.diagnose(msg["test"], msg["test"].get("file") or run.target.path)
         if msg["k"] in ("result", "start", "collected"):
             self.report(run, bars)
 
