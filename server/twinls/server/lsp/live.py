@@ -9,11 +9,18 @@ each test executes, per function and per line (``run/trace.py``). The first run
 covers the whole workspace (nothing is recorded yet).
 
 Budget: at most ``liveMax`` children at once (initializationOptions; default
-cores - 1, at least 1). Each folder's selection is cut by test file into up to
-that many parts (``testmap.split``; the twins' index lists a folder's test
-files, and the part that keeps the folder runs whatever the index missed), so
-the first results come from children running side by side; a part beyond the
-budget waits until a child ends (:class:`LiveRun`). ``twinls.status``'s
+cores - 1, at least 1); a child beyond the budget waits until one ends
+(:class:`LiveRun`). A selection of exact tests and files runs one child per
+test file (``testmap.by_file``), so each is served by its file's collection
+zygote (``twin/warm_sessions.py``: a run over several files collects cold),
+swapped when the edit was body-only: the edited test files first, then the
+fewest selected tests first, so the first results come soonest. A selection
+that holds folders (the first run, a conftest's) is cut by test file into up
+to ``liveMax`` parts (``testmap.split``; the twins' index lists a folder's
+test files, and the part that keeps the folder runs whatever the index
+missed), so they run side by side. Known limit: a selection over more test
+files than the twin's ``warmMax`` (default 2) evicts zygotes in turn (least
+recently used first), so the files beyond it collect again. ``twinls.status``'s
 ``live`` block says what runs and waits. ``twinls.coverage`` answers per
 function and per line (``server/statements.py``: the executable statements).
 
