@@ -86,9 +86,9 @@ async def test_a_second_run_is_served_warm_and_an_imported_edit_replaces_the_zyg
         assert zygote["run"] == 1
         for n, qualname in enumerate(["test_case[3]", "test_case", "test_fails"], start=2):
             again = await run(client, qualname)
-            assert again["warm"] == [{"zygote": zygote["zygote"], "run": n, "swapped": []}], (
-                qualname
-            )
+            assert again["warm"] == [
+                {"zygote": zygote["zygote"], "file": zygote["file"], "run": n, "swapped": []}
+            ], qualname
             assert same(again) == same(cold[qualname]), qualname
         assert same(first) == same(cold["test_case[3]"])
         assert first["tests"][0]["stdout"] == "case 3\n"
@@ -103,5 +103,7 @@ async def test_a_second_run_is_served_warm_and_an_imported_edit_replaces_the_zyg
         assert [t["outcome"] for t in edited["tests"]] == ["failed"]
         assert "assert 2 ==" in edited["tests"][0]["message"]
         second = await run(client, "test_case[3]")
-        assert second["warm"] == [{"zygote": fresh["zygote"], "run": 2, "swapped": []}]
+        assert second["warm"] == [
+            {"zygote": fresh["zygote"], "file": fresh["file"], "run": 2, "swapped": []}
+        ]
         assert same(second) == same(edited)

@@ -190,7 +190,8 @@ async def latency(project_name: str, count: int, swap: bool) -> list[tuple[str, 
                 rows.append((f"{rel}:{name}", seen - t0))
                 run = (await next_live(client, notes, start))["result"]
                 served = ", ".join(
-                    f"zygote {w['zygote']} run {w['run']}" + (" swapped" if w["swapped"] else "")
+                    f"{Path(w['file']).name}'s zygote {w['zygote']} run {w['run']}"
+                    + (" swapped" if w["swapped"] else "")
                     for w in run.get("warm") or []
                 )
                 print(

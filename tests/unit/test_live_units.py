@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from twinls.run.trace import Codes
-from twinls.server.testmap import KEPT_TEXTS, Selection, TestMap, Texts, split
+from twinls.server.testmap import KEPT_TEXTS, Selection, TestMap, Texts, by_file, split
 from twinls.shared.units import MODULE, changed, parse
 
 SOURCE = textwrap.dedent(
@@ -143,6 +143,30 @@ def test_exact_tests_go_with_their_file_and_a_budget_of_one_does_not_cut():
     ]
     assert {f for p in parts for f in p.sel.files} == {"/ws/test_a.py"}
     assert len(split(sel, [], 9)) == 3  # never more parts than pieces (files)
+
+
+def test_exact_tests_run_one_part_per_file_the_edited_file_then_the_smallest_first():
+    sel = Selection(
+        files={"/ws/test_a.py", "/ws/test_d.py"},
+        nodeids={"test_b.py::x", "test_b.py::y", "test_c.py::z", "lost::w"},
+        tests_of={
+            "test_b.py::x": "/ws/test_b.py",
+            "test_b.py::y": "/ws/test_b.py",
+            "test_c.py::z": "/ws/test_c.py",
+        },
+    )
+    sizes = {"/ws/test_a.py": 5, "/ws/test_d.py": 1}.__getitem__
+    parts = by_file(sel, ["/ws/test_a.py"], sizes)
+    # The edited test file first, then by selected tests: test_c (1), test_d (1 recorded),
+    # test_b (2); a test whose file is unknown goes with the first.
+    assert [(p.files, p.nodeids) for p in parts] == [
+        ({"/ws/test_a.py"}, {"lost::w"}),
+        (set(), {"test_c.py::z"}),
+        ({"/ws/test_d.py"}, set()),
+        (set(), {"test_b.py::x", "test_b.py::y"}),
+    ]
+    assert parts[3].tests_of == {"test_b.py::x": "/ws/test_b.py", "test_b.py::y": "/ws/test_b.py"}
+    assert by_file(Selection(), []) == []
 
 
 def test_lines_recorded_on_an_older_text_move_with_it_and_changed_lines_drop():

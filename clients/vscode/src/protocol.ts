@@ -175,8 +175,9 @@ export interface RunResult {
   /** The slots of the twins that ran it. */
   twins?: number[];
   /** The collection zygotes that served the run (warm collection; empty: collected cold). */
-  /** `swapped`: files whose changed function bodies the run swapped into the zygote's code. */
-  warm?: { zygote: number; run: number; swapped: string[] }[];
+  /** `file`: the test file it collected; `swapped`: files whose changed function bodies the
+   * run swapped into the zygote's code. */
+  warm?: { zygote: number; file: string; run: number; swapped: string[] }[];
 }
 
 export interface TwinInfo {

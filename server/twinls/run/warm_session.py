@@ -238,7 +238,12 @@ class Zygote:
             if self.functions is not None:
                 self.functions.swap(path, marshal.loads(swap[path]))
                 swapped.append(path)
-        warm: WarmServed = {"zygote": os.getppid(), "run": self.runs, "swapped": swapped}
+        warm: WarmServed = {
+            "zygote": os.getppid(),
+            "file": self.path,
+            "run": self.runs,
+            "swapped": swapped,
+        }
         spec = {**msg["spec"], "warm": warm}
         child.supervise(self.state, spec, sock, resume=_resume)
 

@@ -182,6 +182,42 @@ def split(sel: Selection, test_files: list[str], n: int) -> list[Part]:
     return parts
 
 
+def by_file(
+    sel: Selection, first: Iterable[str] = (), sizes: Callable[[str], int] | None = None
+) -> list[Selection]:
+    """``sel`` (without folders) as one selection per test file, so each runs in its file's
+    collection zygote (a run over several files collects cold), in the order they should
+    start: the edited test files in ``first`` (the file the user is looking at), then the
+    fewest selected tests first (a whole file: its ``sizes``, the tests recorded of it), so
+    the first results come soonest. Tests whose file is unknown go with the first."""
+    pieces: dict[str, Selection] = {}
+    for path in sel.files:
+        pieces[path] = Selection(files={path})
+    loose: set[str] = set()
+    for nodeid in sel.nodeids:
+        path = sel.tests_of.get(nodeid)
+        if path is None:
+            loose.add(nodeid)
+            continue
+        piece = pieces.setdefault(path, Selection())
+        piece.nodeids.add(nodeid)
+        piece.tests_of[nodeid] = path
+    edited = set(first)
+
+    def count(path: str) -> int:
+        return (sizes(path) if sizes is not None else 0) if path in sel.files else 0
+
+    order = sorted(
+        pieces,
+        key=lambda p: (p not in edited, count(p) + len(pieces[p].nodeids), p),
+    )
+    out = [pieces[p] for p in order]
+    if not out:
+        return [sel] if sel else []
+    out[0].nodeids |= loose
+    return out
+
+
 def is_dependency_file(path: str) -> bool:
     name = os.path.basename(path)
     return any(fnmatch.fnmatch(name, pat) for pat in DEPENDENCY_FILES)
@@ -248,6 +284,10 @@ class TestMap:
         for ran in records:
             out |= self.texts.carried(ran, text)
         return out
+
+    def tests_in(self, test_file: str) -> int:
+        """How many tests of ``test_file`` are recorded (a live run's order, ``by_file``)."""
+        return sum(1 for f in self.test_file.values() if f == test_file)
 
     def touching(self, path: str, prefix: str | None = None) -> set[str]:
         """Tests that executed ``prefix`` (or a unit inside it) in ``path``; None: anything."""

@@ -682,6 +682,7 @@ class WarmServed(TypedDict):
     """Which collection zygote served a run, and how many runs it has served."""
 
     zygote: int
+    file: str  # the test file it collected
     run: int
     #: Files whose function bodies the run swapped in (``run/code_swap.py``): the zygote
     #: imported an older text of them, and the edit changed function bodies only.

@@ -9,11 +9,18 @@ each test executes, per function and per line (``run/trace.py``). The first run
 covers the whole workspace (nothing is recorded yet).
 
 Budget: at most ``liveMax`` children at once (initializationOptions; default
-cores - 1, at least 1). Each folder's selection is cut by test file into up to
-that many parts (``testmap.split``; the twins' index lists a folder's test
-files, and the part that keeps the folder runs whatever the index missed), so
-the first results come from children running side by side; a part beyond the
-budget waits until a child ends (:class:`LiveRun`). ``twinls.status``'s
+cores - 1, at least 1); a child beyond the budget waits until one ends
+(:class:`LiveRun`). A selection of exact tests and files runs one child per
+test file (``testmap.by_file``), so each is served by its file's collection
+zygote (``twin/warm_sessions.py``: a run over several files collects cold),
+swapped when the edit was body-only: the edited test files first, then the
+fewest selected tests first, so the first results come soonest. A selection
+that holds folders (the first run, a conftest's) is cut by test file into up
+to ``liveMax`` parts (``testmap.split``; the twins' index lists a folder's
+test files, and the part that keeps the folder runs whatever the index
+missed), so they run side by side. Known limit: a selection over more test
+files than the twin's ``warmMax`` (default 2) evicts zygotes in turn (least
+recently used first), so the files beyond it collect again. ``twinls.status``'s
 ``live`` block says what runs and waits. ``twinls.coverage`` answers per
 function and per line (``server/statements.py``: the executable statements).
 
@@ -47,7 +54,7 @@ from ...shared.units import FileUnits, changed, parse
 from .. import sizing, stubs
 from ..plan import Run, Target
 from ..statements import statements
-from ..testmap import Selection, TestMap, is_dependency_file, split
+from ..testmap import Selection, TestMap, by_file, is_dependency_file, split
 from . import app
 from .lenses import WAITERS
 from .runs import Runs
@@ -374,7 +381,7 @@ class Live:
             selections[root] = selections[root].merged(sel) if root in selections else sel
         runs = self.ls.part(Runs)
         pool = await self.ls.twin_pool()
-        specs = await self.specs(selections)
+        specs = await self.specs(selections, changes)
         if not specs:
             return
         loop = asyncio.get_running_loop()
@@ -424,9 +431,14 @@ class Live:
         if self.yielded:
             loop.call_soon(self.resume)  # after this task is done
 
-    async def specs(self, selections: dict[str, Selection]) -> list[dict[str, Any]]:
-        """One spec per child: each folder's selection cut into up to ``most`` parts by test
-        file (the twins' index lists a folder's test files), so they run side by side."""
+    async def specs(
+        self, selections: dict[str, Selection], changes: dict[str, set[str] | None]
+    ) -> list[dict[str, Any]]:
+        """One spec per child. A selection of exact tests and files runs one child per test
+        file (``testmap.by_file``: each served by its file's collection zygote, the edited
+        test files and the smallest first); one that holds folders (the first run, a
+        conftest's) is cut into up to ``most`` parts by test file (the twins' index lists a
+        folder's test files), so they run side by side."""
         most = self.most()
         test_files: list[str] = []
         if most > 1 and any(sel.folders for sel in selections.values()):
@@ -434,11 +446,20 @@ class Live:
                 test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
             except Exception:  # a twin died meanwhile: the folders run uncut
                 log.exception("live run: test discovery failed")
-        specs = []
+        edited = [p for p in changes if is_test_module(p)]
+        files: list[tuple[str, Selection, set[str] | None]] = []
+        folders: list[tuple[str, Selection, set[str] | None]] = []
         for root, sel in selections.items():
-            for part in split(sel, test_files, most):
-                if (spec := self.spec(root, part.sel, part.skip)) is not None:
-                    specs.append(spec)
+            if sel.folders:
+                parts = [(p.sel, p.skip) for p in split(sel, test_files, most)]
+                folders += [(root, part, skip) for part, skip in parts]
+            else:
+                sizes = self.map_of(root).tests_in
+                files += [(root, one, None) for one in by_file(sel, edited, sizes)]
+        specs = []
+        for root, part, skip in files + folders:  # the folders' runs are the longest: last
+            if (spec := self.spec(root, part, skip)) is not None:
+                specs.append(spec)
         return specs
 
     def on_event(self, run: Run, msg: dict[str, Any]) -> None:
