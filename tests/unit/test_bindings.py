@@ -15,6 +15,7 @@ import re
 import sysconfig
 from pathlib import Path
 
+import jedi
 import pytest
 
 from twinls.shared.overlay import Overlay
@@ -179,6 +180,15 @@ CASES = {
         ),
         "use.py": "import plat\nplat.$Thelper()\n",
     },
+    "a file that edits sys.path: modules on the path as before, others deferred": {
+        **PKG,
+        "extra/added.py": "def helper():\n    pass\n",
+        "extra/pkg/__init__.py": "def helper():\n    pass\n",  # after the path: never first
+        "edits.py": (
+            "import sys\nsys.path.insert(0, 'extra')\nimport pkg\nimport added\n"
+            "pkg.$Thelper()\nadded.$Dhelper()\n"
+        ),
+    },
     "a file ast cannot parse is deferred whole": {
         **PKG,
         "broken.py": "from pkg.core import $Dhelper\n$Dhelper(\n",
@@ -189,6 +199,19 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_lane(tmp_path: Path, case: str) -> None:
     check(tmp_path, CASES[case], "helper", unsaved=("fresh.py",) if "unsaved" in case else ())
+
+
+def test_jedi_searches_the_folders_a_file_adds_to_sys_path_last(tmp_path: Path) -> None:
+    """What the lane's reading of a file that edits ``sys.path`` rests on (jedi's importer)."""
+    for folder in (tmp_path, tmp_path / "extra"):
+        folder.mkdir(exist_ok=True)
+        (folder / "shadow.py").write_text("def helper():\n    pass\n")
+    (tmp_path / "extra" / "added.py").write_text("def helper():\n    pass\n")
+    use = tmp_path / "edits.py"
+    use.write_text("import sys\nsys.path.insert(0, 'extra')\nimport shadow, added\n")
+    script = jedi.Script(path=str(use), project=jedi.Project(tmp_path))
+    assert [d.module_path for d in script.goto(3, 8)] == [tmp_path / "shadow.py"]
+    assert [d.module_path for d in script.goto(3, 16)] == [tmp_path / "extra" / "added.py"]
 
 
 def test_os_path_is_posixpath_here_and_literal_methods_are_not_the_target(tmp_path: Path) -> None:

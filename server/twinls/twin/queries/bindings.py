@@ -152,10 +152,14 @@ class Lane:
         """({position of a decided use: the keys it means}, every occurrence decided).
 
         A position absent from the map is deferred to jedi. A file ``ast`` cannot
-        parse, or one that edits ``sys.path``, is deferred whole.
+        parse is deferred whole. A file that edits ``sys.path`` is read like any
+        other: jedi appends the folders it adds after the path it searches
+        (``Importer._sys_path_with_modifications``), so a module the lane finds on
+        the twin's path is the one jedi finds first; one it does not find (it may
+        be in an added folder) is unsure, and its uses are deferred.
         """
         text = self.files.read_text(path)
-        if text is None or "sys.path" in text:
+        if text is None:
             return {}, False
         try:
             tree = ast.parse(text)
