@@ -57,8 +57,8 @@ def check(
         text, spots = "", {}
         for line, row in enumerate(marked.split("\n"), 1):
             clean = ""
-            for piece in MARK.split(row):
-                if piece in "TND@" and len(piece) == 1:
+            for k, piece in enumerate(MARK.split(row)):
+                if k % 2:  # a mark (split's group), not text such as a decorator's ``@``
                     if piece == "@":
                         target.add((path, line, len(clean)))
                     else:
@@ -187,6 +187,13 @@ CASES = {
         "edits.py": (
             "import sys\nsys.path.insert(0, 'extra')\nimport pkg\nimport added\n"
             "pkg.$Thelper()\nadded.$Dhelper()\n"
+        ),
+    },
+    "uses the line filter must not skip: a decorator above its def, a name NFKC spells": {
+        **PKG,
+        "deco.py": (
+            "from pkg.core import $Thelper\n\n@$Thelper\ndef f():\n    pass\n\n"
+            "def g():\n    return $T\uff48elper\n"  # a fullwidth h: ast reads helper
         ),
     },
     "a file ast cannot parse is deferred whole": {

@@ -37,6 +37,7 @@ count (and log) any disagreement (``twinls.status``: ``twins[].jedi.lane_*``).
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import importlib
 import os
@@ -44,6 +45,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from unicodedata import normalize
 
 from ...shared.textbuf import split_lines
 from .extract import codepoint_col
@@ -195,9 +197,10 @@ class Lane:
         summary = Summary(path)
         summary.stub = self.is_file(path[:-3] + ".pyi") if path.endswith(".py") else True
         _Collector(summary, _Cols(text), split_lines(text)).body(tree.body)
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Global, ast.Nonlocal)):
-                summary.declared.update(node.names)
+        if "global" in text or "nonlocal" in text:  # the keywords' text, or no such statement
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Global, ast.Nonlocal)):
+                    summary.declared.update(node.names)
         self._summaries[path] = summary
         return summary
 
@@ -637,6 +640,12 @@ def _bound_in(scope: ast.AST) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=256)
+def _word(name: str) -> re.Pattern[str]:
+    """``name`` as a whole identifier in an ASCII text."""
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
 class _UseFile:
     """One candidate file's occurrences of ``name``: decided ones, and whether any was deferred."""
 
@@ -659,6 +668,25 @@ class _UseFile:
         )
         self._bound: dict[int, set[str]] = {}
         self._branches = _Collector(summary, cols, lines)  # for its branch test only
+        # The lines that may hold the name (ast counts lines as ``split_lines``):
+        # a statement or expression none of whose lines does holds no occurrence.
+        # ast's names are NFKC-normalized: a line that is not ASCII is normalized first.
+        word = _word(name)
+        self.hits = [
+            i
+            for i, text in enumerate(lines, 1)
+            if (word.search(text) if text.isascii() else name in normalize("NFKC", text))
+        ]
+
+    def holds(self, node: ast.AST) -> bool:
+        """Might ``node`` hold an occurrence of the name? False only if none of its lines has it."""
+        first = getattr(node, "lineno", None)
+        if first is None:
+            return True  # arguments, comprehension, withitem, match_case: no span of their own
+        for decorator in getattr(node, "decorator_list", ()):
+            first = min(first, decorator.lineno)  # a def's span starts at ``def``
+        at = bisect.bisect_left(self.hits, first)
+        return at < len(self.hits) and self.hits[at] <= (node.end_lineno or first)  # type: ignore[attr-defined]
 
     def decide(self, pos: Pos | None, keys: Keys | None) -> None:
         if pos is None or keys is None:
@@ -668,6 +696,8 @@ class _UseFile:
 
     def visit(self, node: ast.AST, scopes: tuple[ast.AST, ...], dead: bool) -> None:
         name = self.name
+        if not self.holds(node):
+            return  # most of a file: nothing of it is asked, so nothing is walked
         if isinstance(node, ast.Name):
             if node.id == name:
                 ok = isinstance(node.ctx, ast.Load) and not dead
