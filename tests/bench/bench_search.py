@@ -395,6 +395,15 @@ async def run_server(
                 if "error" in runs[-1]:
                     break
             out[label] = runs
+        if name.startswith("twinls"):  # what the twins' jedi and binding lane did, summed
+            status = await client.workspace_execute_command_async(
+                __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
+            )
+            jedi: dict[str, int] = {}
+            for twin in (status or {}).get("twins", []):
+                for key, value in (twin.get("jedi") or {}).items():
+                    jedi[key] = jedi.get(key, 0) + value
+            out["jedi"] = jedi
     finally:
         out["peak_rss"] = rss.stop()
         try:
@@ -571,6 +580,9 @@ def main() -> int:
             f"| {server} | {res['peak_rss'] / 2**20:.0f} MiB | "
             f"{_ms(hover['latency']) if hover else '—'} ({when}) |"
         )
+    for server, res in results.items():
+        if res.get("jedi"):
+            print(f"{server}'s twins (twinls.status jedi, summed): {res['jedi']}")
     rows.append({"rss": {k: v["peak_rss"] for k, v in results.items()}})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
