@@ -231,7 +231,31 @@ def test_os_path_is_posixpath_here_and_literal_methods_are_not_the_target(tmp_pa
 
 
 def test_a_builtins_method_is_deferred_when_the_target_is_a_builtin(tmp_path: Path) -> None:
-    check(tmp_path, {"use.py": "''.$Djoin([])\n"}, "join", (("<builtins>.join", 0, 0),))
+    check(
+        tmp_path,
+        {"use.py": "''.$Djoin([])\nEMPTY = ''\nEMPTY.$Djoin([])\n"},
+        "join",
+        (("<builtins>.join", 0, 0),),
+    )
+
+
+def test_methods_of_a_module_level_name_bound_once_to_a_literal(tmp_path: Path) -> None:
+    check(
+        tmp_path,
+        {
+            "use.py": (
+                "import os\nEMPTY = ''\nSEPS = [',']\nANNOTATED: os.path = ''\nTWICE = ''\n"
+                "TWICE = os.path\nA = B = ''\nC, D = '', ''\n"
+                "EMPTY.$Njoin([])\nSEPS.$Djoin\nANNOTATED.$Djoin\nTWICE.$Djoin\n"
+                "A.$Njoin\nC.$Djoin\nLATER.$Djoin\nLATER = ''\n"
+                "def f(EMPTY):\n    return EMPTY.$Djoin, SEPS.$Djoin, LATER.$Njoin\n"
+                "def g():\n    global SEPS\n    SEPS = os.path\n"
+                "class K:\n    EMPTY = os.path\n    EMPTY.$Djoin\n"
+            )
+        },
+        "join",
+        stdlib_target("posixpath.py", "def join(", "posixpath"),
+    )
 
 
 def test_stdlib_import_of_a_function(tmp_path: Path) -> None:

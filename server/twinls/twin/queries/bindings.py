@@ -18,7 +18,9 @@ meaning the syntax fixes:
 - ``if`` branches on ``sys.platform`` / ``os.name`` (and ``os.py``'s
   ``name in _names``, ``_names = sys.builtin_module_names``) pruned as this
   interpreter evaluates them, so ``os.path`` is ``posixpath`` on Linux;
-- methods of builtin literals (``"".join``): not the target unless it is a builtin.
+- methods of builtin literals (``"".join``), and of a name whose one
+  module-level binding assigns one (``EMPTY = ''`` ... ``EMPTY.join``): not the
+  target unless it is a builtin.
 
 A decided use is the set of keys jedi's goto passes through (the use's own
 import, each re-export, the definition: :data:`jedi_world.Key`), compared with
@@ -98,6 +100,7 @@ class Binding:
     end: Pos  # the end of its statement: module-level uses after it see it
     module: str = ""  # "module": the dotted module; "from": the from-module, dots for its level
     attr: str = ""  # "from": the name imported
+    literal: bool = False  # "def": ``N = <a builtin literal>`` (``EMPTY = ''``): a str, a list...
 
 
 @dataclass
@@ -496,8 +499,9 @@ class _Collector:
             self.expressions(node)
             return
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            literal = isinstance(node, ast.Assign) and isinstance(node.value, _LITERALS)
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                self.target(target, end)
+                self.target(target, end, literal)
             self.expressions(node.value)
             return
         if isinstance(node, (ast.For, ast.AsyncFor)):
@@ -527,9 +531,12 @@ class _Collector:
         for case in getattr(node, "cases", ()):
             self.body(case.body)
 
-    def target(self, node: ast.expr, end: Pos) -> None:
+    def target(self, node: ast.expr, end: Pos, literal: bool = False) -> None:
+        """``literal``: the statement assigns a builtin literal (not an annotation:
+        jedi reads ``N: T = ''`` as a ``T``), true of a name it binds directly."""
         if isinstance(node, ast.Name):
-            self.add(node.id, Binding("def", *self.cols.pos(node.lineno, node.col_offset), end))
+            pos = self.cols.pos(node.lineno, node.col_offset)
+            self.add(node.id, Binding("def", *pos, end, literal=literal))
         elif isinstance(node, (ast.Tuple, ast.List)):
             for elt in node.elts:
                 self.target(elt, end)
@@ -809,11 +816,18 @@ class _UseFile:
         if not isinstance(base, ast.Name):
             return None
         meant = self.head(base.id, self.cols.pos(base.lineno, base.col_offset), scopes)
+        if meant is not None and not chain and self.is_literal(base.id):
+            return None if self.builtin_target else frozenset()  # ``EMPTY.join``: ``''.join``
         for attr in [*reversed(chain), self.name]:
             if meant is None or meant[0] != "module":
                 return None
             meant = self.lane.member(meant[1], attr)
         return meant[1] if meant is not None and meant[0] == "keys" else None
+
+    def is_literal(self, name: str) -> bool:
+        """Is ``name``'s one module-level binding an assignment of a builtin literal?"""
+        found = self.summary.bindings.get(name, [])
+        return len(found) == 1 and found[0].literal
 
     def imported(self, module: str) -> Keys | None:
         """``from module import name``: what the imported name means there."""
