@@ -430,6 +430,10 @@ def parity_time(run: dict[str, Any], true_lines: set, needed: int) -> float | No
     return None
 
 
+#: What ``run_server`` gives beside each query's runs.
+NOT_QUERIES = ("hover", "peak_rss", "jedi")
+
+
 def summarize(
     label: str, runs: list[dict[str, Any]], truth: set, rival_hits: int | None = None
 ) -> dict[str, Any]:
@@ -539,13 +543,13 @@ def main() -> int:
         server: {
             label: summarize(label, runs, truth[label])
             for label, runs in results[server].items()
-            if label not in ("hover", "peak_rss")
+            if label not in NOT_QUERIES
         }
         for server in peers
     }
     for name in [n for n in results if n.startswith("twinls")]:
         for label, runs in results[name].items():
-            if label in ("hover", "peak_rss"):
+            if label in NOT_QUERIES:
                 continue
             best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
             rows.append({"server": name, **summarize(label, runs, truth[label], best or None)})
