@@ -196,6 +196,15 @@ CASES = {
             "def g():\n    return $T\uff48elper\n"  # a fullwidth h: ast reads helper
         ),
     },
+    "a binding far from the use, of the name or of a chain's head, an f-string's walrus": {
+        **PKG,
+        "far.py": (
+            "import pkg\n\ndef h():\n    pkg = object()\n\n\n    return pkg.$Dhelper()\n\n"
+            "def k():\n    return pkg.$Thelper()\n\n"
+            "def w():\n    s = f'{(pkg := 1)}'\n    return pkg.$Dhelper()\n\n"
+            "def v():\n    import pkg.core as $Dhelper\n\n    return $Dhelper\n"
+        ),
+    },
     "a file ast cannot parse is deferred whole": {
         **PKG,
         "broken.py": "from pkg.core import $Dhelper\n$Dhelper(\n",

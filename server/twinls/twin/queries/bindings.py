@@ -45,6 +45,7 @@ import importlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from unicodedata import normalize
@@ -199,11 +200,12 @@ class Lane:
             return known
         summary = Summary(path)
         summary.stub = self.is_file(path[:-3] + ".pyi") if path.endswith(".py") else True
-        _Collector(summary, _Cols(text), split_lines(text)).body(tree.body)
-        if "global" in text or "nonlocal" in text:  # the keywords' text, or no such statement
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.Global, ast.Nonlocal)):
-                    summary.declared.update(node.names)
+        lines = split_lines(text)
+        _Collector(summary, _Cols(text), lines).body(tree.body)
+        keywords = sorted({*line_hits(lines, "global"), *line_hits(lines, "nonlocal")})
+        for node in pruned_walk(tree, keywords):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                summary.declared.update(node.names)
         self._summaries[path] = summary
         return summary
 
@@ -622,10 +624,14 @@ def _asname_pos(alias: ast.alias, cols: _Cols) -> Pos | None:
     return cols.pos(alias.end_lineno, end - len(alias.asname.encode("utf-8")))
 
 
-def _bound_in(scope: ast.AST) -> set[str]:
-    """Every name a scope (or anything in it) may bind: over-inclusive, so the lane defers."""
+def _bound_in(scope: ast.AST, hits: list[int]) -> set[str]:
+    """The names a scope (or anything in it) may bind, of those on the lines ``hits``.
+
+    Over-inclusive, so the lane defers. (``import *`` outside a module is a
+    syntax error: a scope binds nothing under a name none of its lines holds.)
+    """
     names: set[str] = set()
-    for node in ast.walk(scope):
+    for node in pruned_walk(scope, hits):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.add(node.id)
         elif isinstance(node, ast.arg):
@@ -653,6 +659,49 @@ def _word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
 
 
+def line_hits(lines: list[str], name: str) -> list[int]:
+    """The lines (1-based, as ast counts them: ``split_lines``) that may hold ``name``.
+
+    ast's names are NFKC-normalized: a line that is not ASCII is normalized first.
+    """
+    word = _word(name)
+    return [
+        i
+        for i, text in enumerate(lines, 1)
+        if (word.search(text) if text.isascii() else name in normalize("NFKC", text))
+    ]
+
+
+def spans(node: ast.AST, hits: list[int]) -> bool:
+    """Might ``node`` hold a name of the lines ``hits``? False only if none of its lines is one."""
+    first = getattr(node, "lineno", None)
+    if first is None:
+        return True  # arguments, comprehension, withitem, match_case: no span of their own
+    for decorator in getattr(node, "decorator_list", ()):
+        first = min(first, decorator.lineno)  # a def's span starts at ``def``
+    at = bisect.bisect_left(hits, first)
+    return at < len(hits) and hits[at] <= (node.end_lineno or first)  # type: ignore[attr-defined]
+
+
+def pruned_walk(root: ast.AST, hits: list[int]) -> Iterator[ast.AST]:
+    """``root`` and the nodes under it that may hold a name of the lines ``hits``.
+
+    Most of a file holds none: ``ast.walk`` of every node cost the lane more than
+    ``ast.parse``. An f-string is walked whole (before 3.12 what is inside it
+    may be misplaced).
+    """
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.JoinedStr):
+            inside = ast.walk(node)
+            next(inside)
+            yield from inside
+            continue
+        todo.extend(child for child in ast.iter_child_nodes(node) if spans(child, hits))
+
+
 class _UseFile:
     """One candidate file's occurrences of ``name``: decided ones, and whether any was deferred."""
 
@@ -673,27 +722,15 @@ class _UseFile:
             k[0].startswith("<builtins>") or os.path.basename(k[0]) == "builtins.pyi"
             for k in target
         )
-        self._bound: dict[int, set[str]] = {}
+        self._bound: dict[tuple[int, str], bool] = {}
         self._branches = _Collector(summary, cols, lines)  # for its branch test only
-        # The lines that may hold the name (ast counts lines as ``split_lines``):
-        # a statement or expression none of whose lines does holds no occurrence.
-        # ast's names are NFKC-normalized: a line that is not ASCII is normalized first.
-        word = _word(name)
-        self.hits = [
-            i
-            for i, text in enumerate(lines, 1)
-            if (word.search(text) if text.isascii() else name in normalize("NFKC", text))
-        ]
+        # The lines that may hold a name: a node none of whose lines does holds none.
+        self._hits: dict[str, list[int]] = {name: line_hits(lines, name)}
 
-    def holds(self, node: ast.AST) -> bool:
-        """Might ``node`` hold an occurrence of the name? False only if none of its lines has it."""
-        first = getattr(node, "lineno", None)
-        if first is None:
-            return True  # arguments, comprehension, withitem, match_case: no span of their own
-        for decorator in getattr(node, "decorator_list", ()):
-            first = min(first, decorator.lineno)  # a def's span starts at ``def``
-        at = bisect.bisect_left(self.hits, first)
-        return at < len(self.hits) and self.hits[at] <= (node.end_lineno or first)  # type: ignore[attr-defined]
+    def hits(self, name: str) -> list[int]:
+        if name not in self._hits:
+            self._hits[name] = line_hits(self.lines, name)
+        return self._hits[name]
 
     def decide(self, pos: Pos | None, keys: Keys | None) -> None:
         if pos is None or keys is None:
@@ -703,7 +740,7 @@ class _UseFile:
 
     def visit(self, node: ast.AST, scopes: tuple[ast.AST, ...], dead: bool) -> None:
         name = self.name
-        if not self.holds(node):
+        if not spans(node, self._hits[name]):
             return  # most of a file: nothing of it is asked, so nothing is walked
         if isinstance(node, ast.Name):
             if node.id == name:
@@ -772,16 +809,19 @@ class _UseFile:
         for child in ast.iter_child_nodes(node):
             self.visit(child, inner, dead)
 
-    def bound(self, scope: ast.AST) -> set[str]:
-        if id(scope) not in self._bound:
-            self._bound[id(scope)] = _bound_in(scope)
-        return self._bound[id(scope)]
+    def binds(self, scope: ast.AST, name: str) -> bool:
+        """May ``scope`` bind ``name``, or star-import?"""
+        key = (id(scope), name)
+        if key not in self._bound:
+            bound = _bound_in(scope, self.hits(name))
+            self._bound[key] = name in bound or "*" in bound
+        return self._bound[key]
 
     def head(self, name: str, pos: Pos, scopes: tuple[ast.AST, ...]) -> tuple[str, Any] | None:
         """What a plain name used at ``pos`` means, through its one module-level binding."""
         in_function = False
         for scope in scopes:
-            if name in self.bound(scope) or "*" in self.bound(scope):
+            if self.binds(scope, name):
                 return None
             in_function = in_function or isinstance(scope, _FUNCS)
         summary = self.summary
