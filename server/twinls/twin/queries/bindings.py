@@ -668,7 +668,11 @@ def line_hits(lines: list[str], name: str) -> list[int]:
     return [
         i
         for i, text in enumerate(lines, 1)
-        if (word.search(text) if text.isascii() else name in normalize("NFKC", text))
+        if (
+            (name in text and word.search(text))
+            if text.isascii()
+            else name in normalize("NFKC", text)
+        )
     ]
 
 
