@@ -395,6 +395,15 @@ async def run_server(
                 if "error" in runs[-1]:
                     break
             out[label] = runs
+        if name.startswith("twinls"):  # what the twins' jedi and binding lane did, summed
+            status = await client.workspace_execute_command_async(
+                __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
+            )
+            jedi: dict[str, int] = {}
+            for twin in (status or {}).get("twins", []):
+                for key, value in (twin.get("jedi") or {}).items():
+                    jedi[key] = jedi.get(key, 0) + value
+            out["jedi"] = jedi
     finally:
         out["peak_rss"] = rss.stop()
         try:
@@ -419,6 +428,10 @@ def parity_time(run: dict[str, Any], true_lines: set, needed: int) -> float | No
         if len(got) >= needed:
             return at
     return None
+
+
+#: What ``run_server`` gives beside each query's runs.
+NOT_QUERIES = ("hover", "peak_rss", "jedi")
 
 
 def summarize(
@@ -530,13 +543,13 @@ def main() -> int:
         server: {
             label: summarize(label, runs, truth[label])
             for label, runs in results[server].items()
-            if label not in ("hover", "peak_rss")
+            if label not in NOT_QUERIES
         }
         for server in peers
     }
     for name in [n for n in results if n.startswith("twinls")]:
         for label, runs in results[name].items():
-            if label in ("hover", "peak_rss"):
+            if label in NOT_QUERIES:
                 continue
             best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
             rows.append({"server": name, **summarize(label, runs, truth[label], best or None)})
@@ -571,6 +584,9 @@ def main() -> int:
             f"| {server} | {res['peak_rss'] / 2**20:.0f} MiB | "
             f"{_ms(hover['latency']) if hover else '—'} ({when}) |"
         )
+    for server, res in results.items():
+        if res.get("jedi"):
+            print(f"{server}'s twins (twinls.status jedi, summed): {res['jedi']}")
     rows.append({"rss": {k: v["peak_rss"] for k, v in results.items()}})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

@@ -15,6 +15,7 @@ import re
 import sysconfig
 from pathlib import Path
 
+import jedi
 import pytest
 
 from twinls.shared.overlay import Overlay
@@ -56,8 +57,8 @@ def check(
         text, spots = "", {}
         for line, row in enumerate(marked.split("\n"), 1):
             clean = ""
-            for piece in MARK.split(row):
-                if piece in "TND@" and len(piece) == 1:
+            for k, piece in enumerate(MARK.split(row)):
+                if k % 2:  # a mark (split's group), not text such as a decorator's ``@``
                     if piece == "@":
                         target.add((path, line, len(clean)))
                     else:
@@ -179,6 +180,31 @@ CASES = {
         ),
         "use.py": "import plat\nplat.$Thelper()\n",
     },
+    "a file that edits sys.path: modules on the path as before, others deferred": {
+        **PKG,
+        "extra/added.py": "def helper():\n    pass\n",
+        "extra/pkg/__init__.py": "def helper():\n    pass\n",  # after the path: never first
+        "edits.py": (
+            "import sys\nsys.path.insert(0, 'extra')\nimport pkg\nimport added\n"
+            "pkg.$Thelper()\nadded.$Dhelper()\n"
+        ),
+    },
+    "uses the line filter must not skip: a decorator above its def, a name NFKC spells": {
+        **PKG,
+        "deco.py": (
+            "from pkg.core import $Thelper\n\n@$Thelper\ndef f():\n    pass\n\n"
+            "def g():\n    return $T\uff48elper\n"  # a fullwidth h: ast reads helper
+        ),
+    },
+    "a binding far from the use, of the name or of a chain's head, an f-string's walrus": {
+        **PKG,
+        "far.py": (
+            "import pkg\n\ndef h():\n    pkg = object()\n\n\n    return pkg.$Dhelper()\n\n"
+            "def k():\n    return pkg.$Thelper()\n\n"
+            "def w():\n    s = f'{(pkg := 1)}'\n    return pkg.$Dhelper()\n\n"
+            "def v():\n    import pkg.core as $Dhelper\n\n    return $Dhelper\n"
+        ),
+    },
     "a file ast cannot parse is deferred whole": {
         **PKG,
         "broken.py": "from pkg.core import $Dhelper\n$Dhelper(\n",
@@ -191,6 +217,19 @@ def test_lane(tmp_path: Path, case: str) -> None:
     check(tmp_path, CASES[case], "helper", unsaved=("fresh.py",) if "unsaved" in case else ())
 
 
+def test_jedi_searches_the_folders_a_file_adds_to_sys_path_last(tmp_path: Path) -> None:
+    """What the lane's reading of a file that edits ``sys.path`` rests on (jedi's importer)."""
+    for folder in (tmp_path, tmp_path / "extra"):
+        folder.mkdir(exist_ok=True)
+        (folder / "shadow.py").write_text("def helper():\n    pass\n")
+    (tmp_path / "extra" / "added.py").write_text("def helper():\n    pass\n")
+    use = tmp_path / "edits.py"
+    use.write_text("import sys\nsys.path.insert(0, 'extra')\nimport shadow, added\n")
+    script = jedi.Script(path=str(use), project=jedi.Project(tmp_path))
+    assert [d.module_path for d in script.goto(3, 8)] == [tmp_path / "shadow.py"]
+    assert [d.module_path for d in script.goto(3, 16)] == [tmp_path / "extra" / "added.py"]
+
+
 def test_os_path_is_posixpath_here_and_literal_methods_are_not_the_target(tmp_path: Path) -> None:
     check(
         tmp_path,
@@ -201,7 +240,31 @@ def test_os_path_is_posixpath_here_and_literal_methods_are_not_the_target(tmp_pa
 
 
 def test_a_builtins_method_is_deferred_when_the_target_is_a_builtin(tmp_path: Path) -> None:
-    check(tmp_path, {"use.py": "''.$Djoin([])\n"}, "join", (("<builtins>.join", 0, 0),))
+    check(
+        tmp_path,
+        {"use.py": "''.$Djoin([])\nEMPTY = ''\nEMPTY.$Djoin([])\n"},
+        "join",
+        (("<builtins>.join", 0, 0),),
+    )
+
+
+def test_methods_of_a_module_level_name_bound_once_to_a_literal(tmp_path: Path) -> None:
+    check(
+        tmp_path,
+        {
+            "use.py": (
+                "import os\nEMPTY = ''\nSEPS = [',']\nANNOTATED: os.path = ''\nTWICE = ''\n"
+                "TWICE = os.path\nA = B = ''\nC, D = '', ''\n"
+                "EMPTY.$Njoin([])\nSEPS.$Djoin\nANNOTATED.$Djoin\nTWICE.$Djoin\n"
+                "A.$Njoin\nC.$Djoin\nLATER.$Djoin\nLATER = ''\n"
+                "def f(EMPTY):\n    return EMPTY.$Djoin, SEPS.$Djoin, LATER.$Njoin\n"
+                "def g():\n    global SEPS\n    SEPS = os.path\n"
+                "class K:\n    EMPTY = os.path\n    EMPTY.$Djoin\n"
+            )
+        },
+        "join",
+        stdlib_target("posixpath.py", "def join(", "posixpath"),
+    )
 
 
 def test_stdlib_import_of_a_function(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ meaning the syntax fixes:
 - ``if`` branches on ``sys.platform`` / ``os.name`` (and ``os.py``'s
   ``name in _names``, ``_names = sys.builtin_module_names``) pruned as this
   interpreter evaluates them, so ``os.path`` is ``posixpath`` on Linux;
-- methods of builtin literals (``"".join``): not the target unless it is a builtin.
+- methods of builtin literals (``"".join``), and of a name whose one
+  module-level binding assigns one (``EMPTY = ''`` ... ``EMPTY.join``): not the
+  target unless it is a builtin.
 
 A decided use is the set of keys jedi's goto passes through (the use's own
 import, each re-export, the definition: :data:`jedi_world.Key`), compared with
@@ -37,13 +39,16 @@ count (and log) any disagreement (``twinls.status``: ``twins[].jedi.lane_*``).
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import importlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from unicodedata import normalize
 
 from ...shared.textbuf import split_lines
 from .extract import codepoint_col
@@ -96,6 +101,7 @@ class Binding:
     end: Pos  # the end of its statement: module-level uses after it see it
     module: str = ""  # "module": the dotted module; "from": the from-module, dots for its level
     attr: str = ""  # "from": the name imported
+    literal: bool = False  # "def": ``N = <a builtin literal>`` (``EMPTY = ''``): a str, a list...
 
 
 @dataclass
@@ -152,10 +158,14 @@ class Lane:
         """({position of a decided use: the keys it means}, every occurrence decided).
 
         A position absent from the map is deferred to jedi. A file ``ast`` cannot
-        parse, or one that edits ``sys.path``, is deferred whole.
+        parse is deferred whole. A file that edits ``sys.path`` is read like any
+        other: jedi appends the folders it adds after the path it searches
+        (``Importer._sys_path_with_modifications``), so a module the lane finds on
+        the twin's path is the one jedi finds first; one it does not find (it may
+        be in an added folder) is unsure, and its uses are deferred.
         """
         text = self.files.read_text(path)
-        if text is None or "sys.path" in text:
+        if text is None:
             return {}, False
         try:
             tree = ast.parse(text)
@@ -190,8 +200,10 @@ class Lane:
             return known
         summary = Summary(path)
         summary.stub = self.is_file(path[:-3] + ".pyi") if path.endswith(".py") else True
-        _Collector(summary, _Cols(text), split_lines(text)).body(tree.body)
-        for node in ast.walk(tree):
+        lines = split_lines(text)
+        _Collector(summary, _Cols(text), lines).body(tree.body)
+        keywords = sorted({*line_hits(lines, "global"), *line_hits(lines, "nonlocal")})
+        for node in pruned_walk(tree, keywords):
             if isinstance(node, (ast.Global, ast.Nonlocal)):
                 summary.declared.update(node.names)
         self._summaries[path] = summary
@@ -489,8 +501,9 @@ class _Collector:
             self.expressions(node)
             return
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            literal = isinstance(node, ast.Assign) and isinstance(node.value, _LITERALS)
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                self.target(target, end)
+                self.target(target, end, literal)
             self.expressions(node.value)
             return
         if isinstance(node, (ast.For, ast.AsyncFor)):
@@ -520,9 +533,12 @@ class _Collector:
         for case in getattr(node, "cases", ()):
             self.body(case.body)
 
-    def target(self, node: ast.expr, end: Pos) -> None:
+    def target(self, node: ast.expr, end: Pos, literal: bool = False) -> None:
+        """``literal``: the statement assigns a builtin literal (not an annotation:
+        jedi reads ``N: T = ''`` as a ``T``), true of a name it binds directly."""
         if isinstance(node, ast.Name):
-            self.add(node.id, Binding("def", *self.cols.pos(node.lineno, node.col_offset), end))
+            pos = self.cols.pos(node.lineno, node.col_offset)
+            self.add(node.id, Binding("def", *pos, end, literal=literal))
         elif isinstance(node, (ast.Tuple, ast.List)):
             for elt in node.elts:
                 self.target(elt, end)
@@ -608,10 +624,14 @@ def _asname_pos(alias: ast.alias, cols: _Cols) -> Pos | None:
     return cols.pos(alias.end_lineno, end - len(alias.asname.encode("utf-8")))
 
 
-def _bound_in(scope: ast.AST) -> set[str]:
-    """Every name a scope (or anything in it) may bind: over-inclusive, so the lane defers."""
+def _bound_in(scope: ast.AST, hits: list[int]) -> set[str]:
+    """The names a scope (or anything in it) may bind, of those on the lines ``hits``.
+
+    Over-inclusive, so the lane defers. (``import *`` outside a module is a
+    syntax error: a scope binds nothing under a name none of its lines holds.)
+    """
     names: set[str] = set()
-    for node in ast.walk(scope):
+    for node in pruned_walk(scope, hits):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.add(node.id)
         elif isinstance(node, ast.arg):
@@ -631,6 +651,59 @@ def _bound_in(scope: ast.AST) -> set[str]:
         else:
             names.update(_pattern_names(node))
     return names
+
+
+@functools.lru_cache(maxsize=256)
+def _word(name: str) -> re.Pattern[str]:
+    """``name`` as a whole identifier in an ASCII text."""
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+def line_hits(lines: list[str], name: str) -> list[int]:
+    """The lines (1-based, as ast counts them: ``split_lines``) that may hold ``name``.
+
+    ast's names are NFKC-normalized: a line that is not ASCII is normalized first.
+    """
+    word = _word(name)
+    return [
+        i
+        for i, text in enumerate(lines, 1)
+        if (
+            (name in text and word.search(text))
+            if text.isascii()
+            else name in normalize("NFKC", text)
+        )
+    ]
+
+
+def spans(node: ast.AST, hits: list[int]) -> bool:
+    """Might ``node`` hold a name of the lines ``hits``? False only if none of its lines is one."""
+    first = getattr(node, "lineno", None)
+    if first is None:
+        return True  # arguments, comprehension, withitem, match_case: no span of their own
+    for decorator in getattr(node, "decorator_list", ()):
+        first = min(first, decorator.lineno)  # a def's span starts at ``def``
+    at = bisect.bisect_left(hits, first)
+    return at < len(hits) and hits[at] <= (node.end_lineno or first)  # type: ignore[attr-defined]
+
+
+def pruned_walk(root: ast.AST, hits: list[int]) -> Iterator[ast.AST]:
+    """``root`` and the nodes under it that may hold a name of the lines ``hits``.
+
+    Most of a file holds none: ``ast.walk`` of every node cost the lane more than
+    ``ast.parse``. An f-string is walked whole (before 3.12 what is inside it
+    may be misplaced).
+    """
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.JoinedStr):
+            inside = ast.walk(node)
+            next(inside)
+            yield from inside
+            continue
+        todo.extend(child for child in ast.iter_child_nodes(node) if spans(child, hits))
 
 
 class _UseFile:
@@ -653,8 +726,15 @@ class _UseFile:
             k[0].startswith("<builtins>") or os.path.basename(k[0]) == "builtins.pyi"
             for k in target
         )
-        self._bound: dict[int, set[str]] = {}
+        self._bound: dict[tuple[int, str], bool] = {}
         self._branches = _Collector(summary, cols, lines)  # for its branch test only
+        # The lines that may hold a name: a node none of whose lines does holds none.
+        self._hits: dict[str, list[int]] = {name: line_hits(lines, name)}
+
+    def hits(self, name: str) -> list[int]:
+        if name not in self._hits:
+            self._hits[name] = line_hits(self.lines, name)
+        return self._hits[name]
 
     def decide(self, pos: Pos | None, keys: Keys | None) -> None:
         if pos is None or keys is None:
@@ -664,6 +744,8 @@ class _UseFile:
 
     def visit(self, node: ast.AST, scopes: tuple[ast.AST, ...], dead: bool) -> None:
         name = self.name
+        if not spans(node, self._hits[name]):
+            return  # most of a file: nothing of it is asked, so nothing is walked
         if isinstance(node, ast.Name):
             if node.id == name:
                 ok = isinstance(node.ctx, ast.Load) and not dead
@@ -731,16 +813,19 @@ class _UseFile:
         for child in ast.iter_child_nodes(node):
             self.visit(child, inner, dead)
 
-    def bound(self, scope: ast.AST) -> set[str]:
-        if id(scope) not in self._bound:
-            self._bound[id(scope)] = _bound_in(scope)
-        return self._bound[id(scope)]
+    def binds(self, scope: ast.AST, name: str) -> bool:
+        """May ``scope`` bind ``name``, or star-import?"""
+        key = (id(scope), name)
+        if key not in self._bound:
+            bound = _bound_in(scope, self.hits(name))
+            self._bound[key] = name in bound or "*" in bound
+        return self._bound[key]
 
     def head(self, name: str, pos: Pos, scopes: tuple[ast.AST, ...]) -> tuple[str, Any] | None:
         """What a plain name used at ``pos`` means, through its one module-level binding."""
         in_function = False
         for scope in scopes:
-            if name in self.bound(scope) or "*" in self.bound(scope):
+            if self.binds(scope, name):
                 return None
             in_function = in_function or isinstance(scope, _FUNCS)
         summary = self.summary
@@ -775,11 +860,18 @@ class _UseFile:
         if not isinstance(base, ast.Name):
             return None
         meant = self.head(base.id, self.cols.pos(base.lineno, base.col_offset), scopes)
+        if meant is not None and not chain and self.is_literal(base.id):
+            return None if self.builtin_target else frozenset()  # ``EMPTY.join``: ``''.join``
         for attr in [*reversed(chain), self.name]:
             if meant is None or meant[0] != "module":
                 return None
             meant = self.lane.member(meant[1], attr)
         return meant[1] if meant is not None and meant[0] == "keys" else None
+
+    def is_literal(self, name: str) -> bool:
+        """Is ``name``'s one module-level binding an assignment of a builtin literal?"""
+        found = self.summary.bindings.get(name, [])
+        return len(found) == 1 and found[0].literal
 
     def imported(self, module: str) -> Keys | None:
         """``from module import name``: what the imported name means there."""
