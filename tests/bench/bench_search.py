@@ -2,7 +2,7 @@
 
     bash tests/bench/setup.sh     # the peers: pyright (npm), basedpyright, jedi-language-server
     .venv/bin/python tests/bench/bench_search.py [--pool N] [--repeat 5] [--json out.json]
-        [--servers twinls,pyright,basedpyright,jls] [--queries SUBSTRING]
+        [--servers twinls,pyright,basedpyright,jls] [--queries SUBSTRING] [--ask-at use]
 
 Every server is started fresh, gets the same requests, and is measured the
 same way; the count and recall of EVERY repeat is kept (``counts``, and
@@ -17,6 +17,10 @@ issue's ``os.path.join`` (asked at ``posixpath.join``), a rare one
 includes building its index) and the best and median of ``--repeat`` more
 ("warm"). Time to the first result is the first ``$/progress`` batch (twinls
 streams; jedi-language-server answers once, so its first result is its total).
+
+The peers are told this interpreter explicitly (``workspace/configuration``'s
+``python.pythonPath`` for pyright and basedpyright, started from ``/``: see
+``peer_interpreter``; ``workspace.environmentPath`` for jedi-language-server).
 
 Recall is counted against a grep-and-check ground truth computed here with
 plain jedi, one ``Script`` per file: every whole-word occurrence of the name in
@@ -58,6 +62,18 @@ QUERIES = [
     ("implementation logging.Handler.emit", IMPL, "logging/__init__.py", "class Handler(", "emit"),
 ]
 
+#: ``--ask-at use``: a call site of each references query's name in another file, as a
+#: user asks (label -> file, the call's text up to its paren). pyright and basedpyright
+#: read a stdlib module's uses through typeshed's stub, so from the def in the ``.py``
+#: they find only that file's own uses; from a call site they find the stub's.
+USE_SITES = {
+    "references re.compile (popular)": ("textwrap.py", "re.compile("),
+    "references os.path.join (posixpath.join)": ("glob.py", "os.path.join("),
+    "references shutil.copyfileobj (rare)": ("test/test_shutil.py", "shutil.copyfileobj("),
+}
+#: Where the queries are asked: "def" (the target's def) or "use" (``USE_SITES``).
+ASK_AT = ["def"]
+
 
 #: jedi-language-server with jedi's reference-search limits (2,000 files opened, 30
 #: parsed) lifted: what the same recall costs it.
@@ -86,6 +102,17 @@ def ensure_jls() -> str:
 
 
 # -- where the queries point ----------------------------------------------------------------
+
+
+def asked_position(label: str, rel: str, anchor: str, method: str | None) -> tuple[Path, int, int]:
+    """Where the servers are asked: the def, or with ``--ask-at use`` its call site."""
+    if ASK_AT[0] != "use" or label not in USE_SITES:
+        return target_position(rel, anchor, method)
+    use_rel, call = USE_SITES[label]
+    path = STDLIB / use_rel
+    lines = path.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if call in text)
+    return path, line, lines[line].index(call) + call.rindex(".") + 1
 
 
 def target_position(rel: str, anchor: str, method: str | None) -> tuple[Path, int, int]:
@@ -219,6 +246,39 @@ def _class_at(path: Path, line0: int, quiet: bool = False) -> ast.ClassDef | Non
 # -- the LSP side -----------------------------------------------------------------------------
 
 
+def peer_interpreter() -> str:
+    """This interpreter, started from ``/``: what the peers are told to probe.
+
+    pyright and basedpyright ask the interpreter for its ``sys.path`` with a snippet that
+    first drops the working directory from ``sys.path`` (so a local ``json.py`` cannot
+    shadow the stdlib's), then imports ``json``. basedpyright runs it in the workspace
+    root, which here IS the standard library: the stdlib leaves ``sys.path``, the probe
+    fails with ``No module named 'json'`` and basedpyright searches without the
+    interpreter's paths. Started from ``/``, the same interpreter answers.
+    """
+    import tempfile
+
+    shim = Path(tempfile.mkdtemp(prefix="bench-python-")) / "python"
+    shim.write_text(f'#!/bin/sh\ncd / && exec "{sys.executable}" "$@"\n')
+    shim.chmod(0o755)
+    return str(shim)
+
+
+#: What a peer is told when it asks ``workspace/configuration``: this interpreter, named
+#: explicitly (pyright's ``python.pythonPath``), so no peer guesses one from ``PATH``.
+PEER_SETTINGS: dict[str, Any] = {
+    "python": {"pythonPath": sys.executable},  # main() puts peer_interpreter() here
+    "python.analysis": {},
+    "pyright": {},
+    "basedpyright": {},
+    "basedpyright.analysis": {},
+}
+
+
+def _configuration(params: Any) -> list[Any]:
+    return [PEER_SETTINGS.get(item.section or "", {}) for item in params.items]
+
+
 async def session(
     command: list[str], init_options: dict[str, Any] | None, root: Path | None = None
 ):
@@ -228,6 +288,7 @@ async def session(
     from lsp_harness import capabilities, make_client
 
     client = await ClientServerConfig(server_command=command, client_factory=make_client).start()
+    client.protocol.fm.features[types.WORKSPACE_CONFIGURATION] = _configuration
     client.progress_times = {}  # type: ignore[attr-defined]
     original = client.protocol.fm.features[types.PROGRESS]
 
@@ -237,9 +298,11 @@ async def session(
 
     client.protocol.fm.features[types.PROGRESS] = progress
     root = root or STDLIB
+    caps = capabilities()
+    caps.workspace.configuration = True  # type: ignore[union-attr]  # PEER_SETTINGS
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=capabilities(),
+            capabilities=caps,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options=init_options,
@@ -370,7 +433,7 @@ async def run_server(
                 __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
             )
         for label, kind, rel, anchor, method in QUERIES:
-            path, line, col = target_position(rel, anchor, method)
+            path, line, col = asked_position(label, rel, anchor, method)
             if open_docs:
                 from lsprotocol import types
 
@@ -494,8 +557,16 @@ def main() -> int:
     parser.add_argument(
         "--queries", default="", help="only queries whose label holds one of these (a,b,...)"
     )
+    parser.add_argument(
+        "--ask-at",
+        choices=["def", "use"],
+        default="def",
+        help="ask references at the target's def, or at a call site in another file "
+        "(USE_SITES); the ground truth is the same",
+    )
     args = parser.parse_args()
-    servers = args.servers.split(",")
+    ASK_AT[0] = args.ask_at
+    servers = [s.replace("jedi-language-server", "jls") for s in args.servers.split(",")]
     jls = ensure_jls() if "jls" in servers else ""
     wanted = args.queries.split(",")
     QUERIES[:] = [q for q in QUERIES if any(w in q[0] for w in wanted)]
@@ -518,12 +589,14 @@ def main() -> int:
     if cache is not None:
         cache.write_text(json.dumps({k: sorted(v) for k, v in truth.items()}))
 
+    PEER_SETTINGS["python"]["pythonPath"] = peer_interpreter()
     pool = {"pool": args.pool} if args.pool else {}
     commands = {
         "twinls": ([sys.executable, "-m", "twinls"], pool, False),
         "pyright": ([str(PYRIGHT), "--stdio"], None, True),
         "basedpyright": ([str(BASEDPYRIGHT), "--stdio"], None, True),
-        "jls": ([jls], None, True),
+        # jedi-language-server runs in this venv; name this interpreter to it as to the others
+        "jls": ([jls], {"workspace": {"environmentPath": sys.executable}}, True),
     }
     import tempfile
 
@@ -555,7 +628,10 @@ def main() -> int:
             rows.append({"server": name, **summarize(label, runs, truth[label], best or None)})
     for server in peers:
         rows += [{"server": server, **r} for r in summaries[server].values()]
-    print(f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}")
+    print(
+        f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}, "
+        f"asked at: {args.ask_at}"
+    )
     print(
         "| query | server | first result (warm) | best peer's recall reached (warm) | "
         "total (warm, best / median) | cold first / total | results (every run) | recall | "
