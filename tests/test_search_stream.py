@@ -181,3 +181,39 @@ async def test_streamed_and_whole_answers_are_the_same_set(big):
             whole_set = {(x.uri, x.range.start.line, x.range.start.character) for x in whole}
             assert len(whole) == len(whole_set) == EXPECTED
             assert streamed_set == whole_set
+
+
+#: Functions padding ``lane_first.py``: parso parses the file (for jedi's one use)
+#: only after the lane's uses went out, so the first batch can hold only those.
+PAD = 4000
+
+
+async def test_the_lanes_uses_stream_before_jedi_starts_on_the_file(tmp_path):
+    """A file the lane decides in part streams its decided uses first: the first
+    result does not wait for jedi on the rest of the file (issue 10: ``posixpath.py``,
+    the first file of ``os.path.join``'s search, held the first result ~7 s).
+
+    The use in an f-string is jedi's (the lane defers f-strings); the module-level
+    call is the lane's. Ordering: the server sends the first batch at once (the
+    ``Batcher``), while the twin still has this file's parso parse and jedi ahead of it.
+    """
+    pad = "".join(f"def pad_{i}(x):\n    return x + {i}\n\n\n" for i in range(PAD))
+    text = f'def target():\n    return 1\n\n\n{pad}target()\nprint(f"{{target()}}")\n'
+    (tmp_path / "lane_first.py").write_text(text)
+    call, in_fstring = 4 + 4 * PAD, 5 + 4 * PAD  # 0-based lines
+    async with lsp_session(tmp_path) as client:  # one twin: one file, one stream
+        params = types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri("lane_first.py")),
+            position=types.Position(0, 5),
+            context=types.ReferenceContext(include_declaration=True),
+            partial_result_token="lane",
+        )
+        assert not await client.text_document_references_async(params)  # streamed instead
+        batches = client.progress_values["lane"]
+        first = {loc["range"]["start"]["line"] for loc in batches[0]}
+        every = {loc["range"]["start"]["line"] for b in batches for loc in b}
+        status = await client.status()
+    assert every == {0, call, in_fstring}  # the answer is whole
+    assert call in first and in_fstring not in first, batches  # the lane's, before jedi's
+    jedi = status["twins"][0]["jedi"]
+    assert jedi["lane_deferred"] >= 1 and jedi["lane_decided"] >= 1, jedi
