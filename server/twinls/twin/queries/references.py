@@ -249,12 +249,14 @@ def in_file(
     if whole and not check:  # every use decided from syntax: no parso, no jedi state
         counts.decided += len(decided)
         return _decided_hits(path, name, decided, target, include_declaration, lines)
+    sent: list[Loc] = []
     if early is not None and decided and not check:
-        early(_decided_hits(path, name, decided, target, include_declaration, lines))
+        sent = _decided_hits(path, name, decided, target, include_declaration, lines)
+        early(sent)
     session = world.shared((search, path))
     module = session.module(path)
-    if module is None:
-        return []
+    if module is None:  # gone since the lane read it: what went out stands, as for a whole file
+        return sent
     lines_of_module = code_lines(module.get_value())
     used = module.tree_node.get_used_names()
     same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
