@@ -183,7 +183,7 @@ async def test_streamed_and_whole_answers_are_the_same_set(big):
             assert streamed_set == whole_set
 
 
-#: Functions padding ``lane_first.py``: parso parses the file (for jedi's one use)
+#: Functions padding ``lane_user.py``: parso parses the file (for jedi's one use)
 #: only after the lane's uses went out, so the first batch can hold only those.
 PAD = 4000
 
@@ -195,17 +195,20 @@ async def test_the_lanes_uses_stream_before_jedi_starts_on_the_file(tmp_path):
 
     The use in an f-string is jedi's (the lane defers f-strings); the module-level
     call is the lane's. Ordering: the server sends the first batch at once (the
-    ``Batcher``), while the twin still has this file's parso parse and jedi ahead of it.
+    ``Batcher``), while the twin still has the file's first parso parse (4,000
+    functions; the target lives in another file, so nothing parsed it before) and
+    jedi ahead of it. No declaration asked: the definition's file sends nothing.
     """
+    (tmp_path / "lane_hub.py").write_text("def target():\n    return 1\n")
     pad = "".join(f"def pad_{i}(x):\n    return x + {i}\n\n\n" for i in range(PAD))
-    text = f'def target():\n    return 1\n\n\n{pad}target()\nprint(f"{{target()}}")\n'
-    (tmp_path / "lane_first.py").write_text(text)
-    call, in_fstring = 4 + 4 * PAD, 5 + 4 * PAD  # 0-based lines
-    async with lsp_session(tmp_path) as client:  # one twin: one file, one stream
+    text = f'from lane_hub import target\n\n\n{pad}target()\nprint(f"{{target()}}")\n'
+    (tmp_path / "lane_user.py").write_text(text)
+    call, in_fstring = 3 + 4 * PAD, 4 + 4 * PAD  # 0-based lines
+    async with lsp_session(tmp_path) as client:  # one twin: one stream, in its order
         params = types.ReferenceParams(
-            text_document=types.TextDocumentIdentifier(uri=client.uri("lane_first.py")),
+            text_document=types.TextDocumentIdentifier(uri=client.uri("lane_hub.py")),
             position=types.Position(0, 5),
-            context=types.ReferenceContext(include_declaration=True),
+            context=types.ReferenceContext(include_declaration=False),
             partial_result_token="lane",
         )
         assert not await client.text_document_references_async(params)  # streamed instead
@@ -213,7 +216,7 @@ async def test_the_lanes_uses_stream_before_jedi_starts_on_the_file(tmp_path):
         first = {loc["range"]["start"]["line"] for loc in batches[0]}
         every = {loc["range"]["start"]["line"] for b in batches for loc in b}
         status = await client.status()
-    assert every == {0, call, in_fstring}  # the answer is whole
+    assert every == {0, call, in_fstring}  # the answer is whole: the import, both calls
     assert call in first and in_fstring not in first, batches  # the lane's, before jedi's
     jedi = status["twins"][0]["jedi"]
     assert jedi["lane_deferred"] >= 1 and jedi["lane_decided"] >= 1, jedi
