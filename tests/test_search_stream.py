@@ -181,3 +181,60 @@ async def test_streamed_and_whole_answers_are_the_same_set(big):
             whole_set = {(x.uri, x.range.start.line, x.range.start.character) for x in whole}
             assert len(whole) == len(whole_set) == EXPECTED
             assert streamed_set == whole_set
+
+
+#: Functions padding ``lane_user.py``: parso parses the file (for jedi's one use)
+#: only after the lane's uses went out, so the first batch can hold only those.
+PAD = 4000
+
+
+def lane_workspace(tmp_path: Path) -> tuple[int, int]:
+    """A target, and a file importing it and using it once where the lane decides and once
+    where jedi must (in an f-string), behind 4,000 functions for parso to parse. Returns
+    the two uses' 0-based lines."""
+    (tmp_path / "lane_hub.py").write_text("def target():\n    return 1\n")
+    pad = "".join(f"def pad_{i}(x):\n    return x + {i}\n\n\n" for i in range(PAD))
+    text = f'from lane_hub import target\n\n\n{pad}target()\nprint(f"{{target()}}")\n'
+    (tmp_path / "lane_user.py").write_text(text)
+    return 3 + 4 * PAD, 4 + 4 * PAD
+
+
+def test_the_lanes_uses_stream_before_jedi_starts_on_the_file(tmp_path):
+    """A file the lane decides in part streams its decided uses first, in a batch of
+    their own: the first result does not wait for jedi on the rest of the file (issue
+    10: ``posixpath.py``, the first file of ``os.path.join``'s search, held the first
+    result ~7 s). Through the Python API, where every batch the twin sends is one
+    partial (the LSP server coalesces batches that arrive together), so the order
+    seen is the twin's own, not a race."""
+    from twinls import Twin
+
+    call, in_fstring = lane_workspace(tmp_path)
+    user = str(tmp_path / "lane_user.py")
+    with Twin.start(tmp_path, size=1) as twin:
+        plan = twin.call("search.refs_plan", str(tmp_path / "lane_hub.py"), 0, 5, "utf-16")
+        plan = plan.result(60)
+        promise = twin.call(
+            "search.refs_in", [user], plan["name"], plan["keys"], "utf-16", False, 60.0
+        )
+        batches = [[loc[1] for loc in batch] for batch in promise.partials(timeout=120)]
+        assert promise.result(60) == 1  # files done
+    assert batches == [[0, call], [in_fstring]], batches  # the lane's (import, call), then jedi's
+
+
+async def test_a_partly_decided_file_streams_its_whole_answer(tmp_path):
+    """Over LSP: the lane's early batch and jedi's later one make the whole answer, once."""
+    call, in_fstring = lane_workspace(tmp_path)
+    async with lsp_session(tmp_path) as client:
+        params = types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri("lane_hub.py")),
+            position=types.Position(0, 5),
+            context=types.ReferenceContext(include_declaration=False),
+            partial_result_token="lane",
+        )
+        assert not await client.text_document_references_async(params)  # streamed instead
+        batches = client.progress_values["lane"]
+        lines = [loc["range"]["start"]["line"] for b in batches for loc in b]
+        status = await client.status()
+    assert sorted(lines) == [0, call, in_fstring]  # the import, both calls, each once
+    jedi = status["twins"][0]["jedi"]
+    assert jedi["lane_deferred"] >= 1 and jedi["lane_decided"] >= 1, jedi

@@ -98,7 +98,9 @@ the rest of a search.
 - **`search.refs_in FILES…`** (the uses of the name in a chunk of files): each
   occurrence parso lists (`get_used_names`) resolved by jedi (`_find_names`: goto,
   imports followed) in the file's own journaled state; kept when its keys meet the target's;
-  one partial batch per file; returns how many files it did within a 50 ms budget
+  one partial batch per file (two when the lane decided some of its uses: those go
+  out before jedi starts on the rest, so the first result never waits for jedi on
+  the first file); returns how many files it did within a 50 ms budget
 - **`search.implementation`** (subclasses (class) or overrides (method), transitively):
   index proposes classes whose base's last name matches; jedi infers each candidate's
   bases (`py__bases__`, stubs mapped to source) and keeps those that meet a known class;
