@@ -322,7 +322,8 @@ async def test_a_host_mirrors_only_the_workspace_folder_it_names(tmp_path):
         for _ in range(3):  # b's files (they name target too) are dealt to the host as well
             assert await alpha_references(client) == want
         after = remote_twins(await client.status())[0]
-        assert after["chunks"] >= twin["chunks"] + 3, (twin, after)
+        # it took part (how much follows its measured speed: check_sharded_references)
+        assert after["chunks"] > twin["chunks"], (twin, after)
 
         # A split run of the mapped folder's tests uses the host; the other folder's never.
         runs = (("b", "test_hub.py", 4, 1), ("a", "test_alpha.py", 1, 1))
