@@ -43,7 +43,6 @@ import bisect
 import functools
 import importlib
 import os
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ from typing import Any, Protocol
 from unicodedata import normalize
 
 from ...shared.textbuf import split_lines
-from .extract import codepoint_col
+from .extract import codepoint_col, def_name_col, word
 from .jedi_compat import platform_value, typeshed_stub
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
@@ -598,17 +597,12 @@ def _def_outer_exprs(node: ast.AST) -> list[ast.AST]:
     return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
 
 
-_DEF_HEAD = re.compile(r"(?:async\s+)?(?:def|class)\s+")
-
-
 def def_name_pos(node: ast.AST, cols: _Cols, lines: list[str]) -> Pos | None:
     """Where a def's or class's name stands (ast gives the keyword's position only)."""
     line, col = cols.pos(node.lineno, node.col_offset)  # type: ignore[attr-defined]
     text = lines[line - 1] if line <= len(lines) else ""
-    head = _DEF_HEAD.match(text, col)
-    if head and text.startswith(node.name, head.end()):  # type: ignore[attr-defined]
-        return line, head.end()
-    return None
+    at = def_name_col(text, col, node.name)  # type: ignore[attr-defined]
+    return (line, at) if at is not None else None
 
 
 def _alias_pos(alias: ast.alias, cols: _Cols) -> Pos | None:
@@ -653,23 +647,17 @@ def _bound_in(scope: ast.AST, hits: list[int]) -> set[str]:
     return names
 
 
-@functools.lru_cache(maxsize=256)
-def _word(name: str) -> re.Pattern[str]:
-    """``name`` as a whole identifier in an ASCII text."""
-    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
-
-
 def line_hits(lines: list[str], name: str) -> list[int]:
     """The lines (1-based, as ast counts them: ``split_lines``) that may hold ``name``.
 
     ast's names are NFKC-normalized: a line that is not ASCII is normalized first.
     """
-    word = _word(name)
+    whole = word(name)
     return [
         i
         for i, text in enumerate(lines, 1)
         if (
-            (name in text and word.search(text))
+            (name in text and whole.search(text))
             if text.isascii()
             else name in normalize("NFKC", text)
         )

@@ -8,6 +8,7 @@ they are converted at once), lines are 0-based, as the LSP counts them.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -17,6 +18,19 @@ from ...shared.textbuf import split_lines
 #: Identifiers as Python spells them (letters or "_" first, Unicode included).
 IDENT = re.compile(r"[^\W\d]\w*")
 _DEF_HEAD = re.compile(r"(?:async\s+)?(?:def|class)\s+")
+
+
+@functools.lru_cache(maxsize=256)
+def word(name: str) -> re.Pattern[str]:
+    """``name`` as a whole identifier (not part of a longer one) in a text."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+
+
+def def_name_col(text: str, col: int, name: str) -> int | None:
+    """Where a def's or class's ``name`` starts on its line ``text`` (ast gives the
+    column of ``def``/``class``, ``col``); None if it is not right behind it."""
+    head = _DEF_HEAD.match(text, col)
+    return head.end() if head and text.startswith(name, head.end()) else None
 
 
 class Def(NamedTuple):
@@ -138,11 +152,10 @@ class _Walker:
         kind = "class" if is_class else ("method" if in_class else "function")
         line0 = node.lineno - 1
         col = self.col(node.lineno, node.col_offset)
-        name_col = col
         text = self.lines[line0] if line0 < len(self.lines) else ""
-        head = _DEF_HEAD.match(text, col)
-        if head and text.startswith(node.name, head.end()):
-            name_col = head.end()
+        name_col = def_name_col(text, col, node.name)
+        if name_col is None:
+            name_col = col
         start_line, start_col = line0, col
         if node.decorator_list:
             first = min(node.decorator_list, key=lambda d: (d.lineno, d.col_offset))

@@ -14,7 +14,6 @@ import gc
 import hashlib
 import logging
 import os
-import re
 import sys
 import threading
 import time
@@ -24,7 +23,7 @@ from collections.abc import Callable, Iterator
 import msgpack
 
 from ...shared.overlay import Overlay, Venvs
-from .extract import ENTRY_VERSION, Def, FileEntry, extract, from_row, tail, to_row
+from .extract import ENTRY_VERSION, Def, FileEntry, extract, from_row, tail, to_row, word
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +266,7 @@ class Index:
             self._scans, self._scans_stamp = {}, stamp
         if name in self._scans:
             return dict(self._scans[name])
-        word = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+        whole = word(name)
         found: dict[str, int] = {}
         for path in self.overlay.python_files():
             if check is not None:
@@ -275,7 +274,7 @@ class Index:
             if self._venvs.holds(path):
                 continue
             text = self.overlay.read_text(path)
-            if text is not None and name in text and word.search(text):
+            if text is not None and name in text and whole.search(text):
                 found[path] = len(text)
         if (self.overlay.generation, self._excluded) == stamp and len(self._scans) < SCANS_KEPT:
             self._scans[name] = found
