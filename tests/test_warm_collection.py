@@ -9,6 +9,7 @@ reflects the edit).
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,43 @@ async def test_a_second_run_is_served_warm_and_an_imported_edit_replaces_the_zyg
             {"zygote": fresh["zygote"], "file": fresh["file"], "run": 2, "swapped": []}
         ]
         assert same(second) == same(edited)
+
+
+#: A test that blocks its run until the test releases it.
+BLOCK = textwrap.dedent(
+    """\
+
+
+    def test_wait():
+        import pathlib
+        import time
+
+        here = pathlib.Path(__file__).parent
+        (here / "started").write_text("")
+        while not (here / "release").exists():
+            time.sleep(0.02)
+    """
+)
+
+
+async def test_a_file_runs_again_on_the_twin_that_holds_its_zygote(tmp_path: Path) -> None:
+    """With two twins, a test file's runs go to the twin whose zygote collected it, even
+    while that twin is busy and the other idle: the least busy twin would collect the
+    file again (the result's ``warm`` would name a new zygote) and keep a second zygote."""
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_cases.py").write_text(TESTS + BLOCK)
+    async with lsp_session(tmp_path, {"pool": 2}) as client:
+        while (await client.status())["pool"]["live"] < 2:  # both twins: a choice to make
+            await asyncio.sleep(0.05)
+        first = await run(client, "test_case[3]")
+        [zygote] = first["warm"]
+        block = asyncio.ensure_future(run(client, "test_wait"))  # its twin stays busy
+        while not (tmp_path / "started").exists():
+            await asyncio.sleep(0.02)
+        again = await run(client, "test_case[3]")
+        (tmp_path / "release").write_text("")
+        blocked = await block
+        assert blocked["outcome"] == "passed"
+        assert blocked["twins"] == again["twins"] == first["twins"]
+        assert [w["zygote"] for w in blocked["warm"] + again["warm"]] == [zygote["zygote"]] * 2
+        assert same(again) == same(first)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..shared import checks
+from ..shared.collect import one_test_file
 from ..shared.paths import root_of
 from ..shared.results import RUN_COUNTS, exit_code, failed, overall, summarize, test_entry
 from ..shared.schema import DEFAULTS, Test
@@ -107,6 +108,35 @@ class Durations:
         """Recorded tests of ``path``: seconds, at the speed of the host that ran most."""
         timings = self.timings(path, scope)
         return reference_seconds(timings, host_speeds(timings))
+
+
+class Homes:
+    """Which twin last ran each test file in one child. Its collection zygote lives there
+    (``twin/warm_sessions.py``: one per file, per twin), so the next run of that file goes
+    there too, not to whichever twin is least busy, which would collect the file again
+    (seconds on a big module) and keep a second zygote of it (memory only)."""
+
+    def __init__(self) -> None:
+        self._slot: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def twin_for(self, pool: TwinPool, spec: dict[str, Any]) -> Any:
+        """The live local twin that holds ``spec``'s file's zygote, else None (any)."""
+        path = one_test_file(spec)
+        if path is None:
+            return None
+        with self._lock:
+            slot = self._slot.get(path)
+        for twin in pool.live(path):
+            if twin.slot == slot and twin.host is None and pool.takes(twin, path):
+                return twin
+        return None
+
+    def ran(self, spec: dict[str, Any], twin: Any) -> None:
+        path = one_test_file(spec)
+        if path is not None and twin is not None and getattr(twin, "host", None) is None:
+            with self._lock:
+                self._slot[path] = twin.slot
 
 
 def host_speeds(timings: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -198,11 +228,13 @@ class Run:
         listener: Listener | None = None,
         split_min: float = SPLIT_MIN,
         extra: dict[str, Any] | None = None,
+        homes: Homes | None = None,
     ) -> None:
         self.id = next(self._ids)
         self.pool = pool
         self.target = target
         self.durations = durations or Durations()
+        self.homes = homes or Homes()
         self.listener = listener
         self.split_min = split_min
         self.extra = extra or {}  # more for the spec: ``debug`` (one child, never split)
@@ -259,9 +291,11 @@ class Run:
         return self
 
     def start_job(self, twin: Any, spec: dict[str, Any]) -> Promise:
-        """One child of this run (``twin`` None: the target's folder's)."""
-        twin = twin or self.pool.pick(self.target.path)  # in the file's folder's Python
+        """One child of this run (``twin`` None: the twin holding its file's zygote, else the
+        least busy in the target's folder's Python)."""
+        twin = twin or self.homes.twin_for(self.pool, spec) or self.pool.pick(self.target.path)
         promise = self.pool.call(stubs.run_start(spec), twin=twin)
+        self.homes.ran(spec, promise.twin)
         slot = promise.twin.slot if promise.twin is not None else -1
         self.promises.append((slot, promise))
         promise.on_partial(lambda batch, slot=slot: self._events(batch, slot))

@@ -31,6 +31,20 @@ def is_test_module(path: str) -> bool:
     return any(fnmatch.fnmatch(name, pat) for pat in TEST_FILES)
 
 
+def one_test_file(spec: dict[str, Any]) -> str | None:
+    """The one test file a run spec's targets lie in (a collection zygote can serve it:
+    ``twin/warm_sessions.py``), else None: a folder, several files, an example."""
+    if spec.get("kind") != "tests" or spec.get("debug"):
+        return None
+    path = spec.get("path")
+    if not isinstance(path, str) or not is_test_module(path):
+        return None
+    targets = spec.get("targets") or []
+    if not targets or any(t != path and not t.startswith(path + "::") for t in targets):
+        return None
+    return path
+
+
 class Lenses:
     """Per-file units cached by the overlay's stamp: an edit re-parses one file."""
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..run import child
-from ..shared.collect import is_test_module
+from ..shared.collect import one_test_file
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
 from . import body_edits, preload
 from .state import TwinState
@@ -109,13 +109,8 @@ class WarmSessions:
 
     def file_of(self, spec: dict[str, Any]) -> str | None:
         """The one test file a run's targets lie in, if it can run warm."""
-        if spec.get("kind") != "tests" or spec.get("debug") or self.limits()[0] <= 0:
-            return None
-        path = spec.get("path")
-        if not isinstance(path, str) or not is_test_module(path) or not os.path.isfile(path):
-            return None
-        targets = spec.get("targets") or []
-        if not targets or any(t != path and not t.startswith(path + "::") for t in targets):
+        path = one_test_file(spec)
+        if path is None or self.limits()[0] <= 0 or not os.path.isfile(path):
             return None
         return path
 

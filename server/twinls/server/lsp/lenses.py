@@ -82,7 +82,9 @@ async def run(
     # A new run of a target lets go of the live results its last run parked.
     for twin in pool.live():
         pool.call(stubs.run_unpark(target.spec()), twin=twin)
-    job = Run(pool, target, runs.durations, listener, split_min=split_min, extra=extra)
+    job = Run(
+        pool, target, runs.durations, listener, split_min=split_min, extra=extra, homes=runs.homes
+    )
     with runs.flight.track(job, lens_key(target)):
         try:
             job.start()  # first: the bar's round trip to the client need not delay the run

@@ -392,7 +392,9 @@ class Live:
                 streamed.add(msg["test"]["nodeid"])
             loop.call_soon_threadsafe(self.on_event, run, msg)
 
-        job = LiveRun(pool, specs, self.most(), durations=runs.durations, listener=listener)
+        job = LiveRun(
+            pool, specs, self.most(), durations=runs.durations, listener=listener, homes=runs.homes
+        )
         self.current = job
         try:
             job.start()

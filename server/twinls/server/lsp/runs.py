@@ -18,7 +18,7 @@ from lsprotocol import types
 from ...shared.paths import root_of
 from ...shared.schema import LensArgument, RunResult, lens_payload
 from ...shared.textbuf import from_codepoints
-from ..plan import Durations, Run, Target
+from ..plan import Durations, Homes, Run, Target
 from . import titles
 from .progress import WorkDone
 from .runstate import answer
@@ -48,6 +48,7 @@ class Runs:
     def __init__(self, ls: TwinLanguageServer) -> None:
         self.ls = ls
         self.durations = Durations()
+        self.homes = Homes()  # which twin holds each test file's zygote
         self.latest = LatestResults()
         self.failures = FailureDiagnostics(ls)
         self.flight = InFlight()
