@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,45 @@ async def test_a_live_run_yields_to_a_search_and_resumes_what_it_owed(tmp_path: 
         assert outcomes(resumed)["test_gated.py::test_gated"] == "passed"
         ran = {n for n in outcomes(resumed) if "::" in n}  # (a loaded machine may add a
         assert ran <= {"test_gated.py::test_add", "test_gated.py::test_gated"}  # file error)
+
+
+async def test_after_the_baseline_the_open_modules_test_files_are_collected_ahead(
+    tmp_path: Path,
+) -> None:
+    """The baseline is a folder run and leaves no collection zygote; right after it, the
+    test file whose tests ran the open module is collected in one (not a test file that
+    does not touch it), so the first body-only edit is served by it, swapped, instead of
+    collecting its test file first."""
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(TESTS)
+    (tmp_path / "test_other.py").write_text("def test_alone():\n    pass\n")
+    async with lsp_session(tmp_path, init_options={"liveTests": True, "pool": 1}) as client:
+        notes = listen(client)
+        client.open("calc.py")
+        await client.wait_for(lambda: notes, what="the baseline run", timeout=T)
+        assert notes[0]["reason"] == "baseline" and notes[0]["result"]["warm"] == []
+        test_calc = str(tmp_path / "test_calc.py")
+        ready: list[dict[str, Any]] = []
+
+        async def collected() -> bool:
+            [twin] = (await client.status())["twins"]
+            ready[:] = [z for z in twin["zygotes"] if z["ready"]]
+            return bool(ready)
+
+        for _ in range(int(T / 0.05)):
+            if await collected():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no collection zygote ready after the baseline")
+        assert [(z["path"], z["items"], z["runs"]) for z in ready] == [(test_calc, 5, 0)]
+
+        edit(client, 1, "return a + b", "return a - b")
+        await client.wait_for(lambda: len(notes) >= 2, what="the edit's live run", timeout=T)
+        [served] = notes[1]["result"]["warm"]
+        assert served["zygote"] == ready[0]["pid"] and served["run"] == 1
+        assert served["swapped"], served  # the zygote collected before the edit: swapped
+        assert outcomes(notes[1]) == {
+            "test_calc.py::test_add": "failed",
+            "test_calc.py::test_add_zero": "passed",
+        }

@@ -226,6 +226,11 @@ def run_discover() -> Query[list[TestModule]]:
     return Query("run.discover")
 
 
+def run_prewarm(paths: list[str]) -> Query[list[str]]:
+    """Collect these test files in zygotes where there is room (the ones started)."""
+    return Query("run.prewarm", (paths,))
+
+
 def run_start(spec: dict[str, Any]) -> Query[None]:
     """Streams the run's :class:`~twinls.shared.schema.RunEvent` s."""
     return Query("run.start", (spec,))

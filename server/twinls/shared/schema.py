@@ -785,6 +785,8 @@ DEFAULTS: dict[str, float] = {
     "runSplitMin": 0.2,
     "syntaxDebounce": 0.3,
     "cacheSize": 256,  # MiB the server's cache may take (issue 10: server/cache.py)
+    "warmMax": 2,  # collection zygotes per twin (issue 15: twin/warm_sessions.py)
+    "warmMemory": 2048,  # MiB a zygote may hold after collecting
 }
 
 
@@ -876,6 +878,18 @@ class JediStats(TypedDict):
     lane_files: int  # files it decided whole: no parso parse, no jedi state
     lane_disagreed: int  # check mode (TWINLS_CHECK_BINDINGS=1): the lane and jedi differ
     lane_over_jedi: int  # ... of which the lane found the target where jedi did not
+
+
+class ZygoteStatus(TypedDict):
+    """One of a twin's ``twins[].zygotes`` in ``twinls.status``: a test file kept collected
+    (``twin/warm_sessions.py``)."""
+
+    path: str  # the test file
+    pid: int
+    ready: bool  # collected (False: still collecting)
+    items: int  # tests it collected
+    rss: int  # bytes it held once collected
+    runs: int  # runs handed to it
 
 
 class TwinLink(TypedDict, total=False):

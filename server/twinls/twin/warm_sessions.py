@@ -51,11 +51,13 @@ from typing import Any
 from ..run import child
 from ..shared.collect import one_test_file
 from ..shared.frames import ChannelClosed, FrameReader, FrameWriter
+from ..shared.paths import root_of
+from ..shared.schema import DEFAULTS, ZygoteStatus
 from . import body_edits, preload
 from .state import TwinState
 
-WARM_MAX = 2  # zygotes per twin
-WARM_MEMORY = 2048  # MiB a zygote may hold after collecting
+WARM_MAX = int(DEFAULTS["warmMax"])  # zygotes per twin
+WARM_MEMORY = int(DEFAULTS["warmMemory"])  # MiB a zygote may hold after collecting
 
 
 def crc(text: str) -> int:
@@ -139,6 +141,19 @@ class WarmSessions:
             zygote = self.fork(path, spec["root"])
         zygote.used, zygote.runs = time.monotonic(), zygote.runs + 1
         return self.hand(zygote, spec, swap)
+
+    def prewarm(self, path: str) -> bool:
+        """Collect ``path`` in a zygote before a run asks (the file a live run will most
+        likely run next: the server's ``Live.prewarm``), into a free place only: it never
+        evicts a zygote. False: there is one already, no room, or it cannot run warm."""
+        spec = {"kind": "tests", "path": path, "targets": [path]}
+        if self.file_of(spec) is None or self.failed.get(path) == self.state.overlay.generation:
+            return False
+        with self.lock:
+            if path in self.zygotes or len(self.zygotes) >= self.limits()[0]:
+                return False
+        self.fork(path, root_of(path, self.state.roots))
+        return True
 
     def distrust(self, zygote: Zygote) -> str | None:
         """Why this zygote may not run what the overlay holds now (None: it may)."""
@@ -273,10 +288,12 @@ class WarmSessions:
             if why:
                 self.drop(zygote, why)
 
-    def listing(self) -> list[dict[str, Any]]:
-        """The zygotes kept (``twinls.status``-style: file, pid, state, runs)."""
+    def listing(self) -> list[ZygoteStatus]:
+        """The zygotes kept, for ``twinls.status``."""
         with self.lock:
             zygotes = list(self.zygotes.values())
+        for z in zygotes:
+            z.poll()
         return [
             {
                 "path": z.path,

@@ -43,6 +43,7 @@ from typing import Any
 from ...shared.collect import is_test_module
 from ...shared.paths import in_workspace, root_of
 from ...shared.schema import (
+    DEFAULTS,
     Coverage,
     CoveredFile,
     CoveredUnit,
@@ -432,6 +433,34 @@ class Live:
         self.ls.protocol.notify(RUN_RESULTS, params)
         if self.yielded:
             loop.call_soon(self.resume)  # after this task is done
+        elif not job.cancelled and self.timer is None and not self.pending:
+            self.prewarm(pool, runs)
+
+    def prewarm(self, pool: Any, runs: Runs) -> None:
+        """Have the test files the next edit most likely runs collected now, each in a
+        zygote on the twin its runs go to (``plan.Homes``): the open test files, then those
+        whose tests ran an open module, most tests first, at most ``warmMax``. Otherwise
+        the first live run of each file after the baseline (a folder run: no zygotes)
+        collects it, about a second on a big module; the twin only uses free places."""
+        given = self.ls.options.get("warmMax")
+        most = int(DEFAULTS["warmMax"] if given is None else given)
+        wanted: list[str] = []
+        docs = [p for p in reversed(list(pool.mirror.docs)) if in_workspace(p, self.roots())]
+        for path in [p for p in docs if is_test_module(p)] + docs:
+            if is_test_module(path):
+                found = [path]
+            else:
+                test_map = self.maps.get(root_of(path, self.roots()))
+                files = [test_map.test_file[n] for n in test_map.touching(path)] if test_map else []
+                found = sorted(set(files), key=lambda f: (-files.count(f), f))
+            wanted += [f for f in found if f not in wanted]
+        for path in wanted[:most]:
+            spec = {"kind": "tests", "path": path, "targets": [path]}
+            twin = runs.homes.twin_for(pool, spec) or pool.pick(path)
+            if twin is None:
+                continue
+            pool.call(stubs.run_prewarm([path]), twin=twin)
+            runs.homes.ran(spec, twin)
 
     async def specs(
         self, selections: dict[str, Selection], changes: dict[str, set[str] | None]

@@ -53,8 +53,8 @@ class Options:
     parkMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per parked child
     parkTimeout: float | None = _number(None, 0.1, 86400.0)  # seconds idle
     # Warm collection: collection zygotes per twin (twin/warm_sessions.py).
-    warmMax: int | None = _number(None, 0, 64, whole=True)
-    warmMemory: int | None = _number(None, 16, 1024 * 1024, whole=True)  # MiB per zygote
+    warmMax: int = _number(int(DEFAULTS["warmMax"]), 0, 64, whole=True)
+    warmMemory: int = _number(int(DEFAULTS["warmMemory"]), 16, 1024 * 1024, whole=True)  # MiB
     # The server's persistent cache (server/cache.py, server/lsp/kept.py).
     cache: bool | None = None  # false: nothing read or written
     cacheSize: int = _number(int(DEFAULTS["cacheSize"]), 1, 1024 * 1024, whole=True)  # MiB

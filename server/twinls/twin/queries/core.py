@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ...shared.textbuf import text_sha256
+from .. import warm_sessions
 from ..context import CallContext
 from ..warm import WARM_MODULES
 from . import index, jedi_world
@@ -30,6 +31,7 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "skipped": dict(sorted(st.overlay.skipped.items())),
         "jedi": jedi_world.stats(st),
         "index": index.stats(st),
+        "zygotes": warm_sessions.of(st).listing(),
     }
 
 

@@ -40,6 +40,15 @@ def warm(ctx: CallContext) -> list[str]:
     return loaded
 
 
+@query("run.prewarm")
+def prewarm(ctx: CallContext, paths: list[str]) -> list[str]:
+    """Collect these test files in zygotes now, where there is room; the ones started."""
+    preload.of(ctx.state).flush()
+    fastconfig.prepare()
+    zygotes = warm_sessions.of(ctx.state)
+    return [p for p in paths if zygotes.prewarm(p)]
+
+
 @query("run.start")
 def start(ctx: CallContext, spec: dict[str, Any]) -> None:
     """Run tests or an example in a forked child; stream events, answer with the results.
