@@ -243,6 +243,8 @@ export interface LiveStatus {
   owed: number;
   runs: number;
   cancelled: number;
+  restored: number;
+  saved: number;
 }
 
 /** `twinls.status` (schema.Status). */

@@ -68,6 +68,14 @@ class Selection:
             tests_of,
         ).narrowed()
 
+    def covers(self, nodeid: str, test_file: str) -> bool:
+        """Does it run ``nodeid`` (a test of ``test_file``)?"""
+        return (
+            nodeid in self.nodeids
+            or test_file in self.files
+            or any(_under(test_file, d) for d in self.folders)
+        )
+
     def narrowed(self) -> Selection:
         """Without the files and tests a chosen folder or file already covers."""
         folders = {f for f in self.folders if not any(_under(f, o) for o in self.folders - {f})}

@@ -916,6 +916,8 @@ class LiveStatus(TypedDict):
     owed: int  # folders, files and tests cancelled runs left to the next one
     runs: int  # live runs ended
     cancelled: int  # of which cancelled (stale, or yielded to a search)
+    restored: int  # tests whose records this session read back from the cache (0: none)
+    saved: int  # maps written to the cache this session
 
 
 class Status(TypedDict):
@@ -942,7 +944,8 @@ class RunResults(TypedDict):
     ``result`` is exactly what the run commands answer; ``reason`` says why it ran
     ("baseline": recording every test once; "edit"; "unrecorded": a test file opened
     whose tests were never recorded; "resumed": what a live run that yielded to a
-    search had not finished).
+    search had not finished; "restored": the outcomes kept with the map from the last
+    session, ``server/mapstore.py``; "changed": then the tests of what changed since).
     """
 
     live: Literal[True]

@@ -193,7 +193,17 @@ class Kept:
     async def _interpreters_of(self, ls: Any, pool: Any) -> list[list[str]]:
         """Each live twin's interpreter parts, its ``sys.path`` entries' mtimes read now
         (a package installed or removed meanwhile changes them)."""
-        live = pool.live()
+        return [
+            [p["version"], p["executable"], f"jedi {p['jedi']}", *path_stamps(p["path"])]
+            for p in await self.interpreter_parts(ls, pool)
+        ]
+
+    async def interpreter_parts(
+        self, ls: Any, pool: Any, twins: list[Any] | None = None
+    ) -> list[InterpreterParts]:
+        """Each live twin's (or each of ``twins``') ``search.interpreter`` answer, asked
+        once per twin start (also the live map's key: ``server/mapstore.py``)."""
+        live = pool.live() if twins is None else twins
         asked = [
             (t, pool.call(stubs.interpreter(), twin=t))
             for t in live
@@ -204,11 +214,7 @@ class Kept:
                 self._interpreters[twin.pid] = await ls.await_promise(promise)
             except Exception as exc:  # died meanwhile: its restart is asked again
                 log.info("twin %s did not give its interpreter: %r", twin.slot, exc)
-        return [
-            [p["version"], p["executable"], f"jedi {p['jedi']}", *path_stamps(p["path"])]
-            for p in (self._interpreters.get(t.pid) for t in live)
-            if p is not None
-        ]
+        return [p for p in (self._interpreters.get(t.pid) for t in live) if p is not None]
 
     @staticmethod
     def refs_key(digest: str, target: RefsTarget, include_declaration: bool, encoding: str) -> str:

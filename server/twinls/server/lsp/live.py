@@ -40,7 +40,9 @@ import threading
 import time
 from typing import Any
 
+from ...shared import results
 from ...shared.collect import is_test_module
+from ...shared.digest import path_stamps
 from ...shared.paths import in_workspace, root_of
 from ...shared.schema import (
     DEFAULTS,
@@ -53,10 +55,12 @@ from ...shared.schema import (
 )
 from ...shared.units import FileUnits, changed, parse
 from .. import sizing, stubs
+from ..mapstore import NAMESPACE, Restored, Snapshot, decode, encode, key, restore
 from ..plan import Run, Target
 from ..statements import statements
 from ..testmap import Selection, TestMap, by_file, is_dependency_file, split
 from . import app
+from .kept import Kept
 from .lenses import WAITERS
 from .runs import Runs
 from .search import Running
@@ -69,6 +73,7 @@ COVERAGE = "twinls.coverage"
 RUN_RESULTS = "twinls/runResults"
 DEBOUNCE = 0.15  # seconds of quiet after an edit before the live run starts
 NICE = 10  # live run children's CPU priority, below the twins and the editor
+SAVE_DELAY = 2.0  # seconds of live quiet before the map is written to the cache
 
 
 class LiveRun(Run):
@@ -155,6 +160,13 @@ class Live:
         self.peak = 0  # most children live runs ever had at once
         self.ended = 0  # live runs ended
         self.cancelled = 0  # of which cancelled
+        #: node id -> the last result a live run (or the kept map) gave it
+        self.results: dict[str, dict[str, Any]] = {}
+        self.restoring = False  # the kept maps are being read: edits wait for them
+        self.restored = 0  # tests whose records were read back from the cache
+        self.saved = 0  # maps written to the cache this session
+        self.edits = 0  # relevant edits seen (a map written meanwhile is not the text's)
+        self.save_timer: asyncio.TimerHandle | None = None
 
     def most(self) -> int:
         """Run children live runs may use at once: ``liveMax``, else cores - 1, at least 1."""
@@ -173,6 +185,8 @@ class Live:
             "owed": sum(len(s.folders) + len(s.files) + len(s.nodeids) for s in self.owed.values()),
             "runs": self.ended,
             "cancelled": self.cancelled,
+            "restored": self.restored,
+            "saved": self.saved,
         }
 
     # -- state ------------------------------------------------------------------------
@@ -236,6 +250,7 @@ class Live:
         path, op = entry.get("path"), entry.get("op")
         if not isinstance(path, str) or not self.relevant(path):
             return
+        self.edits += 1
         if not self.on():
             self.before.pop(path, None)  # its old text is unknown by the time live is on
             return
@@ -270,7 +285,7 @@ class Live:
 
     def fire(self) -> None:
         self.timer = None
-        if self.searching():
+        if self.searching() or self.restoring:
             self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
             return
         changes: dict[str, set[str] | None] = {}
@@ -298,6 +313,8 @@ class Live:
                 changes[path] = units
         if changes:
             self.launch(changes, "edit")
+        else:  # nothing to run (a comment, say): the map is the new text's
+            self.schedule_save()
 
     def searching(self) -> bool:
         return any(not t.done() for t in self.ls.part(Running).tasks.values())
@@ -324,7 +341,151 @@ class Live:
 
     def schedule_baseline(self) -> None:
         self.started = True
+        if not self.maps and self.kept() is not None:  # the session's first: kept maps?
+            self.restoring = True
+            asyncio.ensure_future(self.begin())
+            return
         asyncio.get_running_loop().call_soon(self.launch, {}, "baseline")
+
+    def kept(self) -> Kept | None:
+        """The server's cache's owner, or None with ``cache: false``."""
+        kept = self.ls.part(Kept)
+        return kept if kept.cache is not None else None
+
+    async def begin(self) -> None:
+        """Read each folder's kept map back (``server/mapstore.py``); the folders with one
+        run only what changed since (``restored``), the others their baseline."""
+        restored: dict[str, Restored] = {}
+        try:
+            pool = await self.ls.twin_pool()
+            test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
+            for root in self.roots():
+                found = await self.read_kept(pool, root, test_files)
+                if found is not None:
+                    restored[root] = found
+        except Exception:  # no twin, a twin died: as without a cache
+            log.exception("live tests: the kept map was not read")
+        finally:
+            self.restoring = False
+        changes: dict[str, set[str] | None] = {}
+        for root, found in restored.items():
+            self.maps[root] = found.map
+            self.results.update(found.results)
+            self.restored += len(found.map.test_file)
+            changes.update(found.changes)
+        if restored:
+            self.show_restored(restored)
+        baseline = any(root not in restored for root in self.roots())
+        self.launch(changes, "baseline" if baseline else "changed")
+        if self.pending and self.timer is None:  # edits that came while reading
+            self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
+
+    async def interpreter(self, pool: Any, root: str) -> tuple[str, list[str]] | None:
+        """``root``'s twins' interpreter (the map's key) and the mtimes of its ``sys.path``
+        folders outside the workspace (an install changes them: the map is not trusted)."""
+        kept = self.kept()
+        local = [t for t in pool.live(root) if t.host is None]
+        parts = await kept.interpreter_parts(self.ls, pool, local[:1]) if kept and local else []
+        if not parts:
+            return None
+        p, roots = parts[0], self.roots()
+        outside = [e for e in p["path"] if e not in roots and not in_workspace(e, roots)]
+        return f"{p['executable']} {p['version']}", path_stamps(outside)
+
+    async def read_kept(self, pool: Any, root: str, test_files: list[str]) -> Restored | None:
+        kept, found = self.kept(), await self.interpreter(pool, root)
+        if kept is None or kept.cache is None or found is None:
+            return None
+        interpreter, stamps = found
+        cache = kept.cache
+        blob = await asyncio.to_thread(cache.get, NAMESPACE, key(root, interpreter))
+        data = decode(blob, root) if blob is not None else None
+        if data is None:
+            if blob is not None:  # not a map of this format: removed
+                cache.drop(NAMESPACE, key(root, interpreter))
+            return None
+        mine = [f for f in test_files if root_of(f, self.roots()) == root]
+        return await asyncio.to_thread(restore, data, self.read, stamps, mine, self.roots())
+
+    def show_restored(self, restored: dict[str, Restored]) -> None:
+        """The kept outcomes land as a run's would (latest results, diagnostics, lens
+        titles) and in one ``twinls/runResults`` (``restored``: the Testing view)."""
+        pool = self.ls.pool
+        if pool is None:
+            return
+        runs = self.ls.part(Runs)
+        for root, found in restored.items():
+            job = Run(pool, Target("folder", root))
+            entries = list(found.results.values())
+            for entry in entries:
+                runs.record(job, entry)
+            result = {
+                "kind": "folder",
+                "path": root,
+                "runId": job.id,
+                "outcome": results.overall(entries) if entries else "empty",
+                "duration": 0.0,
+                "tests": entries,
+                "summary": results.summarize(entries),
+                "exitcode": None,
+                "message": None,
+                "warnings": None,
+                "session": True,
+                "twins": [],
+                "warm": [],
+            }
+            params: RunResults = {
+                "live": True,
+                "reason": "restored",
+                "changed": [],
+                "result": runs.public(result),
+            }
+            self.ls.protocol.notify(RUN_RESULTS, params)
+        runs.schedule_refresh(now=True)
+
+    # -- the map kept in the server's cache ---------------------------------------------
+
+    def idle(self) -> bool:
+        """Is every map the texts' (no edit waiting or owed, no run going)?"""
+        return (
+            self.on()
+            and not self.restoring
+            and not self.pending
+            and not self.owed
+            and self.timer is None
+            and self.current is None
+            and (self.task is None or self.task.done())
+            and all(m.complete for m in self.maps.values())
+        )
+
+    def schedule_save(self) -> None:
+        """Write the maps once live mode has been quiet for ``SAVE_DELAY`` (debounced)."""
+        if self.kept() is None:
+            return
+        if self.save_timer is not None:
+            self.save_timer.cancel()
+        self.save_timer = asyncio.get_running_loop().call_later(
+            SAVE_DELAY, lambda: asyncio.ensure_future(self.save())
+        )
+
+    async def save(self) -> None:
+        """Each map, encoded and written off the event loop; not if an edit came
+        meanwhile (its texts would not be the records'): the next run's end saves."""
+        self.save_timer = None
+        kept, pool = self.kept(), self.ls.pool
+        if kept is None or kept.cache is None or pool is None or not self.idle():
+            return
+        for root, m in list(self.maps.items()):
+            found = await self.interpreter(pool, root)
+            if found is None or not self.idle():
+                return
+            interpreter, stamps = found
+            edits = self.edits
+            blob = await asyncio.to_thread(encode, Snapshot.of(m, self.results, stamps), self.read)
+            if self.edits != edits or not self.idle():
+                return
+            if await asyncio.to_thread(kept.cache.put, NAMESPACE, key(root, interpreter), blob):
+                self.saved += 1
 
     def launch(self, changes: dict[str, set[str] | None], reason: str) -> None:
         by_root: dict[str, dict[str, set[str] | None]] = {r: {} for r in self.roots()}
@@ -407,6 +568,7 @@ class Live:
             if self.current is job:
                 self.current = None
         for entry in result["tests"]:
+            self.results[entry["nodeid"]] = entry
             if entry["nodeid"] not in streamed:
                 runs.record(job, entry)
         if job.cancelled:  # stale: what it did not finish is owed to the next live run
@@ -435,6 +597,7 @@ class Live:
             loop.call_soon(self.resume)  # after this task is done
         elif not job.cancelled and self.timer is None and not self.pending:
             self.prewarm(pool, runs)
+        loop.call_soon(self.schedule_save)  # after this task is done (``idle``)
 
     def prewarm(self, pool: Any, runs: Runs) -> None:
         """Have the test files the next edit most likely runs collected now, each in a
@@ -507,6 +670,8 @@ class Live:
             for root in {root_of(t, self.roots()) for t in msg["tests"]}:
                 self.map_of(root).record_imports(msg, self.read)
         else:
+            if kind == "result":
+                self.results[msg["test"]["nodeid"]] = msg["test"]
             self.ls.part(Runs).on_event(run, msg, [])
 
     def coverage(self) -> Coverage:
