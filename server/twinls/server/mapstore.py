@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = "livemap"
 #: The kept map's layout; a new one makes old entries foreign (ignored).
 FORMAT = 1
+#: A folder's names (``os.listdir``; a test gives its own).
+ListDir = Callable[[str], list[str]]
 #: Result keys not restored: a parked child's handle (it died with its session).
 NOT_KEPT = ("handle",)
 
@@ -102,7 +104,9 @@ class Snapshot:
         return out
 
 
-def guards(root: str, named: Iterable[str], read: Read, listdir=os.listdir) -> dict[str, str]:
+def guards(
+    root: str, named: Iterable[str], read: Read, listdir: ListDir = os.listdir
+) -> dict[str, str]:
     """Text keys of the ``conftest.py`` and dependency files in the folders from ``root``
     down to each named file's (absent ones are not listed: one appearing is a change)."""
     folders = {root}
@@ -126,7 +130,7 @@ def guards(root: str, named: Iterable[str], read: Read, listdir=os.listdir) -> d
     return out
 
 
-def encode(snap: Snapshot, read: Read) -> bytes:
+def encode(snap: Snapshot, read: Read, listdir: ListDir = os.listdir) -> bytes:
     """The kept form of ``snap`` (in a thread: reads and hashes every named file)."""
     files: dict[str, str | None] = {}
     for path in sorted(snap.named()):
@@ -140,7 +144,7 @@ def encode(snap: Snapshot, read: Read) -> bytes:
         "format": FORMAT,
         "root": snap.root,
         "files": files,
-        "guards": guards(snap.root, files, read),
+        "guards": guards(snap.root, files, read, listdir),
         "stamps": snap.stamps,
         "executed": {n: {p: sorted(u) for p, u in f.items()} for n, f in snap.executed.items()},
         "test_file": snap.test_file,
@@ -214,6 +218,7 @@ def restore(
     stamps: list[str],
     test_files: Iterable[str],
     roots: Iterable[str],
+    listdir: ListDir = os.listdir,
 ) -> Restored | None:
     """``data`` (:func:`decode`'s) checked against the texts now (``read``: the mirror) and
     ``stamps`` (``sys.path`` now); ``test_files``: the test files the twins list now."""
@@ -228,7 +233,7 @@ def restore(
         now[path] = Texts.key(text) if text is not None else None
         if text is not None:
             texts[path] = text
-    changes_or_none = verdict(kept, now, data["guards"], guards(root, kept, read))
+    changes_or_none = verdict(kept, now, data["guards"], guards(root, kept, read, listdir))
     if changes_or_none is None:
         return None
     changes: dict[str, set[str] | None] = dict(changes_or_none)

@@ -73,7 +73,7 @@ COVERAGE = "twinls.coverage"
 RUN_RESULTS = "twinls/runResults"
 DEBOUNCE = 0.15  # seconds of quiet after an edit before the live run starts
 NICE = 10  # live run children's CPU priority, below the twins and the editor
-SAVE_DELAY = 2.0  # seconds of live quiet before the map is written to the cache
+SAVE_DELAY = 3.0  # seconds of live quiet before the map is written to the cache
 
 
 class LiveRun(Run):
