@@ -167,6 +167,8 @@ class Live:
         self.saved = 0  # maps written to the cache this session
         self.edits = 0  # relevant edits seen (a map written meanwhile is not the text's)
         self.save_timer: asyncio.TimerHandle | None = None
+        #: root -> its twins' interpreter and ``sys.path`` stamps, as last asked (``flush``)
+        self.interpreters: dict[str, tuple[str, list[str]]] = {}
 
     def most(self) -> int:
         """Run children live runs may use at once: ``liveMax``, else cores - 1, at least 1."""
@@ -390,7 +392,8 @@ class Live:
             return None
         p, roots = parts[0], self.roots()
         outside = [e for e in p["path"] if e not in roots and not in_workspace(e, roots)]
-        return f"{p['executable']} {p['version']}", path_stamps(outside)
+        self.interpreters[root] = (f"{p['executable']} {p['version']}", path_stamps(outside))
+        return self.interpreters[root]
 
     async def read_kept(self, pool: Any, root: str, test_files: list[str]) -> Restored | None:
         kept, found = self.kept(), await self.interpreter(pool, root)
@@ -467,6 +470,20 @@ class Live:
         self.save_timer = asyncio.get_running_loop().call_later(
             SAVE_DELAY, lambda: asyncio.ensure_future(self.save())
         )
+
+    def flush(self) -> None:
+        """At shutdown: a write still waiting for its delay is done now (blocking: the
+        session is over), with the interpreters as last asked."""
+        kept = self.kept()
+        if self.save_timer is None or kept is None or kept.cache is None or not self.idle():
+            return
+        self.save_timer.cancel()
+        self.save_timer = None
+        for root, m in self.maps.items():
+            if root in self.interpreters:
+                interpreter, stamps = self.interpreters[root]
+                blob = encode(Snapshot.of(m, self.results, stamps), self.read)
+                self.saved += int(kept.cache.put(NAMESPACE, key(root, interpreter), blob))
 
     async def save(self) -> None:
         """Each map, encoded and written off the event loop; not if an edit came
@@ -721,6 +738,7 @@ class Live:
 
 def setup(ls: TwinLanguageServer) -> None:
     ls.edit_listeners.append(ls.part(Live).on_edit)
+    ls.shutdown_hooks.append(ls.part(Live).flush)
     ls.part(Running).listeners.append(ls.part(Live).on_search)
 
 

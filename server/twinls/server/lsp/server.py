@@ -163,6 +163,8 @@ class TwinLanguageServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         #: Called with every edit entry once applied (on the event loop, in order).
         self.edit_listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: Called at ``shutdown``, before the pool closes (live tests write their map).
+        self.shutdown_hooks: list[Callable[[], None]] = []
         #: Documents whose text we lost after an invalid edit, until the next open or save.
         self.untracked: set[str] = set()
         #: query name -> pids of the twin processes that were sent it (:meth:`once_per_twin`).

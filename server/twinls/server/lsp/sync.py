@@ -51,6 +51,11 @@ def initialized(ls: TwinLanguageServer, params: types.InitializedParams) -> None
 
 @app.feature(types.SHUTDOWN)
 def shutdown(ls: TwinLanguageServer, params: None) -> None:
+    for hook in ls.shutdown_hooks:
+        try:
+            hook()
+        except Exception:  # one feature's failure never stops the shutdown
+            log.exception("shutdown hook %r failed", hook)
     if ls.pool is not None:
         ls.pool.close()
 
