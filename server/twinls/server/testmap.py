@@ -1,8 +1,9 @@
 """Server: which tests executed which units, and which tests an edit affects.
 
 Fed by live runs' ``executed`` and ``imports`` events (``run/trace.py``),
-kept in this process's memory only; the lines they ran are kept beside the
-units, for line coverage (``twinls.coverage``, ``server/statements.py``).
+kept in this process's memory (and in its cache between sessions:
+``server/mapstore.py``); the lines they ran are kept beside the units, for line
+coverage (``twinls.coverage``, ``server/statements.py``).
 ``affected`` turns an edit's changed units (``shared/units.py``) into a selection:
 
 - a changed function or method: the tests that executed it;
@@ -16,8 +17,9 @@ units, for line coverage (``twinls.coverage``, ``server/statements.py``).
 - a conftest: every test under its folder; a dependency file (pyproject,
   requirements, setup.cfg...): everything, and the map is dropped.
 
-Until one run of the whole workspace has recorded every test (``complete``),
-every selection is the whole workspace: an unrecorded test is never missed.
+Until one run of the whole workspace has recorded every test (``complete``; or
+a kept map was read back, ``server/mapstore.py``), every selection is the whole
+workspace: an unrecorded test is never missed.
 """
 
 from __future__ import annotations

@@ -6,7 +6,18 @@ and, after ``DEBOUNCE`` seconds of quiet, compares the file's units before and
 after (``shared/units.py``), asks the map which tests that touches
 (``server/testmap.py``) and runs them in niced run children, recording what
 each test executes, per function and per line (``run/trace.py``). The first run
-covers the whole workspace (nothing is recorded yet).
+covers the whole workspace (nothing is recorded yet), unless the server's cache
+kept this folder's map from an earlier session (``server/mapstore.py``): then
+only the tests of what changed since run at start (``changed``), and the kept
+outcomes of the others are shown at once (``restored``: latest results,
+diagnostics, lens titles, one ``twinls/runResults``). Why restore the outcomes
+rather than re-run everything at low priority after: a test whose files are all
+unchanged would give the same outcome again (that is what the map is trusted
+for), so showing it at once costs nothing and shows no stale red; a background
+baseline would take minutes of the cores on a real project, and every edit would
+cancel it. The map is written (debounced, ``SAVE_DELAY``, encoded and written in
+a thread; at ``shutdown`` if still waiting) only while it is the texts' (no
+edit waiting or owed, no live run going), never with ``cache: false``.
 
 Budget: at most ``liveMax`` children at once (initializationOptions; default
 cores - 1, at least 1); a child beyond the budget waits until one ends
