@@ -15,6 +15,13 @@ as an UNSAVED edit of the real project's source), over a real LSP pipe with
 Then the break is undone (its live run is waited for too). The project comes
 from tests/parity (pinned sdist, its own venv; nothing is written into it).
 
+``--restart``: the map kept in the server's cache (``server/mapstore.py``). Two
+sessions on the project with ``cache: true`` and a private ``XDG_CACHE_HOME``:
+the time from a live twin (the session's ``initialized`` answered and a twin up)
+to "live is precise", in session 1 the baseline run's end (the map complete), in
+session 2 the ``restored`` notification (nothing changed: no run); then in
+session 2 one break of a function, its live run's tests and wall time.
+
 ``--latency``: edit to first live result instead. For each break, the time from
 sending the ``didChange`` to the first diagnostic naming the break's exception
 (the run child's ``failing`` event, published at once), p50/p95 over the
@@ -26,6 +33,7 @@ it, ``run/code_swap.py``).
     .venv/bin/python tests/bench/bench_live.py                      # more-itertools, 30 breaks
     .venv/bin/python tests/bench/bench_live.py --mutants 10 --project packaging
     .venv/bin/python tests/bench/bench_live.py --latency --mutants 20
+    .venv/bin/python tests/bench/bench_live.py --restart
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import ast
 import asyncio
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -225,12 +234,65 @@ async def latencies(project_name: str, count: int) -> int:
     return 0
 
 
+async def session(
+    src: Path, options: dict[str, Any], env: dict[str, str], break_one: bool
+) -> dict[str, Any]:
+    """One session: seconds from a live twin to live being precise, and (``break_one``)
+    the first break's live run."""
+    out: dict[str, Any] = {}
+    async with lsp_session(src, init_options=options, env=env) as client:
+        t0 = time.monotonic()
+        notes = listen(client)
+        for rel in SOURCES["more-itertools"][:1]:
+            client.open(rel)
+        first = await client.wait_for(lambda: notes and notes[0], timeout=WAIT, what="a run")
+        out["precise"] = time.monotonic() - t0
+        out["reason"] = first["reason"]
+        out["tests"] = len(first["result"]["tests"])
+        for _ in range(int(WAIT / 0.1)):  # until the map is written (a bound, not a timing)
+            live = (await client.status())["live"]
+            if live["saved"] or not break_one and live["restored"]:
+                break
+            await asyncio.sleep(0.1)
+        out["live"] = live
+        if break_one:
+            rel = SOURCES["more-itertools"][0]
+            name, text = mutants((src / rel).read_text(), 3)[1]
+            start, t1 = len(notes), time.monotonic()
+            client.replace_all(rel, text)
+            run = await next_live(client, notes, start)
+            out["edit"] = (name, len(run["result"]["tests"]), time.monotonic() - t1)
+    return out
+
+
+async def restart(project_name: str) -> int:
+    project = next(p for p in PROJECTS if p.name == project_name)
+    src, python = prepare(project, cache_dir())
+    options = {"liveTests": True, "python": str(python), "pool": 1, "runTimeout": 300}
+    options["cache"] = True
+    with tempfile.TemporaryDirectory(prefix="twinls-bench-cache-") as cache:
+        env = {"XDG_CACHE_HOME": cache}
+        one = await session(src, options, env, break_one=False)
+        kept = sum(p.stat().st_size for p in Path(cache).glob("twinls/v*/livemap/*/*"))
+        two = await session(src, options, env, break_one=True)
+    print(
+        f"{project.sdist}: session 1 {one['reason']} ({one['tests']} tests) precise after "
+        f"{one['precise']:.2f} s; kept map {kept / 1024:.0f} KiB; session 2 {two['reason']} "
+        f"({two['live']['restored']} tests restored) precise after {two['precise']:.2f} s; "
+        f"its first break ({two['edit'][0]}) ran {two['edit'][1]} tests in {two['edit'][2]:.2f} s"
+    )
+    return 0 if two["reason"] == "restored" else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", default="more-itertools", choices=sorted(SOURCES))
     parser.add_argument("--mutants", type=int, default=30)
     parser.add_argument("--latency", action="store_true", help="edit -> first diagnostic")
+    parser.add_argument("--restart", action="store_true", help="the map kept across sessions")
     args = parser.parse_args(argv)
+    if args.restart:
+        return asyncio.run(restart(args.project))
     if args.latency:
         return asyncio.run(latencies(args.project, args.mutants))
     return asyncio.run(bench(args.project, args.mutants))

@@ -369,13 +369,25 @@ class Live:
         """Read each folder's kept map back (``server/mapstore.py``); the folders with one
         run only what changed since (``restored``), the others their baseline."""
         restored: dict[str, Restored] = {}
+        t0 = time.monotonic()
         try:
             pool = await self.ls.twin_pool()
             test_files = [m["path"] for m in await self.ls.ask(stubs.run_discover())]
+            t1 = time.monotonic()
             for root in self.roots():
                 found = await self.read_kept(pool, root, test_files)
                 if found is not None:
                     restored[root] = found
+            log.info(
+                "live tests: kept maps of %d of %d folders read (%d tests, %d files changed)"
+                " in %.2f s (test discovery %.2f s)",
+                len(restored),
+                len(self.roots()),
+                sum(len(r.map.test_file) for r in restored.values()),
+                sum(len(r.changes) for r in restored.values()),
+                time.monotonic() - t0,
+                t1 - t0,
+            )
         except Exception:  # no twin, a twin died: as without a cache
             log.exception("live tests: the kept map was not read")
         finally:
