@@ -184,3 +184,28 @@ async def test_cache_false_writes_no_map_and_runs_the_baseline_again(tmp_path):
     notes = await first_session(ws, env, options)  # asserts the baseline ran again
     assert notes[0]["reason"] == "baseline"
     assert diff(before, snapshot(ws, home)) == []
+
+
+async def test_a_test_renamed_in_session_one_is_not_restored_as_a_ghost(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    renamed = TWO.replace("test_add_two", "test_add_2")
+    async with lsp_session(ws, env=env, init_options=OPTIONS) as client:
+        notes = listen(client)
+        client.open("test_two.py")
+        await client.wait_for(lambda: notes, what="the baseline run", timeout=T)
+        (ws / "test_two.py").write_text(renamed)  # saved as the editor has it
+        client.replace_all("test_two.py", renamed)
+        await client.wait_for(lambda: len(notes) >= 2, what="the edit's live run", timeout=T)
+        ran = outcomes(notes[1])  # (test_one.py's too: its collection imported test_two)
+        assert ran["test_two.py::test_add_2"] == "passed" and "test_two.py::test_add_two" not in ran
+        await live_status(client, lambda live: live["saved"] >= 1 and live["runs"] == 2)
+    async with lsp_session(ws, env=env, init_options=OPTIONS) as client:
+        notes = listen(client)
+        client.open("calc.py")
+        await client.wait_for(lambda: notes, what="the restored outcomes", timeout=T)
+        assert notes[0]["reason"] == "restored"
+        assert outcomes(notes[0]) == {
+            **{k: v for k, v in EVERY.items() if "two" not in k},
+            "test_two.py::test_add_2": "passed",
+        }
+        assert (await client.status())["live"]["restored"] == 4

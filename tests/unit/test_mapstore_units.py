@@ -6,7 +6,7 @@ import msgpack
 import pytest
 
 from twinls.server.mapstore import FORMAT, Snapshot, decode, encode, restore, verdict
-from twinls.server.testmap import TestMap, Texts
+from twinls.server.testmap import Selection, TestMap, Texts
 
 ROOT = "/ws"
 CALC = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
@@ -147,3 +147,26 @@ def test_a_changed_sys_path_or_dependency_file_drops_the_map():
 )
 def test_a_foreign_entry_is_not_a_map(blob):
     assert decode(blob, ROOT) is None
+
+
+@pytest.mark.parametrize(
+    "sel, collected, on_disk, gone",
+    [
+        # the file collected without t2 (deleted, renamed): forgotten, no outcome kept of it
+        (Selection(files={"/ws/test_calc.py"}), {"test_calc.py::test_add"}, True, {"t2"}),
+        # the file is gone: all its tests
+        (Selection(files={"/ws/test_calc.py"}), set(), False, {"test_add", "t2"}),
+        # its collection failed (nothing collected, still on disk): not known to be gone
+        (Selection(files={"/ws/test_calc.py"}), set(), True, set()),
+        # a folder holds it, like a file
+        (Selection(folders={ROOT}), {"test_calc.py::t2"}, True, {"test_add"}),
+        # exact tests only: the others of the file were not asked for
+        (Selection(nodeids={"test_calc.py::test_add"}), {"test_calc.py::test_add"}, True, set()),
+    ],
+)
+def test_a_run_forgets_the_recorded_tests_that_are_gone(sel, collected, on_disk, gone):
+    m, _ = recorded()
+    forgot = m.forget_gone(sel, collected, lambda path: on_disk)
+    assert forgot == {f"test_calc.py::{n}" for n in gone}
+    assert set(m.test_file) == set(recorded()[0].test_file) - forgot
+    assert not forgot & (set(m.executed) | set(m.lines))

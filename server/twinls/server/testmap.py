@@ -276,6 +276,26 @@ class TestMap:
             used = {r.key for per_file in self.lines.values() for r in per_file.values()}
             self.texts.keep(used | {r.key for r in self.collected.values()})
 
+    def forget_gone(
+        self, sel: Selection, collected: set[str], exists: Callable[[str], bool]
+    ) -> set[str]:
+        """After a finished run of ``sel`` that ``collected`` these node ids: the recorded tests
+        of its whole files and folders that are gone (their file collected without them, or
+        deleted) are forgotten, so no kept outcome shows them; returns them. (A file whose
+        collection failed keeps its records: its tests are not known to be gone.)"""
+        whole = Selection(sel.folders, sel.files)
+        files = {self.test_file[n] for n in collected if n in self.test_file}
+        gone = {
+            n
+            for n, f in self.test_file.items()
+            if n not in collected and whole.covers(n, f) and (f in files or not exists(f))
+        }
+        for nodeid in gone:
+            self.executed.pop(nodeid, None)
+            self.test_file.pop(nodeid, None)
+            self.lines.pop(nodeid, None)
+        return gone
+
     def record_imports(self, event: Imports | dict[str, Any], read: Read = lambda p: None) -> None:
         files = set(event["files"])
         for test in event["tests"]:

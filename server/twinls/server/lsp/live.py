@@ -243,6 +243,9 @@ class Live:
         pool = self.ls.pool
         return pool.mirror.read_text(path) if pool is not None else None
 
+    def exists(self, path: str) -> bool:
+        return self.read(path) is not None
+
     def _parse(self, path: str) -> FileUnits | None:
         text = self.read(path)
         if text is None:
@@ -588,10 +591,13 @@ class Live:
             return
         loop = asyncio.get_running_loop()
         streamed: set[str] = set()
+        collected: set[str] = set()  # (a set's add from the children's threads: atomic)
 
         def listener(run: Run, msg: dict[str, Any]) -> None:
             if msg["k"] == "result":
                 streamed.add(msg["test"]["nodeid"])
+            elif msg["k"] == "collected":
+                collected.update(i["nodeid"] for i in msg["items"])
             loop.call_soon_threadsafe(self.on_event, run, msg)
 
         job = LiveRun(
@@ -621,6 +627,8 @@ class Live:
             for root, sel in selections.items():
                 if root in sel.folders:
                     self.map_of(root).complete = True
+                for nodeid in self.map_of(root).forget_gone(sel, collected, self.exists):
+                    self.results.pop(nodeid, None)  # a test gone: no outcome kept of it
         runs.history.ended(job.id, result["duration"])
         runs.schedule_refresh(now=True)
         params: RunResults = {
