@@ -357,6 +357,8 @@ class Live:
 
     def schedule_baseline(self) -> None:
         self.started = True
+        if self.restoring:
+            return  # the kept maps being read: ``begin`` launches what is needed
         if not self.maps and self.kept() is not None:  # the session's first: kept maps?
             self.restoring = True
             asyncio.ensure_future(self.begin())
@@ -403,6 +405,8 @@ class Live:
             changes.update(found.changes)
         if restored:
             self.show_restored(restored)
+        if not self.on():  # turned off meanwhile: nothing runs (the maps stay for later)
+            return
         baseline = any(root not in restored for root in self.roots())
         self.launch(changes, "baseline" if baseline else "changed")
         if self.pending and self.timer is None:  # edits that came while reading
@@ -525,8 +529,11 @@ class Live:
             interpreter, stamps = found
             edits = self.edits
             blob = await asyncio.to_thread(encode, Snapshot.of(m, self.results, stamps), self.read)
-            if self.edits != edits or not self.idle():
+            if self.edits != edits:
+                self.schedule_save()  # (an open, say, that no run follows)
                 return
+            if not self.idle():
+                return  # the run going (or the edit waiting for one) saves when it ends
             if await asyncio.to_thread(kept.cache.put, NAMESPACE, key(root, interpreter), blob):
                 self.saved += 1
 
