@@ -209,3 +209,23 @@ async def test_a_test_renamed_in_session_one_is_not_restored_as_a_ghost(tmp_path
             "test_two.py::test_add_2": "passed",
         }
         assert (await client.status())["live"]["restored"] == 4
+
+
+async def test_a_buffer_reopened_with_unsaved_text_is_an_edit_of_the_disk_text(tmp_path):
+    """(An editor restoring its unsaved buffers at start.) The kept records are of the
+    disk's text: the buffer's difference from it runs the tests of what it changed."""
+    ws, home, env = workspace(tmp_path)
+    await first_session(ws, env)
+    async with lsp_session(ws, env=env, init_options=OPTIONS) as client:
+        notes = listen(client)
+        client.open("test_one.py")
+        await client.wait_for(lambda: notes, what="the restored outcomes", timeout=T)
+        assert notes[0]["reason"] == "restored" and outcomes(notes[0]) == EVERY
+        client.open("calc.py", CALC.replace("a + b", "a - b"))
+        await client.wait_for(lambda: len(notes) >= 2, what="the buffer's live run", timeout=T)
+        assert notes[1]["reason"] == "edit"
+        assert notes[1]["changed"] == [{"uri": client.uri("calc.py"), "units": ["add"]}]
+        assert outcomes(notes[1]) == {
+            "test_one.py::test_add": "failed",
+            "test_two.py::test_add_two": "failed",
+        }

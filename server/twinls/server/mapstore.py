@@ -26,6 +26,9 @@ keys with the texts now (the mirror: disk and unsaved buffers):
   (``TestMap.affected({path: None})``: a test file's tests, the tests that
   executed it, a conftest's folder), run at start; its line records dropped;
 - a test file the map does not hold (new, or one that never collected): run;
+- a document opened later with a text other than the disk's is an edit of the
+  disk's text (``server/lsp/live.py`` ``on_edit``); one open before the map is
+  read counts as a changed file;
 - the rest stands, and so do its tests' last outcomes (the records say the
   texts they ran are the same, so a run would give them again; the tests that
   run at start show no restored outcome, so nothing stale is shown meanwhile).

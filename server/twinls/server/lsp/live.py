@@ -54,6 +54,7 @@ from typing import Any
 from ...shared import results
 from ...shared.collect import is_test_module
 from ...shared.digest import path_stamps
+from ...shared.overlay import decode_source
 from ...shared.paths import in_workspace, root_of
 from ...shared.schema import (
     DEFAULTS,
@@ -248,12 +249,28 @@ class Live:
 
     def _parse(self, path: str) -> FileUnits | None:
         text = self.read(path)
-        if text is None:
-            return None
+        return None if text is None else self._parse_text(text, path)
+
+    @staticmethod
+    def _parse_text(text: str, path: str) -> FileUnits | None:
         try:
             return parse(text, path)
         except SyntaxError:
             return None
+
+    def disk_text(self, path: str) -> str | None:
+        """``path``'s text on disk (not an open document's)."""
+        pool = self.ls.pool
+        data = pool.mirror.read_disk(path) if pool is not None else None
+        return None if data is None else decode_source(data)
+
+    def listdir(self, path: str) -> list[str]:
+        """A folder's names as the twins see it (unsaved new files in, hidden ones out)."""
+        pool = self.ls.pool
+        if pool is None:
+            return []
+        with pool.mirror.lock:  # (from a thread: the event loop's edits change the documents)
+            return pool.mirror.listdir(path)
 
     # -- edits ------------------------------------------------------------------------
 
@@ -274,13 +291,17 @@ class Live:
             self.snapshot()
             self.schedule_baseline()
         if op == "open" and path not in self.before and path.endswith(".py"):
-            try:
-                self.before[path] = parse(entry.get("text") or "", path)
-            except SyntaxError:
-                self.before[path] = None
-            if is_test_module(path) and not self.recorded(path):
-                self.launch({path: None}, "unrecorded")  # its tests run once, to be mapped
-            return
+            text = entry.get("text") or ""
+            disk = self.disk_text(path)
+            if disk is not None and disk != text:
+                # Unsaved text (a restored editor's buffer): the runs and a kept map saw
+                # the disk's, so this is an edit of it.
+                self.before[path] = self._parse_text(disk, path)
+            else:
+                self.before[path] = self._parse_text(text, path)
+                if is_test_module(path) and not self.recorded(path):
+                    self.launch({path: None}, "unrecorded")  # its tests run once, to be mapped
+                return
         if op == "save":
             return
         self.stale()
@@ -438,7 +459,9 @@ class Live:
                 cache.drop(NAMESPACE, key(root, interpreter))
             return None
         mine = [f for f in test_files if root_of(f, self.roots()) == root]
-        return await asyncio.to_thread(restore, data, self.read, stamps, mine, self.roots())
+        return await asyncio.to_thread(
+            restore, data, self.read, stamps, mine, self.roots(), self.listdir
+        )
 
     def show_restored(self, restored: dict[str, Restored]) -> None:
         """The kept outcomes land as a run's would (latest results, diagnostics, lens
@@ -512,7 +535,7 @@ class Live:
         for root, m in self.maps.items():
             if root in self.interpreters:
                 interpreter, stamps = self.interpreters[root]
-                blob = encode(Snapshot.of(m, self.results, stamps), self.read)
+                blob = encode(Snapshot.of(m, self.results, stamps), self.read, self.listdir)
                 self.saved += int(kept.cache.put(NAMESPACE, key(root, interpreter), blob))
 
     async def save(self) -> None:
@@ -528,7 +551,9 @@ class Live:
                 return
             interpreter, stamps = found
             edits = self.edits
-            blob = await asyncio.to_thread(encode, Snapshot.of(m, self.results, stamps), self.read)
+            blob = await asyncio.to_thread(
+                encode, Snapshot.of(m, self.results, stamps), self.read, self.listdir
+            )
             if self.edits != edits:
                 self.schedule_save()  # (an open, say, that no run follows)
                 return
