@@ -128,6 +128,10 @@ async def test_an_unchanged_restart_runs_nothing_and_an_edit_only_its_tests(tmp_
         )
         live = await live_status(client, lambda live: live["restored"] == 4)
         assert live["runs"] == 0  # no baseline, no run at all
+        # The kept line records: calc.py's defs ran at import, both bodies in tests.
+        cov = await client.command("twinls.coverage")
+        calc = next(f for f in cov["files"] if f["uri"] == client.uri("calc.py"))
+        assert (calc["covered"], calc["uncovered"]) == ([0, 1, 4, 5], [])
 
         # The first edit of add runs add's tests only (the kept records say which).
         edit(client, 1, "return a + b", "return a - b")
