@@ -432,6 +432,10 @@ class Live:
         self.launch(changes, "baseline" if baseline else "changed")
         if self.pending and self.timer is None:  # edits that came while reading
             self.timer = asyncio.get_running_loop().call_later(DEBOUNCE, self.fire)
+        elif not baseline and not changes and self.ls.pool is not None:
+            # Nothing runs: the files the first edit likely runs are collected now
+            # (as after a run), so it is served warm as it would be in session 1.
+            self.prewarm(self.ls.pool, self.ls.part(Runs))
 
     async def interpreter(self, pool: Any, root: str) -> tuple[str, list[str]] | None:
         """``root``'s twins' interpreter (the map's key) and the mtimes of its ``sys.path``
