@@ -13,7 +13,7 @@ the folder, the twins' interpreter and :data:`FORMAT`): the map's records
 older text is not kept), each recorded test's last result, and the text key
 (``testmap.Texts.key``) of every file the records name, of every ``conftest.py``
 and of every dependency file (``testmap.DEPENDENCY_FILES``) in the folders from
-the root down to those files. It is written only when the map is the text's
+the root down to those files. It is written only when the map is the texts'
 (no edit waiting or owed, no live run going: ``server/lsp/live.py``), so each
 record stands for the text whose key is written beside it.
 
