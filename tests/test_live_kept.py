@@ -233,3 +233,25 @@ async def test_a_buffer_reopened_with_unsaved_text_is_an_edit_of_the_disk_text(t
             "test_one.py::test_add": "failed",
             "test_two.py::test_add_two": "failed",
         }
+
+
+async def test_a_buffer_opened_first_with_unsaved_text_runs_the_tests_of_what_it_changed(
+    tmp_path,
+):
+    """The same, when that buffer is the session's first document (the kept map is read
+    after it): its edit of the disk's text is known unit by unit, not a changed file."""
+    ws, home, env = workspace(tmp_path)
+    await first_session(ws, env)
+    async with lsp_session(ws, env=env, init_options=OPTIONS) as client:
+        notes = listen(client)
+        client.open("calc.py", CALC.replace("a + b", "a - b"))
+        await client.wait_for(lambda: len(notes) >= 2, what="restored, then changed", timeout=T)
+        restored, changed = notes[0], notes[1]
+        assert restored["reason"] == "restored"
+        assert outcomes(restored) == {k: v for k, v in EVERY.items() if "add" not in k}
+        assert changed["reason"] == "changed"
+        assert changed["changed"] == [{"uri": client.uri("calc.py"), "units": ["add"]}]
+        assert outcomes(changed) == {
+            "test_one.py::test_add": "failed",
+            "test_two.py::test_add_two": "failed",
+        }

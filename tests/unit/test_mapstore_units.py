@@ -170,3 +170,24 @@ def test_a_run_forgets_the_recorded_tests_that_are_gone(sel, collected, on_disk,
     assert forgot == {f"test_calc.py::{n}" for n in gone}
     assert set(m.test_file) == set(recorded()[0].test_file) - forgot
     assert not forgot & (set(m.executed) | set(m.lines))
+
+
+@pytest.mark.parametrize(
+    "buffer, changes, results",
+    [
+        # an unsaved edit of mul over the disk's text: mul's tests only
+        (CALC.replace("a * b", "b * a"), {"/ws/calc.py": {"mul"}}, {"test_calc.py::test_add"}),
+        # a comment: nothing the records know changed
+        (CALC + "# note\n", {}, {"test_calc.py::test_add", "test_calc.py::t2"}),
+        # a buffer that does not parse: the whole file, as an unknown old text
+        (CALC + "def (:\n", {"/ws/calc.py": None}, set()),
+    ],
+)
+def test_an_unsaved_buffer_over_the_kept_disk_text_is_an_edit_of_it(buffer, changes, results):
+    data = kept()
+    now = {**DISK, "/ws/calc.py": buffer}  # the mirror: the open buffer
+    back = restore(data, now.get, ["/site:1"], [], [ROOT], listdir, disk=DISK.get)
+    assert back is not None and back.changes == changes
+    assert set(back.results) == results
+    if changes.get("/ws/calc.py", ()) is not None:  # lines move from the disk's text
+        assert back.map.ran("/ws/calc.py", buffer) >= {1, 2}

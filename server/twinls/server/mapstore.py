@@ -26,9 +26,10 @@ keys with the texts now (the mirror: disk and unsaved buffers):
   (``TestMap.affected({path: None})``: a test file's tests, the tests that
   executed it, a conftest's folder), run at start; its line records dropped;
 - a test file the map does not hold (new, or one that never collected): run;
-- a document opened later with a text other than the disk's is an edit of the
-  disk's text (``server/lsp/live.py`` ``on_edit``); one open before the map is
-  read counts as a changed file;
+- a document open with a text other than the disk's (an editor's restored
+  buffer), the disk's being the records' text: an edit of that text, unit by
+  unit (``shared/units.py``), run at start; opened after the map is read, the
+  same, as an edit (``server/lsp/live.py`` ``on_edit``);
 - the rest stands, and so do its tests' last outcomes (the records say the
   texts they ran are the same, so a run would give them again; the tests that
   run at start show no restored outcome, so nothing stale is shown meanwhile).
@@ -51,6 +52,7 @@ import msgpack
 
 from .. import __version__
 from ..shared.paths import in_workspace
+from ..shared.units import changed, parse
 from .testmap import Ran, Read, TestMap, Texts, is_dependency_file
 
 log = logging.getLogger(__name__)
@@ -222,9 +224,13 @@ def restore(
     test_files: Iterable[str],
     roots: Iterable[str],
     listdir: ListDir = os.listdir,
+    disk: Read | None = None,
 ) -> Restored | None:
     """``data`` (:func:`decode`'s) checked against the texts now (``read``: the mirror) and
-    ``stamps`` (``sys.path`` now); ``test_files``: the test files the twins list now."""
+    ``stamps`` (``sys.path`` now); ``test_files``: the test files the twins list now;
+    ``disk``: a file's text on disk, for a document open with unsaved text (an editor's
+    restored buffer) whose disk text the records are of: an edit of that text, its
+    changed units known (``shared/units.py``), not a file of unknown old text."""
     if list(data["stamps"]) != list(stamps):
         return None
     root = data["root"]
@@ -240,11 +246,20 @@ def restore(
     if changes_or_none is None:
         return None
     changes: dict[str, set[str] | None] = dict(changes_or_none)
+    for path in [p for p in changes if p in texts and disk is not None]:
+        on_disk = disk(path)
+        if on_disk is not None and Texts.key(on_disk) == kept.get(path):
+            units = edited_units(on_disk, texts[path], path)
+            texts[path] = on_disk  # the records' text: their lines move from it
+            if units is None or units:
+                changes[path] = units
+            else:
+                del changes[path]  # (a comment, say: nothing the records know changed)
     m = TestMap(root)
     m.executed = {n: {p: set(u) for p, u in f.items()} for n, f in data["executed"].items()}
     m.test_file = dict(data["test_file"])
     m.imports = {n: set(f) for n, f in data["imports"].items()}
-    good = {p: Texts.key(texts[p]) for p in texts if p not in changes}
+    good = {p: Texts.key(texts[p]) for p in texts if changes.get(p, ()) is not None}
     for path in good:
         m.texts.by_key.setdefault(good[path], texts[path].splitlines())
     m.lines = {
@@ -267,3 +282,11 @@ def restore(
             continue  # it runs at start: no outcome shown until it has
         results[nodeid] = entry
     return Restored(m, changes, results)
+
+
+def edited_units(old: str, new: str, path: str) -> set[str] | None:
+    """The units an edit from ``old`` to ``new`` changed (None: a side does not parse)."""
+    try:
+        return changed(parse(old, path), parse(new, path))
+    except SyntaxError:
+        return None

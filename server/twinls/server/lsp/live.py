@@ -464,7 +464,7 @@ class Live:
             return None
         mine = [f for f in test_files if root_of(f, self.roots()) == root]
         return await asyncio.to_thread(
-            restore, data, self.read, stamps, mine, self.roots(), self.listdir
+            restore, data, self.read, stamps, mine, self.roots(), self.listdir, self.disk_text
         )
 
     def show_restored(self, restored: dict[str, Restored]) -> None:
