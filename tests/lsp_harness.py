@@ -105,6 +105,19 @@ def _register(client: TwinClient, params: types.RegistrationParams) -> None:
     client.registrations.extend(r.method for r in params.registrations)
 
 
+def private_home(home: Path) -> dict[str, str]:
+    """An empty home for a server (its cache, data and temporary folders inside), as
+    environment variables: what it writes can be looked for there and nowhere else."""
+    for d in (".cache", "tmp", ".local/share"):
+        (home / d).mkdir(parents=True)
+    return {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+    }
+
+
 def make_client() -> TwinClient:
     from pygls.protocol import default_converter
 

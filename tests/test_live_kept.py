@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disk_snapshot import diff, snapshot
-from lsp_harness import TwinClient, lsp_session
+from lsp_harness import TwinClient, lsp_session, private_home
 from test_live import CALC, T, edit, failing_lines, listen, outcomes
 
 ONE = textwrap.dedent(
@@ -65,15 +65,7 @@ def workspace(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     (ws / "test_two.py").write_text(TWO)
     (ws / "helper.py").write_text(HELPER)
     (ws / "pyproject.toml").write_text('[project]\nname = "calc"\n')
-    for d in (".cache", "tmp", ".local/share"):
-        (home / d).mkdir(parents=True)
-    env = {
-        "HOME": str(home),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "TMPDIR": str(home / "tmp"),
-    }
-    return ws, home, env
+    return ws, home, private_home(home)
 
 
 async def live_status(client: TwinClient, until: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from disk_snapshot import diff, snapshot
-from lsp_harness import lsp_session
+from lsp_harness import lsp_session, private_home
 
 PKG_INIT = "from .shapes import Shape\n"
 SHAPES = """class Shape:
@@ -45,17 +45,10 @@ def workspace(
         options = {**options, "python": str(PROJECT_ENV / "bin" / "python")}
         watched = [PROJECT_ENV]
     (ws / "pkg").mkdir(parents=True)
-    (home / ".cache").mkdir(parents=True)
-    (home / "tmp").mkdir()
+    env = private_home(home)
     (ws / "pkg" / "__init__.py").write_text(PKG_INIT)
     (ws / "pkg" / "shapes.py").write_text(SHAPES)
     (ws / "test_shapes.py").write_text(TEST)
-    env = {
-        "HOME": str(home),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "TMPDIR": str(home / "tmp"),
-    }
     return ws, home, env, options, watched
 
 

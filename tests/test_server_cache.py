@@ -12,7 +12,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from disk_snapshot import diff, snapshot
-from lsp_harness import lsp_session
+from lsp_harness import lsp_session, private_home
 
 SHAPES = """class Shape:
     def area(self):
@@ -47,15 +47,7 @@ def workspace(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     (ws / "pkg" / "shapes.py").write_text(SHAPES)
     (ws / "pkg" / "other.py").write_text(OTHER)
     (ws / "test_use.py").write_text(USE)
-    for d in (".cache", "tmp", ".local/share"):
-        (home / d).mkdir(parents=True)
-    env = {
-        "HOME": str(home),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "TMPDIR": str(home / "tmp"),
-    }
-    return ws, home, env
+    return ws, home, private_home(home)
 
 
 async def references(client, path: str, line: int, col: int) -> list[tuple]:
