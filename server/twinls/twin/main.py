@@ -29,6 +29,7 @@ from ..shared import checks
 from ..shared.entries import apply_entry
 from ..shared.frames import ChannelClosed, FrameError, FrameReader, FrameWriter
 from ..shared.overlay import Divergence
+from . import holds
 from .context import CallContext
 from .gate import gate as jedi_gate
 from .queries import registry
@@ -242,6 +243,7 @@ class SearchLane:
         while True:
             msg = self.inbox.get()
             with self.watch.on(self.state, msg["id"]), jedi_gate.bulk():
+                holds.hold(msg["q"])  # tests only: one long unit, as jedi's can be
                 run_call(self.state, msg, self.cancelled)
 
 
