@@ -240,11 +240,34 @@ class SearchLane:
         return {**mine, "cancelled_for": max(mine["cancelled_for"], lane["cancelled_for"])}
 
     def _drain(self) -> None:
+        lower_priority()
         while True:
             msg = self.inbox.get()
             with self.watch.on(self.state, msg["id"]), jedi_gate.bulk():
                 holds.hold(msg["q"])  # tests only: one long unit, as jedi's can be
                 run_call(self.state, msg, self.cancelled)
+
+
+#: How much nicer the search lane's thread is than the twin's worker (issue 10): on a
+#: machine the searches saturate, the interactive twin's worker still gets a core at once.
+SEARCH_NICE = int(os.environ.get("TWINLS_SEARCH_NICE", "10"))
+
+
+def lower_priority() -> None:
+    """Make the calling thread (the search lane) nicer by :data:`SEARCH_NICE`.
+
+    Linux nices threads one by one (a thread id is a ``PRIO_PROCESS`` target), so the
+    worker keeps its priority; elsewhere this would nice the whole twin, so it is left.
+    A nicer thread loses only against busy ones: alone on a core it runs at full speed.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        if SEARCH_NICE:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + SEARCH_NICE)
+    except OSError:
+        pass
 
 
 def run_call(state: TwinState, msg: dict[str, Any], cancelled: set[int]) -> None:
