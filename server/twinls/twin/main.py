@@ -248,9 +248,12 @@ class SearchLane:
                 run_call(self.state, msg, self.cancelled)
 
 
-#: How much nicer the search lane's thread is than the twin's worker (issue 10): on a
-#: machine the searches saturate, the interactive twin's worker still gets a core at once.
-SEARCH_NICE = int(os.environ.get("TWINLS_SEARCH_NICE", "10"))
+#: How much nicer the search lane's thread is than the twin's worker (issue 10), so that
+#: on a machine the searches saturate the interactive twin gets a core at once. Off by
+#: default: measured at load 7-11 (docs/benchmarks.md), nice 10 cut the hover p95 during
+#: a search by a third but made the cold search 1.5-2.5 times slower, the other users'
+#: processes winning the cores; ``TWINLS_SEARCH_NICE=N`` turns it on.
+SEARCH_NICE = int(os.environ.get("TWINLS_SEARCH_NICE", "0"))
 
 
 def lower_priority() -> None:
