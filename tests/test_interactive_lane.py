@@ -5,7 +5,8 @@ twin's first chunk of a references search hold the jedi gate, as one long jedi
 inference would, until the test lets go: a hover, an outline and the lenses sent
 meanwhile must be answered while the search has not streamed a single result.
 Without the interactive twin they wait for the release (the second test shows the
-hold is real); with it killed they are still answered (the search twins take them).
+hold is real); with it killed, even under a hover, they are still answered (the
+search twins take them).
 """
 
 from __future__ import annotations
@@ -172,16 +173,23 @@ async def test_without_the_interactive_twin_a_hover_waits_for_the_held_unit(work
 
 async def test_with_the_interactive_twin_killed_hovers_are_still_answered(work: Path):
     async with lsp_session(work, {"maxRestarts": 0}) as client:
-        client.open("user_000.py")
         lane = (await lane_up(client))["lanes"][0]
-        os.kill(lane["pid"], signal.SIGKILL)
+        # No document open: no syntax check keeps it busy, so the hover goes to it.
+        os.kill(lane["pid"], signal.SIGSTOP)
+        pending = asyncio.ensure_future(hover(client))
+        with pytest.raises(JsonRpcException):  # a round trip: the hover has reached it
+            await client.command("twinls.findImplementors")
+        assert not pending.done()
+        os.kill(lane["pid"], signal.SIGKILL)  # it dies under the hover ...
+        found = await asyncio.wait_for(pending, GUARD)  # ... asked again of a search twin
+        assert found is not None and "target" in found.contents.value
         await client.wait_for(
             lambda: [m for m in client.messages if f"twin {lane['slot']} died" in m.message],
             what="the interactive twin given up",
         )
         st = await client.status()
         assert st["pool"]["lanes"] == 0 and st["lanes"] == [] and st["pool"]["live"] == 1
-        found = await hover(client)  # a search twin answers it
+        found = await hover(client)  # given up: the search twin answers
         assert found is not None and "target" in found.contents.value
         await client.command("twinls.restart")  # brings the given-up twin back
         st = await lane_up(client)

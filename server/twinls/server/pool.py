@@ -25,7 +25,7 @@ from ..shared.textbuf import text_crc, text_sha256
 from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
-from .promise import Promise, TwinUnavailable
+from .promise import Promise, TwinDied, TwinUnavailable
 from .sizing import (
     LOCAL_MAX,
     RESIZE_EVERY,
@@ -932,7 +932,49 @@ class TwinPool:
         if twin is None:
             return Promise.rejected(self.unavailable(path))
         self._verify_pending()
-        return twin.call(target, list(args), self.seq, decode)
+        promise = twin.call(target, list(args), self.seq, decode)
+        if interactive and twin.slot in self.lanes:
+            return self._or_search_twin(promise, target, list(args), path, decode)
+        return promise
+
+    def _or_search_twin(
+        self,
+        first: Promise,
+        target: Any,
+        args: list[Any],
+        path: str | None,
+        decode: Callable[[Any], Any] | None,
+    ) -> Promise:
+        """An interactive call that the interactive twin died under, asked again of a
+        search twin (an interactive query only reads: asking twice is harmless), so its
+        death costs the user nothing but the time."""
+        current = [first]
+        out = Promise(first.call_id, first.twin, lambda: current[0].cancel())
+
+        def follow(p: Promise) -> None:
+            p.on_partial(out._add_partial)
+            p.on_progress(out._progress)
+            p.on_done(lambda: settled(p))
+
+        def settled(p: Promise) -> None:
+            try:
+                value = p.result(0)
+            except TwinDied as exc:
+                twin = self.pick(path) if p is first and not out.done() else None
+                if twin is None:
+                    out._reject(exc)
+                    return
+                log.info("interactive twin died under %s; asking twin %s", target, twin.slot)
+                current[0] = nxt = twin.call(target, args, self.seq, decode)
+                out.twin = twin
+                follow(nxt)
+            except BaseException as exc:
+                out._reject(exc)
+            else:
+                out._resolve(value)
+
+        follow(first)
+        return out
 
     def call_each(
         self, target: Query[Any] | str, *args: Any, lanes: bool = False
