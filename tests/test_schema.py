@@ -58,6 +58,14 @@ def test_every_stub_names_a_twin_query_with_its_parameters(queries):
         assert is_sharded == (twin[:1] != [] and twin[0].name == "files"), stub
 
 
+def test_no_search_goes_to_the_interactive_twin(queries):
+    """A bulk query's stub says ``interactive=False`` (issue 10: the interactive twin
+    answers hovers while the others search; a search there would occupy it)."""
+    for stub, (_, built) in _stubs().items():
+        if isinstance(built, stubs.Query) and built.name in registry.BULK:
+            assert not built.interactive, f"stubs.{stub} sends a search to the interactive twin"
+
+
 def test_every_query_the_server_may_call_has_a_stub(queries):
     stubbed = {built.name for _, built in _stubs().values()}
     assert set(queries) - PROBES - stubbed == set()

@@ -226,6 +226,8 @@ export interface PoolSizing {
 export interface PoolStatus {
   size: number;
   live: number;
+  /** Interactive twins live (issue 10: `interactiveTwin`); they are in `lanes`. */
+  lanes: number;
   gave_up: number[];
   resyncs: number;
   /** The local twins' sizing; a remote host's is in its `remotes` entry. */
@@ -253,6 +255,8 @@ export interface StatusResult {
   pool: PoolStatus;
   live: LiveStatus;
   twins: TwinInfo[];
+  /** The interactive twins: no search is dealt to them (issue 10). */
+  lanes: TwinInfo[];
   /** Twin hosts (server: RemoteHost.describe). */
   remotes?: {
     gateway: string;

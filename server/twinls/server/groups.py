@@ -35,6 +35,8 @@ class Group:
     interpreter: Interpreter | None
     roots: list[str]
     slots: list[int] = field(default_factory=list)
+    #: The slot of its interactive twin (one of ``slots``; None: none, ``TwinPool.lane``).
+    lane: int | None = None
     #: The choice itself failed (never starts until chosen again) ...
     bad_choice: str = ""
     #: ... or the last start in it did (cleared by a restart).

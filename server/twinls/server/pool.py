@@ -25,7 +25,7 @@ from ..shared.textbuf import text_crc, text_sha256
 from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
 from .process import Launcher, TwinProcess
-from .promise import Promise, TwinUnavailable
+from .promise import Promise, TwinDied, TwinUnavailable
 from .sizing import (
     LOCAL_MAX,
     RESIZE_EVERY,
@@ -91,6 +91,7 @@ class TwinPool:
         worker_timeout: float | None = None,
         cancel_grace: float | None = CANCEL_GRACE,
         remotes: list[Any] | None = None,
+        lane: bool = False,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         #: How the local size was chosen (``pool`` setting, else measured; status says which).
@@ -116,6 +117,10 @@ class TwinPool:
         self.twins: list[TwinProcess | None] = []
         self.gave_up: set[int] = set()
         self._restarts: dict[int, list[float]] = {}
+        #: One interactive twin per group besides its ``size`` (the ``interactiveTwin``
+        #: setting): no search is dealt to it, interactive queries go to it first.
+        self.lane = lane
+        self.lanes: set[int] = set()  # the slots of those twins
         self._lock = threading.RLock()  # mirror + seq + who receives edits
         self._fork_lock = threading.Lock()
         self._pings = itertools.count(1)
@@ -193,10 +198,21 @@ class TwinPool:
         for host in self.hosts:
             host.close()
 
-    def live(self, path: str | None = None) -> list[TwinProcess]:
-        """The live twins; with ``path``, those that may work on it: its folder's group's
-        and the remote ones (which take sharded work and split runs only)."""
-        twins = [t for t in self.twins if t is not None and t.alive and t.ready.is_set()]
+    def live(self, path: str | None = None, lanes: bool = False) -> list[TwinProcess]:
+        """The live twins that search and run; with ``path``, those that may work on it: its
+        folder's group's and the remote ones (which take sharded work and split runs only).
+
+        ``lanes``: the interactive twins too (which only answer interactive queries:
+        :meth:`pick`); every caller that deals work leaves them out.
+        """
+        twins = [
+            t
+            for t in self.twins
+            if t is not None
+            and t.alive
+            and t.ready.is_set()
+            and (lanes or t.slot not in self.lanes)
+        ]
         if path is None:
             return twins
         group = self.group_for(path)
@@ -294,8 +310,12 @@ class TwinPool:
             elif group is None:
                 group = Group(None, roots)
                 first = len(self.twins)
-                group.slots = list(range(first, first + self.size))
-                self.twins.extend([None] * self.size)
+                wanted_slots = self.size + (1 if self.lane else 0)
+                group.slots = list(range(first, first + wanted_slots))
+                self.twins.extend([None] * wanted_slots)
+                if self.lane:  # its last slot: the search twins start first
+                    group.lane = group.slots[-1]
+                    self.lanes.add(group.lane)
                 restart.extend(group.slots)
             group.roots = roots
             group.interpreter = None if isinstance(choice, str) else choice
@@ -399,8 +419,9 @@ class TwinPool:
         return {r: self.interpreter_info(g) for g in self.groups for r in g.roots}
 
     def slot_count(self) -> int:
-        """The slots the pool keeps twins in (every group's, the remote hosts')."""
-        return len(self.twins) - len(self.retired)
+        """The slots the pool keeps searching twins in (every group's, the remote hosts');
+        the interactive twins are not counted."""
+        return len(self.twins) - len(self.retired) - len(self.lanes - self.retired)
 
     def _check_ready(self) -> None:
         """Ready once every folder's group has a live twin, or cannot have one (said so)."""
@@ -610,7 +631,7 @@ class TwinPool:
                 self._measured_at = now
                 self._resize_local()
             n = next(self._pings)
-            for t in self.live():
+            for t in self.live(lanes=True):
                 stuck = self._stuck(t)
                 silent = now - t.last_pong
                 if not self._working(t, now) and silent > self.hang_after:
@@ -698,7 +719,7 @@ class TwinPool:
         return [
             s
             for s in range(len(self.twins))
-            if self.host_of.get(s) is host and s not in self.retired
+            if self.host_of.get(s) is host and s not in self.retired and s not in self.lanes
         ]
 
     def _set_slots(self, host: Any, n: int) -> list[TwinProcess]:
@@ -874,11 +895,19 @@ class TwinPool:
             return True
         return not any(t.host is None and self.group_of.get(t.slot) is group for t in self.live())
 
-    def pick(self, path: str | None = None) -> TwinProcess | None:
+    def pick(self, path: str | None = None, interactive: bool = False) -> TwinProcess | None:
         """The least busy local twin (remote ones take only sharded work); with ``path``,
-        one in the interpreter of the folder holding it."""
-        live = [t for t in self.live(path) if t.host is None]
-        return min(live, key=lambda t: t.in_flight) if live else None
+        one in the interpreter of the folder holding it.
+
+        ``interactive`` (a hover, an outline, a lens): the group's interactive twin too,
+        first at equal load. A search keeps every other twin busy, so it is the one; if
+        it is down (or busy with another interactive call while a twin idles) a search
+        twin answers, letting the call in between its units (``twin/gate.py``).
+        """
+        live = [t for t in self.live(path, lanes=interactive) if t.host is None]
+        if not live:
+            return None
+        return min(live, key=lambda t: (t.in_flight, t.slot not in self.lanes))
 
     def call(
         self,
@@ -894,21 +923,68 @@ class TwinPool:
         they arrive (the Python API unpickles there; the LSP server never does).
         """
         path = None
+        interactive = False
         if isinstance(target, Query):
+            interactive = target.interactive
             target, args = target.name, target.args
             path = query_path(args)
-        twin = twin or self.pick(path)
+        twin = twin or self.pick(path, interactive)
         if twin is None:
             return Promise.rejected(self.unavailable(path))
         self._verify_pending()
-        return twin.call(target, list(args), self.seq, decode)
+        promise = twin.call(target, list(args), self.seq, decode)
+        if interactive and twin.slot in self.lanes:
+            return self._or_search_twin(promise, target, list(args), path, decode)
+        return promise
 
-    def call_each(self, target: Query[Any] | str, *args: Any) -> list[tuple[TwinProcess, Promise]]:
-        """Ask every live twin (status, warm-up); pairs each promise with its twin."""
+    def _or_search_twin(
+        self,
+        first: Promise,
+        target: Any,
+        args: list[Any],
+        path: str | None,
+        decode: Callable[[Any], Any] | None,
+    ) -> Promise:
+        """An interactive call that the interactive twin died under, asked again of a
+        search twin (an interactive query only reads: asking twice is harmless), so its
+        death costs the user nothing but the time."""
+        current = [first]
+        out = Promise(first.call_id, first.twin, lambda: current[0].cancel())
+
+        def follow(p: Promise) -> None:
+            p.on_partial(out._add_partial)
+            p.on_progress(out._progress)
+            p.on_done(lambda: settled(p))
+
+        def settled(p: Promise) -> None:
+            try:
+                value = p.result(0)
+            except TwinDied as exc:
+                twin = self.pick(path) if p is first and not out.done() else None
+                if twin is None:
+                    out._reject(exc)
+                    return
+                log.info("interactive twin died under %s; asking twin %s", target, twin.slot)
+                current[0] = nxt = twin.call(target, args, self.seq, decode)
+                out.twin = twin
+                follow(nxt)
+            except BaseException as exc:
+                out._reject(exc)
+            else:
+                out._resolve(value)
+
+        follow(first)
+        return out
+
+    def call_each(
+        self, target: Query[Any] | str, *args: Any, lanes: bool = False
+    ) -> list[tuple[TwinProcess, Promise]]:
+        """Ask every live twin (status, warm-up), the interactive ones too with ``lanes``;
+        pairs each promise with its twin."""
         if isinstance(target, Query):
             target, args = target.name, target.args
         self._verify_pending()
-        return [(t, t.call(target, list(args), self.seq)) for t in self.live()]
+        return [(t, t.call(target, list(args), self.seq)) for t in self.live(lanes=lanes)]
 
     def unavailable(self, path: str | None = None) -> TwinUnavailable:
         group = self.group_for(path) if path is not None else None

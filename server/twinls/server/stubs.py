@@ -39,10 +39,18 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Query(Generic[T]):
-    """A call of twin query ``name`` with ``args``; the twin answers a ``T``."""
+    """A call of twin query ``name`` with ``args``; the twin answers a ``T``.
+
+    ``interactive``: a short answer someone is waiting for (hover, outline, lenses...),
+    which goes to the interactive twin first, where no search runs (``TwinPool.pick``).
+    A query added later is interactive unless its stub says otherwise; a search, or
+    anything that builds the index or starts runs, says ``interactive=False``
+    (``tests/test_schema.py`` checks the bulk ones do).
+    """
 
     name: str
     args: tuple[Any, ...] = ()
+    interactive: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class Sharded(Generic[T]):
 
 
 def status() -> Query[dict[str, Any]]:
-    return Query("status")
+    return Query("status", interactive=False)
 
 
 # -- searches ----------------------------------------------------------------------
@@ -74,29 +82,29 @@ def search_warm(kept: bytes | None = None, more: bool = False) -> Query[bool]:
     piece of them: with ``more``, the rest follows in further calls and the build
     starts with the last (megabytes go in pieces, so other calls pass between them).
     """
-    return Query("search.warm", (kept, more))
+    return Query("search.warm", (kept, more), interactive=False)
 
 
 def index_export() -> Query[bytes | None]:
     """Once the index is built: its entries for the server's cache (None: nothing new)."""
-    return Query("search.index_export")
+    return Query("search.index_export", interactive=False)
 
 
 def refs_plan(path: str, line: int, character: int, encoding: str) -> Query[RefsPlan | None]:
-    return Query("search.refs_plan", (path, line, character, encoding))
+    return Query("search.refs_plan", (path, line, character, encoding), interactive=False)
 
 
 def refs_target(path: str, line: int, character: int, encoding: str) -> Query[RefsTarget | None]:
-    return Query("search.refs_target", (path, line, character, encoding))
+    return Query("search.refs_target", (path, line, character, encoding), interactive=False)
 
 
 def interpreter() -> Query[InterpreterParts]:
     """The twin's interpreter parts of the digest kept answers are filed under (issue 10)."""
-    return Query("search.interpreter")
+    return Query("search.interpreter", interactive=False)
 
 
 def refs_files(path: str, name: str, keys: list[list[Any]], local: bool) -> Query[list[str]]:
-    return Query("search.refs_files", (path, name, keys, local))
+    return Query("search.refs_files", (path, name, keys, local), interactive=False)
 
 
 def refs_in(
@@ -115,16 +123,16 @@ def refs_in(
 
 def implementation(path: str, line: int, character: int, encoding: str) -> Query[int]:
     """Streams :class:`~twinls.shared.schema.Found` rows; answers their count."""
-    return Query("search.implementation", (path, line, character, encoding))
+    return Query("search.implementation", (path, line, character, encoding), interactive=False)
 
 
 def implementors(name: str, encoding: str) -> Query[int]:
     """Streams :class:`~twinls.shared.schema.Found` rows; answers their count."""
-    return Query("search.implementors", (name, encoding))
+    return Query("search.implementors", (name, encoding), interactive=False)
 
 
 def workspace_symbols(text: str, encoding: str, limit: int = 500) -> Query[list[SymbolRow]]:
-    return Query("search.workspace_symbols", (text, encoding, limit))
+    return Query("search.workspace_symbols", (text, encoding, limit), interactive=False)
 
 
 def document_symbols(path: str, encoding: str) -> Query[list[SymbolNode]]:
@@ -172,7 +180,7 @@ def completion_resolve(
 
 
 def prepare_rename(path: str, line: int, character: int, encoding: str) -> Query[RenamePlan]:
-    return Query("lang.prepare_rename", (path, line, character, encoding))
+    return Query("lang.prepare_rename", (path, line, character, encoding), interactive=False)
 
 
 def rename_in(
@@ -218,12 +226,12 @@ def lenses(path: str) -> Query[list[Unit]]:
 
 def run_warm() -> Query[list[str]]:
     """Preload what runs import (once per twin process)."""
-    return Query("run.warm")
+    return Query("run.warm", interactive=False)
 
 
 def run_discover() -> Query[list[TestModule]]:
     """Every test module under the roots and its tests (the lens index)."""
-    return Query("run.discover")
+    return Query("run.discover", interactive=False)
 
 
 def run_prewarm(paths: list[str]) -> Query[list[str]]:
@@ -233,7 +241,7 @@ def run_prewarm(paths: list[str]) -> Query[list[str]]:
 
 def run_start(spec: dict[str, Any]) -> Query[None]:
     """Streams the run's :class:`~twinls.shared.schema.RunEvent` s."""
-    return Query("run.start", (spec,))
+    return Query("run.start", (spec,), interactive=False)
 
 
 # -- live results and Debug runs (issue 17) -------------------------------------------
@@ -241,13 +249,13 @@ def run_start(spec: dict[str, Any]) -> Query[None]:
 
 def run_inspect(handle: str, offset: int = 0, limit: int = 100) -> Query[Inspected]:
     """One level of a parked run child's object (``twin/parked.py``)."""
-    return Query("run.inspect", (handle, offset, limit))
+    return Query("run.inspect", (handle, offset, limit), interactive=False)
 
 
 def run_parked(slot: int = -1) -> Query[list[ParkedChild]]:
-    return Query("run.parked", (slot,))
+    return Query("run.parked", (slot,), interactive=False)
 
 
 def run_unpark(spec: dict[str, Any]) -> Query[int]:
     """Let go of what earlier runs of ``spec``'s target parked."""
-    return Query("run.unpark", (spec,))
+    return Query("run.unpark", (spec,), interactive=False)

@@ -802,6 +802,7 @@ class InitializationOptions(TypedDict, total=False):
     checked ones into its ``Options`` dataclass with :func:`converter`)."""
 
     pool: int
+    interactiveTwin: bool  # one more twin per pool for interactive requests (issue 10)
     exclude: list[str]  # globs the index and searches skip
     runTimeout: float
     runMemoryLimit: int  # MiB
@@ -860,8 +861,9 @@ class PoolSizing(TypedDict):
 
 
 class PoolStatus(TypedDict):
-    size: int
-    live: int
+    size: int  # slots of searching twins (the interactive ones not counted)
+    live: int  # ... live now
+    lanes: int  # interactive twins live now (``interactiveTwin``; ``Status.lanes``)
     gave_up: list[int]
     resyncs: int
     sizing: PoolSizing  # the local twins'; a remote host's is in ``remotes[].sizing``
@@ -927,7 +929,8 @@ class Status(TypedDict):
     pool: PoolStatus
     live: LiveStatus
     remotes: list[dict[str, Any]]  # server/remote.py RemoteHost.describe
-    twins: list[dict[str, Any]]
+    twins: list[dict[str, Any]]  # the twins that search and run
+    lanes: list[dict[str, Any]]  # the interactive twins (issue 10), each as in ``twins``
 
 
 # -- live tests, discovery, coverage (server/lsp/live.py, server/lsp/discovery.py) ------

@@ -37,8 +37,8 @@ def twin_link(twin: Any) -> TwinLink:
 @app.command(STATUS)
 async def status(ls: TwinLanguageServer, *args: Any) -> Status:
     pool = await ls.twin_pool()
-    twins = []
-    for twin, promise in pool.call_each(stubs.status()):
+    twins, lanes = [], []
+    for twin, promise in pool.call_each(stubs.status(), lanes=True):
         try:
             info = await ls.await_promise(promise)
         except (TwinDied, TwinUnavailable):
@@ -47,7 +47,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
         info.update(twin_link(twin))
         if (group := pool.group_of.get(twin.slot)) is not None and twin.host is None:
             info["folders"] = list(group.roots)  # the folders its interpreter answers for
-        twins.append(info)
+        (lanes if twin.slot in pool.lanes else twins).append(info)
     return Status(
         server=ServerStatus(
             pid=os.getpid(),
@@ -65,6 +65,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
         pool=PoolStatus(
             size=pool.slot_count(),
             live=len(pool.live()),
+            lanes=len(pool.live(lanes=True)) - len(pool.live()),
             gave_up=sorted(pool.gave_up),
             resyncs=pool.resyncs,
             sizing=pool.sizing.as_dict(),
@@ -72,6 +73,7 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
         live=ls.part(Live).status(),
         remotes=pool.remotes_info(),
         twins=twins,
+        lanes=lanes,
     )
 
 

@@ -121,7 +121,7 @@ class Kept:
             return  # the others wait for the builder's entries
         builder = fresh[0]
         # By slots, not live twins: the second may still be starting (it waits for these).
-        if len(pool.twins) > 1 or self.cache is not None:
+        if pool.slot_count() > 1 or self.cache is not None:
             self._send_warm(pool, [builder], None, builder)
         else:
             self._send_warm(pool, [builder], None, None)

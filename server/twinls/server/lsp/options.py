@@ -59,6 +59,7 @@ class Options:
     cache: bool | None = None  # false: nothing read or written
     cacheSize: int = _number(int(DEFAULTS["cacheSize"]), 1, 1024 * 1024, whole=True)  # MiB
     pool: int | None = None  # at most max_pool()
+    interactiveTwin: bool | None = None  # None: on (one more twin that never searches)
     liveTests: bool | None = None
     liveMax: int | None = _number(None, 1, 64, whole=True)  # None: cores - 1 (live.py)
     exclude: list[str] | None = None  # globs the index and searches skip
@@ -74,7 +75,7 @@ NUMBERS: dict[str, tuple[float | None, float, float]] = {
 INTEGERS = {f.name for f in fields(Options) if f.metadata.get("whole")}
 
 #: true/false options -> what a value that is neither stands for.
-SWITCHES = {"liveTests": False, "cache": True}
+SWITCHES = {"liveTests": False, "cache": True, "interactiveTwin": True}
 
 #: Options the twins read (sent with every snapshot and settings update).
 TWIN_SETTINGS = (

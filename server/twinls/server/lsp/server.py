@@ -258,6 +258,7 @@ class TwinLanguageServer(LanguageServer):
             worker_timeout=opts["workerTimeout"],
             interpreters=self.choose_interpreters(self.options),
             remotes=opts["remotes"],
+            lane=opts.get("interactiveTwin", True),
         )
         self.pool.mirror.max_file_size = opts["maxFileSize"]
 

@@ -1,0 +1,223 @@
+"""Hover and outline latency during a stdlib references search, with and without the lane twin.
+
+    .venv/bin/python tests/bench/bench_interactive.py [--pool N] [--rounds 1] [--json out.json]
+        [--query "re.compile"]
+
+Each variant (``off``: ``interactiveTwin`` false; ``on``: true; ``on-nice``: true
+and the search threads niced by 10, ``TWINLS_SEARCH_NICE``), ``--rounds`` times
+interleaved so that a change of load falls on each, is a fresh twinls on the
+standard library, cache off (``--cache``: on, from an empty cache dir), with
+``shutil.py`` open. First ``IDLE`` hovers and outlines with no search (the
+requests' own cost), then the cold first references search (index build
+included) and ``WARM`` warm repeats of it, with a hover or a documentSymbol of
+``shutil.py`` sent every ``GAP`` seconds (one at a time) while each search runs.
+Reports p50/p95/max per phase and the peak RSS of the server's process tree
+(server + twins, sampled every 50 ms, as ``bench_search.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_search import STDLIB, PeakRss, ask, asked_position, session  # noqa: E402
+
+QUERIES = {
+    "re.compile": ("references re.compile (popular)", "re/__init__.py", "def compile("),
+    "os.path.join": ("references os.path.join (posixpath.join)", "posixpath.py", "def join("),
+}
+IDLE = 10  # requests with no search running
+WARM = 4  # warm repeats of the search
+GAP = 0.05  # seconds between one answer and the next request
+HOVERED = STDLIB / "shutil.py"
+NAN = float("nan")
+
+
+def hover_spots() -> list[tuple[int, int]]:
+    """Names in shutil.py worth a hover: ``os.path.<name>(`` calls, at the name."""
+    spots = []
+    for i, line in enumerate(HOVERED.read_text().splitlines()):
+        m = re.search(r"os\.path\.(\w+)\(", line)
+        if m:
+            spots.append((i, m.start(1)))
+    return spots[:: max(1, len(spots) // 8)][:8]
+
+
+async def one(client, n: int, spots: list[tuple[int, int]]) -> float:
+    """The n-th interactive request (hovers and outlines in turn); its latency."""
+    from lsprotocol import types
+
+    doc = types.TextDocumentIdentifier(uri=HOVERED.as_uri())
+    start = time.perf_counter()
+    if n % 2 == 0:
+        line, col = spots[(n // 2) % len(spots)]
+        await client.text_document_hover_async(
+            types.HoverParams(text_document=doc, position=types.Position(line, col))
+        )
+    else:
+        await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=doc)
+        )
+    return time.perf_counter() - start
+
+
+async def during(client, search: asyncio.Task, spots: list[tuple[int, int]]) -> list[float]:
+    """Requests one after another while ``search`` runs; the latencies of those sent before
+    it ended."""
+    out: list[float] = []
+    n = 0
+    while not search.done():
+        await asyncio.sleep(GAP)
+        if search.done():
+            break
+        latency = await one(client, n, spots)
+        n += 1
+        out.append(latency)
+    return out
+
+
+#: name -> (interactiveTwin, TWINLS_SEARCH_NICE for the twins' search threads)
+VARIANTS = {"off": (False, "0"), "on": (True, "0"), "on-nice": (True, "10")}
+
+
+async def run(variant: str, pool: int | None, query: str, cache: bool) -> dict[str, Any]:
+    from lsprotocol import types
+
+    lane, nice = VARIANTS[variant]
+    init: dict[str, Any] = {"cache": cache, "interactiveTwin": lane}
+    if cache:  # the default, from an empty cache: the index is built once and shared
+        os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="twinls-bench-")
+    if pool:
+        init["pool"] = pool
+    os.environ["TWINLS_SEARCH_NICE"] = nice  # the server (and so its twins) inherit it
+    client = await session([sys.executable, "-m", "twinls"], init)
+    rss = PeakRss(client._server.pid)
+    out: dict[str, Any] = {"variant": variant, "lane": lane}
+    try:
+        status = lambda: client.workspace_execute_command_async(  # noqa: E731
+            types.ExecuteCommandParams(command="twinls.status")
+        )
+        st = await status()
+        while lane and not st["lanes"]:
+            await asyncio.sleep(0.05)
+            st = await status()
+        out["twins"] = len(st["twins"]) + len(st["lanes"])
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(
+                    uri=HOVERED.as_uri(), language_id="python", version=1, text=HOVERED.read_text()
+                )
+            )
+        )
+        spots = hover_spots()
+        out["idle"] = [await one(client, n, spots) for n in range(IDLE)]
+        label, rel, anchor = QUERIES[query]
+        path, line, col = asked_position(label, rel, anchor, None)
+        phases: dict[str, list[float]] = {"cold": [], "warm": []}
+        totals: list[float] = []
+        for i in range(1 + WARM):
+            search = asyncio.ensure_future(ask(client, "references", path, line, col, f"s{i}"))
+            phases["cold" if i == 0 else "warm"] += await during(client, search, spots)
+            result = await search
+            totals.append(result.get("total", float("nan")))
+            if i == 0:
+                out["found"] = len(result.get("found", ()))
+        out.update(phases)
+        out["search_totals"] = totals
+        st = await status()
+        out["memory"] = {kind: [rollup(t["pid"]) for t in st[kind]] for kind in ("twins", "lanes")}
+    finally:
+        out["peak_rss"] = rss.stop()
+        try:
+            await asyncio.wait_for(client.shutdown_session(), 30)
+        finally:
+            await client.stop()
+    return out
+
+
+def rollup(pid: int) -> dict[str, int]:
+    """A process's Rss and Pss (shared pages split among their sharers) in bytes."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                out[key.lower()] = int(rest.split()[0]) * 1024
+    return out
+
+
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def ms(x: float) -> str:
+    return "—" if x != x else f"{x * 1000:.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=int, default=None, help="search twins (default: sized)")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--query", default="re.compile", choices=sorted(QUERIES))
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--cache", action="store_true", help="cache on, from empty (default off)")
+    parser.add_argument("--variants", default="off,on,on-nice", help=f"of {sorted(VARIANTS)}")
+    args = parser.parse_args()
+    results = []
+    for _ in range(args.rounds):  # interleaved: a change of load falls on every variant
+        for variant in args.variants.split(","):
+            res = asyncio.run(run(variant, args.pool, args.query, args.cache))
+            results.append(res)
+            print(f"{variant}: done ({res.get('found')} found)", file=sys.stderr)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end; query {args.query}")
+    print(
+        "\n| variant | twins | phase | requests | p50 ms | p95 ms | max ms | search s | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for res in results:
+        for phase in ("idle", "cold", "warm"):
+            xs = res.get(phase, [])
+            totals = res.get("search_totals", [])
+            took = (
+                "—"
+                if phase == "idle" or not totals
+                else f"{totals[0]:.1f}"
+                if phase == "cold"
+                else f"{statistics.median(totals[1:]):.2f}"
+            )
+            print(
+                f"| {res['variant']} | {res.get('twins')} | {phase} | {len(xs)} "
+                f"| {ms(pct(xs, 0.5))} | {ms(pct(xs, 0.95))} | {ms(max(xs, default=NAN))} "
+                f"| {took} | {res['peak_rss'] / 2**20:.0f} MiB |"
+            )
+    print("\n| variant | search twins' RSS / PSS after | interactive twin's RSS / PSS after |")
+    print("|---|---|---|")
+    for res in results:
+        mem = res.get("memory", {})
+
+        def mib(rows: list[dict[str, int]]) -> str:
+            return ", ".join(f"{r['rss'] / 2**20:.0f} / {r['pss'] / 2**20:.0f}" for r in rows)
+
+        lanes = mib(mem.get("lanes", [])) or "—"
+        print(f"| {res['variant']} | {mib(mem.get('twins', []))} | {lanes} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

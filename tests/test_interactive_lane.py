@@ -1,0 +1,197 @@
+"""The interactive twin (issue 10): interactive requests never wait behind a search.
+
+Order, not milliseconds. ``TWINLS_TEST_HOLD`` (``twin/holds.py``) makes the search
+twin's first chunk of a references search hold the jedi gate, as one long jedi
+inference would, until the test lets go: a hover, an outline and the lenses sent
+meanwhile must be answered while the search has not streamed a single result.
+Without the interactive twin they wait for the release (the second test shows the
+hold is real); with it killed, even under a hover, they are still answered (the
+search twins take them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from lsp_harness import TwinClient, lsp_session
+from test_search_stream import USES, refs_params, send, streamed, write_big
+
+#: Long enough to mean "it waited for the release", never a speed bound.
+GUARD = 60.0
+FILES = 20
+EXPECTED = 1 + FILES * (1 + USES)  # the def, each import, each call
+TESTS = "def test_one():\n    assert True\n\n\ndef test_two():\n    assert True\n"
+
+
+class Holds:
+    """The test's end of ``TWINLS_TEST_HOLD``: each holding twin connects and waits."""
+
+    def __init__(self, query: str) -> None:
+        # A short path (AF_UNIX allows ~100 bytes); the test writes it, never a twin.
+        self.dir = tempfile.mkdtemp(prefix="twinls-hold-", dir="/tmp")
+        self.path = os.path.join(self.dir, "s")
+        self.env = {"TWINLS_TEST_HOLD": f"{query}={self.path}"}
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(8)
+        self.held: list[socket.socket] = []
+        self.released = False
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.released:
+                    conn.close()
+                else:
+                    self.held.append(conn)
+
+    async def wait(self, client: TwinClient, n: int = 1) -> None:
+        await client.wait_for(lambda: len(self.held) >= n, what=f"{n} twins holding")
+
+    def release(self) -> None:
+        with self.lock:
+            self.released = True
+            held, self.held = self.held, []
+        for conn in held:
+            conn.close()
+
+    def close(self) -> None:
+        self.release()
+        self.server.close()
+        os.unlink(self.path)
+        os.rmdir(self.dir)
+
+
+@contextmanager
+def holding(query: str = "search.refs_in") -> Iterator[Holds]:
+    holds = Holds(query)
+    try:
+        yield holds
+    finally:
+        holds.close()
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    root = write_big(tmp_path_factory.mktemp("lane"), FILES)
+    (root / "test_lane.py").write_text(TESTS)
+    return root
+
+
+async def lane_up(client: TwinClient) -> dict:
+    """Status once the interactive twin is up (it starts after the search twins)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (st := await client.status())["lanes"]:
+        assert asyncio.get_running_loop().time() < deadline, "no interactive twin came up"
+        await asyncio.sleep(0.05)
+    return st
+
+
+def at(client: TwinClient, rel: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=client.uri(rel))
+
+
+def hover(client: TwinClient):
+    return client.text_document_hover_async(
+        types.HoverParams(text_document=at(client, "user_000.py"), position=types.Position(4, 5))
+    )
+
+
+async def test_hover_outline_and_lenses_answer_while_the_search_twin_is_held(work: Path):
+    with holding() as holds:
+        async with lsp_session(work, env=holds.env) as client:
+            st = await lane_up(client)
+            assert st["pool"]["lanes"] == 1 and len(st["lanes"]) == 1
+            assert st["lanes"][0]["pid"] not in {t["pid"] for t in st["twins"]}
+            client.open("user_000.py")
+            client.open("test_lane.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)  # the search twin is inside the search's first unit
+            try:
+                found = await asyncio.wait_for(hover(client), GUARD)
+                outline = await asyncio.wait_for(
+                    client.text_document_document_symbol_async(
+                        types.DocumentSymbolParams(text_document=at(client, "user_000.py"))
+                    ),
+                    GUARD,
+                )
+                lenses = await asyncio.wait_for(
+                    client.text_document_code_lens_async(
+                        types.CodeLensParams(text_document=at(client, "test_lane.py"))
+                    ),
+                    GUARD,
+                )
+            except asyncio.TimeoutError:
+                pytest.fail("an interactive request waited behind the held search")
+            # Answered before the search's first partial result, let alone its end.
+            assert not refs.done() and not streamed(client, "part")
+            holds.release()
+            assert found is not None and "target" in found.contents.value
+            assert [s.name for s in outline] == ["use_0"]
+            titles = {lens.command.title for lens in lenses if lens.command}
+            assert lenses and titles, lenses
+            assert not await refs
+            assert len(streamed(client, "part")) == EXPECTED
+
+
+async def test_without_the_interactive_twin_a_hover_waits_for_the_held_unit(work: Path):
+    with holding() as holds:
+        async with lsp_session(work, {"interactiveTwin": False}, env=holds.env) as client:
+            st = await client.status()
+            assert st["pool"]["lanes"] == 0 and st["lanes"] == []
+            client.open("user_000.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)
+            pending = asyncio.ensure_future(hover(client))
+            # A round trip the server answers itself, so the hover has reached the twin.
+            with pytest.raises(JsonRpcException):
+                await client.command("twinls.findImplementors")  # no name: refused at once
+            assert not pending.done(), "the held unit let a hover through"
+            holds.release()
+            found = await asyncio.wait_for(pending, GUARD)
+            assert found is not None and "target" in found.contents.value
+            assert not await refs
+
+
+async def test_with_the_interactive_twin_killed_hovers_are_still_answered(work: Path):
+    async with lsp_session(work, {"maxRestarts": 0}) as client:
+        lane = (await lane_up(client))["lanes"][0]
+        # No document open: no syntax check keeps it busy, so the hover goes to it.
+        os.kill(lane["pid"], signal.SIGSTOP)
+        pending = asyncio.ensure_future(hover(client))
+        with pytest.raises(JsonRpcException):  # a round trip: the hover has reached it
+            await client.command("twinls.findImplementors")
+        assert not pending.done()
+        os.kill(lane["pid"], signal.SIGKILL)  # it dies under the hover ...
+        found = await asyncio.wait_for(pending, GUARD)  # ... asked again of a search twin
+        assert found is not None and "target" in found.contents.value
+        await client.wait_for(
+            lambda: [m for m in client.messages if f"twin {lane['slot']} died" in m.message],
+            what="the interactive twin given up",
+        )
+        st = await client.status()
+        assert st["pool"]["lanes"] == 0 and st["lanes"] == [] and st["pool"]["live"] == 1
+        found = await hover(client)  # given up: the search twin answers
+        assert found is not None and "target" in found.contents.value
+        await client.command("twinls.restart")  # brings the given-up twin back
+        st = await lane_up(client)
+        assert st["lanes"][0]["pid"] != lane["pid"]
+        assert (await hover(client)) is not None
