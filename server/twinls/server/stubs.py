@@ -236,7 +236,7 @@ def run_discover() -> Query[list[TestModule]]:
 
 def run_prewarm(paths: list[str]) -> Query[list[str]]:
     """Collect these test files in zygotes where there is room (the ones started)."""
-    return Query("run.prewarm", (paths,))
+    return Query("run.prewarm", (paths,), interactive=False)
 
 
 def run_start(spec: dict[str, Any]) -> Query[None]:
