@@ -14,6 +14,7 @@ cold), failing lines included (an edit moves the functions below it).
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,43 @@ async def test_body_only_edits_keep_the_zygote_and_match_a_cold_collection(
     assert outcome[STEPS[6][0]]["test_calc.py::test_inc"] == "failed"  # the new closure body
     assert outcome[STEPS[7][0]]["test_calc.py::test_scale"] == "passed"  # SCALE recomputed
     assert outcome[STEPS[9][0]]["test_calc.py::test_area"] == "failed"  # the swapped method
+
+
+def _parsed_ahead(path: str, text: str) -> bool:
+    """In the twin: is ``text`` of ``path`` parsed and compiled for a swap already?"""
+    from twinls.twin import warm_sessions
+    from twinls.twin.context import current
+
+    zygotes = warm_sessions.of(current().state)
+    return (path, warm_sessions.crc(text)) in zygotes.texts
+
+
+def test_an_edit_of_a_swappable_module_is_compiled_before_a_run_asks(tmp_path: Path) -> None:
+    """Once edits of a module a zygote swaps pause, the twin parses and compiles its new
+    text (and the zygote's text of it) in the background, so the live run that comes
+    after the server's debounce does not spend that time on its way to the first test
+    (``WarmSessions.ahead``). Through the Python API: no run is asked after the edit."""
+    from twinls import Twin
+
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(TESTS)
+    calc, tests = str(tmp_path / "calc.py"), str(tmp_path / "test_calc.py")
+    with Twin.start(tmp_path, size=1) as twin:
+        spec = {"kind": "tests", "path": tests, "targets": [f"{tests}::test_add"]}
+        assert twin.call("run.start", spec).result(T)["warm"]  # a zygote collected it
+        for _ in range(int(T / 0.05)):
+            if all(z["ready"] for z in twin.call("status").result(T)["zygotes"]):
+                break
+            time.sleep(0.05)
+        broken = CALC.replace("return a + b", "return a - b")
+        twin.edit(calc, broken)
+        for _ in range(int(T / 0.05)):
+            if twin.run_remotely(_parsed_ahead, calc, broken).result(T):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the edited module was not compiled ahead of a run")
+        assert twin.run_remotely(_parsed_ahead, calc, CALC).result(T)  # the zygote's text too
+        result = twin.call("run.start", spec).result(T)
+        assert result["warm"]["swapped"] == [calc]  # one twin run: one zygote
+        assert [t["outcome"] for t in result["tests"]] == ["failed"]
