@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import gc
+import keyword
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -21,7 +22,6 @@ IDENT = re.compile(r"[^\W\d]\w*")
 _DEF_HEAD = re.compile(r"(?:async\s+)?(?:def|class)\s+")
 
 
-@functools.lru_cache(maxsize=256)
 def parse(text: str) -> ast.Module:
     """``ast.parse`` with the cycle collector paused: a tree is thousands of acyclic nodes
     (freed by their counts), and each collection their allocation sets off walks them
@@ -35,9 +35,22 @@ def parse(text: str) -> ast.Module:
             gc.enable()
 
 
+@functools.lru_cache(maxsize=256)
 def word(name: str) -> re.Pattern[str]:
     """``name`` as a whole identifier (not part of a longer one) in a text."""
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+
+
+def name_at_column(text: str, col: int) -> tuple[str, int] | None:
+    """(identifier, its start column) on a line ``text`` that code-point column ``col`` is
+    in or, if none, just after (as jedi's ``name_at``); keywords are no names."""
+    spans = [
+        m
+        for m in IDENT.finditer(text, max(0, col - 256), col + 256)
+        if m.start() <= col <= m.end() and not keyword.iskeyword(m.group())
+    ]
+    inside = [m for m in spans if col < m.end()] or spans
+    return (inside[0].group(), inside[0].start()) if inside else None
 
 
 def def_name_col(text: str, col: int, name: str) -> int | None:

@@ -16,10 +16,8 @@ which :meth:`TwinPool.call_sharded` spreads over the pool.
 from __future__ import annotations
 
 import itertools
-import keyword
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +28,7 @@ from ...shared.schema import InterpreterParts, Loc
 from ..context import CallContext
 from . import bindings, digest, jedi_world
 from . import index as index_mod
+from .extract import name_at_column
 from .jedi_compat import code_lines, find_defining_names, find_names
 from .jedi_world import Key, Lines, Session, key_of
 from .registry import query
@@ -126,42 +125,31 @@ def refs_first(
         return 0
     name, col = at
     cursor: Key = (path, line + 1, col)
-    try:
-        decided, _ = lane.decide(path, name, {cursor})
-        meant = decided.get(cursor[1:])
-        if meant is None:
-            return 0
-        first = {cursor, *meant}
-        idx = index_mod.get(ctx.state)
-        sent = 0
-        for file in dict.fromkeys([path, *sorted(k[0] for k in meant)]):
-            if file != path and not (idx.indexable(file) and ctx.overlay.is_file(file)):
-                continue  # jedi's bundled stubs, site-packages: not searched
-            if file != path or any(k[0] == path for k in meant):  # ``first`` holds a def here
-                decided, _ = lane.decide(file, name, first)
-            rows = _decided_hits(file, name, decided, first, True, lines)
-            if rows:
-                ctx.partial(rows)
-                sent += len(rows)
-            ctx.check()
-        return sent
-    except Exception:  # a bug of the lane must cost the early batch only: the search has all
-        log.exception("binding lane failed on %s at %s:%s", name, path, line + 1)
+    meant = _lane_decided(lane, path, name, {cursor}).get(cursor[1:])
+    if meant is None:
         return 0
+    first = {cursor, *meant}
+    idx = index_mod.get(ctx.state)
+    sent = 0
+    for file in dict.fromkeys([path, *sorted(k[0] for k in meant)]):
+        ctx.check()  # between files, as a search does (a kept answer may be out already)
+        if file != path and not (idx.indexable(file) and ctx.overlay.is_file(file)):
+            continue  # jedi's bundled stubs, site-packages: not searched
+        rows = _decided_hits(file, name, _lane_decided(lane, file, name, first), first, True, lines)
+        if rows:
+            ctx.partial(rows)
+            sent += len(rows)
+    return sent
 
 
-def name_at_column(text: str, col: int) -> tuple[str, int] | None:
-    """(identifier, its start column) the cursor is in or just after, as ``name_at`` does."""
-    spans = [
-        (m.group(), m.start(), m.end())
-        for m in _IDENTIFIER.finditer(text, max(0, col - 200), col + 200)
-        if m.start() <= col <= m.end() and not keyword.iskeyword(m.group())
-    ]
-    inside = [s for s in spans if s[1] <= col < s[2]] or spans
-    return (inside[0][0], inside[0][1]) if inside else None
-
-
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+def _lane_decided(lane: bindings.Lane, path: str, name: str, target: set[Key]) -> dict:
+    """The lane's decided uses in one file; none if the lane fails (a bug of the lane must
+    cost the early batch only: the search resolves every use anyway)."""
+    try:
+        return lane.decide(path, name, target)[0]
+    except Exception:
+        log.exception("binding lane failed on %s in %s", name, path)
+        return {}
 
 
 @query("search.interpreter")
