@@ -7,6 +7,10 @@ work-done bar on the client's ``workDoneToken`` or, for a search that runs a
 while, on a token the server creates (as pyright does), and the whole result
 at the end otherwise. Cancelling the request, or its bar, cancels the twins'
 work between files; a new references request supersedes a running one.
+A references request also asks ``search.refs_first`` at once, beside its plan:
+the uses certain from syntax, so the first result does not wait for jedi's
+target nor the candidate scan (issue 10); its batches and the search's go
+through one :class:`Stream`, which sends each location once.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from ...shared.textbuf import split_lines
 
 #: Identifiers as Python spells them (letters or "_" first, Unicode included).
 IDENT = re.compile(r"[^\W\d]\w*")
+#: ... standing alone (not the tail of a number, ``1e5``, or of a longer word).
+_WHOLE_IDENT = re.compile(r"(?<!\w)[^\W\d]\w*")
 _DEF_HEAD = re.compile(r"(?:async\s+)?(?:def|class)\s+")
 
 
@@ -46,7 +48,7 @@ def name_at_column(text: str, col: int) -> tuple[str, int] | None:
     in or, if none, just after (as jedi's ``name_at``); keywords are no names."""
     spans = [
         m
-        for m in IDENT.finditer(text, max(0, col - 256), col + 256)
+        for m in _WHOLE_IDENT.finditer(text, max(0, col - 256), col + 256)
         if m.start() <= col <= m.end() and not keyword.iskeyword(m.group())
     ]
     inside = [m for m in spans if col < m.end()] or spans
