@@ -125,7 +125,8 @@ def refs_first(
         return 0
     name, col = at
     cursor: Key = (path, line + 1, col)
-    meant = _lane_decided(lane, path, name, {cursor}).get(cursor[1:])
+    decided = _lane_decided(lane, path, name, {cursor})
+    meant = decided.get(cursor[1:])
     if meant is None:
         return 0
     first = {cursor, *meant}
@@ -135,7 +136,9 @@ def refs_first(
         ctx.check()  # between files, as a search does (a kept answer may be out already)
         if file != path and not (idx.indexable(file) and ctx.overlay.is_file(file)):
             continue  # jedi's bundled stubs, site-packages: not searched
-        rows = _decided_hits(file, name, _lane_decided(lane, file, name, first), first, True, lines)
+        if file != path or any(k[0] == path for k in meant):  # a def of ``first`` is here
+            decided = _lane_decided(lane, file, name, first)
+        rows = _decided_hits(file, name, decided, first, True, lines)
         if rows:
             ctx.partial(rows)
             sent += len(rows)
