@@ -115,9 +115,10 @@ def refs_first(
     here). Returns the rows sent. Interactive (not the search lane): it must not
     queue behind the plan it runs beside.
     """
-    world = jedi_world.get(ctx.state)
-    lane = world.lane()
-    if lane is None or bindings.switches()[1] or not include_declaration:
+    if not include_declaration or bindings.switches()[1]:
+        return 0
+    lane = jedi_world.get(ctx.state).lane()
+    if lane is None:
         return 0
     lines = Lines(ctx.overlay, encoding)
     at = name_at_column(lines.line(path, line), lines.codepoint_col(path, line, character))
@@ -145,7 +146,9 @@ def refs_first(
     return sent
 
 
-def _lane_decided(lane: bindings.Lane, path: str, name: str, target: set[Key]) -> dict:
+def _lane_decided(
+    lane: bindings.Lane, path: str, name: str, target: set[Key]
+) -> dict[bindings.Pos, bindings.Keys]:
     """The lane's decided uses in one file; none if the lane fails (a bug of the lane must
     cost the early batch only: the search resolves every use anyway)."""
     try:
