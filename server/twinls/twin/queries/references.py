@@ -109,14 +109,17 @@ def refs_first(
     ``P``, in the cursor's file or in a definition's file, is a use of jedi's
     target too, and one the search finds again: the early batches are a subset
     of the answer (the server drops the repeats), never a guess. Nothing is
-    sent when the lane does not decide the cursor, in check mode (jedi's answer
-    is the one checked), or without ``include_declaration`` (jedi's target holds
+    sent when the lane does not decide the cursor, in a buffer that is no file
+    (jedi has no target there), in check mode (jedi's answer is the one
+    checked), or without ``include_declaration`` (jedi's target holds
     the imports a use passes through, which that answer leaves out: not known
     here). Returns the rows sent. Interactive (not the search lane): it must not
     queue behind the plan it runs beside.
     """
     if not include_declaration or bindings.switches()[1]:
         return 0
+    if not os.path.isabs(path) or not ctx.overlay.is_file(path):
+        return 0  # an untitled buffer: jedi answers nothing there (``Session.module``)
     lane = jedi_world.get(ctx.state).lane()
     if lane is None:
         return 0
