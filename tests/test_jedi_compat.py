@@ -7,6 +7,7 @@ branches decided as on the running platform.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import jedi
@@ -25,6 +26,26 @@ def test_private_names_are_where_we_expect_them():
     assert callable(jedi_compat.load_module_from_path)
     detector = recursion.ExecutionRecursionDetector.__init__
     assert detector.__code__.co_varnames[:2] == ("self", "inference_state")
+
+
+def test_the_twins_warm_up_loads_the_grammars_a_jedi_state_loads():
+    """``twin/warm.py`` generates them before forking, so no twin's first state pays it:
+    in a fresh process, a state made after the warm-up generates no grammar of its own."""
+    code = (
+        "import jedi, parso\n"
+        "from twinls.twin import warm\n"
+        "from twinls.twin.queries import jedi_compat\n"
+        "warm.preload()\n"
+        "before = dict(parso.grammar._loaded_grammars)\n"
+        "state = jedi_compat.CountingState(jedi.Project('.'), "
+        "environment=jedi.InterpreterEnvironment())\n"
+        "assert parso.grammar._loaded_grammars == before, 'the state generated a grammar'\n"
+        "assert state.latest_grammar in before.values() and state.grammar in before.values()\n"
+        "print(len(before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 1
 
 
 def test_the_memo_journal_undoes_only_what_was_added_meanwhile():

@@ -238,3 +238,139 @@ async def test_a_partly_decided_file_streams_its_whole_answer(tmp_path):
     assert sorted(lines) == [0, call, in_fstring]  # the import, both calls, each once
     jedi = status["twins"][0]["jedi"]
     assert jedi["lane_deferred"] >= 1 and jedi["lane_decided"] >= 1, jedi
+
+
+#: ``sub_NNN.py`` files for :func:`test_the_first_result_does_not_wait_for_the_plan`: each a
+#: subclass jedi checks (the implementation search) and a user of ``target`` (references).
+SUBS = 300
+SUB = (
+    "from hub import Base, target\n\n\n"
+    "class Sub{i}(Base):\n    def method(self):\n        return target({i})\n"
+)
+BASE_HUB = (
+    "def target(value=None):\n    return value\n\n\n"
+    "class Base:\n    def method(self):\n        pass\n"
+)
+
+
+async def test_the_first_result_does_not_wait_for_the_plan(tmp_path):
+    """Issue 10: the first references result comes before jedi has the target or the
+    candidate files. One twin, its search lane held by an implementation search over
+    300 subclasses; a references request asked meanwhile (at a use, in ``sub_000.py``)
+    can have its plan only once that search is over (the lane runs one call at a
+    time, in order), so a first result that arrives while it runs did not wait for the
+    plan: it is what the ``ast`` lane made certain, the cursor's file's uses and the
+    definition. The whole answer is still the search's, each location once, and the
+    same set as without a partialResultToken."""
+    (tmp_path / "hub.py").write_text(BASE_HUB)
+    for i in range(SUBS):
+        (tmp_path / f"sub_{i:03}.py").write_text(SUB.format(i=i))
+    async with lsp_session(tmp_path, {"pool": 1}) as client:
+        impl = asyncio.ensure_future(
+            client.text_document_implementation_async(
+                types.ImplementationParams(
+                    text_document=types.TextDocumentIdentifier(uri=client.uri("hub.py")),
+                    position=types.Position(4, 7),  # class Base
+                    partial_result_token="impl",
+                )
+            )
+        )
+        await client.wait_for(lambda: client.progress_values.get("impl"), what="a subclass")
+        params = types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri("sub_000.py")),
+            position=types.Position(5, 16),  # target(0)
+            context=types.ReferenceContext(include_declaration=True),
+            partial_result_token="first",
+        )
+        refs = send(client, params)
+        await client.wait_for(lambda: streamed(client, "first"), what="a first result")
+        assert not impl.done(), "the first result waited for the search ahead of its plan"
+        first = {
+            (loc["uri"].rsplit("/", 1)[-1], loc["range"]["start"]["line"])
+            for loc in client.progress_values["first"][0]
+        }
+        assert first <= {("sub_000.py", 0), ("sub_000.py", 5), ("hub.py", 0)}, first
+        assert ("sub_000.py", 5) in first  # the cursor's own use, at least
+        assert not await refs and len(await impl or []) == 0
+        assert len(streamed(client, "impl")) == SUBS
+        spots = [
+            (loc["uri"], loc["range"]["start"]["line"], loc["range"]["start"]["character"])
+            for loc in streamed(client, "first")
+        ]
+        assert len(spots) == len(set(spots)) == 1 + 2 * SUBS  # the def, each import and call
+        whole = await client.text_document_references_async(
+            types.ReferenceParams(
+                text_document=params.text_document,
+                position=params.position,
+                context=params.context,
+            )
+        )
+        assert {(x.uri, x.range.start.line, x.range.start.character) for x in whole} == set(spots)
+
+
+EARLY_FILES = {
+    "hub.py": "def target(value=None):\n    return value\n\n\ntarget(0)\n",
+    "pkg/__init__.py": "from .impl import helper\n",
+    "pkg/impl.py": "def helper():\n    return 1\n\n\nhelper()\n",
+    "user.py": (
+        "from hub import target\n"
+        "from hub import target as aliased\n"
+        "import hub\n"
+        "from pkg import helper\n"
+        "\n\n"
+        "class Thing:\n"
+        "    def target(self):\n"
+        "        return 1\n"
+        "\n\n"
+        "def go(thing):\n"
+        "    target(1)\n"
+        "    hub.target(2)\n"
+        "    aliased(3)\n"
+        "    helper()\n"
+        "    thing.target()\n"
+        "    ''.target  # decided, and not the target\n"
+        "    return 'target'  # target\n"
+    ),
+}
+#: (file, 0-based line, column): where references are asked, and whether the lane is certain
+#: enough there to send anything before jedi.
+EARLY_ASKED = [
+    ("hub.py", 0, 5, True),  # the def
+    ("user.py", 12, 5, True),  # a use through ``from hub import target``
+    ("user.py", 13, 9, True),  # ``hub.target``: a module's attribute
+    ("user.py", 14, 6, True),  # ``aliased``: ``from ... import ... as``
+    ("user.py", 15, 6, True),  # ``helper``: re-exported by a package
+    ("user.py", 16, 12, False),  # ``thing.target``: an attribute of an inferred object
+    ("user.py", 18, 13, False),  # in a string
+    ("user.py", 18, 24, False),  # in a comment
+]
+
+
+def test_the_early_batches_are_a_part_of_the_answer(tmp_path):
+    """What ``search.refs_first`` streams before jedi has the target is a subset of the
+    search's answer, wherever it is asked; nothing where the lane is not certain (an
+    attribute of an inferred object, a string, a comment) or without the declaration."""
+    from twinls import Twin
+
+    for rel, text in EARLY_FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    with Twin.start(tmp_path, size=1) as twin:
+        for rel, line, col, certain in EARLY_ASKED:
+            path = str(tmp_path / rel)
+            first = twin.call("search.refs_first", path, line, col, "utf-16", True)
+            early = {tuple(r) for batch in first.partials(timeout=60) for r in batch}
+            assert first.result(60) == len(early)
+            plan = twin.call("search.refs_plan", path, line, col, "utf-16").result(60)
+            answer: set = set()
+            if plan is not None:  # None: no name there for jedi either
+                whole = twin.call(
+                    "search.refs_in", plan["files"], plan["name"], plan["keys"], "utf-16", True, 60
+                )
+                answer = {tuple(r) for batch in whole.partials(timeout=120) for r in batch}
+            assert early <= answer, (rel, line, col, early - answer)
+            assert bool(early) == certain, (rel, line, col, early)
+            cursor = [r for r in early if r[0] == path and r[1] == line and r[2] <= col <= r[4]]
+            assert cursor or not certain, (rel, line, col, early)
+            without = twin.call("search.refs_first", path, line, col, "utf-16", False)
+            assert not list(without.partials(timeout=60)) and without.result(60) == 0

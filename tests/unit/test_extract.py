@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twinls.twin.queries.extract import extract
+from twinls.twin.queries.extract import extract, name_at_column
 
 
 def check(text: str, expected: list[tuple]) -> None:
@@ -75,3 +75,24 @@ def test_an_entry_survives_the_server_cache_whole(text):
 
     entry = extract(text)
     assert from_row(msgpack.unpackb(msgpack.packb(to_row(entry)))) == entry
+
+
+@pytest.mark.parametrize(
+    "text, col, expected",
+    [
+        ("    target(1)", 4, ("target", 4)),  # at its start
+        ("    target(1)", 7, ("target", 4)),  # inside
+        ("    target(1)", 10, ("target", 4)),  # just after it
+        ("a.b", 1, ("a", 0)),  # just after ``a``, before the dot
+        ("a.b", 2, ("b", 2)),  # inside ``b`` wins over just after the dot
+        ("ab cd", 2, ("ab", 0)),
+        ("ab cd", 3, ("cd", 3)),
+        ("def join(a):", 1, None),  # a keyword is no name
+        ("def join(a):", 4, ("join", 4)),
+        ("x = 1e5", 5, None),  # in a number: no identifier starts with a digit...
+        ("    ", 2, None),
+        ("é = çà", 5, ("çà", 4)),  # code points
+    ],
+)
+def test_the_name_at_a_column(text, col, expected):
+    assert name_at_column(text, col) == expected

@@ -98,6 +98,14 @@ def refs_target(path: str, line: int, character: int, encoding: str) -> Query[Re
     return Query("search.refs_target", (path, line, character, encoding), interactive=False)
 
 
+def refs_first(
+    path: str, line: int, character: int, encoding: str, include_declaration: bool = True
+) -> Query[int]:
+    """Streams the :class:`~twinls.shared.schema.Loc` rows certain before jedi's target;
+    answers their count."""
+    return Query("search.refs_first", (path, line, character, encoding, include_declaration))
+
+
 def interpreter() -> Query[InterpreterParts]:
     """The twin's interpreter parts of the digest kept answers are filed under (issue 10)."""
     return Query("search.interpreter", interactive=False)

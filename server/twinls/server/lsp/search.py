@@ -7,6 +7,10 @@ work-done bar on the client's ``workDoneToken`` or, for a search that runs a
 while, on a token the server creates (as pyright does), and the whole result
 at the end otherwise. Cancelling the request, or its bar, cancels the twins'
 work between files; a new references request supersedes a running one.
+A references request also asks ``search.refs_first`` at once, beside its plan:
+the uses certain from syntax, so the first result does not wait for jedi's
+target nor the candidate scan (issue 10); its batches and the search's go
+through one :class:`Stream`, which sends each location once.
 """
 
 from __future__ import annotations
@@ -146,6 +150,46 @@ def _location(ls: TwinLanguageServer, raw: Raw) -> types.Location:
     )
 
 
+class Stream:
+    """The locations of one search, de-duplicated: streamed as they come, or gathered.
+
+    Batches may come from several calls (the early batch of ``search.refs_first``,
+    then the search's own); a location is sent or kept once. After :meth:`answer`
+    a late batch is dropped: its locations are in the answer already (the early
+    batch is a subset of it), and LSP allows no partial result after the response.
+    """
+
+    def __init__(self, ls: TwinLanguageServer, partial_token: types.ProgressToken | None) -> None:
+        self.ls = ls
+        self.partial = PartialResults(ls, partial_token)
+        self.batcher = Batcher(ls, self.partial)
+        self.seen: set[Loc] = set()
+        self.gathered: list[Raw] = []
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def add(self, batch: list[Raw]) -> None:
+        """Thread-safe (the channel's reader threads call it)."""
+        with self.lock:
+            if self.closed:
+                return
+            fresh = [r for r in batch if _loc(r) not in self.seen]
+            self.seen.update(_loc(r) for r in fresh)
+            if not self.partial.enabled:
+                self.gathered.extend(fresh)
+            elif fresh:  # under the lock: never queued after :meth:`answer`'s flush
+                self.batcher.add(fresh)
+
+    def answer(self) -> list[types.Location]:
+        """The response: ``[]`` once everything went as partial results, else it all, sorted."""
+        with self.lock:
+            self.closed = True
+        if self.partial.enabled:
+            self.batcher.flush()  # queued before the response, so it reaches the client first
+            return []
+        return [_location(self.ls, r) for r in sorted(self.gathered, key=_loc)]
+
+
 async def stream_locations(
     ls: TwinLanguageServer,
     promise: Promise,
@@ -154,27 +198,15 @@ async def stream_locations(
     work_done_token: types.ProgressToken | None,
     bar: bool = True,
     progress: Bar | None = None,
+    stream: Stream | None = None,
 ) -> list[types.Location]:
     """Await a promise of location batches; stream or gather them, de-duplicated.
 
     ``progress``: a bar the caller began already (it covers the caller's own steps too).
+    ``stream``: one the caller began already (it fed it batches of its own).
     """
-    partial = PartialResults(ls, partial_token)
-    batcher = Batcher(ls, partial)
-    seen: set[Loc] = set()
-    gathered: list[Raw] = []
-    lock = threading.Lock()
-
-    def on_batch(batch: list[Raw]) -> None:
-        with lock:
-            fresh = [r for r in batch if _loc(r) not in seen]
-            seen.update(_loc(r) for r in fresh)
-            if not partial.enabled:
-                gathered.extend(fresh)
-        if partial.enabled and fresh:
-            batcher.add(fresh)
-
-    promise.on_partial(on_batch)
+    stream = stream or Stream(ls, partial_token)
+    promise.on_partial(stream.add)
     if progress is None and bar:
         progress = Bar(ls, work_done_token, title, asyncio.current_task())
     if progress is not None:
@@ -184,10 +216,7 @@ async def stream_locations(
     finally:
         if progress is not None:
             progress.end()
-    if partial.enabled:
-        batcher.flush()  # queued before the response, so it reaches the client first
-        return []
-    return [_location(ls, r) for r in sorted(gathered, key=_loc)]
+    return stream.answer()
 
 
 class Running:
@@ -233,8 +262,13 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
     progress = Bar(ls, params.work_done_token, "References", asyncio.current_task())
     include = bool(params.context.include_declaration) if params.context else True
     kept = ls.part(Kept)
+    stream = Stream(ls, params.partial_result_token)
+    first: Promise | None = None
     try:
         pool = await pool_for_search(ls)
+        # Issue 10: what syntax alone makes certain, sent while jedi finds the target.
+        first = pool.call(stubs.refs_first(*where(ls, params), include))
+        first.on_partial(stream.add)
         keys: list[str] = []  # under which the answer is kept
         mark: tuple = ()
         found = await kept.digest(ls, pool) if kept.cache is not None else None
@@ -248,7 +282,7 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             if rows is None:
                 target = await ls.await_promise(pool.call(stubs.refs_target(*at)))
                 if not target:
-                    return []
+                    return await no_target(ls, first, stream)
                 progress.title = f"References to {target['name']}"
                 key = kept.refs_key(digest, target, include, ls.encoding)
                 if kept.unchanged(mark):  # else the target may be of newer texts: not kept
@@ -265,13 +299,14 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
                     params.partial_result_token,
                     params.work_done_token,
                     progress=progress,
+                    stream=stream,
                 )
             files = await ls.await_promise(
                 pool.call(stubs.refs_files(at[0], target["name"], target["keys"], target["local"]))
             )
             plan = {**target, "files": files}
         if not plan:
-            return []
+            return await no_target(ls, first, stream)
         progress.title = f"References to {plan['name']}"
         promise = pool.call_sharded(
             stubs.refs_in(
@@ -294,6 +329,7 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             params.partial_result_token,
             params.work_done_token,
             progress=progress,
+            stream=stream,
         )
         if keys and kept.unchanged(mark):  # whole, and of the texts the digest is of
             rows = [list(r) for r in dict.fromkeys(map(tuple, rows_seen))]
@@ -302,6 +338,19 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
         return answer
     finally:
         progress.end()
+        if first is not None:
+            first.cancel()  # done long since, but for a search cut short
+
+
+async def no_target(ls: TwinLanguageServer, first: Promise, stream: Stream) -> list[types.Location]:
+    """The answer when jedi finds no target: what the early batch made certain (the
+    lane decided the cursor's use where jedi tripped over it), else nothing; awaited
+    whole, so the answer does not depend on when it came."""
+    try:
+        await ls.await_promise(first)
+    except Exception as exc:  # the early batch is a bonus: its failure is no answer's
+        log.info("references: no early batch: %r", exc)
+    return stream.answer()
 
 
 @app.feature(

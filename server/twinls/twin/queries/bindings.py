@@ -50,7 +50,7 @@ from typing import Any, Protocol
 from unicodedata import normalize
 
 from ...shared.textbuf import split_lines
-from .extract import codepoint_col, def_name_col, word
+from .extract import codepoint_col, def_name_col, parse, word
 from .jedi_compat import platform_value, typeshed_stub
 
 #: A definition's identity across processes: (file or module, line (1-based), column).
@@ -167,7 +167,7 @@ class Lane:
         if text is None:
             return {}, False
         try:
-            tree = ast.parse(text)
+            tree = parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return {}, False
         summary = self._summary(path, text, tree)
@@ -185,7 +185,7 @@ class Lane:
         if path not in self._summaries:
             text = self.files.read_text(path)
             try:
-                tree = ast.parse(text) if text is not None else None
+                tree = parse(text) if text is not None else None
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree = None
             self._summaries[path] = (
@@ -378,9 +378,11 @@ class Lane:
         found = summary.bindings.get(attr, [])
         if len(found) == 1 or (found and _same_module(found)):
             meant = self.meaning(summary, found[0], depth + 1)
-            stub = self.typeshed(module)
-            if stub is None or meant is None or meant[0] == "module":
+            if meant is None or meant[0] == "module":
                 return meant  # a module: its own stub is asked in turn (``os.path.join``)
+            stub = self.typeshed(module)  # (not before: ``os``'s is 59 KB to parse for nothing)
+            if stub is None:
+                return meant
             in_stub = self.stub_keys(stub, attr, depth + 1)  # what jedi reads instead
             return None if in_stub is None else ("keys", in_stub)
         if found or os.path.basename(module) != "__init__.py":

@@ -35,6 +35,8 @@ LIMITS = (
     "per_function_recursion_limit",
 )
 _limits_lock = threading.Lock()
+#: The grammar every ``InferenceState`` loads beside its environment's (``latest_grammar``).
+LATEST_GRAMMAR = "3.13"
 
 
 class CountingDetector(recursion.ExecutionRecursionDetector):
@@ -133,6 +135,21 @@ def search_path(project: Any, environment: Any) -> list[str]:
     """The sys.path jedi imports from, before a file's own parent folders (suffixed by jedi)."""
     state = InferenceState(project, environment=environment)
     return [str(p) for p in project._get_sys_path(state, add_parent_paths=False)]
+
+
+def warm() -> None:
+    """Build what jedi builds from its own files on first use (before forking twins): the
+    grammars an ``InferenceState`` loads, this interpreter's and :data:`LATEST_GRAMMAR`,
+    and the map of typeshed's stubs."""
+    import parso
+    from jedi.inference.gradual import typeshed
+
+    for version in (None, LATEST_GRAMMAR):
+        try:
+            parso.load_grammar(version=version)
+        except Exception:  # a parso without this version: jedi will say so, not the warm-up
+            pass
+    typeshed._cache_stub_file_map(sys.version_info)
 
 
 def typeshed_stub(dotted: str) -> str | None:

@@ -95,6 +95,13 @@ the rest of a search.
   files from the index's identifier sets, definition and current file first, then
   biggest first; a function's local (or `self`) stays in its file; definitions outside
   the workspace (jedi's bundled stubs) are not searched
+- **`search.refs_first`** (the first result, before jedi has the target; interactive,
+  sent beside the plan): the lane decides the cursor's use; the cursor's position and
+  the keys it means are a part of jedi's target, so the uses the lane decides to mean
+  them in the cursor's file and the definitions' workspace files are streamed (a subset
+  of the answer; nothing where the lane is unsure, in check mode, or without the
+  declaration, whose absence drops the imports a use passes through from the answer);
+  where jedi then finds no target (it tripped over the cursor), the answer is these
 - **`search.refs_in FILES…`** (the uses of the name in a chunk of files): each
   occurrence parso lists (`get_used_names`) resolved by jedi (`_find_names`: goto,
   imports followed) in the file's own journaled state; kept when its keys meet the target's;
@@ -125,7 +132,8 @@ the call's lock), so the call can never end with files unsearched. One
 promise carries every chunk's batches and `done/total` progress; cancelling it
 cancels the chunks in flight (the twin stops between files).
 
-**LSP** (`server/lsp/search.py`). `stream_locations` de-duplicates batches and either
+**LSP** (`server/lsp/search.py`). A `Stream` (one per request: a references search
+feeds it `search.refs_first`'s batches, then the search's) de-duplicates batches and either
 forwards them as `$/progress` on the request's `partialResultToken` (the
 response is then `[]`, LSP 3.17) or gathers and sorts them; a `workDoneToken`
 gets begin / report (percentage, "N/M files") / end; without one, a search
