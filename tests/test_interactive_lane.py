@@ -141,8 +141,10 @@ async def test_hover_outline_and_lenses_answer_while_the_search_twin_is_held(wor
                 )
             except asyncio.TimeoutError:
                 pytest.fail("an interactive request waited behind the held search")
-            # Answered before the search's first partial result, let alone its end.
-            assert not refs.done() and not streamed(client, "part")
+            # Answered while the search is held in its first chunk: nothing but the early
+            # batch (``search.refs_first``: the definition, in hub.py) has streamed.
+            assert not refs.done()
+            assert all(loc["uri"].endswith("/hub.py") for loc in streamed(client, "part"))
             holds.release()
             assert found is not None and "target" in found.contents.value
             assert [s.name for s in outline] == ["use_0"]
