@@ -433,6 +433,12 @@ async def session(
     return client
 
 
+#: Seconds a request may take before the bench gives up on it (``--timeout``): a
+#: server that never answers (jedi-language-server once, on click) is reported as
+#: failing that query instead of stalling the run.
+TIMEOUT = [600.0]
+
+
 async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
     from lsprotocol import types
 
@@ -441,7 +447,7 @@ async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
     start = time.perf_counter()
     try:
         if kind == "references":
-            result = await client.text_document_references_async(
+            request = client.text_document_references_async(
                 types.ReferenceParams(
                     text_document=doc,
                     position=pos,
@@ -450,12 +456,13 @@ async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
                 )
             )
         else:
-            result = await client.text_document_implementation_async(
+            request = client.text_document_implementation_async(
                 types.ImplementationParams(
                     text_document=doc, position=pos, partial_result_token=token
                 )
             )
-    except Exception as exc:
+        result = await asyncio.wait_for(request, TIMEOUT[0])
+    except Exception as exc:  # TimeoutError included
         return {"error": type(exc).__name__ + ": " + str(exc)[:80]}
     total = time.perf_counter() - start
     locations = [
@@ -533,12 +540,16 @@ async def hover_during(client, first: asyncio.Task, path: Path) -> dict[str, Any
 
     await asyncio.sleep(0.05)
     start = time.perf_counter()
-    await client.text_document_hover_async(
+    hover = client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
             position=types.Position(0, 0),
         )
     )
+    try:
+        await asyncio.wait_for(hover, TIMEOUT[0])
+    except TimeoutError:
+        pass  # its latency: the timeout
     return {"latency": time.perf_counter() - start, "before_search_end": not first.done()}
 
 
@@ -554,7 +565,11 @@ async def run_server(
             await client.workspace_execute_command_async(
                 __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
             )
+        stuck = False  # a request timed out: the server is not asked again
         for label, q, path, line, col in asks():
+            if stuck:
+                out[label] = [{"error": "not asked: an earlier request timed out"}]
+                continue
             if open_docs:
                 from lsprotocol import types
 
@@ -577,6 +592,7 @@ async def run_server(
                     out["hover"] = await hover_during(client, asked, WS[0].root / WS[0].hover)
                 runs.append(await asked)
                 if "error" in runs[-1]:
+                    stuck = runs[-1]["error"].startswith("TimeoutError")
                     break
             out[label] = runs
         if name.startswith("twinls"):  # what the twins' jedi and binding lane did, summed
@@ -695,7 +711,11 @@ def main() -> int:
         default="stdlib",
         help="the workspace: the stdlib, or a pinned PyPI sdist (.bench-tools/sdist)",
     )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds before a request counts as failed"
+    )
     args = parser.parse_args()
+    TIMEOUT[0] = args.timeout
     WS[0] = WORKSPACES[args.project]
     ASK_AT[0] = args.ask_at or ("def" if WS[0].sdist is None else "both")
     servers = [s.replace("jedi-language-server", "jls") for s in args.servers.split(",")]
