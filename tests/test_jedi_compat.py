@@ -48,6 +48,21 @@ def test_the_twins_warm_up_loads_the_grammars_a_jedi_state_loads():
     assert int(done.stdout) >= 1
 
 
+def test_each_name_starts_with_jedi_s_inference_counts_at_zero():
+    """jedi answers nothing for a node inferred 300 times in one state, and says so only
+    in its debug log; a name resolved in a file's state must not inherit the count of
+    the names resolved before it (``tests/test_search_ask_position.py``)."""
+    import inspect
+
+    from jedi.inference import syntax_tree
+
+    assert "inferred_element_counts" in inspect.getsource(syntax_tree._limit_value_infers)
+    state = jedi_compat.CountingState(jedi.Project("."), environment=jedi.InterpreterEnvironment())
+    state.inferred_element_counts["a node"] = 301
+    state.begin()
+    assert state.inferred_element_counts == {}
+
+
 def test_the_memo_journal_undoes_only_what_was_added_meanwhile():
     project = jedi.Project(".")
     state = jedi_compat.CountingState(project, environment=jedi.InterpreterEnvironment())

@@ -1,22 +1,33 @@
-"""Searches, side by side: twinls vs pyright, basedpyright, jedi-language-server on the stdlib.
+"""Searches, side by side: twinls vs pyright, basedpyright, jedi-language-server.
 
     bash tests/bench/setup.sh     # the peers: pyright (npm), basedpyright, jedi-language-server
     .venv/bin/python tests/bench/bench_search.py [--pool N] [--repeat 5] [--json out.json]
         [--servers twinls,pyright,basedpyright,jls] [--queries SUBSTRING] [--ask-at use]
+        [--project stdlib|pyparsing|click] [--truth-cache F]
 
 Every server is started fresh, gets the same requests, and is measured the
-same way; the count and recall of EVERY repeat is kept (``counts``, and
-``stable``: every repeat found exactly the first answer's set). Peak RSS is
-the sum over the server's process tree (twinls: server + twins), sampled
-every 50 ms; "hover during search" is a hover sent 50 ms into the cold first
-query, answered before or after the search (and how long it took). For each
-server: ``textDocument/references`` on a popular name (``re.compile``), the
-issue's ``os.path.join`` (asked at ``posixpath.join``), a rare one
-(``shutil.copyfileobj``), and ``textDocument/implementation`` on ``ast.NodeVisitor.visit`` and
-``logging.Handler.emit``; the first request after start ("cold", twinls's
-includes building its index) and the best and median of ``--repeat`` more
-("warm"). Time to the first result is the first ``$/progress`` batch (twinls
-streams; jedi-language-server answers once, so its first result is its total).
+same way; the count, recall and hits beyond the ground truth of EVERY repeat
+are kept and printed (``counts``, ``recalls``, ``beyond``; ``stable``: every
+repeat found exactly the first answer's set). Peak RSS is the sum over the
+server's process tree (twinls: server + twins), sampled every 50 ms; "hover
+during search" is a hover sent 50 ms into the cold first query, answered
+before or after the search (and how long it took). The first request of a
+query ("cold"; the first query's includes twinls building its index), then the
+best and median of ``--repeat`` more ("warm"). Time to the first result is the
+first ``$/progress`` batch (twinls streams; the peers answer once, so their
+first result is their total); "best peer's true hits reached" is when twinls's
+stream first held as many true hits as the best peer's answer.
+
+The workspace (``--project``): the standard library (``STDLIB_QUERIES``:
+references on ``re.compile``, ``os.path.join`` at ``posixpath.join``,
+``shutil.copyfileobj``; implementation of ``ast.NodeVisitor.visit`` and
+``logging.Handler.emit``), or a pinned PyPI sdist fetched into
+``.bench-tools/sdist`` as ``recall_truth`` does: pyparsing (the issue's
+``parse_string`` and ``ParserElement.parseImpl``, a popular class and two rare
+names; implementation of ``parseImpl`` and of a class) or click. On a project
+every references query is asked at its def and again at a use
+(``--ask-at both``, the label ends in ``@use``); the use's "cold" is its first
+ask, after the def's.
 
 The peers are told this interpreter explicitly (``workspace/configuration``'s
 ``python.pythonPath`` for pyright and basedpyright, started from ``/``: see
@@ -24,9 +35,11 @@ The peers are told this interpreter explicitly (``workspace/configuration``'s
 
 Recall is counted against a grep-and-check ground truth computed here with
 plain jedi, one ``Script`` per file: every whole-word occurrence of the name in
-the files twinls indexes, kept if ``goto`` lands on the target; for
-implementation, every class defining the method whose bases, inferred by jedi
-one level at a time, lead to the target class.
+the files twinls indexes, kept if ``goto`` lands on the target (on a project:
+``recall_truth.truth_references``); for implementation, every class defining
+the method (or every class, on a class) whose bases, inferred by jedi one level
+at a time, lead to the target class. ``--truth-cache`` keeps it (a project's
+beside the bench, ``tests/bench/truth/``, paths relative to the sdist).
 """
 
 from __future__ import annotations
@@ -43,35 +56,113 @@ import subprocess
 import sys
 import sysconfig
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: the LSP test harness
 sys.path.insert(0, str(HERE.parents[1] / "server"))
 
+from recall_truth import PROJECT, fetch_sdist, jedi_project  # noqa: E402
+from recall_truth import truth_references as project_truth  # noqa: E402
+
+ROOT = HERE.parents[1]
+
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 
-#: (label, kind, file, 0-based line of the def, name)
 REFS, IMPL = "references", "implementation"
-QUERIES = [
-    ("references re.compile (popular)", REFS, "re/__init__.py", "def compile(", None),
-    ("references os.path.join (posixpath.join)", REFS, "posixpath.py", "def join(", None),
-    ("references shutil.copyfileobj (rare)", REFS, "shutil.py", "def copyfileobj(", None),
-    ("implementation ast.NodeVisitor.visit", IMPL, "ast.py", "class NodeVisitor", "visit"),
-    ("implementation logging.Handler.emit", IMPL, "logging/__init__.py", "class Handler(", "emit"),
-]
 
-#: ``--ask-at use``: a call site of each references query's name in another file, as a
-#: user asks (label -> file, the call's text up to its paren). pyright and basedpyright
-#: read a stdlib module's uses through typeshed's stub, so from the def in the ``.py``
-#: they find only that file's own uses; from a call site they find the stub's.
-USE_SITES = {
-    "references re.compile (popular)": ("textwrap.py", "re.compile("),
-    "references os.path.join (posixpath.join)": ("glob.py", "os.path.join("),
-    "references shutil.copyfileobj (rare)": ("test/test_shutil.py", "shutil.copyfileobj("),
-}
-#: Where the queries are asked: "def" (the target's def) or "use" (``USE_SITES``).
+
+class Query(NamedTuple):
+    """One request: ``kind`` at the def of ``method`` in ``anchor``'s class (or at the
+    ``def``/``class`` on the ``anchor`` line itself) in ``rel``; ``method`` None on a
+    class anchor asks about the class. ``use``: a use in another file, as a user asks
+    (file, its text up to the name's end: the name is the last word of it)."""
+
+    label: str
+    kind: str
+    rel: str
+    anchor: str
+    method: str | None = None
+    use: tuple[str, str] | None = None
+
+
+#: pyright and basedpyright read a stdlib module's uses through typeshed's stub, so from
+#: the def in the ``.py`` they find only that file's own uses; from a call site (``use``)
+#: they find the stub's.
+STDLIB_QUERIES = [
+    Query("references re.compile (popular)", REFS, "re/__init__.py", "def compile(", None,
+          ("textwrap.py", "re.compile")),
+    Query("references os.path.join (posixpath.join)", REFS, "posixpath.py", "def join(", None,
+          ("glob.py", "os.path.join")),
+    Query("references shutil.copyfileobj (rare)", REFS, "shutil.py", "def copyfileobj(", None,
+          ("test/test_shutil.py", "shutil.copyfileobj")),
+    Query("implementation ast.NodeVisitor.visit", IMPL, "ast.py", "class NodeVisitor", "visit"),
+    Query("implementation logging.Handler.emit", IMPL, "logging/__init__.py", "class Handler(",
+          "emit"),
+]  # fmt: skip
+
+#: The issue's third-party project: pyparsing, flat layout, examples and tests in the sdist.
+PYPARSING_QUERIES = [
+    Query("references ParserElement.parse_string (popular)", REFS, "pyparsing/core.py",
+          "class ParserElement(", "parse_string",
+          ("examples/LAparser.py", "equation.parse_string")),
+    Query("references ParserElement.parseImpl", REFS, "pyparsing/core.py",
+          "class ParserElement(", "parseImpl",
+          ("pyparsing/core.py", "loc, tokens = self.parseImpl")),
+    Query("references Word (popular class)", REFS, "pyparsing/core.py", "class Word(", None,
+          ("examples/LAparser.py", "number = Word")),
+    Query("references ParserElement.enable_packrat (rare)", REFS, "pyparsing/core.py",
+          "class ParserElement(", "enable_packrat", ("examples/eval_arith.py",
+          "ParserElement.enable_packrat")),
+    Query("references srange (rare)", REFS, "pyparsing/core.py", "def srange(", None,
+          ("examples/inv_regex.py", "set(srange")),
+    Query("implementation ParserElement.parseImpl", IMPL, "pyparsing/core.py",
+          "class ParserElement(", "parseImpl"),
+    Query("implementation Token (class)", IMPL, "pyparsing/core.py", "class Token(", None),
+]  # fmt: skip
+
+#: click (src layout, pytest tests): ``recall_truth.PROJECT``, the recall bench's project.
+CLICK_QUERIES = [
+    Query("references Context.fail (a name many classes define)", REFS, "src/click/core.py",
+          "class Context:", "fail", ("src/click/core.py", "ctx.fail")),
+    Query("references echo (popular)", REFS, "src/click/utils.py", "def echo(", None,
+          ("tests/test_utils.py", "click.echo")),
+    Query("references make_pass_decorator (rare)", REFS, "src/click/decorators.py",
+          "def make_pass_decorator(", None, ("tests/test_context.py", "click.make_pass_decorator")),
+    Query("implementation ParamType.convert", IMPL, "src/click/types.py", "class ParamType:",
+          "convert"),
+    Query("implementation Parameter (class)", IMPL, "src/click/core.py", "class Parameter:", None),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folder the servers are opened on, its queries, and the file hovered mid-search."""
+
+    name: str
+    queries: list[Query]
+    hover: str
+    sdist: tuple[str, str] | None = None  # (PyPI name, pinned version), fetched like recall_truth
+
+    @property
+    def root(self) -> Path:
+        if self.sdist is None:
+            return STDLIB
+        return fetch_sdist(ROOT / ".bench-tools" / "sdist", self.sdist).resolve()
+
+
+WORKSPACES = {
+    "stdlib": Workspace("stdlib", STDLIB_QUERIES, "shutil.py"),
+    "pyparsing": Workspace("pyparsing", PYPARSING_QUERIES, "pyparsing/helpers.py",
+                           ("pyparsing", "3.3.3")),
+    "click": Workspace("click", CLICK_QUERIES, "src/click/termui.py", PROJECT),
+}  # fmt: skip
+#: The workspace of this run (``--project``); the module's functions ask it.
+WS = [WORKSPACES["stdlib"]]
+#: Where the queries are asked: "def" (the target's def), "use" (the query's ``use``,
+#: the def where it has none) or "both" (every query with a ``use`` asked at each).
 ASK_AT = ["def"]
 
 
@@ -86,7 +177,6 @@ UNLIMITED_JLS = [
 ]
 
 
-ROOT = HERE.parents[1]
 PYRIGHT = ROOT / ".bench-tools/pyright/node_modules/.bin/pyright-langserver"
 BASEDPYRIGHT = Path(sys.executable).with_name("basedpyright-langserver")
 
@@ -104,24 +194,39 @@ def ensure_jls() -> str:
 # -- where the queries point ----------------------------------------------------------------
 
 
-def asked_position(label: str, rel: str, anchor: str, method: str | None) -> tuple[Path, int, int]:
-    """Where the servers are asked: the def, or with ``--ask-at use`` its call site."""
-    if ASK_AT[0] != "use" or label not in USE_SITES:
-        return target_position(rel, anchor, method)
-    use_rel, call = USE_SITES[label]
-    path = STDLIB / use_rel
-    lines = path.read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if call in text)
-    return path, line, lines[line].index(call) + call.rindex(".") + 1
+def asks() -> list[tuple[str, Query, Path, int, int]]:
+    """(label, query, file, 0-based line, column) of every request, as ``--ask-at`` says."""
+    out = []
+    for q in WS[0].queries:
+        at_def = (q.label, q, *target_position(q.rel, q.anchor, q.method))
+        if q.use is None or ASK_AT[0] == "def":
+            out.append(at_def)
+            continue
+        if ASK_AT[0] == "both":
+            out.append(at_def)
+        label = f"{q.label} @use" if ASK_AT[0] == "both" else q.label
+        out.append((label, q, *use_position(q)))
+    return out
+
+
+def use_position(q: Query) -> tuple[Path, int, int]:
+    """The first line of ``q.use``'s file holding its text, at the text's last word."""
+    assert q.use is not None
+    use_rel, text = q.use
+    path = WS[0].root / use_rel
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, t in enumerate(lines) if text in t)
+    name = re.findall(r"\w+", text)[-1]
+    return path, line, lines[line].index(text) + len(text) - len(name)
 
 
 def target_position(rel: str, anchor: str, method: str | None) -> tuple[Path, int, int]:
     """0-based (line, column) of the def's name, or of ``method`` inside the class."""
-    path = STDLIB / rel
-    lines = path.read_text().splitlines()
+    path = WS[0].root / rel
+    lines = path.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(anchor))
     if method is None or anchor.startswith("def "):
-        name = anchor.split()[1].rstrip("(")
+        name = re.findall(r"\w+", anchor)[1]
         return path, start, lines[start].index(name)
     for i in range(start + 1, len(lines)):
         if re.match(rf"\s+def {method}\(", lines[i]):
@@ -133,9 +238,10 @@ def target_position(rel: str, anchor: str, method: str | None) -> tuple[Path, in
 
 
 def stdlib_files() -> list[str]:
+    """The files twinls indexes in this run's workspace (the stdlib unless ``--project``)."""
     from twinls.shared.overlay import Overlay
 
-    return list(Overlay(roots=[str(STDLIB)]).python_files())
+    return list(Overlay(roots=[str(WS[0].root)]).python_files())
 
 
 def truth_references(path: Path, line: int, col: int) -> set[tuple[str, int, int]]:
@@ -172,12 +278,24 @@ def truth_references(path: Path, line: int, col: int) -> set[tuple[str, int, int
     return found
 
 
-def truth_implementation(path: Path, line: int, method: str) -> set[tuple[str, int, int]]:
-    """Classes defining ``method`` whose jedi-inferred bases lead to the class at ``line``."""
+def truth_of(q: Query) -> set[tuple[str, int, int]]:
+    """The ground truth of ``q``: plain jedi, computed here, never by a server."""
+    path, line, col = target_position(q.rel, q.anchor, q.method)
+    if q.kind == IMPL:
+        return truth_implementation(path, _class_line(path, q.anchor), q.method)
+    if WS[0].sdist is None:
+        return truth_references(path, line, col)
+    root = WS[0].root
+    return {(str(root / rel), n, c) for rel, n, c in project_truth(root, q.rel, line, col)}
+
+
+def truth_implementation(path: Path, line: int, method: str | None) -> set[tuple[str, int, int]]:
+    """Classes defining ``method`` whose jedi-inferred bases lead to the class at ``line``
+    (``method`` None: every such class, at its name)."""
     import jedi
 
     env = jedi.InterpreterEnvironment()
-    project = jedi.Project(STDLIB)
+    project = jedi_project(WS[0].root)
     target_class = _class_at(path, line)
     target = (str(path), target_class.lineno)
     memo: dict[tuple[str, int], bool] = {}
@@ -219,6 +337,10 @@ def truth_implementation(path: Path, line: int, method: str) -> set[tuple[str, i
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef) or (file, node.lineno) == target:
+                continue
+            if method is None:
+                if node.bases and leads_to_target(file, node):
+                    found.add((file, node.lineno - 1, node.col_offset + len("class ")))
                 continue
             for item in node.body:
                 if (
@@ -311,6 +433,12 @@ async def session(
     return client
 
 
+#: Seconds a request may take before the bench gives up on it (``--timeout``): a
+#: server that never answers (jedi-language-server once, on click) is reported as
+#: failing that query instead of stalling the run.
+TIMEOUT = [600.0]
+
+
 async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
     from lsprotocol import types
 
@@ -319,7 +447,7 @@ async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
     start = time.perf_counter()
     try:
         if kind == "references":
-            result = await client.text_document_references_async(
+            request = client.text_document_references_async(
                 types.ReferenceParams(
                     text_document=doc,
                     position=pos,
@@ -328,12 +456,13 @@ async def ask(client, kind: str, path: Path, line: int, col: int, token: str):
                 )
             )
         else:
-            result = await client.text_document_implementation_async(
+            request = client.text_document_implementation_async(
                 types.ImplementationParams(
                     text_document=doc, position=pos, partial_result_token=token
                 )
             )
-    except Exception as exc:
+        result = await asyncio.wait_for(request, TIMEOUT[0])
+    except Exception as exc:  # TimeoutError included
         return {"error": type(exc).__name__ + ": " + str(exc)[:80]}
     total = time.perf_counter() - start
     locations = [
@@ -411,19 +540,23 @@ async def hover_during(client, first: asyncio.Task, path: Path) -> dict[str, Any
 
     await asyncio.sleep(0.05)
     start = time.perf_counter()
-    await client.text_document_hover_async(
+    hover = client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
             position=types.Position(0, 0),
         )
     )
+    try:
+        await asyncio.wait_for(hover, TIMEOUT[0])
+    except TimeoutError:
+        pass  # its latency: the timeout
     return {"latency": time.perf_counter() - start, "before_search_end": not first.done()}
 
 
 async def run_server(
     name: str, command: list[str], init: dict[str, Any] | None, repeat: int, open_docs: bool
 ) -> dict[str, Any]:
-    client = await session(command, init)
+    client = await session(command, init, WS[0].root)
     server_pid = client._server.pid
     rss = PeakRss(server_pid)
     out: dict[str, Any] = {}
@@ -432,8 +565,11 @@ async def run_server(
             await client.workspace_execute_command_async(
                 __import__("lsprotocol").types.ExecuteCommandParams(command="twinls.status")
             )
-        for label, kind, rel, anchor, method in QUERIES:
-            path, line, col = asked_position(label, rel, anchor, method)
+        stuck = False  # a request timed out: the server is not asked again
+        for label, q, path, line, col in asks():
+            if stuck:
+                out[label] = [{"error": "not asked: an earlier request timed out"}]
+                continue
             if open_docs:
                 from lsprotocol import types
 
@@ -443,19 +579,20 @@ async def run_server(
                             uri=path.as_uri(),
                             language_id="python",
                             version=1,
-                            text=path.read_text(),
+                            text=path.read_text(encoding="utf-8"),
                         )
                     )
                 )
             runs = []
             for i in range(repeat + 1):
                 asked = asyncio.ensure_future(
-                    ask(client, kind, path, line, col, f"{name}-{label}-{i}")
+                    ask(client, q.kind, path, line, col, f"{name}-{label}-{i}")
                 )
                 if i == 0 and "hover" not in out:
-                    out["hover"] = await hover_during(client, asked, STDLIB / "shutil.py")
+                    out["hover"] = await hover_during(client, asked, WS[0].root / WS[0].hover)
                 runs.append(await asked)
                 if "error" in runs[-1]:
+                    stuck = runs[-1]["error"].startswith("TimeoutError")
                     break
             out[label] = runs
         if name.startswith("twinls"):  # what the twins' jedi and binding lane did, summed
@@ -506,13 +643,16 @@ def summarize(
     found = warm[-1]["found"]
     true_cols = {(p, line) for p, line, _ in truth}
     hits = {(p, line) for p, line, _ in found} & true_cols
-    parity = None
+    parity = cold_parity = None
     if rival_hits:
         times = [parity_time(r, true_cols, rival_hits) for r in warm]
         parity = min((t for t in times if t is not None), default=None)
+        cold_parity = parity_time(cold, true_cols, rival_hits)
+    lines_of = [{(p, line) for p, line, _ in r["found"]} for r in runs]
     return {
         "hits": len(hits),
         "parity": parity,
+        "cold_parity": cold_parity,
         "query": label,
         "cold_first": cold["first"],
         "cold_total": cold["total"],
@@ -524,11 +664,12 @@ def summarize(
         "recall": len(hits) / len(true_cols) if true_cols else 1.0,
         "counts": [len(r["found"]) for r in runs],
         "recalls": [
-            len({(p, line) for p, line, _ in r["found"]} & true_cols) / len(true_cols)
-            if true_cols
-            else 1.0
-            for r in runs
+            len(lines & true_cols) / len(true_cols) if true_cols else 1.0 for lines in lines_of
         ],
+        "beyond": [len(lines - true_cols) for lines in lines_of],
+        # for --json: what each run missed and found beyond the truth, (file, 0-based line)
+        "missed": [sorted(true_cols - lines) for lines in lines_of],
+        "extra": [sorted(lines - true_cols) for lines in lines_of],
         "stable": all(r["found"] == runs[0]["found"] for r in runs),
     }
 
@@ -559,35 +700,40 @@ def main() -> int:
     )
     parser.add_argument(
         "--ask-at",
-        choices=["def", "use"],
-        default="def",
-        help="ask references at the target's def, or at a call site in another file "
-        "(USE_SITES); the ground truth is the same",
+        choices=["def", "use", "both"],
+        default=None,
+        help="ask at the target's def, at a use (``Query.use``), or both (the use's label ends "
+        "in '@use'); the ground truth is the same (default: def; both with --project)",
+    )
+    parser.add_argument(
+        "--project",
+        choices=sorted(WORKSPACES),
+        default="stdlib",
+        help="the workspace: the stdlib, or a pinned PyPI sdist (.bench-tools/sdist)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds before a request counts as failed"
     )
     args = parser.parse_args()
-    ASK_AT[0] = args.ask_at
+    TIMEOUT[0] = args.timeout
+    WS[0] = WORKSPACES[args.project]
+    ASK_AT[0] = args.ask_at or ("def" if WS[0].sdist is None else "both")
     servers = [s.replace("jedi-language-server", "jls") for s in args.servers.split(",")]
     jls = ensure_jls() if "jls" in servers else ""
     wanted = args.queries.split(",")
-    QUERIES[:] = [q for q in QUERIES if any(w in q[0] for w in wanted)]
+    WS[0] = replace(WS[0], queries=[q for q in WS[0].queries if any(w in q.label for w in wanted)])
 
     started = time.perf_counter()
-    truth: dict[str, set] = {}
     cache = Path(args.truth_cache) if args.truth_cache else None
-    if cache is not None and cache.exists():
-        truth = {k: {tuple(x) for x in v} for k, v in json.loads(cache.read_text()).items()}
-    for label, kind, rel, anchor, method in QUERIES:
-        if label in truth:
-            continue
-        path, line, col = target_position(rel, anchor, method)
-        if kind == "references":
-            truth[label] = truth_references(path, line, col)
-        else:
-            truth[label] = truth_implementation(path, _class_line(path, anchor), method)
-        print(f"truth: {label}: {len(truth[label])}", file=sys.stderr)
+    truth = load_truth(cache)
+    for q in WS[0].queries:
+        if q.label not in truth:
+            truth[q.label] = truth_of(q)
+            print(f"truth: {q.label}: {len(truth[q.label])}", file=sys.stderr)
     print(f"ground truth in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if cache is not None:
-        cache.write_text(json.dumps({k: sorted(v) for k, v in truth.items()}))
+        save_truth(cache, truth)
+    asked = {label: q.label for label, q, *_ in asks()}  # what each label's truth is
 
     PEER_SETTINGS["python"]["pythonPath"] = peer_interpreter()
     pool = {"pool": args.pool} if args.pool else {}
@@ -614,7 +760,7 @@ def main() -> int:
     peers = [s for s in servers if s != "twinls"]
     summaries = {
         server: {
-            label: summarize(label, runs, truth[label])
+            label: summarize(label, runs, truth[asked[label]])
             for label, runs in results[server].items()
             if label not in NOT_QUERIES
         }
@@ -625,31 +771,36 @@ def main() -> int:
             if label in NOT_QUERIES:
                 continue
             best = max((summaries[p][label].get("hits") or 0 for p in peers), default=None)
-            rows.append({"server": name, **summarize(label, runs, truth[label], best or None)})
+            rows.append(
+                {"server": name, **summarize(label, runs, truth[asked[label]], best or None)}
+            )
     for server in peers:
         rows += [{"server": server, **r} for r in summaries[server].values()]
     print(
-        f"\nstdlib: {STDLIB} ({len(stdlib_files())} files), pool={args.pool or 'default'}, "
-        f"asked at: {args.ask_at}"
+        f"\n{WS[0].name}: {WS[0].root} ({len(stdlib_files())} files), "
+        f"pool={args.pool or 'default'}, asked at: {ASK_AT[0]}"
     )
     print(
-        "| query | server | first result (warm) | best peer's recall reached (warm) | "
-        "total (warm, best / median) | cold first / total | results (every run) | recall | "
-        "every repeat identical |"
+        "| query | server | first result (warm) | best peer's true hits reached (cold / warm) | "
+        "total (warm, best / median) | cold first / total | results (every run) | "
+        "recall (every run) | beyond the truth (every run) | every repeat identical |"
     )
-    print("|" + "---|" * 9)
+    print("|" + "---|" * 10)
     for r in rows:
         if "error" in r:
             what = "not supported" if "MethodNotFound" in r["error"] else f"fails: {r['error']}"
-            print(f"| {r['query']} | {r['server']} | — | — | {what} | — | — | — | — |")
+            print(f"| {r['query']} | {r['server']} | — | — | {what} | — | — | — | — | — |")
             continue
-        parity = _ms(r["parity"]) if r.get("parity") is not None else "—"
+        parity = " / ".join(
+            _ms(r[k]) if r.get(k) is not None else "—" for k in ("cold_parity", "parity")
+        )
+        recalls = " ".join(f"{x:.0%}" for x in r["recalls"])
         print(
             f"| {r['query']} | {r['server']} | {_ms(r['warm_first'])} | {parity} | "
             f"{_ms(r['warm_total_best'])} / {_ms(r['warm_total_median'])} | "
             f"{_ms(r['cold_first'])} / {_ms(r['cold_total'])} | "
-            f"{' '.join(map(str, r['counts']))} | {r['recall']:.0%} of {r['truth']} | "
-            f"{'yes' if r['stable'] else 'NO'} |"
+            f"{' '.join(map(str, r['counts']))} | {recalls} of {r['truth']} | "
+            f"{' '.join(map(str, r['beyond']))} | {'yes' if r['stable'] else 'NO'} |"
         )
     print("\n| server | peak RSS (process tree) | hover 50 ms into the cold first search |")
     print("|---|---|---|")
@@ -667,6 +818,24 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def load_truth(cache: Path | None) -> dict[str, set]:
+    """The kept ground truth, paths made absolute (a project's are kept relative to its
+    root, so the file beside the bench holds wherever the sdist is unpacked)."""
+    if cache is None or not cache.exists():
+        return {}
+    root = WS[0].root
+    return {
+        k: {(str(root / p), n, c) for p, n, c in v}
+        for k, v in json.loads(cache.read_text()).items()
+    }
+
+
+def save_truth(cache: Path, truth: dict[str, set]) -> None:
+    root = WS[0].root
+    kept = {k: sorted((os.path.relpath(p, root), n, c) for p, n, c in v) for k, v in truth.items()}
+    cache.write_text(json.dumps(kept, indent=0) + "\n")
 
 
 def _class_line(path: Path, anchor: str) -> int:
