@@ -181,6 +181,10 @@ async def test_the_index_is_built_once_and_shared_with_the_other_twin(tmp_path):
     ws, home, env = workspace(tmp_path)
     before = snapshot(ws, home)
     async with lsp_session(ws, env=env, init_options={"pool": 2}) as c:
+        for _ in range(3000):  # both twins up: the first search warms both
+            if (await c.status())["pool"]["live"] == 2:
+                break
+            await asyncio.sleep(0.05)
         assert await references(c, "pkg/shapes.py", 6, 9) == AREA
         for _ in range(3000):  # until both twins have an index (a bound, not a timing)
             st = await c.status()
@@ -188,8 +192,27 @@ async def test_the_index_is_built_once_and_shared_with_the_other_twin(tmp_path):
             if len(counts) == 2 and all(i.get("files") == 4 for i in counts):
                 break
             await asyncio.sleep(0.05)
-        assert sorted((i["kept"], i["extracted"]) for i in counts) == [(0, 4), (4, 0)], counts
+        assert sorted((i.get("kept", -1), i.get("extracted", -1)) for i in counts) == [
+            (0, 4),
+            (4, 0),
+        ], counts
         assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+
+        # Twins that come up later (restarted) start from those entries too, cache off.
+        old = {t["pid"] for t in (await c.status())["twins"]}
+        await c.command("twinls.restart")
+        for _ in range(3000):
+            st = await c.status()
+            if st["pool"]["live"] == 2 and not old & {t["pid"] for t in st["twins"]}:
+                break
+            await asyncio.sleep(0.05)
+        assert await references(c, "pkg/shapes.py", 6, 9) == AREA
+        for _ in range(3000):
+            counts = [t["index"] for t in (await c.status())["twins"]]
+            if len(counts) == 2 and all(i.get("files") == 4 for i in counts):
+                break
+            await asyncio.sleep(0.05)
+        assert [(i.get("kept"), i.get("extracted")) for i in counts] == [(4, 0), (4, 0)], counts
     assert diff(before, snapshot(ws, home)) == []  # cache: false (the harness's default)
 
 

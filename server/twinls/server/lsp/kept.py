@@ -58,7 +58,10 @@ class Kept:
         # The index: built by one twin, shared with the others (issue 10).
         self._warmed: set[int] = set()  # pids sent ``search.warm``
         self._builder: int | None = None  # the pid building for everyone, until it exports
-        self._shared = False  # a twin exported this session (later twins fend for themselves)
+        self._shared = False  # a twin exported this session
+        #: Its entries, for twins that come up later (a restart, a slow start) with the
+        #: cache off; with it on they are read back from the cache.
+        self._blob: bytes | None = None
         self._reading = False  # the kept index entries are being read (then warm again)
         #: The server's content hashes of the workspace (from ``initialized``; cache on).
         self.hashes: Hashes | None = None
@@ -93,7 +96,7 @@ class Kept:
         if self._reading or not any(t.pid not in self._warmed for t in pool.live()):
             return
         if self.cache is None:
-            self._warm(pool, None)
+            self._warm(pool, self._blob)
             return
         self._reading = True
         asyncio.ensure_future(self._read_then_warm(pool))
@@ -161,6 +164,8 @@ class Kept:
             return
         if blob and self.cache is not None:
             await asyncio.to_thread(self.cache.put, INDEX, self._index_key(pool), blob)
+        elif blob:
+            self._blob = blob
         self._builder, self._shared = None, True
         self._warm(pool, blob)  # the twins that waited (later ones read the cache or build)
 
