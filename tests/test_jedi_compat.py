@@ -121,3 +121,26 @@ def test_the_binding_lane_finds_jedis_path_and_stubs():
     stub = jedi_compat.typeshed_stub("json.decoder")
     assert stub is not None and stub.endswith(os.path.join("json", "decoder.pyi"))
     assert jedi_compat.typeshed_stub("no_such_module_here") is None
+
+
+def test_a_node_whose_inference_jedi_capped_counts_as_refused():
+    """jedi stops inferring a node after 300 inferences in one state and says so only in
+    its debug log (the message ``jedi_compat`` counts); the name that hit it must count as
+    cut short, so it is redone in a fresh state and, still short, counted and logged
+    (issue 10: no limit of jedi may shrink an answer silently)."""
+    import inspect
+
+    from jedi import debug
+    from jedi.inference import syntax_tree
+
+    source = inspect.getsource(syntax_tree._limit_value_infers)
+    assert jedi_compat.CAPPED_MESSAGE in source
+    assert debug.warning is jedi_compat._counting_warning
+    state = jedi_compat.CountingState(jedi.Project("."), environment=jedi.InterpreterEnvironment())
+    state.begin()
+    assert state.refused == 0
+    debug.warning(jedi_compat.CAPPED_MESSAGE, "a node")
+    debug.warning("another warning %s", "x")
+    assert state.refused == 1
+    state.begin()  # the next name starts from nothing refused
+    assert state.refused == 0

@@ -872,7 +872,9 @@ class PoolStatus(TypedDict):
 class JediStats(TypedDict):
     """A twin's ``twins[].jedi`` in ``twinls.status`` (``twin/queries/jedi_world.py`` stats)."""
 
-    retried: int  # names whose resolution hit a jedi limit, retried with the limits raised
+    #: names whose resolution hit a jedi limit (recursion, execution, or its silent cap of
+    #: 300 inferences of one node), retried in a fresh state with the limits raised
+    retried: int
     gave_up: int  # ... and still hit them: the answer may miss those uses
     failed: int  # names jedi raised an error on
     lane_decided: int  # uses the ast binding lane decided without jedi (``bindings.py``)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from jedi import debug
 from jedi.inference import InferenceState, flow_analysis, recursion
 from jedi.inference.cache import inference_state_method_cache
 from jedi.inference.imports import load_module_from_path  # noqa: F401 - re-exported
@@ -51,6 +52,22 @@ class CountingDetector(recursion.ExecutionRecursionDetector):
         if refused:
             self.refused += 1
         return refused
+
+
+#: What jedi logs (only to its debug log) when it stops inferring a node in one state,
+#: after 300 inferences of it (``syntax_tree._limit_value_infers``), answering nothing.
+CAPPED_MESSAGE = "In value %s there were too many inferences."
+_capped = [0]  # such caps hit in this process (one thread is in jedi at a time: the gate)
+_warning = debug.warning
+
+
+def _counting_warning(message: str, *args: Any, **kwargs: Any) -> None:
+    if message == CAPPED_MESSAGE:
+        _capped[0] += 1
+    _warning(message, *args, **kwargs)
+
+
+debug.warning = _counting_warning  # jedi calls ``debug.warning`` through the module
 
 
 class _Memo(dict):
@@ -116,11 +133,13 @@ class CountingState(InferenceState):
         self.recursion_detector = recursion.RecursionDetector()
         self.execution_recursion_detector = CountingDetector(self)
         self.inferred_element_counts = {}
+        self._capped_at = _capped[0]
 
     @property
     def refused(self) -> int:
-        """Executions refused since the last reset (0: nothing was cut short)."""
-        return self.execution_recursion_detector.refused
+        """Executions refused, and nodes whose inference jedi capped, since the last reset
+        (0: nothing was cut short)."""
+        return self.execution_recursion_detector.refused + _capped[0] - self._capped_at
 
 
 @contextmanager

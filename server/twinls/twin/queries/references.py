@@ -433,7 +433,8 @@ def _resolve_use(
     keys, whole = session.attempt(lambda s: _keys(s, path, leaf), ("use", path, leaf.start_pos))
     if not whole and not (keys and keys & target):
         log.warning(
-            "jedi gave up on %s at %s:%s:%s (a recursion or execution limit, even raised x%d)",
+            "jedi gave up on %s at %s:%s:%s (a recursion, execution or inference limit, "
+            "even raised x%d)",
             leaf.value,
             path,
             *leaf.start_pos,
