@@ -31,11 +31,20 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_search import STDLIB, PeakRss, ask, asked_position, session  # noqa: E402
+from bench_search import (  # noqa: E402
+    STDLIB,
+    STDLIB_QUERIES,
+    PeakRss,
+    ask,
+    ended,
+    session,
+    target_position,
+)
 
+#: The searches a run may hover during: bench_search's, by the name they are of.
 QUERIES = {
-    "re.compile": ("references re.compile (popular)", "re/__init__.py", "def compile("),
-    "os.path.join": ("references os.path.join (posixpath.join)", "posixpath.py", "def join("),
+    name: next(q for q in STDLIB_QUERIES if f" {name} " in q.label)
+    for name in ("re.compile", "os.path.join")
 }
 IDLE = 10  # requests with no search running
 WARM = 4  # warm repeats of the search
@@ -122,8 +131,8 @@ async def run(variant: str, pool: int | None, query: str, cache: bool) -> dict[s
         )
         spots = hover_spots()
         out["idle"] = [await one(client, n, spots) for n in range(IDLE)]
-        label, rel, anchor = QUERIES[query]
-        path, line, col = asked_position(label, rel, anchor, None)
+        q = QUERIES[query]
+        path, line, col = target_position(q.rel, q.anchor, q.method)
         phases: dict[str, list[float]] = {"cold": [], "warm": []}
         totals: list[float] = []
         for i in range(1 + WARM):
@@ -138,11 +147,7 @@ async def run(variant: str, pool: int | None, query: str, cache: bool) -> dict[s
         st = await status()
         out["memory"] = {kind: [rollup(t["pid"]) for t in st[kind]] for kind in ("twins", "lanes")}
     finally:
-        out["peak_rss"] = rss.stop()
-        try:
-            await asyncio.wait_for(client.shutdown_session(), 30)
-        finally:
-            await client.stop()
+        out["peak_rss"] = await ended(client, rss)
     return out
 
 

@@ -605,12 +605,18 @@ async def run_server(
                     jedi[key] = jedi.get(key, 0) + value
             out["jedi"] = jedi
     finally:
-        out["peak_rss"] = rss.stop()
-        try:
-            await asyncio.wait_for(client.shutdown_session(), 30)
-        finally:
-            await client.stop()
+        out["peak_rss"] = await ended(client, rss)
     return out
+
+
+async def ended(client, rss: PeakRss) -> int:
+    """Stop sampling, then shut the server down; its peak RSS (bytes)."""
+    peak = rss.stop()
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 30)
+    finally:
+        await client.stop()
+    return peak
 
 
 # -- report -------------------------------------------------------------------------------------
