@@ -69,14 +69,15 @@ def main() -> int:
     args = parser.parse_args()
     B.ASK_AT[0] = args.ask_at
     wanted = args.queries.split(",")
-    queries = [q for q in B.QUERIES if q[1] == B.REFS and any(w in q[0] for w in wanted)]
+    asks = [
+        a for a in B.asks() if a[1].kind == B.REFS and any(w in a[0] for w in wanted)
+    ]  # the stdlib's queries (bench_search's --project default), asked where --ask-at says
     print(f"asked at: {args.ask_at}; load average {os.getloadavg()[0]:.1f}")
     print("| query | first result, each round | first batch | total, count |")
     print("|---|---|---|---|")
-    for label, kind, rel, anchor, method in queries:
-        path, line, col = B.asked_position(label, rel, anchor, method)
+    for label, query, path, line, col in asks:
         runs = [
-            asyncio.run(first_result(label, kind, path, line, col, args.total))
+            asyncio.run(first_result(label, query.kind, path, line, col, args.total))
             for _ in range(args.rounds)
         ]
         firsts = " ".join(B._ms(r["first"]) for r in runs)
