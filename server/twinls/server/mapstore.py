@@ -201,11 +201,11 @@ def verdict(
     deps = {p for p in {*kept_guards, *now_guards} if is_dependency_file(p)}
     if any(kept_guards.get(p) != now_guards.get(p) for p in deps):
         return None
-    changed = {p for p, k in kept.items() if k is None or now.get(p) != k}
-    changed |= {
+    edited = {p for p, k in kept.items() if k is None or now.get(p) != k}
+    edited |= {
         p for p in {*kept_guards, *now_guards} - deps if kept_guards.get(p) != now_guards.get(p)
     }
-    return dict.fromkeys(sorted(changed))
+    return dict.fromkeys(sorted(edited))
 
 
 @dataclass

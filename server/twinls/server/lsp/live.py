@@ -49,6 +49,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from ...shared import results
@@ -693,16 +694,18 @@ class Live:
         most = int(DEFAULTS["warmMax"] if given is None else given)
         wanted: list[str] = []
         docs = [p for p in reversed(list(pool.mirror.docs)) if in_workspace(p, self.roots())]
-        for path in [p for p in docs if is_test_module(p)] + docs:
+        for path in sorted(docs, key=lambda p: not is_test_module(p)):  # test files first
             if is_test_module(path):
                 found = [path]
             else:
                 test_map = self.maps.get(root_of(path, self.roots()))
-                files = [test_map.test_file[n] for n in test_map.touching(path)] if test_map else []
-                found = sorted(set(files), key=lambda f: (-files.count(f), f))
+                if test_map is None:
+                    continue
+                counts = Counter(test_map.test_file[n] for n in test_map.touching(path))
+                found = sorted(counts, key=lambda f: (-counts[f], f))
             wanted += [f for f in found if f not in wanted]
         for path in wanted[:most]:
-            spec = {"kind": "tests", "path": path, "targets": [path]}
+            spec = Target("file", path).spec()
             twin = runs.homes.twin_for(pool, spec) or pool.pick(path)
             if twin is None:
                 continue
