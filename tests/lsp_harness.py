@@ -32,6 +32,7 @@ class TwinClient(LanguageClient):
         self.root: Path = Path()
         self.versions: dict[str, int] = {}
         self.registrations: list[str] = []
+        self.lens_refreshes: list[None] = []  # ``workspace/codeLens/refresh`` requests seen
 
     # -- documents -------------------------------------------------------------------
 
@@ -105,6 +106,10 @@ def _register(client: TwinClient, params: types.RegistrationParams) -> None:
     client.registrations.extend(r.method for r in params.registrations)
 
 
+def _refresh_lenses(client: TwinClient, params: None) -> None:
+    client.lens_refreshes.append(None)
+
+
 def private_home(home: Path) -> dict[str, str]:
     """An empty home for a server (its cache, data and temporary folders inside), as
     environment variables: what it writes can be looked for there and nowhere else."""
@@ -126,6 +131,7 @@ def make_client() -> TwinClient:
     features[types.PROGRESS] = _progress
     features[types.WINDOW_WORK_DONE_PROGRESS_CREATE] = _create_progress
     features[types.CLIENT_REGISTER_CAPABILITY] = _register
+    features[types.WORKSPACE_CODE_LENS_REFRESH] = _refresh_lenses
     register_lsp_features(client, features)
     return client
 

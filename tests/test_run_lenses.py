@@ -97,14 +97,9 @@ async def test_lenses_sit_on_tests_examples_and_the_file(tmp_path):
 
 
 def count_refreshes(client) -> list[None]:
-    """Answer ``workspace/codeLens/refresh`` (the test client has no handler) and count them."""
-    seen: list[None] = []
-
-    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def refresh(*args: object) -> None:
-        seen.append(None)
-
-    return seen
+    """The ``workspace/codeLens/refresh`` requests the client answered (from now on)."""
+    client.lens_refreshes.clear()
+    return client.lens_refreshes
 
 
 def snapshot(root: Path) -> dict[str, str]:

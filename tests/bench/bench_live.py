@@ -33,6 +33,7 @@ it, ``run/code_swap.py``).
     .venv/bin/python tests/bench/bench_live.py                      # more-itertools, 30 breaks
     .venv/bin/python tests/bench/bench_live.py --mutants 10 --project packaging
     .venv/bin/python tests/bench/bench_live.py --latency --mutants 20
+    .venv/bin/python tests/bench/bench_live.py --latency --swap-only --against OLD/server --rounds 2
     .venv/bin/python tests/bench/bench_live.py --restart
 """
 
@@ -176,12 +177,17 @@ async def until(predicate: Any, what: str) -> float:
     return time.monotonic()
 
 
-async def latency(project_name: str, count: int, swap: bool) -> list[tuple[str, float]]:
-    """Edit -> first diagnostic of the break, per break (one session)."""
+async def latency(
+    project_name: str, count: int, swap: bool, server: str | None = None
+) -> list[tuple[str, float]]:
+    """Edit -> first diagnostic of the break, per break (one session); ``server``: another
+    checkout's ``server`` folder, first on the server's ``PYTHONPATH``."""
     project = next(p for p in PROJECTS if p.name == project_name)
     src, python = prepare(project, cache_dir())
     options = {"liveTests": True, "python": str(python), "pool": 1, "runTimeout": 300}
     env = {"TWINLS_CODE_SWAP": "1" if swap else "0"}
+    if server is not None:
+        env["PYTHONPATH"] = server
     rows = []
     async with lsp_session(src, init_options=options, env=env) as client:
         notes = listen(client)
@@ -220,18 +226,27 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-async def latencies(project_name: str, count: int) -> int:
-    for swap in (False, True):
-        rows = await latency(project_name, count, swap)
-        times = [t for _, t in rows]
-        print(
-            f"TWINLS_CODE_SWAP={int(swap)}: {len(rows)} breaks, edit -> first diagnostic "
-            f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95(times) * 1000:.0f} ms, "
-            f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
-            f"(first {times[0] * 1000:.0f} ms)\n",
-            flush=True,
-        )
+async def latencies(
+    project_name: str, count: int, swaps: tuple[bool, ...], against: str | None, rounds: int
+) -> int:
+    servers: list[str | None] = [None] if against is None else [against, None]
+    for swap in swaps:
+        for server in servers * rounds:
+            await latency_row(project_name, count, swap, server)
     return 0
+
+
+async def latency_row(project_name: str, count: int, swap: bool, server: str | None) -> None:
+    rows = await latency(project_name, count, swap, server)
+    times = [t for _, t in rows]
+    label = f"{server}: " if server else ""
+    print(
+        f"{label}TWINLS_CODE_SWAP={int(swap)}: {len(rows)} breaks, edit -> first diagnostic "
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95(times) * 1000:.0f} ms, "
+        f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+        f"(first {times[0] * 1000:.0f} ms)\n",
+        flush=True,
+    )
 
 
 async def session(
@@ -290,11 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=int, default=30)
     parser.add_argument("--latency", action="store_true", help="edit -> first diagnostic")
     parser.add_argument("--restart", action="store_true", help="the map kept across sessions")
+    parser.add_argument("--swap-only", action="store_true", help="--latency: swapping on only")
+    parser.add_argument(
+        "--against", help="--latency: also another checkout's server folder, in turn with this one"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="--latency: turns of --against")
     args = parser.parse_args(argv)
     if args.restart:
         return asyncio.run(restart(args.project))
     if args.latency:
-        return asyncio.run(latencies(args.project, args.mutants))
+        swaps = (True,) if args.swap_only else (False, True)
+        return asyncio.run(latencies(args.project, args.mutants, swaps, args.against, args.rounds))
     return asyncio.run(bench(args.project, args.mutants))
 
 

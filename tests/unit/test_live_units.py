@@ -62,6 +62,33 @@ def test_an_edit_changes_exactly_the_units_it_touches():
     assert changed(before, parse(added)) == {"Shape", "Shape.perimeter"}  # the class changed
 
 
+FEED = "def f():\n    return 1\n\x0c\ndef g():\n    a = 1\n    return a\n"
+
+
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        (SOURCE, SOURCE.replace("return 0", "return 1"), {"Shape.area"}),
+        (SOURCE, SOURCE.replace("sides = 0", "sides = 4"), {"Shape"}),
+        (SOURCE, SOURCE.replace("return 1", "return 2"), {"Shape.Inner.deep"}),
+        (SOURCE, "\n\n" + SOURCE, set()),
+        (SOURCE, SOURCE.replace("def top(x):", "def top(x, y=0):"), {"top"}),
+        (SOURCE, SOURCE.replace("class Shape:", "class Shape(Base):"), {"Shape"}),
+        # a form feed is a line break to str.splitlines, not to the parser: g's last line
+        (FEED, FEED.replace("return a", "return -a"), {"g"}),
+        (FEED.replace("\n", "\r\n"), FEED.replace("\n", "\r\n").replace("a = 1", "a = 2"), {"g"}),
+        (FEED, FEED.replace("return 1", "return 1  # same code"), set()),
+    ],
+)
+def test_a_parse_that_reuses_the_last_one_sees_the_same_units(before, after, expected):
+    """``fire``'s parse reuses the file's last units for unchanged lines: same answer."""
+    old = parse(before)
+    reused, fresh = parse(after, reuse=old), parse(after)
+    assert reused.prints == fresh.prints
+    assert reused.spans == fresh.spans
+    assert changed(old, reused) == expected
+
+
 def _map(root: str) -> TestMap:
     tm = TestMap(root)
     tm.complete = True
