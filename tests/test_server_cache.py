@@ -7,12 +7,15 @@ is checked over every place a process could write by default.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+import msgpack
 from lsprotocol import types
 
 from disk_snapshot import diff, snapshot
 from lsp_harness import lsp_session, private_home
+from twinls.server.cache import MAGIC
 
 SHAPES = """class Shape:
     def area(self):
@@ -292,3 +295,45 @@ async def test_a_watched_file_created_or_deleted_is_not_answered_from_the_cache(
         changed(types.FileChangeType.Deleted)
         found = await references(c, "pkg/shapes.py", 6, 9)
         assert found == AREA, found
+
+
+async def implementations(client, path: str, line: int, col: int) -> list[tuple]:
+    locs = await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_IMPLEMENTATION,
+        types.ImplementationParams(
+            text_document=types.TextDocumentIdentifier(client.uri(path)),
+            position=types.Position(line, col),
+        ),
+    )
+    return sorted(
+        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character) for loc in locs
+    )
+
+
+#: Shape.area's implementations: Square's, not Circle's (another class).
+SHAPE_AREA = [("shapes.py", 6, 8)]
+
+
+async def test_an_implementation_answer_is_kept_and_an_edit_is_not_answered_from_it(tmp_path):
+    ws, home, env = workspace(tmp_path)
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await implementations(c, "pkg/shapes.py", 1, 9) == SHAPE_AREA
+        await c.status()
+    entries = kept_entries(home, "impl")
+    assert len(entries) == 1, entries
+    # The entry is forged (a well-formed one, naming Circle.area): a second session that
+    # answers from the cache answers it; one that searched again would find Square's.
+    rows = msgpack.unpackb(entries[0].read_bytes()[len(MAGIC) + 32 :])
+    assert [(Path(r[0]).name, r[1], r[2]) for r in rows] == SHAPE_AREA, rows
+    forged = msgpack.packb([[str(ws / "pkg" / "other.py"), 1, 8, 1, 12, "Circle.area"]])
+    entries[0].write_bytes(MAGIC + hashlib.sha256(forged).digest() + forged)
+    async with lsp_session(ws, env=env, init_options={"cache": True}) as c:
+        assert await implementations(c, "pkg/shapes.py", 1, 9) == [("other.py", 1, 8)]
+        # An unsaved subclass is part of the key: searched, and found at once.
+        c.open(
+            "pkg/other.py",
+            OTHER + "\n\nfrom pkg.shapes import Shape\n\n\nclass Oval(Shape):\n"
+            "    def area(self):\n        return 5\n",
+        )
+        found = await implementations(c, "pkg/shapes.py", 1, 9)
+        assert found == sorted([*SHAPE_AREA, ("other.py", 9, 8)]), found

@@ -41,6 +41,7 @@ from ..cache import Cache
 log = logging.getLogger(__name__)
 
 REFS = "refs"
+IMPL = "impl"  # implementation answers, by the position asked at
 INDEX = "index"
 #: Bytes of kept index entries per ``search.warm`` call.
 PIECE = 1 << 20
@@ -236,11 +237,16 @@ class Kept:
         question = ["at", *where, include_declaration]
         return f"{digest} {json.dumps(question, separators=(',', ':'))}"
 
-    def get_rows(self, key: str) -> list[list[Any]] | None:
+    @staticmethod
+    def impl_at_key(digest: str, where: tuple[str, int, int, str]) -> str:
+        """An implementation answer asked at a position (a function of the texts too)."""
+        return f"{digest} {json.dumps(list(where), separators=(',', ':'))}"
+
+    def get_rows(self, key: str, namespace: str = REFS) -> list[list[Any]] | None:
         """The rows kept for ``key``; None if none (or unreadable: then removed)."""
         if self.cache is None:
             return None
-        data = self.cache.get(REFS, key)
+        data = self.cache.get(namespace, key)
         if data is None:
             return None
         try:
@@ -248,10 +254,10 @@ class Kept:
         except Exception:
             rows = None
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            self.cache.drop(REFS, key)
+            self.cache.drop(namespace, key)
             return None
         return rows
 
-    def put_rows(self, key: str, rows: list[list[Any]]) -> None:
+    def put_rows(self, key: str, rows: list[list[Any]], namespace: str = REFS) -> None:
         if self.cache is not None:
-            self.cache.put(REFS, key, msgpack.packb(sorted(rows)))
+            self.cache.put(namespace, key, msgpack.packb(sorted(rows)))
