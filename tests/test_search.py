@@ -6,8 +6,11 @@ Positions are UTF-16 (the default encoding), and one line holds non-BMP text.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +403,35 @@ async def test_bad_input_gets_graceful_answers(tmp_path):
         # References into a file that is not UTF-8 still work.
         found = await references(client, "base.py", "area", decl=True)
         assert ("latin.py", 5, 19) in spots(found)
+
+
+def test_terminal_references_print_the_certain_uses_before_the_search(tmp_path):
+    """The early batch (``search.refs_first``) is printed while the search is held."""
+    from test_interactive_lane import GUARD, Holds
+
+    write(tmp_path, FILES)
+    holds = Holds("search.refs_in")
+    lines: list[str] = []
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twinls", "--pool", "1", "references", "base.py:1:7"],
+        cwd=tmp_path,
+        env={**os.environ, **holds.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + GUARD  # a guard against a hang, never a speed bound
+        while not (holds.held and lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert holds.held, "the search never reached its hold"
+        assert lines == ["base.py:1:7: class Shape:\n"], lines  # the def, before any search
+    finally:
+        holds.close()
+        proc.wait(timeout=120)
+        reader.join(timeout=10)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert 'uses.py:4:23: label = "é😀"; shape = Shape()\n' in lines
+    assert len(lines) == len(set(lines)) == 5, lines  # each once, the early one included
