@@ -163,20 +163,33 @@ class Lane:
         the twin's path is the one jedi finds first; one it does not find (it may
         be in an added folder) is unsure, and its uses are deferred.
         """
+        use = self._use(path, name, target)
+        return ({}, False) if use is None else (use.decided, not use.deferred)
+
+    def decide_binding(
+        self, path: str, name: str, target: set[Key]
+    ) -> tuple[dict[Pos, Keys], set[Pos]]:
+        """``decide``'s decided occurrences, and those of them that bind the name (a def's
+        name, a ``from`` import's): a references answer without the declaration leaves out
+        what jedi's target holds, and that holds the imports a use passes through."""
+        use = self._use(path, name, target)
+        return ({}, set()) if use is None else (use.decided, use.binds_at)
+
+    def _use(self, path: str, name: str, target: set[Key]) -> _UseFile | None:
         text = self.files.read_text(path)
         if text is None:
-            return {}, False
+            return None
         try:
             tree = parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return {}, False
+            return None
         summary = self._summary(path, text, tree)
         use = _UseFile(self, summary, name, target, _Cols(text), split_lines(text))
         try:
             use.visit(tree, (), False)
         except RecursionError:
-            return {}, False
-        return use.decided, not use.deferred
+            return None
+        return use
 
     # -- modules -----------------------------------------------------------------------
 
@@ -711,6 +724,7 @@ class _UseFile:
         self.lane, self.summary, self.name, self.target = lane, summary, name, target
         self.cols, self.lines = cols, lines
         self.decided: dict[Pos, Keys] = {}
+        self.binds_at: set[Pos] = set()  # decided positions that bind the name (def, import)
         self.deferred = 0
         self.builtin_target = any(
             k[0].startswith("<builtins>") or os.path.basename(k[0]) == "builtins.pyi"
@@ -764,13 +778,18 @@ class _UseFile:
                 pos = def_name_pos(node, self.cols, self.lines)
                 in_target = pos is not None and (self.summary.path, *pos) in self.target
                 self.decide(pos, frozenset() if in_target else None)
+                if pos is not None:
+                    self.binds_at.add(pos)
         elif isinstance(node, ast.ImportFrom):
             module = "." * (node.level or 0) + (node.module or "")
             if name in (node.module or "").split("."):
                 self.deferred += 1
             for alias in node.names:
                 if alias.name == name and not dead:
-                    self.decide(_alias_pos(alias, self.cols), self.imported(module))
+                    at = _alias_pos(alias, self.cols)
+                    self.decide(at, self.imported(module))
+                    if at is not None:
+                        self.binds_at.add(at)
                 elif name in (alias.name, alias.asname):
                     self.deferred += 1
             return

@@ -110,13 +110,15 @@ def refs_first(
     target too, and one the search finds again: the early batches are a subset
     of the answer (the server drops the repeats), never a guess. Nothing is
     sent when the lane does not decide the cursor, in a buffer that is no file
-    (jedi has no target there), in check mode (jedi's answer is the one
-    checked), or without ``include_declaration`` (jedi's target holds
-    the imports a use passes through, which that answer leaves out: not known
-    here). Returns the rows sent. Interactive (not the search lane): it must not
-    queue behind the plan it runs beside.
+    (jedi has no target there), or in check mode (jedi's answer is the one
+    checked). Without ``include_declaration`` the answer leaves out what jedi's
+    target holds, and that holds the imports a use passes through, which the lane
+    cannot tell: then only the uses that bind nothing are sent (not a def's name,
+    not a ``from`` import's), and not the cursor's own (in the target too).
+    Returns the rows sent. Interactive (not the search lane): it must not queue
+    behind the plan it runs beside.
     """
-    if not include_declaration or bindings.switches()[1]:
+    if bindings.switches()[1]:
         return 0
     if not os.path.isabs(path) or not ctx.overlay.is_file(path):
         return 0  # an untitled buffer: jedi answers nothing there (``Session.module``)
@@ -129,7 +131,7 @@ def refs_first(
         return 0
     name, col = at
     cursor: Key = (path, line + 1, col)
-    decided = _lane_decided(lane, path, name, {cursor})
+    decided, binds = _lane_decided(lane, path, name, {cursor})
     meant = decided.get(cursor[1:])
     if meant is None:
         return 0
@@ -141,8 +143,10 @@ def refs_first(
         if file != path and not (idx.indexable(file) and ctx.overlay.is_file(file)):
             continue  # jedi's bundled stubs, site-packages: not searched
         if file != path or any(k[0] == path for k in meant):  # a def of ``first`` is here
-            decided = _lane_decided(lane, file, name, first)
-        rows = _decided_hits(file, name, decided, first, True, lines)
+            decided, binds = _lane_decided(lane, file, name, first)
+        if not include_declaration:  # what binds the name may be in jedi's target: left out
+            decided = {p: k for p, k in decided.items() if p not in binds}
+        rows = _decided_hits(file, name, decided, first, include_declaration, lines)
         if rows:
             ctx.partial(rows)
             sent += len(rows)
@@ -151,14 +155,15 @@ def refs_first(
 
 def _lane_decided(
     lane: bindings.Lane, path: str, name: str, target: set[Key]
-) -> dict[bindings.Pos, bindings.Keys]:
-    """The lane's decided uses in one file; none if the lane fails (a bug of the lane must
-    cost the early batch only: the search resolves every use anyway)."""
+) -> tuple[dict[bindings.Pos, bindings.Keys], set[bindings.Pos]]:
+    """The lane's decided uses in one file, and which of them bind the name; none if the
+    lane fails (a bug of the lane must cost the early batch only: the search resolves
+    every use anyway)."""
     try:
-        return lane.decide(path, name, target)[0]
+        return lane.decide_binding(path, name, target)
     except Exception:
         log.exception("binding lane failed on %s in %s", name, path)
-        return {}
+        return {}, set()
 
 
 @query("search.interpreter")
