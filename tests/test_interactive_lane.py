@@ -197,3 +197,70 @@ async def test_with_the_interactive_twin_killed_hovers_are_still_answered(work: 
         st = await lane_up(client)
         assert st["lanes"][0]["pid"] != lane["pid"]
         assert (await hover(client)) is not None
+
+
+def state_of(pid: int) -> str:
+    """A process's state letter (``T``: stopped by a signal)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+async def test_the_busy_search_twin_is_stopped_while_the_interactive_twin_answers(work: Path):
+    # A long bound: the hover stays in flight (its twin stopped by the test) past any load.
+    with holding() as holds:
+        async with lsp_session(work, {"interactivePause": 600}, env=holds.env) as client:
+            st = await lane_up(client)
+            lane, searchers = st["lanes"][0]["pid"], [t["pid"] for t in st["twins"]]
+            client.open("user_000.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)  # a search twin is busy in the search's first unit
+            os.kill(lane, signal.SIGSTOP)  # the hover stays in flight in the interactive twin
+            try:
+                pending = asyncio.ensure_future(hover(client))
+                await client.wait_for(
+                    lambda: any(state_of(p) == "T" for p in searchers),
+                    GUARD,
+                    what="the busy search twin stopped while the hover is in flight",
+                )
+                assert not pending.done()
+            finally:
+                os.kill(lane, signal.SIGCONT)
+            found = await asyncio.wait_for(pending, GUARD)
+            assert found is not None and "target" in found.contents.value
+            await client.wait_for(  # continued as soon as the hover is answered
+                lambda: all(state_of(p) != "T" for p in searchers), GUARD, what="continued"
+            )
+            holds.release()
+            assert not await refs  # the search is whole: every location, once
+            assert len(streamed(client, "part")) == EXPECTED
+            assert (await client.status())["pool"]["paused"] >= 1
+
+
+async def test_a_hung_interactive_twin_stalls_no_search(work: Path):
+    with holding() as holds:
+        # A bound long enough to be seen; no heartbeat kill of the hung twin meanwhile.
+        options = {"interactivePause": 2, "hangAfter": 600}
+        async with lsp_session(work, options, env=holds.env) as client:
+            st = await lane_up(client)
+            lane, searchers = st["lanes"][0]["pid"], [t["pid"] for t in st["twins"]]
+            client.open("user_000.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)
+            os.kill(lane, signal.SIGSTOP)  # hung under a hover
+            try:
+                pending = asyncio.ensure_future(hover(client))
+                # (No twinls.status meanwhile: it asks the hung twin too.)
+                await client.wait_for(
+                    lambda: any(state_of(p) == "T" for p in searchers), GUARD, what="stopped"
+                )
+                await client.wait_for(
+                    lambda: all(state_of(p) != "T" for p in searchers), GUARD, what="continued"
+                )
+                holds.release()
+                assert not await asyncio.wait_for(refs, GUARD)  # done while the hover hangs
+                assert len(streamed(client, "part")) == EXPECTED
+                assert not pending.done()
+            finally:
+                os.kill(lane, signal.SIGCONT)
+            found = await asyncio.wait_for(pending, GUARD)
+            assert found is not None and "target" in found.contents.value
