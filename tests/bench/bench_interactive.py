@@ -4,7 +4,10 @@
         [--query "re.compile"]
 
 Each variant (``off``: ``interactiveTwin`` false; ``on``: true; ``on-nice``: true
-and the search threads niced by 10, ``TWINLS_SEARCH_NICE``), ``--rounds`` times
+and the search threads niced by 10, ``TWINLS_SEARCH_NICE``; ``pause``: the defaults,
+the search twins stopped while the interactive twin answers, ``interactivePause``, and
+answers kept in the server; ``pause-ask``: the same, every request asking a twin;
+``main``: the defaults of the checkout ``--main`` names, from its ``.venv``), ``--rounds`` times
 interleaved so that a change of load falls on each, is a fresh twinls on the
 standard library, cache off (``--cache``: on, from an empty cache dir), with
 ``shutil.py`` open. First ``IDLE`` hovers and outlines with no search (the
@@ -12,7 +15,9 @@ requests' own cost), then the cold first references search (index build
 included) and ``WARM`` warm repeats of it, with a hover or a documentSymbol of
 ``shutil.py`` sent every ``GAP`` seconds (one at a time) while each search runs.
 Reports p50/p95/max per phase and the peak RSS of the server's process tree
-(server + twins, sampled every 50 ms, as ``bench_search.py``).
+(server + twins, sampled every 50 ms, as ``bench_search.py``), each search's answer's
+hash (identical across variants) and how long the pauses stopped the search twins.
+``--stages DIR``: each request's stages too (``stages.py``).
 """
 
 from __future__ import annotations
@@ -113,6 +118,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
     "on-nice": ({"interactiveTwin": True, "interactivePause": 0}, "10"),
     # The search twins stopped while the interactive twin answers (``server/pause.py``).
     "pause": ({"interactiveTwin": True}, "0"),
+    # ... with every request asking a twin (no answers kept in the server: lsp/answers.py).
+    "pause-ask": ({"interactiveTwin": True}, "0"),
     # ``--main PATH``: the defaults of another checkout's twinls (its .venv), side by side.
     "main": ({}, "0"),
 }
@@ -139,6 +146,7 @@ async def run(
     if pool:
         init["pool"] = pool
     os.environ["TWINLS_SEARCH_NICE"] = nice  # the server (and so its twins) inherit it
+    os.environ["TWINLS_KEEP_ANSWERS"] = "0" if variant == "pause-ask" else "1"
     client = await session(command, init)
     rss = PeakRss(client._server.pid)
     out: dict[str, Any] = {"variant": variant, "lane": lane}
@@ -177,6 +185,7 @@ async def run(
         out.update(phases)
         out["search_totals"] = totals
         st = await status()
+        out["paused_s"] = st["pool"].get("paused_s")  # what the pauses took from the searches
         out["memory"] = {kind: [rollup(t["pid"]) for t in st[kind]] for kind in ("twins", "lanes")}
     finally:
         out["peak_rss"] = await ended(client, rss)
@@ -268,7 +277,11 @@ def main() -> int:
             res = asyncio.run(run(variant, args.pool, args.query, args.cache, args.stages))
             results.append(res)
             answers = sorted(set(res.get("answers", [])))
-            print(f"{variant}: done ({res.get('found')} found; answers {answers})", file=sys.stderr)
+            print(
+                f"{variant}: done ({res.get('found')} found; answers {answers}; "
+                f"search twins stopped {res.get('paused_s')} s)",
+                file=sys.stderr,
+            )
     print(f"load average {os.getloadavg()[0]:.2f} at the end; query {args.query}")
     print(
         "\n| variant | twins | phase | requests | p50 ms | p95 ms | max ms | search s | peak RSS |"

@@ -14,6 +14,7 @@ disk with no event for it.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -22,6 +23,8 @@ from .server import TwinLanguageServer
 
 #: Answers kept at most (the oldest go first).
 LIMIT = 512
+#: ``TWINLS_KEEP_ANSWERS=0``: every request asks a twin (benchmarks compare it).
+KEEP = os.environ.get("TWINLS_KEEP_ANSWERS", "1") != "0"
 
 
 class Answers:
@@ -38,12 +41,12 @@ class Answers:
         if generation != self.generation:
             self._kept.clear()
             self.generation = generation
-        if full in self._kept:
+        if KEEP and full in self._kept:
             self.hits += 1
             self._kept.move_to_end(full)
             return self._kept[full]
         value = await self.ls.await_promise(pool.call(query))
-        if pool.mirror.generation == generation == self.generation:
+        if KEEP and pool.mirror.generation == generation == self.generation:
             self._kept[full] = value
             while len(self._kept) > LIMIT:
                 self._kept.popitem(last=False)
