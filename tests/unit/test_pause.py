@@ -5,6 +5,8 @@ A real process (``sleep``) stands in for a search twin; what is checked is its s
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -76,3 +78,12 @@ def test_a_dead_pid_is_skipped(sleeper):
     assert state(sleeper, "T") == "T"
     release()
     assert state(sleeper, "S") == "S"
+
+
+def test_a_twin_someone_else_stopped_is_left_stopped(sleeper):
+    os.kill(sleeper, signal.SIGSTOP)  # a debugger's, a test's
+    assert state(sleeper, "T") == "T"
+    p = SearchPause(600)
+    p.hold([sleeper])()
+    assert state(sleeper, "S") == "T"  # not continued by the release
+    os.kill(sleeper, signal.SIGCONT)

@@ -66,10 +66,14 @@ class SearchPause:
             self._holds[key] = now + allowed
             if not self._stopped:
                 self._since = now
-            fresh = pids - self._stopped
+            # One stopped by someone else (a debugger, a test) is left to them: never continued.
+            fresh = [pid for pid in pids - self._stopped if not _stopped_already(pid)]
             for pid in fresh:
                 if _signal(pid, signal.SIGSTOP):
                     self._stopped.add(pid)
+            if not self._stopped:  # nothing of ours to stop
+                del self._holds[key]
+                return _nothing
             self.count += 1
             self._arm(now)
         return lambda: self._release(key)
@@ -134,6 +138,15 @@ def _signal(pid: int, sig: int) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
+
+
+def _stopped_already(pid: int) -> bool:
+    """Whether the process is stopped now (``T``) or traced (``t``); Linux's ``/proc``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] in (b"T", b"t")
+    except (OSError, IndexError):
+        return False
 
 
 def _nothing() -> None:
