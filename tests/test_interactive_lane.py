@@ -109,9 +109,11 @@ def at(client: TwinClient, rel: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=client.uri(rel))
 
 
-def hover(client: TwinClient):
+def hover(client: TwinClient, line: int = 4):
+    """A hover on ``target`` in ``target(i)`` at ``line`` (4, 6, 8, ...): a fresh question
+    for each line, else the server answers from what it kept (``lsp/answers.py``)."""
     return client.text_document_hover_async(
-        types.HoverParams(text_document=at(client, "user_000.py"), position=types.Position(4, 5))
+        types.HoverParams(text_document=at(client, "user_000.py"), position=types.Position(line, 5))
     )
 
 
@@ -191,9 +193,113 @@ async def test_with_the_interactive_twin_killed_hovers_are_still_answered(work: 
         )
         st = await client.status()
         assert st["pool"]["lanes"] == 0 and st["lanes"] == [] and st["pool"]["live"] == 1
-        found = await hover(client)  # given up: the search twin answers
+        found = await hover(client, 6)  # given up: the search twin answers
         assert found is not None and "target" in found.contents.value
         await client.command("twinls.restart")  # brings the given-up twin back
         st = await lane_up(client)
         assert st["lanes"][0]["pid"] != lane["pid"]
-        assert (await hover(client)) is not None
+        assert (await hover(client, 8)) is not None
+
+
+def insert_line() -> types.TextDocumentContentChangePartial:
+    start = types.Position(0, 0)
+    return types.TextDocumentContentChangePartial(range=types.Range(start, start), text="\n")
+
+
+def state_of(pid: int) -> str:
+    """A process's state letter (``T``: stopped by a signal)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+async def test_the_busy_search_twin_is_stopped_while_the_interactive_twin_answers(work: Path):
+    # A long bound: the hover stays in flight (its twin stopped by the test) past any load.
+    with holding() as holds:
+        async with lsp_session(work, {"interactivePause": 600}, env=holds.env) as client:
+            st = await lane_up(client)
+            lane, searchers = st["lanes"][0]["pid"], [t["pid"] for t in st["twins"]]
+            client.open("user_000.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)  # a search twin is busy in the search's first unit
+            os.kill(lane, signal.SIGSTOP)  # the hover stays in flight in the interactive twin
+            try:
+                pending = asyncio.ensure_future(hover(client))
+                await client.wait_for(
+                    lambda: any(state_of(p) == "T" for p in searchers),
+                    GUARD,
+                    what="the busy search twin stopped while the hover is in flight",
+                )
+                assert not pending.done()
+            finally:
+                os.kill(lane, signal.SIGCONT)
+            found = await asyncio.wait_for(pending, GUARD)
+            assert found is not None and "target" in found.contents.value
+            await client.wait_for(  # continued as soon as the hover is answered
+                lambda: all(state_of(p) != "T" for p in searchers), GUARD, what="continued"
+            )
+            holds.release()
+            assert not await refs  # the search is whole: every location, once
+            assert len(streamed(client, "part")) == EXPECTED
+            assert (await client.status())["pool"]["paused"] >= 1
+
+
+async def test_a_hung_interactive_twin_stalls_no_search(work: Path):
+    with holding() as holds:
+        # A bound long enough to be seen; no heartbeat kill of the hung twin meanwhile.
+        options = {"interactivePause": 2, "hangAfter": 600}
+        async with lsp_session(work, options, env=holds.env) as client:
+            st = await lane_up(client)
+            lane, searchers = st["lanes"][0]["pid"], [t["pid"] for t in st["twins"]]
+            client.open("user_000.py")
+            refs = send(client, refs_params(client, "part"))
+            await holds.wait(client)
+            os.kill(lane, signal.SIGSTOP)  # hung under a hover
+            try:
+                pending = asyncio.ensure_future(hover(client))
+                # (No twinls.status meanwhile: it asks the hung twin too.)
+                await client.wait_for(
+                    lambda: any(state_of(p) == "T" for p in searchers), GUARD, what="stopped"
+                )
+                await client.wait_for(
+                    lambda: all(state_of(p) != "T" for p in searchers), GUARD, what="continued"
+                )
+                holds.release()
+                assert not await asyncio.wait_for(refs, GUARD)  # done while the hover hangs
+                assert len(streamed(client, "part")) == EXPECTED
+                assert not pending.done()
+            finally:
+                os.kill(lane, signal.SIGCONT)
+            found = await asyncio.wait_for(pending, GUARD)
+            assert found is not None and "target" in found.contents.value
+
+
+async def test_a_hover_and_an_outline_asked_again_are_answered_with_every_twin_stopped(work: Path):
+    async with lsp_session(work, {"pool": 1}) as client:
+        st = await lane_up(client)
+        pids = [t["pid"] for t in st["twins"] + st["lanes"]]
+        client.open("user_000.py")
+        outline = types.DocumentSymbolParams(text_document=at(client, "user_000.py"))
+        first = await hover(client)
+        symbols = await client.text_document_document_symbol_async(outline)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)  # no twin can answer now
+        try:
+            again = await asyncio.wait_for(hover(client), GUARD)  # kept: no twin asked
+            assert again == first and "target" in again.contents.value
+            assert (
+                await asyncio.wait_for(client.text_document_document_symbol_async(outline), GUARD)
+                == symbols
+            )
+            fresh = asyncio.ensure_future(hover(client, 6))  # never asked: waits for a twin
+            client.change("user_000.py", insert_line())  # any edit: asked anew
+            changed = asyncio.ensure_future(hover(client, 5))  # the same name, a line down
+            outlined = asyncio.ensure_future(client.text_document_document_symbol_async(outline))
+            with pytest.raises(JsonRpcException):  # a round trip: the requests are in
+                await client.command("twinls.findImplementors")
+            assert not fresh.done() and not changed.done() and not outlined.done()
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        assert await asyncio.wait_for(fresh, GUARD) is not None  # (of the edited text)
+        assert "target" in (await asyncio.wait_for(changed, GUARD)).contents.value
+        assert [s.name for s in await asyncio.wait_for(outlined, GUARD)] == ["use_0"]

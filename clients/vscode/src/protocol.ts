@@ -232,6 +232,10 @@ export interface PoolStatus {
   resyncs: number;
   /** The local twins' sizing; a remote host's is in its `remotes` entry. */
   sizing: PoolSizing;
+  /** Interactive calls that stopped the busy search twins (`interactivePause`). */
+  paused: number;
+  /** Seconds the search twins were stopped in all. */
+  paused_s: number;
 }
 
 /** `twinls.status`'s `live` (schema.LiveStatus): live tests and their budget. */

@@ -24,6 +24,7 @@ from ..shared.schema import DEFAULTS
 from ..shared.textbuf import text_crc, text_sha256
 from .groups import Choice, Group, by_key, choice_key, group_of_path
 from .interpreter import Interpreter
+from .pause import SearchPause
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinDied, TwinUnavailable
 from .sizing import (
@@ -92,6 +93,7 @@ class TwinPool:
         cancel_grace: float | None = CANCEL_GRACE,
         remotes: list[Any] | None = None,
         lane: bool = False,
+        pause: float = 0.0,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         #: How the local size was chosen (``pool`` setting, else measured; status says which).
@@ -121,6 +123,9 @@ class TwinPool:
         #: setting): no search is dealt to it, interactive queries go to it first.
         self.lane = lane
         self.lanes: set[int] = set()  # the slots of those twins
+        #: While an interactive twin answers, the busy search twins are stopped (at most
+        #: ``pause`` seconds a call: the ``interactivePause`` setting; ``server/pause.py``).
+        self.pause = SearchPause(pause)
         self._lock = threading.RLock()  # mirror + seq + who receives edits
         self._fork_lock = threading.Lock()
         self._pings = itertools.count(1)
@@ -183,6 +188,7 @@ class TwinPool:
         """
         self._stopping.set()
         self._wake.set()
+        self.pause.resume_all()  # a stopped twin would not see its channel close
         twins = [t for t in self.twins if t is not None and t.alive]
         for t in twins:
             if t.sock is not None:
@@ -932,10 +938,18 @@ class TwinPool:
         if twin is None:
             return Promise.rejected(self.unavailable(path))
         self._verify_pending()
+        lane = interactive and twin.slot in self.lanes
+        release = self.pause.hold(self._searching()) if lane else None
         promise = twin.call(target, list(args), self.seq, decode)
-        if interactive and twin.slot in self.lanes:
+        if release is not None:
+            promise.on_done(release)
+        if lane:
             return self._or_search_twin(promise, target, list(args), path, decode)
         return promise
+
+    def _searching(self) -> list[int]:
+        """The pids of the local search twins busy now (the ones a pause stops)."""
+        return [t.pid for t in self.live() if t.host is None and t.in_flight and t.pid]
 
     def _or_search_twin(
         self,

@@ -784,6 +784,7 @@ DEFAULTS: dict[str, float] = {
     "workerTimeout": 300.0,
     "runSplitMin": 0.2,
     "syntaxDebounce": 0.3,
+    "interactivePause": 0.25,  # s an interactive call may stop the search twins (issue 10)
     "cacheSize": 256,  # MiB the server's cache may take (issue 10: server/cache.py)
     "warmMax": 2,  # collection zygotes per twin (issue 15: twin/warm_sessions.py)
     "warmMemory": 2048,  # MiB a zygote may hold after collecting
@@ -803,6 +804,7 @@ class InitializationOptions(TypedDict, total=False):
 
     pool: int
     interactiveTwin: bool  # one more twin per pool for interactive requests (issue 10)
+    interactivePause: float  # s it may stop the busy search twins per call (0: never)
     exclude: list[str]  # globs the index and searches skip
     runTimeout: float
     runMemoryLimit: int  # MiB
@@ -867,6 +869,10 @@ class PoolStatus(TypedDict):
     gave_up: list[int]
     resyncs: int
     sizing: PoolSizing  # the local twins'; a remote host's is in ``remotes[].sizing``
+    #: interactive calls that stopped the busy search twins (``interactivePause``), and
+    #: the seconds they were stopped in all (``server/pause.py``)
+    paused: int
+    paused_s: float
 
 
 class JediStats(TypedDict):

@@ -49,6 +49,13 @@ def prepare_process() -> None:
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the server's
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Its own process group: stopped by the server while the interactive twin answers
+    # (``server/pause.py``), it is continued (and hung up) by the kernel if the server
+    # dies meanwhile, its group then orphaned with a stopped member.
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
     from . import asyncio_compat
 
     asyncio_compat.forget_running_loop()  # a fork taken on an event loop's thread

@@ -69,6 +69,8 @@ async def status(ls: TwinLanguageServer, *args: Any) -> Status:
             gave_up=sorted(pool.gave_up),
             resyncs=pool.resyncs,
             sizing=pool.sizing.as_dict(),
+            paused=pool.pause.count,
+            paused_s=round(pool.pause.stopped_for, 3),
         ),
         live=ls.part(Live).status(),
         remotes=pool.remotes_info(),

@@ -60,6 +60,8 @@ class Options:
     cacheSize: int = _number(int(DEFAULTS["cacheSize"]), 1, 1024 * 1024, whole=True)  # MiB
     pool: int | None = None  # at most max_pool()
     interactiveTwin: bool | None = None  # None: on (one more twin that never searches)
+    # Seconds an interactive call in that twin may stop the busy search twins (pause.py).
+    interactivePause: float = _number(DEFAULTS["interactivePause"], 0.0, 10.0)
     liveTests: bool | None = None
     liveMax: int | None = _number(None, 1, 64, whole=True)  # None: cores - 1 (live.py)
     exclude: list[str] | None = None  # globs the index and searches skip

@@ -28,6 +28,7 @@ from ...shared.schema import Loc, SymbolRow
 from .. import stubs
 from ..promise import Promise
 from . import app
+from .answers import Answers
 from .kept import IMPL, Kept
 from .navigation import range_of
 from .progress import PartialResults, WorkDone
@@ -419,7 +420,7 @@ async def workspace_symbol(ls: TwinLanguageServer, params: types.WorkspaceSymbol
 async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolParams):
     pool = await pool_for_search(ls)
     path = ls.path_of(params.text_document.uri)
-    tree = await ls.await_promise(pool.call(stubs.document_symbols(path, ls.encoding)))
+    tree = await ls.part(Answers).ask(pool, stubs.document_symbols(path, ls.encoding))
     caps = ls.client_capabilities.text_document
     nested = bool(
         caps and caps.document_symbol and caps.document_symbol.hierarchical_document_symbol_support
@@ -434,7 +435,7 @@ async def document_symbol(ls: TwinLanguageServer, params: types.DocumentSymbolPa
 @app.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: TwinLanguageServer, params: types.HoverParams):
     pool = await pool_for_search(ls)
-    found = await ls.await_promise(pool.call(stubs.hover(*where(ls, params))))
+    found = await ls.part(Answers).ask(pool, stubs.hover(*where(ls, params)))
     if not found:
         return None
     return types.Hover(

@@ -259,6 +259,7 @@ class TwinLanguageServer(LanguageServer):
             interpreters=self.choose_interpreters(self.options),
             remotes=opts["remotes"],
             lane=opts.get("interactiveTwin", True),
+            pause=opts["interactivePause"],
         )
         self.pool.mirror.max_file_size = opts["maxFileSize"]
 
