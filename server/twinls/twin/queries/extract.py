@@ -12,6 +12,7 @@ import functools
 import gc
 import keyword
 import re
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -109,11 +110,12 @@ def to_row(entry: FileEntry) -> list:
 
 
 def from_row(row: list) -> FileEntry:
-    """:func:`to_row` back (raises on a row of another shape)."""
+    """:func:`to_row` back (raises on a row of another shape); identifiers interned as
+    :func:`extract` interns them."""
     defs, idents, imports, ascii_text, size, ok = row
     return FileEntry(
         tuple(Def(*d[:9], tuple(d[9])) for d in defs),
-        frozenset(idents),
+        frozenset(map(sys.intern, idents)),
         dict(imports),
         bool(ascii_text),
         int(size),
@@ -122,8 +124,13 @@ def from_row(row: list) -> FileEntry:
 
 
 def extract(text: str, previous: FileEntry | None = None) -> FileEntry:
-    """Index one text. A syntax error keeps ``previous``'s definitions (the last good ones)."""
-    idents = frozenset(IDENT.findall(text))
+    """Index one text. A syntax error keeps ``previous``'s definitions (the last good ones).
+
+    The identifiers are interned: one string per distinct name in the twin, not one per
+    file that uses it (a standard-library index held 63 MiB of identifier sets per twin,
+    most of it the same names again: issue 10's memory).
+    """
+    idents = frozenset(map(sys.intern, IDENT.findall(text)))
     try:
         tree = parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
