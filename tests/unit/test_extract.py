@@ -96,20 +96,3 @@ def test_an_entry_survives_the_server_cache_whole(text):
 )
 def test_the_name_at_a_column(text, col, expected):
     assert name_at_column(text, col) == expected
-
-
-def _same_name_in(entry, name: str) -> str:
-    return next(i for i in entry.idents if i == name)
-
-
-def test_files_that_use_one_name_share_one_string_for_it():
-    """The index of a big workspace holds a name once, not once per file that uses it."""
-    from twinls.twin.queries.extract import from_row, to_row
-
-    # Built at run time, so no constant of this module can be the shared one.
-    name = "".join(["shared", "_", "identifier"])
-    first = extract(f"{name} = 1\n")
-    second = extract(f"x = {name}\n")
-    assert _same_name_in(first, name) is _same_name_in(second, name)
-    back = from_row(to_row(extract(f"def f(): return {name}\n")))  # an entry the server kept
-    assert _same_name_in(back, name) is _same_name_in(first, name)

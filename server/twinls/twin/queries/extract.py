@@ -12,7 +12,6 @@ import functools
 import gc
 import keyword
 import re
-import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -110,12 +109,11 @@ def to_row(entry: FileEntry) -> list:
 
 
 def from_row(row: list) -> FileEntry:
-    """:func:`to_row` back (raises on a row of another shape); identifiers interned as
-    :func:`extract` interns them."""
+    """:func:`to_row` back (raises on a row of another shape)."""
     defs, idents, imports, ascii_text, size, ok = row
     return FileEntry(
         tuple(Def(*d[:9], tuple(d[9])) for d in defs),
-        frozenset(map(sys.intern, idents)),
+        frozenset(idents),
         dict(imports),
         bool(ascii_text),
         int(size),
@@ -124,13 +122,8 @@ def from_row(row: list) -> FileEntry:
 
 
 def extract(text: str, previous: FileEntry | None = None) -> FileEntry:
-    """Index one text. A syntax error keeps ``previous``'s definitions (the last good ones).
-
-    The identifiers are interned: one string per distinct name in the twin, not one per
-    file that uses it (a standard-library index held 63 MiB of identifier sets per twin,
-    most of it the same names again: issue 10's memory).
-    """
-    idents = frozenset(map(sys.intern, IDENT.findall(text)))
+    """Index one text. A syntax error keeps ``previous``'s definitions (the last good ones)."""
+    idents = frozenset(IDENT.findall(text))
     try:
         tree = parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
