@@ -15,7 +15,8 @@ requests' own cost), then the cold first references search (index build
 included) and ``WARM`` warm repeats of it, with a hover or a documentSymbol of
 ``shutil.py`` sent every ``GAP`` seconds (one at a time) while each search runs.
 Reports p50/p95/max per phase and the peak RSS of the server's process tree
-(server + twins, sampled every 50 ms, as ``bench_search.py``), each search's answer's
+(server + twins, sampled every 50 ms, as ``bench_search.py``), and of its PSS
+(shared pages split among the forks that share them), each search's answer's
 hash (identical across variants) and how long the pauses stopped the search twins.
 ``--stages DIR``: each request's stages too (``stages.py``).
 """
@@ -43,6 +44,7 @@ from bench_search import (  # noqa: E402
     PeakRss,
     ask,
     ended,
+    rollup,
     session,
     target_position,
 )
@@ -189,6 +191,7 @@ async def run(
         out["memory"] = {kind: [rollup(t["pid"]) for t in st[kind]] for kind in ("twins", "lanes")}
     finally:
         out["peak_rss"] = await ended(client, rss)
+        out["peak_pss"] = rss.peak_pss
     if stages:
         import stages as stages_mod
 
@@ -284,9 +287,10 @@ def main() -> int:
             )
     print(f"load average {os.getloadavg()[0]:.2f} at the end; query {args.query}")
     print(
-        "\n| variant | twins | phase | requests | p50 ms | p95 ms | max ms | search s | peak RSS |"
+        "\n| variant | twins | phase | requests | p50 ms | p95 ms | max ms | search s "
+        "| peak RSS | peak PSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for res in results:
         for phase in ("idle", "cold", "warm"):
             xs = res.get(phase, [])
@@ -301,7 +305,8 @@ def main() -> int:
             print(
                 f"| {res['variant']} | {res.get('twins')} | {phase} | {len(xs)} "
                 f"| {ms(pct(xs, 0.5))} | {ms(pct(xs, 0.95))} | {ms(max(xs, default=NAN))} "
-                f"| {took} | {res['peak_rss'] / 2**20:.0f} MiB |"
+                f"| {took} | {res['peak_rss'] / 2**20:.0f} MiB "
+                f"| {res['peak_pss'] / 2**20:.0f} MiB |"
             )
     print("\n| variant | search twins' RSS / PSS after | interactive twin's RSS / PSS after |")
     print("|---|---|---|")

@@ -490,11 +490,9 @@ def _path_of(uri: str) -> str:
     return unquote(urlparse(uri).path)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -504,29 +502,59 @@ def tree_rss(pid: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * page
-    total, todo = 0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        out.append(p)
         todo.extend(children.get(p, []))
-    return total
+    return out
+
+
+def rollup(pid: int) -> dict[str, int]:
+    """A process's Rss and Pss (its shared pages split among their sharers) in bytes; empty
+    if it is gone."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    out[key.lower()] = int(rest.split()[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """(resident bytes, proportional bytes) of ``pid`` and all its descendants.
+
+    RSS counts a page shared by forked processes (the twins are forks of the server,
+    copy-on-write) once in every process; PSS splits it among them, so its sum is what
+    the tree takes from the machine."""
+    rss = pss = 0
+    for p in tree_pids(pid):
+        got = rollup(p)
+        rss += got.get("rss", 0)
+        pss += got.get("pss", 0)
+    return rss, pss
 
 
 class PeakRss:
-    """Samples a process tree's RSS every 50 ms in a thread; ``peak`` in bytes."""
+    """Samples a process tree's RSS and PSS every 50 ms in a thread; ``peak`` (RSS) and
+    ``peak_pss`` in bytes, each the highest sum of one sample."""
 
     def __init__(self, pid: int) -> None:
         import threading
 
-        self.pid, self.peak = pid, 0
+        self.pid, self.peak, self.peak_pss = pid, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, tree_rss(self.pid))
+            rss, pss = tree_rss(self.pid)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
 
     def stop(self) -> int:
         self._stop.set()
@@ -606,6 +634,7 @@ async def run_server(
             out["jedi"] = jedi
     finally:
         out["peak_rss"] = await ended(client, rss)
+        out["peak_pss"] = rss.peak_pss
     return out
 
 
@@ -637,7 +666,7 @@ def parity_time(run: dict[str, Any], true_lines: set, needed: int) -> float | No
 
 
 #: What ``run_server`` gives beside each query's runs.
-NOT_QUERIES = ("hover", "peak_rss", "jedi")
+NOT_QUERIES = ("hover", "peak_rss", "peak_pss", "jedi")
 
 
 def summarize(
@@ -808,19 +837,24 @@ def main() -> int:
             f"{' '.join(map(str, r['counts']))} | {recalls} of {r['truth']} | "
             f"{' '.join(map(str, r['beyond']))} | {'yes' if r['stable'] else 'NO'} |"
         )
-    print("\n| server | peak RSS (process tree) | hover 50 ms into the cold first search |")
-    print("|---|---|---|")
+    print(
+        "\n| server | peak RSS (process tree) | peak PSS (process tree) "
+        "| hover 50 ms into the cold first search |"
+    )
+    print("|---|---|---|---|")
     for server, res in results.items():
         hover = res.get("hover") or {}
         when = "before the search ended" if hover.get("before_search_end") else "after it"
         print(
             f"| {server} | {res['peak_rss'] / 2**20:.0f} MiB | "
+            f"{res.get('peak_pss', 0) / 2**20:.0f} MiB | "
             f"{_ms(hover['latency']) if hover else '—'} ({when}) |"
         )
     for server, res in results.items():
         if res.get("jedi"):
             print(f"{server}'s twins (twinls.status jedi, summed): {res['jedi']}")
     rows.append({"rss": {k: v["peak_rss"] for k, v in results.items()}})
+    rows.append({"pss": {k: v.get("peak_pss", 0) for k, v in results.items()}})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -888,6 +888,8 @@ class JediStats(TypedDict):
     lane_files: int  # files it decided whole: no parso parse, no jedi state
     lane_disagreed: int  # check mode (TWINLS_CHECK_BINDINGS=1): the lane and jedi differ
     lane_over_jedi: int  # ... of which the lane found the target where jedi did not
+    trees: int  # parso trees kept in memory now (bounded during searches: ``TREES_KEPT``)
+    trees_dropped: int  # ... let go between a search's files (re-parsed if needed again)
 
 
 class ZygoteStatus(TypedDict):

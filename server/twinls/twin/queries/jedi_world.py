@@ -31,6 +31,7 @@ from parso.python.tree import Name
 from ...shared.overlay import Overlay
 from ...shared.schema import JediStats, Loc
 from ...shared.textbuf import from_codepoints, split_lines, to_codepoints
+from .. import parso_compat
 from ..gate import gate as jedi_gate
 from . import bindings
 from .jedi_compat import CountingState, load_module_from_path, raised_limits, search_path
@@ -40,6 +41,20 @@ Key = bindings.Key
 T = TypeVar("T")
 #: A name whose resolution hit one of jedi's limits is retried with the limits times this.
 RETRY_FACTOR = 4
+#: parso trees a twin keeps between a search's files besides the open documents' (the
+#: ``TWINLS_PARSO_TREES`` variable overrides; 0: no bound). A file's own session parses it
+#: and the modules it imports; the imports most files share (``builtins.pyi``, ``os``,
+#: ``typing``) stay the most recently used, so 32 re-parsed 3 of 90 files on a
+#: ``re.compile`` search where parso kept all 92 (``docs/benchmarks.md``, issue 10).
+TREES_KEPT = 32
+
+
+def trees_kept() -> int:
+    """The bound on parso's trees (:data:`TREES_KEPT`, else ``TWINLS_PARSO_TREES``)."""
+    try:
+        return max(0, int(os.environ.get("TWINLS_PARSO_TREES", TREES_KEPT)))
+    except ValueError:
+        return TREES_KEPT
 
 
 class Session:
@@ -139,6 +154,7 @@ class JediWorld:
         self.retried = 0  # names whose resolution hit a jedi limit, retried with them raised
         self.gave_up = 0  # ... and still hit them: the answer may miss those uses
         self.failed = 0  # names jedi raised an error on
+        self.trees_dropped = 0  # parso trees let go by :meth:`trim_trees`
         self.lane_counts = bindings.Counts()
         self._lane: bindings.Lane | None = None
         self._search_path: list[str] | None = None
@@ -178,6 +194,21 @@ class JediWorld:
         if self.overlay.generation == generation == self._verdicts_generation:
             self._verdicts[key] = value
         return value
+
+    def trim_trees(self) -> None:
+        """Between a search's files: parso keeps at most :func:`trees_kept` trees besides the
+        open documents' (``parso_compat.trim_trees``).
+
+        Why: parso keeps every tree it parsed while a search runs, so a twin held the
+        tree of every file it resolved (a standard-library search's twin grew to ~500
+        MiB). A file's verdict is kept as locations (:meth:`verdict`), never as trees,
+        and each file gets a jedi state of its own, so what the search needs of an
+        earlier file's tree is at most a re-parse of a module a later file imports
+        again. The open documents' trees stay: hovers and outlines reuse them.
+        """
+        keep = trees_kept()
+        if keep:
+            self.trees_dropped += parso_compat.trim_trees(keep, self.overlay.docs)
 
     def lane(self) -> bindings.Lane | None:
         """The ``ast`` binding lane over the overlay as it is now; None when it is off."""
@@ -307,6 +338,8 @@ def stats(state) -> JediStats:  # type: ignore[no-untyped-def]
         lane_files=lane.files,
         lane_disagreed=lane.disagreed,
         lane_over_jedi=lane.over_jedi,
+        trees=parso_compat.tree_count(),
+        trees_dropped=world.trees_dropped,
     )
 
 

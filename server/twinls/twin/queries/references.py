@@ -275,14 +275,17 @@ def each_file(
     """The loop of every sharded chunk: one batch per file until ``budget`` runs out.
 
     Returns how many files it did (the rest go back to the queue); stops between
-    files when cancelled, and lets interactive calls into jedi there.
+    files when cancelled, and lets interactive calls into jedi there. After each
+    file, parso's trees are trimmed to the bound (:meth:`JediWorld.trim_trees`).
     """
     start = time.monotonic()
+    world = jedi_world.get(ctx.state)
     for i, path in enumerate(files):
         if i and time.monotonic() - start > budget:
             return i
         ctx.check()
         ctx.partial(batch_of(path))
+        world.trim_trees()  # the file is decided: its tree need not stay (bounded memory)
     return len(files)
 
 

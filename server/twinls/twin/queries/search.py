@@ -64,6 +64,8 @@ module-level binding, module attribute chains through imports and re-exports,
 platform branches); a file whose every use it decides is not parsed by parso
 nor given a jedi state (`twinls.status` → `twins[].jedi`: `lane_decided`,
 `lane_deferred`, `lane_files`; in check mode `lane_disagreed`, `lane_over_jedi`).
+Between a search's files parso keeps at most `TREES_KEPT` trees besides the open
+documents' (`JediWorld.trim_trees`; `trees`, `trees_dropped` in the same block).
 Positions leave the twin in
 the client's negotiated encoding (`Lines.location`), converted from jedi's
 code points on the line's own text (ASCII lines skip the work).
