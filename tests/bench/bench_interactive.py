@@ -199,17 +199,6 @@ async def run(
     return out
 
 
-def rollup(pid: int) -> dict[str, int]:
-    """A process's Rss and Pss (shared pages split among their sharers) in bytes."""
-    out = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            key, _, rest = line.partition(":")
-            if key in ("Rss", "Pss"):
-                out[key.lower()] = int(rest.split()[0]) * 1024
-    return out
-
-
 def pct(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { escape, openWorkbench } from './vscode_page.mjs';
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const { ctx, page, report, save, check, poll, runCommand, lensAbove, statusBar } = await openWorkbench(config, 'report.json');
+const { ctx, page, report, save, check, poll, runCommand, lensAbove, clickLens, statusBar } = await openWorkbench(config, 'report.json');
 const wait = (ms) => page.waitForTimeout(ms);
 
 // --- helpers over the workbench's DOM ---------------------------------------------
@@ -96,8 +96,7 @@ try {
   }, ['lens']);
 
   await check('run_from_lens', async () => {
-    const lens = await lensAbove('def test_square_area', 'Run test');
-    await lens.click();
+    await clickLens('def test_square_area', 'Run test');
     const item = statusBar(/test_square_area passed/);
     await item.waitFor({ timeout: 60000 });
     return `status bar: ${(await item.textContent()).trim()}`;
@@ -118,8 +117,7 @@ try {
 
   await check('failing_test', async () => {
     await openFromExplorer('test_shapes.py');
-    const lens = await lensAbove('def test_circle_area_wrong', 'Run test');
-    await lens.click();
+    await clickLens('def test_circle_area_wrong', 'Run test');
     await statusBar(/test_circle_area_wrong failed/).waitFor({ timeout: 60000 });
     // VS Code shows the failure message inline, at the failing line (the lens
     // title above the test may say it too: look for the one on that line).
@@ -193,8 +191,7 @@ try {
     const folderRow = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(config.tree.folder)}$`) }) }).first();
     if ((await folderRow.getAttribute('aria-expanded')) !== 'true') await folderRow.click();
     await openFromExplorer(config.tree.module);
-    const lens = await lensAbove('import pytest', 'Run file');
-    await lens.click();
+    await clickLens('import pytest', 'Run file');
     await statusBar(/test_tree\.py: 1 failed, 2 passed/).waitFor({ timeout: 60000 });
     const { folder, module, class: cls, test } = config.tree;
     await expandTree([folder, module, cls, test]);
@@ -475,14 +472,14 @@ try {
     await runCommand('View: Show Explorer');
     await openFromExplorer('inspect_me.py');
     await runCommand('View: Close Primary Side Bar');
-    const lens = await lensAbove('def example_nested', 'Inspect');
-    await lens.scrollIntoViewIfNeeded();
-    const editorBox = await page.locator('.editor-group-container.active .monaco-editor').first().boundingBox();
-    const box = await lens.boundingBox();
-    if (!box || !editorBox || box.x + box.width > editorBox.x + editorBox.width) {
-      throw new Error(`the Inspect lens (${JSON.stringify(box)}) is clipped by the editor (${JSON.stringify(editorBox)})`);
-    }
-    await lens.click();
+    await clickLens('def example_nested', 'Inspect', async (lens) => {
+      await lens.scrollIntoViewIfNeeded({ timeout: 10000 });
+      const editorBox = await page.locator('.editor-group-container.active .monaco-editor').first().boundingBox();
+      const box = await lens.boundingBox();
+      if (!box || !editorBox || box.x + box.width > editorBox.x + editorBox.width) {
+        throw new Error(`the Inspect lens (${JSON.stringify(box)}) is clipped by the editor (${JSON.stringify(editorBox)})`);
+      }
+    });
     const frame = await inspectorFrame();
     await frame.locator('body[data-state="shown"]').waitFor({ timeout: 60000 });
     const row = frame.locator('.row', { has: frame.locator('.name', { hasText: /^'shapes'$/ }) }).first();
@@ -535,8 +532,7 @@ try {
     await runCommand('Debug: Toggle Breakpoint');
     await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint').first().waitFor();
     await openFromExplorer(config.debugTestFile);
-    const lens = await lensAbove(config.debugTest, 'Debug');
-    await lens.click();
+    await clickLens(config.debugTest, 'Debug');
     const seen = await stoppedAtBreakpoint();
     await page.screenshot({ path: path.join(config.outDir, 'vscode-debug.png') });
     return `stopped: ${seen}`;

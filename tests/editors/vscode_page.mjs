@@ -114,7 +114,24 @@ export async function openWorkbench(config, reportFile) {
     });
   }
 
+  /**
+   * Click the lens: found again if the server's refresh replaced it meanwhile (its element
+   * then leaves the DOM between finding and clicking). `before(lens)` runs each try.
+   */
+  async function clickLens(lineText, title, before) {
+    for (let attempt = 1; ; attempt++) {
+      const lens = await lensAbove(lineText, title);
+      try {
+        if (before) await before(lens);
+        await lens.click({ timeout: 10000 });
+        return lens;
+      } catch (e) {
+        if (attempt >= 5 || !/not attached|detached/i.test(String(e))) throw e;
+      }
+    }
+  }
+
   const statusBar = (pattern) => page.locator('.part.statusbar .statusbar-item', { hasText: pattern }).first();
 
-  return { ctx, page, report, save, check, poll, runCommand, lensAbove, statusBar };
+  return { ctx, page, report, save, check, poll, runCommand, lensAbove, clickLens, statusBar };
 }
