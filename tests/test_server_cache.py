@@ -53,17 +53,31 @@ def workspace(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     return ws, home, private_home(home)
 
 
-async def references(client, path: str, line: int, col: int) -> list[tuple]:
+async def located(client, method: str, params: type, path: str, line: int, col: int, **more):
+    """A position request's answer as (file name, line, column), sorted."""
     locs = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_REFERENCES,
-        types.ReferenceParams(
+        method,
+        params(
             text_document=types.TextDocumentIdentifier(client.uri(path)),
             position=types.Position(line, col),
-            context=types.ReferenceContext(include_declaration=True),
+            **more,
         ),
     )
     return sorted(
         (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character) for loc in locs
+    )
+
+
+async def references(client, path: str, line: int, col: int) -> list[tuple]:
+    context = types.ReferenceContext(include_declaration=True)
+    return await located(
+        client,
+        types.TEXT_DOCUMENT_REFERENCES,
+        types.ReferenceParams,
+        path,
+        line,
+        col,
+        context=context,
     )
 
 
@@ -298,15 +312,8 @@ async def test_a_watched_file_created_or_deleted_is_not_answered_from_the_cache(
 
 
 async def implementations(client, path: str, line: int, col: int) -> list[tuple]:
-    locs = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_IMPLEMENTATION,
-        types.ImplementationParams(
-            text_document=types.TextDocumentIdentifier(client.uri(path)),
-            position=types.Position(line, col),
-        ),
-    )
-    return sorted(
-        (loc.uri.rsplit("/", 1)[1], loc.range.start.line, loc.range.start.character) for loc in locs
+    return await located(
+        client, types.TEXT_DOCUMENT_IMPLEMENTATION, types.ImplementationParams, path, line, col
     )
 
 
