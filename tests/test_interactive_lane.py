@@ -303,3 +303,28 @@ async def test_a_hover_and_an_outline_asked_again_are_answered_with_every_twin_s
         assert await asyncio.wait_for(fresh, GUARD) is not None  # (of the edited text)
         assert "target" in (await asyncio.wait_for(changed, GUARD)).contents.value
         assert [s.name for s in await asyncio.wait_for(outlined, GUARD)] == ["use_0"]
+
+
+async def warmed(client: TwinClient, pid: int | None = None) -> dict:
+    """Status once the interactive twin (not ``pid``) has followed an open document's imports."""
+    deadline = asyncio.get_running_loop().time() + GUARD  # a guard against a hang only
+    while True:
+        st = await lane_up(client)
+        lane = st["lanes"][0]
+        if lane["pid"] != pid and lane["jedi"]["hover_warmed"]:
+            return st
+        assert asyncio.get_running_loop().time() < deadline, f"never warmed: {lane}"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_interactive_twin_follows_an_open_documents_imports_before_a_hover(work: Path):
+    async with lsp_session(work) as client:
+        client.open("user_000.py")  # ``from hub import target, Other``
+        st = await warmed(client)
+        assert st["lanes"][0]["jedi"]["hover_warmed"] == 2, st["lanes"]  # target, Other
+        assert all(t["jedi"]["hover_warmed"] == 0 for t in st["twins"])  # not the search twins
+        # A restarted interactive twin is a new process: it is warmed again, unasked.
+        os.kill(st["lanes"][0]["pid"], signal.SIGKILL)
+        again = await warmed(client, st["lanes"][0]["pid"])
+        assert again["lanes"][0]["jedi"]["hover_warmed"] == 2, again["lanes"]
+        assert (await hover(client)) is not None

@@ -126,6 +126,8 @@ class TwinPool:
         #: While an interactive twin answers, the busy search twins are stopped (at most
         #: ``pause`` seconds a call: the ``interactivePause`` setting; ``server/pause.py``).
         self.pause = SearchPause(pause)
+        #: Told of each twin that joins (from the starting thread; ``server/lsp/lane_warm.py``).
+        self.on_started: list[Callable[[TwinProcess], None]] = []
         self._lock = threading.RLock()  # mirror + seq + who receives edits
         self._fork_lock = threading.Lock()
         self._pings = itertools.count(1)
@@ -502,6 +504,11 @@ class TwinPool:
                 return
             self.twins[slot] = twin
         self._check_ready()
+        for hook in list(self.on_started):
+            try:
+                hook(twin)
+            except Exception:  # a listener's bug must not cost the pool a twin
+                log.exception("on_started hook %r failed", hook)
 
     def _start_failed(self, message: str, group: Group | None = None) -> None:
         """No twin can start in a folder's interpreter: say why and stop waiting for it."""

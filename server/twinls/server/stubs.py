@@ -151,6 +151,11 @@ def hover(path: str, line: int, character: int, encoding: str) -> Query[HoverRes
     return Query("search.hover", (path, line, character, encoding))
 
 
+def hover_warm(paths: list[str]) -> Query[int]:
+    """Load what a first hover in these documents needs; answers the names followed."""
+    return Query("search.hover_warm", (paths,), interactive=False)
+
+
 # -- language features -------------------------------------------------------------
 
 

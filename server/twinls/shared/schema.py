@@ -890,6 +890,7 @@ class JediStats(TypedDict):
     lane_over_jedi: int  # ... of which the lane found the target where jedi did not
     trees: int  # parso trees kept in memory now (bounded during searches: ``TREES_KEPT``)
     trees_dropped: int  # ... let go between a search's files (re-parsed if needed again)
+    hover_warmed: int  # import names followed ahead of hovers (``search.hover_warm``)
 
 
 class ZygoteStatus(TypedDict):

@@ -34,6 +34,7 @@ MODULES: list[str] = [
     "settings",
     "interpreter",
     "inspect",
+    "lane_warm",
 ]
 
 _FEATURES: list[tuple[str, Any, Callable[..., Any]]] = []

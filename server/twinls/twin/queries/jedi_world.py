@@ -155,6 +155,7 @@ class JediWorld:
         self.gave_up = 0  # ... and still hit them: the answer may miss those uses
         self.failed = 0  # names jedi raised an error on
         self.trees_dropped = 0  # parso trees let go by :meth:`trim_trees`
+        self.hover_warmed = 0  # import names followed ahead of hovers (``hover_warm``)
         self.lane_counts = bindings.Counts()
         self._lane: bindings.Lane | None = None
         self._search_path: list[str] | None = None
@@ -340,6 +341,7 @@ def stats(state) -> JediStats:  # type: ignore[no-untyped-def]
         lane_over_jedi=lane.over_jedi,
         trees=parso_compat.tree_count(),
         trees_dropped=world.trees_dropped,
+        hover_warmed=world.hover_warmed,
     )
 
 
