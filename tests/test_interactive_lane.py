@@ -328,3 +328,23 @@ async def test_the_interactive_twin_follows_an_open_documents_imports_before_a_h
         again = await warmed(client, st["lanes"][0]["pid"])
         assert again["lanes"][0]["jedi"]["hover_warmed"] == 2, again["lanes"]
         assert (await hover(client)) is not None
+
+
+async def test_status_is_answered_while_a_search_twin_is_inside_a_unit(work: Path):
+    """``twinls.status`` asks every twin; it reads no jedi state, so it skips the gate."""
+    with holding() as holds:
+        async with lsp_session(work, env=holds.env) as client:
+            refs = asyncio.ensure_future(
+                client.text_document_references_async(
+                    types.ReferenceParams(
+                        text_document=at(client, "hub.py"),
+                        position=types.Position(0, 5),
+                        context=types.ReferenceContext(include_declaration=True),
+                    )
+                )
+            )
+            await holds.wait(client)
+            st = await asyncio.wait_for(client.status(), GUARD)  # a guard, not a speed bound
+            assert st["twins"] and not refs.done()
+            holds.release()
+            assert await refs

@@ -233,7 +233,12 @@ class SearchLane:
     def dispatch(self, msg: dict[str, Any]) -> None:
         """Run a call now on the worker (interactive), or queue it in the lane (bulk)."""
         if not registry.is_bulk(msg["q"]):
-            with self.worker.on(self.state, msg["id"]), jedi_gate.interactive():
+            gate = (
+                jedi_gate.interactive()
+                if registry.uses_jedi(msg["q"])
+                else contextlib.nullcontext()
+            )
+            with self.worker.on(self.state, msg["id"]), gate:
                 run_call(self.state, msg, self.cancelled)
             return
         if self._thread is None:

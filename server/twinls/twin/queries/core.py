@@ -15,7 +15,7 @@ from . import index, jedi_world
 from .registry import query
 
 
-@query("status")
+@query("status", jedi=False)  # (counters and lengths only: never waits for a search unit)
 def status(ctx: CallContext) -> dict[str, Any]:
     """What the twin holds, so a client can check it matches the server byte for byte."""
     st = ctx.state

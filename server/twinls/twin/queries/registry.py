@@ -17,6 +17,9 @@ QUERIES: dict[str, QueryFn] = {}
 #: Queries that run in the twin's search lane (``bulk=True``); every other query is
 #: interactive, so a query added later never waits behind a search unless it says so.
 BULK: set[str] = set()
+#: Interactive queries that touch no jedi or parso (``jedi=False``): they need not wait
+#: at the gate for a search's unit, which can take seconds (``twinls.status``).
+NO_JEDI: set[str] = set()
 
 #: Modules whose import registers queries; the twin imports them all before forking runs.
 MODULES = [
@@ -31,13 +34,16 @@ class UnknownQuery(LookupError):
     pass
 
 
-def query(name: str, bulk: bool = False) -> Callable[[QueryFn], QueryFn]:
-    """Register ``fn`` as query ``name``; ``bulk``: long search work, run in the search lane."""
+def query(name: str, bulk: bool = False, jedi: bool = True) -> Callable[[QueryFn], QueryFn]:
+    """Register ``fn`` as query ``name``; ``bulk``: long search work, run in the search lane;
+    ``jedi=False``: it reads none of jedi's or parso's state, so it skips the gate."""
 
     def register(fn: QueryFn) -> QueryFn:
         QUERIES[name] = fn
         if bulk:
             BULK.add(name)
+        if not jedi:
+            NO_JEDI.add(name)
         return fn
 
     return register
@@ -51,6 +57,11 @@ def load_all() -> None:
 def is_bulk(target: Any) -> bool:
     """Does a call of ``target`` (a query name or a pickled callable) go to the search lane?"""
     return isinstance(target, str) and target in BULK
+
+
+def uses_jedi(target: Any) -> bool:
+    """Must a call of ``target`` hold the jedi gate (every call but a ``jedi=False`` query)?"""
+    return not (isinstance(target, str) and target in NO_JEDI)
 
 
 def resolve(name: str) -> QueryFn:
