@@ -113,29 +113,22 @@ class Index:
         new: dict[str, FileEntry] = {}
         stamps = self._stamps
         fresh_stamps: dict[str, tuple] = {}
-        # Entries are long-lived and acyclic: collecting while they pile up only costs time.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for path in self.overlay.python_files():
-                if check is not None:
-                    check()
-                if self._venvs.holds(path):
+        for path in self.overlay.python_files():
+            if check is not None:
+                check()
+            if self._venvs.holds(path):
+                continue
+            if pause is not None:
+                pause()
+            stamp = self.overlay.stamp(path)
+            if path in old and stamps.get(path) == stamp:
+                new[path] = old[path]
+            else:
+                entry = self._read_quietly(path, old.get(path))
+                if entry is None:
                     continue
-                if pause is not None:
-                    pause()
-                stamp = self.overlay.stamp(path)
-                if path in old and stamps.get(path) == stamp:
-                    new[path] = old[path]
-                else:
-                    entry = self._read(path, old.get(path))
-                    if entry is None:
-                        continue
-                    new[path] = entry
-                fresh_stamps[path] = stamp
-        finally:
-            if was_enabled:
-                gc.enable()
+                new[path] = entry
+            fresh_stamps[path] = stamp
         self._stamps = fresh_stamps
         self.entries = new
         self._excluded = excluded
@@ -159,6 +152,19 @@ class Index:
                     entries[p] = entry
                     self._stamps[p] = stamp
         self.entries = entries
+
+    def _read_quietly(self, path: str, previous: FileEntry | None) -> FileEntry | None:
+        """``_read`` with the cycle collector paused: entries are long-lived and acyclic, so
+        collecting while they pile up only costs time (the whole walk paused made it 5 %
+        faster, but it paused the process: a search's dropped parso trees, cyclic, were
+        not freed while the walk ran, issue 10's memory)."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._read(path, previous)
+        finally:
+            if was_enabled:
+                gc.enable()
 
     def _read(self, path: str, previous: FileEntry | None) -> FileEntry | None:
         ov = self.overlay
