@@ -97,11 +97,10 @@ def references(args: argparse.Namespace) -> int:
         first.on_partial(show)
         plan = twin.call(stubs.refs_plan(path, line, max(0, col), ENCODING)).result()
         if not plan:
-            first.result()
+            first.result()  # jedi has no target: what syntax made certain is the answer
             if not seen:
                 print(f"no name at {args.where}", file=sys.stderr)
                 return 1
-            plan = {"name": args.where}
         else:
             promise = twin.pool.call_sharded(
                 stubs.refs_in(
@@ -117,7 +116,7 @@ def references(args: argparse.Namespace) -> int:
             promise.on_partial(show)
             promise.result()
     print(
-        f"{len(seen)} references to {plan['name']} in {len(files)} files "
+        f"{len(seen)} references to {plan['name'] if plan else args.where} in {len(files)} files "
         f"({time.monotonic() - started:.2f} s)",
         file=sys.stderr,
     )

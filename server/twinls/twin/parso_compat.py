@@ -58,9 +58,9 @@ def trim_trees(keep: int, pinned: Container[str] = ()) -> int:
     through a parse (jedi reads a tree's lines back from this cache right after
     parsing it): between files of a search, inside the gate.
     """
-    cache = _trees()
-    if sum(len(by_path) for by_path in cache.values()) <= keep:
+    if tree_count() <= keep:
         return 0
+    cache = _trees()
     unpinned = [
         (item.last_used, grammar, path)  # type: ignore[attr-defined]
         for grammar, by_path in cache.items()

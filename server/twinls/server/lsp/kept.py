@@ -259,5 +259,7 @@ class Kept:
         return rows
 
     def put_rows(self, key: str, rows: list[list[Any]], namespace: str = REFS) -> None:
+        """Keep ``rows`` (as streamed: each row once, sorted, in the entry)."""
         if self.cache is not None:
-            self.cache.put(namespace, key, msgpack.packb(sorted(rows)))
+            once = sorted(dict.fromkeys(map(tuple, rows)))
+            self.cache.put(namespace, key, msgpack.packb([list(r) for r in once]))

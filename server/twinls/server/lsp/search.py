@@ -333,9 +333,8 @@ async def references(ls: TwinLanguageServer, params: types.ReferenceParams):
             stream=stream,
         )
         if keys and kept.unchanged(mark):  # whole, and of the texts the digest is of
-            rows = [list(r) for r in dict.fromkeys(map(tuple, rows_seen))]
             for k in keys:
-                kept.put_rows(k, rows)
+                kept.put_rows(k, rows_seen)
         return answer
     finally:
         progress.end()
@@ -376,7 +375,7 @@ async def implementation(ls: TwinLanguageServer, params: types.ImplementationPar
         ls, promise, "Implementations", params.partial_result_token, params.work_done_token
     )
     if rows is None and key is not None and found is not None and kept.unchanged(found[1]):
-        kept.put_rows(key, [list(r) for r in dict.fromkeys(map(tuple, seen))], IMPL)
+        kept.put_rows(key, seen, IMPL)
     return answer
 
 
