@@ -7,6 +7,7 @@ Each variant (``off``: ``interactiveTwin`` false; ``on``: true; ``on-nice``: tru
 and the search threads niced by 10, ``TWINLS_SEARCH_NICE``; ``pause``: the defaults,
 the search twins stopped while the interactive twin answers, ``interactivePause``, and
 answers kept in the server; ``pause-ask``: the same, every request asking a twin;
+``pause-new``: that, and every hover at a place never hovered before;
 ``main``: the defaults of the checkout ``--main`` names, from its ``.venv``), ``--rounds`` times
 interleaved so that a change of load falls on each, is a fresh twinls on the
 standard library, cache off (``--cache``: on, from an empty cache dir), with
@@ -27,12 +28,14 @@ import argparse
 import asyncio
 import hashlib
 import json
+import keyword
 import os
 import re
 import statistics
 import sys
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +74,21 @@ def hover_spots() -> list[tuple[int, int]]:
     return spots[:: max(1, len(spots) // 8)][:8]
 
 
+def new_spots() -> list[tuple[int, int]]:
+    """For ``pause-new``: the last name (a token, not a keyword) of every code line of
+    shutil.py, in order, so each hover of a run is a question not asked before (a run
+    sends a few hundred)."""
+    last: dict[int, int] = {}
+    with HOVERED.open("rb") as f:
+        for tok in tokenize.tokenize(f.readline):
+            if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+                last[tok.start[0] - 1] = tok.start[1]
+    return sorted(last.items())
+
+
 #: Every interactive request of the run, for ``--stages``: its method and monotonic times.
 SENT: list[dict[str, Any]] = []
+HOVERS = [0]  # hovers sent this run: the next one's spot
 PHASE = ["idle"]  # the phase the requests being sent belong to
 
 
@@ -84,7 +100,8 @@ async def one(client, n: int, spots: list[tuple[int, int]]) -> float:
     start = time.perf_counter()
     sent = time.monotonic()
     if n % 2 == 0:
-        line, col = spots[(n // 2) % len(spots)]
+        line, col = spots[HOVERS[0] % len(spots)]
+        HOVERS[0] += 1
         method = types.TEXT_DOCUMENT_HOVER
         await client.text_document_hover_async(
             types.HoverParams(text_document=doc, position=types.Position(line, col))
@@ -122,6 +139,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
     "pause": ({"interactiveTwin": True}, "0"),
     # ... with every request asking a twin (no answers kept in the server: lsp/answers.py).
     "pause-ask": ({"interactiveTwin": True}, "0"),
+    # ... and every hover at a place not hovered before (``new_spots``).
+    "pause-new": ({"interactiveTwin": True}, "0"),
     # ``--main PATH``: the defaults of another checkout's twinls (its .venv), side by side.
     "main": ({}, "0"),
 }
@@ -148,7 +167,7 @@ async def run(
     if pool:
         init["pool"] = pool
     os.environ["TWINLS_SEARCH_NICE"] = nice  # the server (and so its twins) inherit it
-    os.environ["TWINLS_KEEP_ANSWERS"] = "0" if variant == "pause-ask" else "1"
+    os.environ["TWINLS_KEEP_ANSWERS"] = "0" if variant in ("pause-ask", "pause-new") else "1"
     client = await session(command, init)
     rss = PeakRss(client._server.pid)
     out: dict[str, Any] = {"variant": variant, "lane": lane}
@@ -168,7 +187,8 @@ async def run(
                 )
             )
         )
-        spots = hover_spots()
+        spots = new_spots() if variant == "pause-new" else hover_spots()
+        HOVERS[0] = 0
         out["idle"] = [await one(client, n, spots) for n in range(IDLE)]
         q = QUERIES[query]
         path, line, col = target_position(q.rel, q.anchor, q.method)

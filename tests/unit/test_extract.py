@@ -45,7 +45,8 @@ def test_definitions(text, expected):
 
 def test_identifiers_and_imports():
     entry = extract("import os.path as p\nfrom a.b import c\nvalue = c(p)\n")
-    assert {"value", "c", "p"} <= entry.idents
+    assert all(entry.has(name) for name in ("value", "c", "p", "os", "path"))
+    assert not any(entry.has(name) for name in ("valu", "alue", "a.b", "", "b\nc"))
     assert entry.imports == {"p": "os.path", "c": "a.b.c"}
     assert entry.ok
 

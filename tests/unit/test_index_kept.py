@@ -39,6 +39,7 @@ def test_kept_entries_are_taken_by_content_hash(tmp_path):
         p.rsplit("/", 1)[1]: e.defs for p, e in first.entries.items()
     }
     assert second.export() is None  # nothing new to keep
+    assert second._kept == {}  # the decoded rows are not held beside the entries they made
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ fork at any moment without inheriting a half-held lock.
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import socket
@@ -56,6 +57,8 @@ def main(spec: dict[str, Any], pytest_fallback: bool = False) -> None:
 
     warm.preload()
     INFO.update(describe(pytest_fallback))
+    gc.collect()
+    gc.freeze()  # for good: its twins' collections skip (and do not copy) what it holds
     hello: ZygoteHello = {"k": "zygote", "pid": os.getpid(), "info": INFO}
     ctl.sendall(encode(dict(hello)))
     while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -32,7 +33,26 @@ def status(ctx: CallContext) -> dict[str, Any]:
         "jedi": jedi_world.stats(st),
         "index": index.stats(st),
         "zygotes": warm_sessions.of(st).listing(),
+        "memory": memory(),
     }
+
+
+def memory() -> dict[str, int]:
+    """The twin's pages in bytes (``rss``, of which ``shared`` with the server and the other
+    twins, ``pss`` its share of the machine's) and the objects its collections skip
+    (``frozen``: the heap frozen over its fork keeps the shared pages shared)."""
+    out = {"frozen": gc.get_freeze_count()}
+    fields = {"Rss": "rss", "Pss": "pss", "Shared_Clean": "shared", "Shared_Dirty": "shared"}
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in fields:
+                    name = fields[key]
+                    out[name] = out.get(name, 0) + int(rest.split()[0]) * 1024
+    except OSError:  # not Linux
+        pass
+    return out
 
 
 def python_info() -> dict[str, Any]:

@@ -58,6 +58,7 @@ class Index:
         self._scans_stamp: tuple = ()
         # Issue 10: entries the server kept from an earlier session, by content hash.
         self._kept: dict[str, list] = {}
+        self._kept_shas: set[str] = set()  # of rows taken, once the build dropped them
         self._kept_blob: bytes | None = None  # as the server sent it, until first needed
         self._pieces: list[bytes] = []  # of the kept blob, until its last piece comes
         self._shas: dict[str, str] = {}  # path -> content hash of its entry
@@ -133,6 +134,10 @@ class Index:
         self.entries = new
         self._excluded = excluded
         self._built = True
+        # The rows were decoded to make these entries: keep their hashes only (export
+        # asks which it has), not a second copy of every entry for the session.
+        self._kept_shas |= self._kept.keys()
+        self._kept = {}
 
     def _refresh(self) -> None:
         with self._dirty_lock:
@@ -240,7 +245,7 @@ class Index:
             if self._kept_blob is not None:
                 self._decode_kept()
         rows = {self._shas[p]: to_row(e) for p, e in entries.items() if e.ok and p in self._shas}
-        if not self._fresh and rows.keys() <= self._kept.keys():
+        if not self._fresh and rows.keys() <= self._kept.keys() | self._kept_shas:
             return None
         py = list(sys.version_info[:2])
         return msgpack.packb({"v": ENTRY_VERSION, "py": py, "rows": rows})
@@ -266,7 +271,7 @@ class Index:
         (on a loaded machine it takes minutes on the standard library).
         """
         if self._built:
-            return {p: e.size for p, e in self.ensure(check).items() if name in e.idents}
+            return {p: e.size for p, e in self.ensure(check).items() if e.has(name)}
         stamp = (self.overlay.generation, self._excluded)
         if self._scans_stamp != stamp:
             self._scans, self._scans_stamp = {}, stamp

@@ -42,7 +42,7 @@ def implementors(ctx: CallContext, name: str, encoding: str) -> int:
     count = 0
     for path in sorted(entries):
         entry = entries[path]
-        if name not in entry.idents:
+        if not entry.has(name):
             continue
         for d in entry.defs:
             if d.name == name and d.kind != "class":
