@@ -57,7 +57,7 @@ QUERIES = {
     name: next(q for q in STDLIB_QUERIES if f" {name} " in q.label)
     for name in ("re.compile", "os.path.join")
 }
-IDLE = 10  # requests with no search running
+IDLE = [10]  # requests with no search running (``--idle``)
 WARM = 4  # warm repeats of the search
 GAP = 0.05  # seconds between one answer and the next request
 HOVERED = STDLIB / "shutil.py"
@@ -189,7 +189,7 @@ async def run(
         )
         spots = new_spots() if variant == "pause-new" else hover_spots()
         HOVERS[0] = 0
-        out["idle"] = [await one(client, n, spots) for n in range(IDLE)]
+        out["idle"] = [await one(client, n, spots) for n in range(IDLE[0])]
         q = QUERIES[query]
         path, line, col = target_position(q.rel, q.anchor, q.method)
         phases: dict[str, list[float]] = {"cold": [], "warm": []}
@@ -272,6 +272,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=None, help="search twins (default: sized)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--idle", type=int, default=IDLE[0], help="requests before the search")
     parser.add_argument("--query", default="re.compile", choices=sorted(QUERIES))
     parser.add_argument("--json", default=None)
     parser.add_argument("--cache", action="store_true", help="cache on, from empty (default off)")
@@ -286,6 +287,7 @@ def main() -> int:
     results = []
     for _ in range(args.rounds):  # interleaved: a change of load falls on every variant
         for variant in args.variants.split(","):
+            IDLE[0] = args.idle
             res = asyncio.run(run(variant, args.pool, args.query, args.cache, args.stages))
             results.append(res)
             answers = sorted(set(res.get("answers", [])))
