@@ -576,6 +576,13 @@ class _Collector:
         return platform_value(test)
 
 
+def is_builtin_target(target: set[Key]) -> bool:
+    """Whether the target is a builtin's (then a literal's method may be it: ``"".join``)."""
+    return any(
+        k[0].startswith("<builtins>") or os.path.basename(k[0]) == "builtins.pyi" for k in target
+    )
+
+
 def _is_name(targets: list[ast.expr], name: str) -> bool:
     return len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == name
 
@@ -726,10 +733,7 @@ class _UseFile:
         self.decided: dict[Pos, Keys] = {}
         self.binds_at: set[Pos] = set()  # decided positions that bind the name (def, import)
         self.deferred = 0
-        self.builtin_target = any(
-            k[0].startswith("<builtins>") or os.path.basename(k[0]) == "builtins.pyi"
-            for k in target
-        )
+        self.builtin_target = is_builtin_target(target)
         self._bound: dict[tuple[int, str], bool] = {}
         self._branches = _Collector(summary, cols, lines)  # for its branch test only
         # The lines that may hold a name: a node none of whose lines does holds none.

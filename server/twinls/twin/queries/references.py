@@ -237,7 +237,6 @@ def refs_in(
     """
     budget = CHUNK_BUDGET if budget is None else budget
     world, target, lines = chunk_setup(ctx, keys, encoding)
-    question = (name, tuple(sorted(target)), include_declaration, encoding)
 
     def batch_of(path: str) -> list[Loc]:
         """The file's uses; the lane's decided ones go out first, before jedi starts on it
@@ -248,10 +247,7 @@ def refs_in(
             ctx.partial(rows)
             sent.extend(rows)
 
-        rows = world.verdict(
-            ("refs", path, *question),
-            lambda: in_file(world, path, name, target, include_declaration, lines, search, early),
-        )
+        rows = in_file(world, path, name, target, include_declaration, lines, search, early)
         if not sent:
             return rows
         gone = set(sent)
@@ -289,6 +285,11 @@ def each_file(
     return len(files)
 
 
+#: One occurrence of a name in a file: its position (1-based line, column), the keys jedi
+#: or the lane resolved it to (None: nothing, or a position of the target's own), its row.
+Use = tuple[tuple[int, int], "frozenset[Key] | None", Loc]
+
+
 def in_file(
     world: jedi_world.JediWorld,
     path: str,
@@ -301,6 +302,54 @@ def in_file(
 ) -> list[Loc]:
     """The uses of ``name`` in one file that mean the target.
 
+    What each occurrence resolves to is kept until the next edit, under what it
+    depends on: the file, the name, the target's own positions in this file and
+    whether the target is a builtin (:func:`_resolved`), not the whole target. So
+    the same def asked at a use in another file (whose target also holds that use),
+    the references after an implementation or a rename of the same name, take every
+    other file's resolution at once (pyparsing's ``parse_string`` asked at a use
+    after its def: 4.5 s of jedi again before).
+
+    ``early``: given the lane's decided uses before jedi starts on the file (not in
+    check mode), so a caller can stream them at once; they are in the answer too.
+    """
+    own = frozenset(k[1:] for k in target if k[0] == path)
+    key = ("uses", path, name, own, bindings.is_builtin_target(target), lines.encoding)
+    sent: list[Loc] = []
+
+    def decided_early(uses: list[Use]) -> None:
+        if early is not None:
+            sent.extend(_hits(uses, own, target, include_declaration))
+            early(sent)
+
+    uses = world.verdict(
+        key, lambda: _resolved(world, path, name, target, lines, search, decided_early)
+    )
+    return _hits(uses, own, target, include_declaration)
+
+
+def _hits(
+    uses: list[Use], own: frozenset[Any], target: set[Key], include_declaration: bool
+) -> list[Loc]:
+    """The rows of the uses that mean ``target`` (its own positions if the declaration is asked)."""
+    return [
+        loc
+        for pos, keys, loc in uses
+        if (include_declaration if pos in own else bool(keys and keys & target))
+    ]
+
+
+def _resolved(
+    world: jedi_world.JediWorld,
+    path: str,
+    name: str,
+    target: set[Key],
+    lines: Lines,
+    search: str | None,
+    early: Callable[[list[Use]], None],
+) -> list[Use]:
+    """What every occurrence of ``name`` in one file resolves to (:data:`Use`).
+
     The file gets an inference state of its own (as plain jedi's ``Script`` per
     file), so its verdict depends on its text and the workspace's alone: not on
     which twin it was dealt to, which files that twin resolved before, where a
@@ -311,10 +360,10 @@ def in_file(
     Before jedi, the ``ast`` binding lane (``bindings.py``) decides the uses
     certain from syntax; a file it decides whole is neither parsed by parso nor
     given a state. In check mode jedi resolves the decided uses too (its answer
-    is kept) and a disagreement is counted.
-
-    ``early``: given the lane's decided uses before jedi starts on the file (not in
-    check mode), so a caller can stream them at once; they are in the answer too.
+    is kept) and a disagreement is counted. ``target`` counts only through its
+    positions in this file (never resolved: they are the target's) and whether
+    it is a builtin (the lane's literal methods): the key :func:`in_file` keeps
+    the answer under.
     """
     lane = world.lane()
     decided: dict[tuple[int, int], frozenset[Key]] = {}
@@ -326,28 +375,28 @@ def in_file(
             log.exception("binding lane failed on %s in %s; jedi resolves the file", name, path)
     counts, check = world.lane_counts, bindings.switches()[1]
     counts.files += whole
+    lane_uses = [
+        ((line, col), keys, lines.location(path, line - 1, col, col + len(name)))
+        for (line, col), keys in sorted(decided.items())
+    ]
     if whole and not check:  # every use decided from syntax: no parso, no jedi state
         counts.decided += len(decided)
-        return _decided_hits(path, name, decided, target, include_declaration, lines)
-    sent: list[Loc] = []
-    if early is not None and decided and not check:
-        sent = _decided_hits(path, name, decided, target, include_declaration, lines)
-        early(sent)
+        return lane_uses
+    if decided and not check:
+        early(lane_uses)
     session = world.shared((search, path))
     module = session.module(path)
     if module is None:  # gone since the lane read it: what went out stands, as for a whole file
-        return sent
+        return lane_uses if not check else []
     lines_of_module = code_lines(module.get_value())
     used = module.tree_node.get_used_names()
     same_as: dict[str, set[Key]] = {}  # a use's meaning key -> what such uses resolve to
     binding: dict[str, Any] = {}  # N -> its one (module-level) binding, or None
-    found: list[Loc] = []
+    found: list[Use] = []
     for leaf in used.get(name, []):
         line, col = leaf.start_pos
-        if (path, line, col) in target:
-            if not include_declaration:
-                continue
-        else:
+        keys: frozenset[Key] | None = None
+        if (path, line, col) not in target:
             keys = decided.get(leaf.start_pos)
             if keys is not None and not check:
                 counts.decided += 1
@@ -357,13 +406,11 @@ def in_file(
                 by_jedi = _jedi_keys(world, session, path, leaf, target, used, binding, same_as)
                 if keys is not None:
                     _compare(world, path, leaf, keys, by_jedi, target)
-                keys = by_jedi
-                if keys is None:
-                    continue
-            if not keys & target:
-                continue
+                keys = None if by_jedi is None else frozenset(by_jedi)
         text = lines_of_module[line - 1] if line <= len(lines_of_module) else None
-        found.append(lines.location(path, line - 1, col, col + len(name), text))
+        found.append(
+            ((line, col), keys, lines.location(path, line - 1, col, col + len(name), text))
+        )
     return found
 
 
