@@ -92,3 +92,36 @@ class _Never:
     class _future:  # noqa: N801
         @staticmethod
         def add_done_callback(_fn) -> None: ...
+
+
+def _kept_call(kept, generation, items, live, name="name"):
+    dealt: list[tuple[int, list[str]]] = []
+    pool = SimpleNamespace(
+        live=lambda: live,
+        takes=lambda t, item: True,
+        call=lambda _q, chunk, *args, twin: dealt.append((twin.slot, chunk)) or _Never(),
+    )
+    call = ShardedCall(pool, "search.refs_in", items, (name,), kept, generation)  # type: ignore[arg-type]
+    call.start()
+    return call, dealt
+
+
+def test_files_go_to_the_twin_that_keeps_their_answer_and_are_not_stolen():
+    """A twin keeps each file's answer until the next change: asked again, the file goes
+    back to that twin, and an idle twin does not steal it (a cold resolution there)."""
+    from twinls.server.shards import KeptAt, home
+
+    t0, t1 = (SimpleNamespace(slot=s, pid=100 + s, rtt=0.0, files_per_s=0.0) for s in (0, 1))
+    files = [f"/w/f{i}.py" for i in range(40)]
+    assert {home(f, {0: 1.0, 1: 1.0}) for f in files} == {0, 1}  # by hash: both twins
+    kept = KeptAt()
+    kept.put(7, ("search.refs_in", "name"), files, 1, 101)  # twin 1 answered them all
+    call, dealt = _kept_call(kept, 7, files, [t0, t1])
+    assert {slot for slot, _ in dealt} == {1}  # twin 0 had nothing of its own, stole nothing
+    assert not call._take(t0) and not call.queues[0]
+    # by hash again: another name, a change since (generation 8), twin 1 restarted
+    assert _kept_call(kept, 7, files, [t0, t1], name="other")[0].kept_home == {}
+    assert _kept_call(kept, 8, files, [t0, t1])[0].kept_home == {}
+    kept.put(7, ("search.refs_in", "name"), files, 1, 101)
+    t1.pid = 999
+    assert _kept_call(kept, 7, files, [t0, t1])[0].kept_home == {}

@@ -27,6 +27,7 @@ from .interpreter import Interpreter
 from .pause import SearchPause
 from .process import Launcher, TwinProcess
 from .promise import Promise, TwinDied, TwinUnavailable
+from .shards import KeptAt
 from .sizing import (
     LOCAL_MAX,
     RESIZE_EVERY,
@@ -115,6 +116,7 @@ class TwinPool:
         #: ... or ignores a cancel this long.
         self.cancel_grace = cancel_grace
         self.mirror = Overlay(roots=list(self.roots))
+        self.kept_at = KeptAt()  # which twin keeps each file's answer (home shards)
         self.seq = 0
         self.twins: list[TwinProcess | None] = []
         self.gave_up: set[int] = set()
@@ -1040,4 +1042,6 @@ class TwinPool:
             name, items, rest = target.name, target.items, target.args
         else:
             name, items, rest = target, args[0], args[1:]
-        return ShardedCall(self, name, list(items), rest).start()
+        return ShardedCall(
+            self, name, list(items), rest, self.kept_at, self.mirror.generation
+        ).start()

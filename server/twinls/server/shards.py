@@ -12,6 +12,12 @@ queue is empty steals from the tail of the longest other queue (the smallest
 files: cheapest to parse cold), so twins still end together. A twin that dies
 mid-chunk has its chunk dealt to the others.
 
+Why kept homes: a twin keeps each file's answer to a question (its uses of a name)
+until the next change (``JediWorld.verdict``), so the twin that answered a file last
+is its home for the same question while nothing changed (:class:`KeptAt`), and no
+other twin steals it (cheap where it is, a cold resolution anywhere else: asked
+again at a use, pyparsing's ``parse_string`` spent 3.4 s on stolen files).
+
 Who may take a file is ``TwinPool.takes``: with workspace folders in different
 interpreters (``server/groups.py``) a local twin takes only files of its own folder's
 group (its lane), so each verdict sees that folder's site-packages; a twin on another
@@ -77,11 +83,54 @@ def home(item: Any, shares: dict[int, float]) -> int:
     return max(sorted(shares), key=score)
 
 
+class KeptAt:
+    """Which twin (slot and pid: a restart keeps nothing) last finished each item of a
+    question, while the mirror's generation stands (a change drops the twins' answers)."""
+
+    def __init__(self) -> None:
+        self._at: dict[tuple[Any, Any], tuple[int, int]] = {}
+        self._generation: Any = None
+        self._lock = threading.Lock()
+
+    def _now(self, generation: Any) -> dict[tuple[Any, Any], tuple[int, int]]:
+        if generation != self._generation:
+            self._at, self._generation = {}, generation
+        return self._at
+
+    def get(self, generation: Any, question: Any, item: Any) -> tuple[int, int] | None:
+        with self._lock:
+            return self._now(generation).get((question, item))
+
+    def put(self, generation: Any, question: Any, items: list[Any], slot: int, pid: int) -> None:
+        with self._lock:
+            at = self._now(generation)
+            for item in items:
+                at[(question, item)] = (slot, pid)
+
+
+def question_of(target: str, args: tuple) -> Any:
+    """What a twin keeps an item's answer under besides the item: the query and its first
+    argument when it is a name (``search.refs_in``'s, ``lang.rename_in``'s)."""
+    return (target, args[0] if args and isinstance(args[0], str) else None)
+
+
 class ShardedCall:
     """One promise over many chunked calls of ``target(ctx, items, *args) -> items done``."""
 
-    def __init__(self, pool: TwinPool, target: str, items: list[Any], args: tuple) -> None:
+    def __init__(
+        self,
+        pool: TwinPool,
+        target: str,
+        items: list[Any],
+        args: tuple,
+        kept: KeptAt | None = None,
+        generation: Any = None,
+    ) -> None:
         self.pool = pool
+        self.kept, self.generation = kept, generation
+        self.question = question_of(target, args)
+        #: item -> the slot that keeps its answer (a home no other twin steals from)
+        self.kept_home: dict[Any, int] = {}
         self.target = target
         self.args = args
         self.items = items
@@ -118,8 +167,18 @@ class ShardedCall:
         return self.promise
 
     def _home(self, item: Any, twins: list[TwinProcess], shares: dict[int, float]) -> int | None:
-        """The item's home among the twins that can take it (None: none can)."""
+        """The item's home among the twins that can take it (None: none can): the twin
+        that keeps its answer, else by hash."""
         fit = {t.slot: shares.get(t.slot, 0.05) for t in twins if self.pool.takes(t, item)}
+        if self.kept is not None and fit:
+            at = self.kept.get(self.generation, self.question, item)
+            if (
+                at is not None
+                and at[0] in fit
+                and any(t.slot == at[0] and t.pid == at[1] for t in twins)
+            ):
+                self.kept_home[item] = at[0]
+                return at[0]
         return home(item, fit) if fit else None
 
     def _take(self, twin: TwinProcess) -> list[Any]:
@@ -132,8 +191,11 @@ class ShardedCall:
         if own:
             self.chunk[slot] = min(MAX_CHUNK * scale, size * 2)
             return [own.popleft() for _ in range(min(size, len(own)))]
+        kept = self.kept_home
         for queue in sorted(self.queues.values(), key=len, reverse=True):
             for i in range(len(queue) - 1, -1, -1):
+                if kept and kept.get(queue[i], slot) != slot:
+                    continue  # its answer is kept where it is queued: cheap there
                 if self.pool.takes(twin, queue[i]):
                     item = queue[i]
                     del queue[i]
@@ -212,6 +274,8 @@ class ShardedCall:
                 n = len(chunk) if not isinstance(value, int) else max(0, min(value, len(chunk)))
                 self.queues.setdefault(twin.slot, deque()).extendleft(reversed(chunk[n:]))
                 self.done += n
+                if self.kept is not None and n:
+                    self.kept.put(self.generation, self.question, chunk[:n], twin.slot, twin.pid)
                 twin.chunks += 1
                 took = time.monotonic() - sent
                 if n and sent and took > 0:  # files/s, round trip included: the link counts
