@@ -93,11 +93,22 @@ class Overlay:
             listener(path)
         return self._stamps
 
+    def _restamped(self) -> int:
+        """A new stamp for a document whose bytes read the same as before: no generation.
+
+        Why: every cache kept per generation (a search's verdicts, the lane, kept hovers)
+        went at each file the editor opened or closed; opening the file asked at dropped
+        every file's references verdict (issue 10). Nothing that reads the overlay can
+        tell the difference, so nothing is told (no listener)."""
+        self._stamps += 1
+        return self._stamps
+
     def open(self, path: str, text: str, version: int) -> None:
         with self.lock:
+            same = self.read_bytes(path) == text.encode("utf-8", "surrogateescape")
             self.docs[path] = Doc(TextBuffer(text), version, 0)
             self.deleted.discard(path)
-            self.docs[path].stamp = self._changed(path)
+            self.docs[path].stamp = self._restamped() if same else self._changed(path)
 
     def change(self, path: str, version: int, edits: Iterable[Edit], crc: int | None) -> None:
         """Apply code-point edits strictly; any mismatch is a :class:`Divergence`."""
@@ -124,7 +135,12 @@ class Overlay:
 
     def close(self, path: str) -> None:
         with self.lock:
-            if self.docs.pop(path, None) is not None:
+            doc = self.docs.pop(path, None)
+            if doc is None:
+                return
+            if doc.buffer.text.encode("utf-8", "surrogateescape") == self.read_bytes(path):
+                self._restamped()  # the disk holds what the editor had: no change
+            else:
                 self._changed(path)
 
     def delete(self, path: str) -> None:
