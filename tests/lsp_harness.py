@@ -79,6 +79,21 @@ class TwinClient(LanguageClient):
     async def status(self) -> dict[str, Any]:
         return await self.command("twinls.status")
 
+    async def references(self, rel: str | Path, line: int, col: int) -> set[tuple[str, int, int]]:
+        """``(path relative to the root, line, column)`` of every reference, declaration too."""
+        found = await self.text_document_references_async(
+            types.ReferenceParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri(rel)),
+                position=types.Position(line, col),
+                context=types.ReferenceContext(include_declaration=True),
+            )
+        )
+        root = self.root.resolve().as_uri() + "/"
+        return {
+            (loc.uri.removeprefix(root), loc.range.start.line, loc.range.start.character)
+            for loc in found or []
+        }
+
     async def wait_for(
         self, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"
     ) -> Any:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lsprotocol import types
-
 from lsp_harness import TwinClient, lsp_session
 
 ALIASES = {
@@ -43,18 +41,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 async def refs(client: TwinClient, rel: str, line: int, col: int) -> set[tuple[str, int, int]]:
-    found = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=types.TextDocumentIdentifier(uri=client.uri(rel)),
-            position=types.Position(line, col),
-            context=types.ReferenceContext(include_declaration=True),
-        )
-    )
-    root = client.root.resolve().as_uri() + "/"
-    return {
-        (loc.uri.removeprefix(root), loc.range.start.line, loc.range.start.character)
-        for loc in found or []
-    }
+    return await client.references(rel, line, col)
 
 
 async def test_aliases_and_re_exports_are_found_and_namesakes_are_not(tmp_path):

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lsprotocol import types
-
 from lsp_harness import TwinClient, lsp_session
 
 HUB = "class Engine:\n    def run(self):\n        return 1\n\n\ndef make():\n    return Engine()\n"
@@ -25,17 +23,6 @@ USER = "from hub import make\n\ne = make()\ne.run()\n\n\ndef f():\n    return ma
 USERS = 6
 #: The file asked at: its second line's use is the cursor, its third another use.
 CALLER = "from hub import Engine\n\nEngine().run()\nEngine().run()\n"
-
-
-async def refs(client: TwinClient, rel: str, line: int, col: int) -> set[tuple[str, int, int]]:
-    found = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=types.TextDocumentIdentifier(uri=client.uri(rel)),
-            position=types.Position(line, col),
-            context=types.ReferenceContext(include_declaration=True),
-        )
-    )
-    return {(loc.uri, loc.range.start.line, loc.range.start.character) for loc in found or []}
 
 
 async def deferred(client: TwinClient) -> int:
@@ -48,22 +35,22 @@ async def test_a_use_after_the_def_resolves_only_its_own_file_again(tmp_path: Pa
         (tmp_path / f"user_{i}.py").write_text(USER)
     (tmp_path / "caller.py").write_text(CALLER)
     async with lsp_session(tmp_path, {"pool": 1}) as client:  # one twin: no stealing
-        at_def = await refs(client, "hub.py", 1, 8)
+        at_def = await client.references("hub.py", 1, 8)
         after_def = await deferred(client)
         client.open("caller.py")  # as an editor does: the text on disk, so nothing changed
         client.open("user_0.py")
-        at_use = await refs(client, "caller.py", 2, 9)
+        at_use = await client.references("caller.py", 2, 9)
         after_use = await deferred(client)
         client.open("scratch.py", "x = 1\n")  # an unsaved new file: a change, all goes
-        again = await refs(client, "caller.py", 2, 9)
+        again = await client.references("caller.py", 2, 9)
         after_edit = await deferred(client)
     uses = {
-        (client.uri(f"user_{i}.py"), line, col)
+        (f"user_{i}.py", line, col)
         for i in range(USERS)
         for line, col in ((3, 2), (7, 18))
     }
     assert uses <= at_def, sorted(uses - at_def)
-    assert {(client.uri("caller.py"), 2, 9), (client.uri("caller.py"), 3, 9)} <= at_def
+    assert {("caller.py", 2, 9), ("caller.py", 3, 9)} <= at_def
     assert at_use == at_def, (sorted(at_use - at_def), sorted(at_def - at_use))
     assert after_def >= 2 * USERS + 2  # every use went to jedi once
     assert after_use - after_def == 1  # caller.py's other use; the users' were kept
