@@ -27,6 +27,7 @@ DISK = "x = 1\n"
         ([("open", "x = 2\n"), ("open", DISK)], 2),
         ([("open", DISK.replace("\n", "\r\n"))], 1),  # other bytes, even if alike
         ([("new", "y = 1\n")], 1),  # a file not on disk
+        ([("open", "s = '\ud800'\n"), ("open", "s = '\ud800'\n"), ("close", None)], 3),
     ],
 )
 def test_which_events_change_the_generation(tmp_path: Path, events, changes):

@@ -103,9 +103,16 @@ class Overlay:
         self._stamps += 1
         return self._stamps
 
+    def _reads_as(self, path: str, text: str) -> bool:
+        """Whether ``path`` reads as the bytes of ``text`` now (a lone surrogate: never)."""
+        try:
+            return self.read_bytes(path) == text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return False
+
     def open(self, path: str, text: str, version: int) -> None:
         with self.lock:
-            same = self.read_bytes(path) == text.encode("utf-8", "surrogateescape")
+            same = self._reads_as(path, text)
             self.docs[path] = Doc(TextBuffer(text), version, 0)
             self.deleted.discard(path)
             self.docs[path].stamp = self._restamped() if same else self._changed(path)
@@ -138,7 +145,7 @@ class Overlay:
             doc = self.docs.pop(path, None)
             if doc is None:
                 return
-            if doc.buffer.text.encode("utf-8", "surrogateescape") == self.read_bytes(path):
+            if self._reads_as(path, doc.buffer.text):
                 self._restamped()  # the disk holds what the editor had: no change
             else:
                 self._changed(path)
