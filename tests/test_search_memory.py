@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from lsp_harness import lsp_session
-from test_search_recall import refs
 
 FILES = 30
 CAP = 6
@@ -55,7 +54,7 @@ async def searches(workspace: Path, cap: int) -> tuple[list[set], dict]:
         answers = []
         for i in range(3):
             client.open(f"scratch_{i}.py", "x = 1\n")  # a new generation: every file again
-            answers.append(await refs(client, "hub.py", 1, 9))
+            answers.append(await client.references("hub.py", 1, 9))
         return answers, (await client.status())["twins"][0]["jedi"]
 
 
@@ -83,7 +82,7 @@ async def test_every_twin_is_forked_with_the_servers_heap_frozen(workspace):
     one standard-library search with the heap not frozen)."""
     async with lsp_session(workspace) as client:
         client.open("hub.py")
-        assert await refs(client, "hub.py", 1, 9)
+        assert await client.references("hub.py", 1, 9)
         status = await client.status()
     twins = status["twins"] + status["lanes"]
     assert twins

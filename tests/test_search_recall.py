@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lsp_harness import TwinClient, lsp_session
+from lsp_harness import lsp_session
 
 ALIASES = {
     "pkg/__init__.py": "from .core import helper\n",  # a re-export
@@ -40,10 +40,6 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
-async def refs(client: TwinClient, rel: str, line: int, col: int) -> set[tuple[str, int, int]]:
-    return await client.references(rel, line, col)
-
-
 async def test_aliases_and_re_exports_are_found_and_namesakes_are_not(tmp_path):
     write(tmp_path, ALIASES)
     async with lsp_session(tmp_path) as client:
@@ -58,7 +54,7 @@ async def test_aliases_and_re_exports_are_found_and_namesakes_are_not(tmp_path):
             ("reexported.py", 2, 0),
         }
         for _ in range(2):  # and the same answer again
-            found = await refs(client, "pkg/core.py", 0, 4)
+            found = await client.references("pkg/core.py", 0, 4)
             assert expected <= found, sorted(expected - found)
             assert not {f for f in found if f[0] == "unrelated.py"}
 
@@ -68,9 +64,9 @@ async def test_platform_branches_resolve_as_on_the_running_platform(tmp_path):
     async with lsp_session(tmp_path) as client:
         # Linux (CI): ``plat.where`` is the posix one, as ``os.path`` is posixpath
         # (tests/test_jedi_compat.py checks that one).
-        posix = await refs(client, "plat/_posix.py", 0, 4)
+        posix = await client.references("plat/_posix.py", 0, 4)
         assert ("use.py", 2, 5) in posix
-        nt = await refs(client, "plat/_nt.py", 0, 4)
+        nt = await client.references("plat/_nt.py", 0, 4)
         assert ("use.py", 2, 5) not in nt
 
 
@@ -85,7 +81,7 @@ async def test_a_new_call_in_an_unsaved_buffer_is_found(tmp_path):
     )
     async with lsp_session(tmp_path, {"pool": 2}) as client:
         client.open("tests/test_shapes.py")
-        before = await refs(client, "src/shapes.py", 1, 8)  # warm: the index is built
+        before = await client.references("src/shapes.py", 1, 8)  # warm: the index is built
         assert ("tests/test_shapes.py", 4, 20) in before
         # A new method in an unsaved shapes.py, called in the unsaved test file.
         client.open("src/shapes.py")
@@ -99,7 +95,9 @@ async def test_a_new_call_in_an_unsaved_buffer_is_found(tmp_path):
             "from shapes import Square\n\n\ndef test_area():\n"
             "    assert Square().area() == 4\n    assert Square().side() == 2\n",
         )
-        assert ("tests/test_shapes.py", 5, 20) in await refs(client, "src/shapes.py", 4, 8)
-        assert ("tests/test_shapes.py", 5, 20) in await refs(client, "tests/test_shapes.py", 5, 20)
-        after = await refs(client, "src/shapes.py", 1, 8)
+        assert ("tests/test_shapes.py", 5, 20) in await client.references("src/shapes.py", 4, 8)
+        assert ("tests/test_shapes.py", 5, 20) in await client.references(
+            "tests/test_shapes.py", 5, 20
+        )
+        after = await client.references("src/shapes.py", 1, 8)
         assert after == before

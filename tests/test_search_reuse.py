@@ -44,11 +44,7 @@ async def test_a_use_after_the_def_resolves_only_its_own_file_again(tmp_path: Pa
         client.open("scratch.py", "x = 1\n")  # an unsaved new file: a change, all goes
         again = await client.references("caller.py", 2, 9)
         after_edit = await deferred(client)
-    uses = {
-        (f"user_{i}.py", line, col)
-        for i in range(USERS)
-        for line, col in ((3, 2), (7, 18))
-    }
+    uses = {(f"user_{i}.py", line, col) for i in range(USERS) for line, col in ((3, 2), (7, 18))}
     assert uses <= at_def, sorted(uses - at_def)
     assert {("caller.py", 2, 9), ("caller.py", 3, 9)} <= at_def
     assert at_use == at_def, (sorted(at_use - at_def), sorted(at_def - at_use))

@@ -143,12 +143,8 @@ class Overlay:
     def close(self, path: str) -> None:
         with self.lock:
             doc = self.docs.pop(path, None)
-            if doc is None:
-                return
-            if self._reads_as(path, doc.buffer.text):
-                self._restamped()  # the disk holds what the editor had: no change
-            else:
-                self._changed(path)
+            if doc is not None and not self._reads_as(path, doc.buffer.text):
+                self._changed(path)  # else the disk holds what the editor had: no change
 
     def delete(self, path: str) -> None:
         """Hide a file (and everything under it) deleted in the editor."""

@@ -146,7 +146,8 @@ def refs_first(
             decided, binds = _lane_decided(lane, file, name, first)
         if not include_declaration:  # what binds the name may be in jedi's target: left out
             decided = {p: k for p, k in decided.items() if p not in binds}
-        rows = _decided_hits(file, name, decided, first, include_declaration, lines)
+        uses = _lane_uses(file, name, decided, lines)
+        rows = _hits(uses, _own(first, file), first, include_declaration)
         if rows:
             ctx.partial(rows)
             sent += len(rows)
@@ -302,7 +303,7 @@ def in_file(
 ) -> list[Loc]:
     """The uses of ``name`` in one file that mean the target.
 
-    What each occurrence resolves to is kept until the next edit, under what it
+    What each occurrence resolves to is kept until the next change, under what it
     depends on: the file, the name, the target's own positions in this file and
     whether the target is a builtin (:func:`_resolved`), not the whole target. So
     the same def asked at a use in another file (whose target also holds that use),
@@ -313,19 +314,32 @@ def in_file(
     ``early``: given the lane's decided uses before jedi starts on the file (not in
     check mode), so a caller can stream them at once; they are in the answer too.
     """
-    own = frozenset(k[1:] for k in target if k[0] == path)
+    own = _own(target, path)
     key = ("uses", path, name, own, bindings.is_builtin_target(target), lines.encoding)
-    sent: list[Loc] = []
 
     def decided_early(uses: list[Use]) -> None:
         if early is not None:
-            sent.extend(_hits(uses, own, target, include_declaration))
-            early(sent)
+            early(_hits(uses, own, target, include_declaration))
 
     uses = world.verdict(
         key, lambda: _resolved(world, path, name, target, lines, search, decided_early)
     )
     return _hits(uses, own, target, include_declaration)
+
+
+def _own(target: set[Key], path: str) -> frozenset[tuple[int, int]]:
+    """The target's positions in ``path``: never resolved, a hit if the declaration is asked."""
+    return frozenset(k[1:] for k in target if k[0] == path)  # type: ignore[misc]
+
+
+def _lane_uses(
+    path: str, name: str, decided: dict[tuple[int, int], frozenset[Key]], lines: Lines
+) -> list[Use]:
+    """The lane's decided occurrences as :data:`Use` rows, in order."""
+    return [
+        ((line, col), keys, lines.location(path, line - 1, col, col + len(name)))
+        for (line, col), keys in sorted(decided.items())
+    ]
 
 
 def _hits(
@@ -375,10 +389,7 @@ def _resolved(
             log.exception("binding lane failed on %s in %s; jedi resolves the file", name, path)
     counts, check = world.lane_counts, bindings.switches()[1]
     counts.files += whole
-    lane_uses = [
-        ((line, col), keys, lines.location(path, line - 1, col, col + len(name)))
-        for (line, col), keys in sorted(decided.items())
-    ]
+    lane_uses = _lane_uses(path, name, decided, lines)
     if whole and not check:  # every use decided from syntax: no parso, no jedi state
         counts.decided += len(decided)
         return lane_uses
@@ -412,23 +423,6 @@ def _resolved(
             ((line, col), keys, lines.location(path, line - 1, col, col + len(name), text))
         )
     return found
-
-
-def _decided_hits(
-    path: str,
-    name: str,
-    decided: dict[tuple[int, int], frozenset[Key]],
-    target: set[Key],
-    include_declaration: bool,
-    lines: Lines,
-) -> list[Loc]:
-    """The lane's decided uses that mean the target (its declarations if asked)."""
-    return [
-        lines.location(path, line - 1, col, col + len(name))
-        for (line, col), keys in sorted(decided.items())
-        if ((path, line, col) in target and include_declaration)
-        or ((path, line, col) not in target and keys & target)
-    ]
 
 
 def _jedi_keys(
