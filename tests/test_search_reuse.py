@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lsp_harness import TwinClient, lsp_session
 
 HUB = "class Engine:\n    def run(self):\n        return 1\n\n\ndef make():\n    return Engine()\n"
@@ -29,12 +31,13 @@ async def deferred(client: TwinClient) -> int:
     return sum(t["jedi"]["lane_deferred"] for t in (await client.status())["twins"])
 
 
-async def test_a_use_after_the_def_resolves_only_its_own_file_again(tmp_path: Path):
+@pytest.mark.parametrize("pool", [1, 2])  # 2: each file goes back to the twin that kept it
+async def test_a_use_after_the_def_resolves_only_its_own_file_again(tmp_path: Path, pool: int):
     (tmp_path / "hub.py").write_text(HUB)
     for i in range(USERS):
         (tmp_path / f"user_{i}.py").write_text(USER)
     (tmp_path / "caller.py").write_text(CALLER)
-    async with lsp_session(tmp_path, {"pool": 1}) as client:  # one twin: no stealing
+    async with lsp_session(tmp_path, {"pool": pool}) as client:
         at_def = await client.references("hub.py", 1, 8)
         after_def = await deferred(client)
         client.open("caller.py")  # as an editor does: the text on disk, so nothing changed
